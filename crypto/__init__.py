@@ -1,0 +1,100 @@
+"""Sealbox's cryptography: a few intention-revealing recipes over libsodium (PyNaCl).
+
+Import from here, not from the submodules: ``crypto._primitives`` is private, and the
+recipes below are the whole supported surface. docs/CRYPTO.md specifies every format.
+"""
+
+from crypto._primitives import ARGON2_BUDGET, DecryptionError
+from crypto.audit import chain_digest, keyed_digest
+from crypto.envelopes import (
+    CaseKeys,
+    Context,
+    decrypt_record,
+    encrypt_record,
+    new_case_keys,
+    new_key,
+    new_keypair,
+    open_with,
+    public_key_of,
+    seal_for,
+)
+from crypto.files import CHUNK_SIZE, FileSealer, decrypt_stream, encrypt_stream, sealed_size
+from crypto.keys import (
+    WrongPassphrase,
+    burn_password_check,
+    format_recovery_key,
+    hash_password,
+    join_session_secret,
+    new_caseworker_keys,
+    new_recovery_keypair,
+    parse_recovery_key,
+    rewrap_private_key,
+    split_session_secret,
+    unlock_private_key,
+    verify_password,
+)
+from crypto.receipts import (
+    ENTROPY_BITS,
+    RECEIPT_DIGITS,
+    KdfParams,
+    ReceiptError,
+    ReceiptMalformed,
+    ReceiptTypo,
+    ReporterKeys,
+    derive_reporter_keys,
+    format_receipt,
+    new_instance_salt,
+    new_receipt,
+    normalize_receipt,
+)
+
+
+def set_argon2_memory_budget(mib: int) -> None:
+    """Bound the Argon2id memory in use at once in this process (see DESIGN.md)."""
+    ARGON2_BUDGET.resize(mib)
+
+
+__all__ = [
+    "CHUNK_SIZE",
+    "ENTROPY_BITS",
+    "RECEIPT_DIGITS",
+    "CaseKeys",
+    "Context",
+    "DecryptionError",
+    "FileSealer",
+    "KdfParams",
+    "ReceiptError",
+    "ReceiptMalformed",
+    "ReceiptTypo",
+    "ReporterKeys",
+    "WrongPassphrase",
+    "burn_password_check",
+    "chain_digest",
+    "decrypt_record",
+    "decrypt_stream",
+    "derive_reporter_keys",
+    "encrypt_record",
+    "encrypt_stream",
+    "format_receipt",
+    "format_recovery_key",
+    "hash_password",
+    "join_session_secret",
+    "keyed_digest",
+    "new_case_keys",
+    "new_caseworker_keys",
+    "new_instance_salt",
+    "new_key",
+    "new_keypair",
+    "new_receipt",
+    "new_recovery_keypair",
+    "normalize_receipt",
+    "open_with",
+    "parse_recovery_key",
+    "public_key_of",
+    "rewrap_private_key",
+    "seal_for",
+    "set_argon2_memory_budget",
+    "split_session_secret",
+    "unlock_private_key",
+    "verify_password",
+]

@@ -1,0 +1,126 @@
+"""Long-term keys of people: caseworker key pairs wrapped by passphrase, login password
+hashes, the split session key, and the organisation recovery key."""
+
+from __future__ import annotations
+
+import base64
+import struct
+
+import argon2
+
+from crypto import _primitives as p
+from crypto._primitives import DecryptionError
+from crypto.envelopes import Context, decrypt_record, encrypt_record, new_keypair
+from crypto.receipts import KdfParams
+
+PRIVATE_KEY_VERSION = 1
+_WRAPPED_HEADER = struct.Struct(">BII16s")  # version, opslimit, memlimit KiB, salt
+_SESSION_CONTEXT_PURPOSE = "session-key"
+
+
+class WrongPassphrase(Exception):
+    """The passphrase does not unwrap this private key."""
+
+
+def _wrap_private_key(private_key: bytes, passphrase: str, params: KdfParams) -> bytes:
+    salt = p.random_bytes(p.ARGON2_SALT_BYTES)
+    header = _WRAPPED_HEADER.pack(
+        PRIVATE_KEY_VERSION, params.opslimit, params.memlimit // 1024, salt
+    )
+    kek = p.argon2id_kdf(32, passphrase.encode(), salt, params.opslimit, params.memlimit)
+    nonce, ciphertext = p.aead_encrypt(kek, private_key, header)
+    return header + nonce + ciphertext
+
+
+def new_caseworker_keys(passphrase: str, params: KdfParams) -> tuple[bytes, bytes]:
+    """Return (public key, private key wrapped under the passphrase)."""
+    private_key, public_key = new_keypair()
+    return public_key, _wrap_private_key(private_key, passphrase, params)
+
+
+def unlock_private_key(wrapped: bytes, passphrase: str) -> bytes:
+    """Unwrap a caseworker's private key; the cost parameters travel with the blob."""
+    size = _WRAPPED_HEADER.size
+    if len(wrapped) < size + p.XNONCE_BYTES + p.AEAD_TAG_BYTES:
+        raise DecryptionError("wrapped private key too short")
+    version, opslimit, mem_kib, salt = _WRAPPED_HEADER.unpack(wrapped[:size])
+    if version != PRIVATE_KEY_VERSION:
+        raise DecryptionError("unknown wrapped private key version")
+    kek = p.argon2id_kdf(32, passphrase.encode(), salt, opslimit, mem_kib * 1024)
+    nonce = wrapped[size : size + p.XNONCE_BYTES]
+    try:
+        return p.aead_decrypt(kek, nonce, wrapped[size + p.XNONCE_BYTES :], wrapped[:size])
+    except DecryptionError as exc:
+        raise WrongPassphrase from exc
+
+
+def rewrap_private_key(wrapped: bytes, old: str, new: str, params: KdfParams) -> bytes:
+    """Passphrase change: same key pair, new wrapping (cases need no re-grant)."""
+    return _wrap_private_key(unlock_private_key(wrapped, old), new, params)
+
+
+_hasher = argon2.PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    """Login verifier (argon2-cffi, its own salt): separate from the key wrapping above."""
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (argon2.exceptions.VerificationError, argon2.exceptions.InvalidHashError):
+        return False
+
+
+def burn_password_check(password: str) -> None:
+    """Spend the same work as a real verification, for unknown usernames."""
+    verify_password(_DUMMY_HASH, password)
+
+
+_DUMMY_HASH = _hasher.hash("not a real account")
+
+
+def split_session_secret(secret: bytes, session_id: str) -> tuple[bytes, bytes]:
+    """Split a secret between the client and the server (DESIGN.md).
+
+    Returns (cookie key, server part): the cookie key is random and goes only to the
+    client's cookie; the server part is the secret encrypted under it, kept in the
+    session row. Neither alone yields the secret, and deleting the row kills it.
+    """
+    cookie_key = p.random_bytes(p.KEY_BYTES)
+    return cookie_key, encrypt_record(cookie_key, secret, _session_context(session_id))
+
+
+def join_session_secret(cookie_key: bytes, server_part: bytes, session_id: str) -> bytes:
+    return decrypt_record(cookie_key, server_part, _session_context(session_id))
+
+
+def _session_context(session_id: str) -> Context:
+    return Context(session_id, _SESSION_CONTEXT_PURPOSE)
+
+
+def new_recovery_keypair() -> tuple[str, bytes]:
+    """Return (private key as printable text, public key). Print the text once; never store it."""
+    private_key, public_key = new_keypair()
+    return format_recovery_key(private_key), public_key
+
+
+def format_recovery_key(private_key: bytes) -> str:
+    checksum = p.blake2b(private_key, person=b"sealbox-recover", size=2)
+    text = base64.b32encode(private_key + checksum).decode().rstrip("=")
+    return "-".join(text[i : i + 6] for i in range(0, len(text), 6))
+
+
+def parse_recovery_key(text: str) -> bytes:
+    """Read a recovery key typed back from paper; raise ValueError on any mistake."""
+    compact = "".join(ch for ch in text.upper() if ch.isalnum())
+    try:
+        raw = base64.b32decode(compact + "=" * (-len(compact) % 8))
+    except ValueError as exc:
+        raise ValueError("not a recovery key") from exc
+    private_key, checksum = raw[:32], raw[32:]
+    if len(raw) != 34 or p.blake2b(private_key, person=b"sealbox-recover", size=2) != checksum:
+        raise ValueError("recovery key checksum does not match: check for typing mistakes")
+    return private_key
