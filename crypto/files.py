@@ -115,6 +115,11 @@ def decrypt_stream(key: bytes, source: BinaryIO, context: Context) -> Iterator[b
 
 
 def sealed_size(plaintext_size: int, chunk_size: int = CHUNK_SIZE) -> int:
-    """Exact ciphertext size for a plaintext of this size."""
-    chunks = plaintext_size // chunk_size + 1
+    """Exact ciphertext size for a plaintext of this size.
+
+    The writer keeps the last chunk back for the FINAL tag, so a plaintext that is an exact
+    multiple of the chunk size ends with a full FINAL chunk (no empty extra one); only the
+    empty plaintext has a chunk with nothing in it.
+    """
+    chunks = max(1, -(-plaintext_size // chunk_size))
     return _PREAMBLE.size + p.STREAM_HEADER_BYTES + plaintext_size + chunks * p.STREAM_ABYTES
