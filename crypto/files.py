@@ -3,7 +3,9 @@
 Files are cut into fixed-size chunks; each chunk is sealed in order, the last one with the
 FINAL tag, so truncation, reordering, dropping and tampering are all detected. Neither
 direction ever holds more than one chunk. Format (docs/CRYPTO.md):
-``b"SBF" | version(1) | chunk size u32 BE | stream header(24) | chunk ciphertexts``.
+``b"SBF" | version(1) | chunk size u32 BE | stream header(24) | chunk ciphertexts``;
+every chunk's associated data is the context binding followed by that 8-byte preamble, so
+the (otherwise unauthenticated) chunk size cannot be altered either.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ class FileSealer:
         if not 0 < chunk_size <= MAX_CHUNK_SIZE:
             raise ValueError("chunk size out of range")
         self._pusher = p.StreamPusher(key)
-        self._aad = context.binding(FILE_VERSION)
+        self._aad = context.binding(FILE_VERSION) + _PREAMBLE.pack(_MAGIC, FILE_VERSION, chunk_size)
         self._chunk = chunk_size
         self._pending = bytearray()
         self._started = False
@@ -55,7 +57,8 @@ class FileSealer:
         self._pending += data
         # Keep the last (maybe full) chunk back: only finish() knows which one is final.
         while len(self._pending) > self._chunk:
-            out.append(self._pusher.push(bytes(self._pending[: self._chunk]), self._aad, final=False))
+            piece = bytes(self._pending[: self._chunk])
+            out.append(self._pusher.push(piece, self._aad, final=False))
             del self._pending[: self._chunk]
         return b"".join(out)
 
@@ -96,7 +99,7 @@ def decrypt_stream(key: bytes, source: BinaryIO, context: Context) -> Iterator[b
     if len(header) != p.STREAM_HEADER_BYTES:
         raise DecryptionError("file truncated in its header")
     puller = p.StreamPuller(key, header)
-    aad = context.binding(FILE_VERSION)
+    aad = context.binding(FILE_VERSION) + preamble
     sealed_chunk = chunk_size + p.STREAM_ABYTES
     while True:
         block = source.read(sealed_chunk)
