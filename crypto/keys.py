@@ -121,6 +121,13 @@ def parse_recovery_key(text: str) -> bytes:
     except ValueError as exc:
         raise ValueError("not a recovery key") from exc
     private_key, checksum = raw[:32], raw[32:]
-    if len(raw) != 34 or p.blake2b(private_key, person=b"sealbox-recover", size=2) != checksum:
+    # 34 bytes fill 55 base32 characters with 3 spare bits in the last one; only the
+    # canonical encoding (spare bits zero) is accepted, so every changed character is caught.
+    canonical = base64.b32encode(raw).decode().rstrip("=") == compact
+    if (
+        len(raw) != 34
+        or not canonical
+        or p.blake2b(private_key, person=b"sealbox-recover", size=2) != checksum
+    ):
         raise ValueError("recovery key checksum does not match: check for typing mistakes")
     return private_key
