@@ -80,9 +80,15 @@ def format_receipt(receipt: str) -> str:
     return " ".join(receipt[i : i + GROUP] for i in range(0, len(receipt), GROUP))
 
 
+# Not dashes to Unicode but typed or pasted as such: MINUS SIGN (U+2212, what typeset
+# documents and some keyboards turn a hyphen into), and the full-width "." and "_" that
+# CJK input methods produce next to the full-width digits accepted below.
+_EXTRA_SEPARATORS = "._\u2212\uff0e\uff3f"
+
+
 def _separator(ch: str) -> bool:
     # Spaces of every kind, dashes of every kind, and the dots some people type.
-    return ch.isspace() or unicodedata.category(ch) in ("Pd", "Zs", "Cf") or ch in "._"
+    return ch.isspace() or unicodedata.category(ch) in ("Pd", "Zs", "Cf") or ch in _EXTRA_SEPARATORS
 
 
 def normalize_receipt(text: str) -> str:
@@ -117,7 +123,8 @@ def derive_reporter_keys(receipt: str, instance_salt: bytes, params: KdfParams) 
         raise ReceiptMalformed("normalise the receipt first")
     master = p.argon2id_kdf(32, receipt.encode(), instance_salt, params.opslimit, params.memlimit)
     lookup_token = p.blake2b(master, person=b"sealbox-lookup")
-    private_key, public_key = p.x25519_keypair_from_seed(p.blake2b(master, person=b"sealbox-x25519"))
+    seed = p.blake2b(master, person=b"sealbox-x25519")
+    private_key, public_key = p.x25519_keypair_from_seed(seed)
     return ReporterKeys(
         lookup_hash=p.blake2b(lookup_token, person=b"sealbox-lookuph"),
         private_key=bytes(private_key),
