@@ -93,6 +93,7 @@ __all__ = [
     "public_key_of",
     "rewrap_private_key",
     "seal_for",
+    "sealed_size",
     "set_argon2_memory_budget",
     "split_session_secret",
     "unlock_private_key",

@@ -130,7 +130,8 @@ class StreamPusher:
 
     def __init__(self, key: bytes) -> None:
         self._state = sodium.crypto_secretstream_xchacha20poly1305_state()
-        self.header = bytes(sodium.crypto_secretstream_xchacha20poly1305_init_push(self._state, key))
+        header = sodium.crypto_secretstream_xchacha20poly1305_init_push(self._state, key)
+        self.header = bytes(header)
 
     def push(self, chunk: bytes, aad: bytes, *, final: bool) -> bytes:
         tag = TAG_FINAL if final else TAG_MESSAGE
