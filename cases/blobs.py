@@ -1,0 +1,177 @@
+"""Attachment ciphertext storage: a local folder (embedded default) or database chunks.
+
+Both stores take only ciphertext (made by ``crypto.FileSealer``) and stream in constant
+memory. Writes are staged and become visible on ``commit``; the submission code commits
+blobs before the database transaction, and ``sweep_orphans`` removes ciphertext a crash
+left without a database row (it is unreadable anyway: its key was never committed).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import time
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
+
+from cases.models import Attachment, BlobChunk
+
+_BLOB_ID = re.compile(r"^[0-9a-f]{16}$")
+DB_CHUNK = 1024 * 1024
+ORPHAN_GRACE_SECONDS = 3600
+
+
+class BlobWriter(Protocol):
+    def write(self, data: bytes) -> None: ...
+    def commit(self) -> None: ...
+    def abort(self) -> None: ...
+
+
+class BlobStore(Protocol):
+    def writer(self, session: Session, blob_id: str) -> BlobWriter: ...
+    def open(self, session: Session, blob_id: str) -> BinaryIO: ...
+    def delete(self, session: Session, blob_id: str) -> None: ...
+    def sweep_orphans(self, session: Session) -> int: ...
+
+
+def _checked(blob_id: str) -> str:
+    if not _BLOB_ID.match(blob_id):
+        raise ValueError("invalid blob id")
+    return blob_id
+
+
+class _FileWriter:
+    def __init__(self, final: Path) -> None:
+        self._final = final
+        self._tmp = final.with_name(f".tmp-{final.name}")
+        fd = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        self._fh = os.fdopen(fd, "wb")
+
+    def write(self, data: bytes) -> None:
+        self._fh.write(data)
+
+    def commit(self) -> None:
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+        self._fh.close()
+        os.replace(self._tmp, self._final)
+
+    def abort(self) -> None:
+        if not self._fh.closed:
+            self._fh.close()
+        self._tmp.unlink(missing_ok=True)
+        self._final.unlink(missing_ok=True)
+
+
+class FilesystemBlobStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+    def writer(self, session: Session, blob_id: str) -> BlobWriter:
+        return _FileWriter(self.root / _checked(blob_id))
+
+    def open(self, session: Session, blob_id: str) -> BinaryIO:
+        return (self.root / _checked(blob_id)).open("rb")
+
+    def delete(self, session: Session, blob_id: str) -> None:
+        (self.root / _checked(blob_id)).unlink(missing_ok=True)
+
+    def sweep_orphans(self, session: Session) -> int:
+        known = set(session.scalars(select(Attachment.id)))
+        cutoff = time.time() - ORPHAN_GRACE_SECONDS
+        removed = 0
+        for path in self.root.iterdir():
+            name = path.name.removeprefix(".tmp-")
+            if name in known and not path.name.startswith(".tmp-"):
+                continue
+            if path.stat().st_mtime < cutoff:
+                path.unlink(missing_ok=True)
+                removed += 1
+        return removed
+
+
+class _ChunkWriter:
+    def __init__(self, session: Session, blob_id: str) -> None:
+        self._session = session
+        self._blob_id = blob_id
+        self._buffer = bytearray()
+        self._position = 0
+
+    def _flush(self, data: bytes) -> None:
+        # Core insert, not session.add: ORM objects would pile up in the identity map and
+        # hold the whole file in memory until commit.
+        self._session.execute(
+            insert(BlobChunk), [{"blob_id": self._blob_id, "position": self._position, "data": data}]
+        )
+        self._position += 1
+
+    def write(self, data: bytes) -> None:
+        self._buffer += data
+        while len(self._buffer) >= DB_CHUNK:
+            self._flush(bytes(self._buffer[:DB_CHUNK]))
+            del self._buffer[:DB_CHUNK]
+
+    def commit(self) -> None:
+        if self._buffer or self._position == 0:
+            self._flush(bytes(self._buffer))
+            self._buffer.clear()
+
+    def abort(self) -> None:
+        self._buffer.clear()
+        self._session.execute(delete(BlobChunk).where(BlobChunk.blob_id == self._blob_id))
+
+
+class _ChunkReader(io.RawIOBase):
+    """Reads a blob's chunks one at a time, in order."""
+
+    def __init__(self, session: Session, blob_id: str) -> None:
+        self._session = session
+        self._blob_id = blob_id
+        self._next = 0
+        self._current = b""
+        self._offset = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        if self._offset >= len(self._current):
+            data = self._session.scalar(
+                select(BlobChunk.data).where(
+                    BlobChunk.blob_id == self._blob_id, BlobChunk.position == self._next
+                )
+            )
+            if data is None:
+                return 0
+            self._current, self._offset = data, 0
+            self._next += 1
+        n = min(len(buffer), len(self._current) - self._offset)
+        buffer[:n] = self._current[self._offset : self._offset + n]
+        self._offset += n
+        return n
+
+
+class DatabaseBlobStore:
+    """Chunks live in the same database and commit in the same transaction as the case."""
+
+    def writer(self, session: Session, blob_id: str) -> BlobWriter:
+        return _ChunkWriter(session, _checked(blob_id))
+
+    def open(self, session: Session, blob_id: str) -> BinaryIO:
+        return io.BufferedReader(_ChunkReader(session, _checked(blob_id)), buffer_size=DB_CHUNK)  # type: ignore[return-value]
+
+    def delete(self, session: Session, blob_id: str) -> None:
+        session.execute(delete(BlobChunk).where(BlobChunk.blob_id == _checked(blob_id)))
+
+    def sweep_orphans(self, session: Session) -> int:
+        # Chunks commit or roll back with their attachment row: no orphans can exist.
+        return 0
+
+
+def make_blob_store(kind: str, root: Path) -> BlobStore:
+    return DatabaseBlobStore() if kind == "database" else FilesystemBlobStore(root)

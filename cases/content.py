@@ -1,0 +1,226 @@
+"""Encrypted case content: messages (report, replies, notes...), identity records and
+attachments. Each item is bound to its case, its kind and its own id (docs/CRYPTO.md)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cases.blobs import BlobStore, BlobWriter
+from cases.keyring import wrap_to_caseworkers
+from cases.models import (
+    READABLE_BY_REPORTER,
+    Attachment,
+    Caseworker,
+    IdentityRecord,
+    KeyPurpose,
+    Message,
+    MessageKind,
+    new_id,
+    today,
+)
+from crypto import Context, FileSealer, decrypt_record, decrypt_stream, encrypt_record, new_key
+
+INTERNAL_KINDS = frozenset(MessageKind) - READABLE_BY_REPORTER
+
+
+def key_purpose_of(kind: MessageKind) -> KeyPurpose:
+    return KeyPurpose.THREAD if kind in READABLE_BY_REPORTER else KeyPurpose.INTERNAL
+
+
+def message_context(case_id: str, kind: MessageKind, message_id: str) -> Context:
+    return Context(case_id, f"message:{kind.value}:{message_id}")
+
+
+@dataclass(frozen=True)
+class DecryptedMessage:
+    id: str
+    kind: MessageKind
+    author_id: int | None
+    created_on: dt.date
+    body: dict[str, Any]
+
+
+def add_message(
+    session: Session,
+    case_id: str,
+    kind: MessageKind,
+    key: bytes,
+    body: dict[str, Any],
+    *,
+    author_id: int | None = None,
+    on: dt.date | None = None,
+) -> Message:
+    """Encrypt and store one message. ``key`` must be the case key for the kind's purpose."""
+    message_id = new_id()
+    plaintext = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    message = Message(
+        id=message_id,
+        case_id=case_id,
+        kind=kind,
+        author_id=author_id,
+        ciphertext=encrypt_record(key, plaintext, message_context(case_id, kind, message_id)),
+        created_on=on or today(),
+    )
+    session.add(message)
+    session.flush()
+    return message
+
+
+def read_messages(
+    session: Session, case_id: str, keys: dict[KeyPurpose, bytes], kinds: Iterable[MessageKind]
+) -> list[DecryptedMessage]:
+    """Decrypt the case's messages of the given kinds, oldest first."""
+    wanted = list(kinds)
+    rows = session.scalars(
+        select(Message).where(Message.case_id == case_id, Message.kind.in_(wanted)).order_by(Message.seq)
+    )
+    out = []
+    for m in rows:
+        key = keys[key_purpose_of(m.kind)]
+        body = json.loads(decrypt_record(key, m.ciphertext, message_context(case_id, m.kind, m.id)))
+        out.append(DecryptedMessage(m.id, m.kind, m.author_id, m.created_on, body))
+    return out
+
+
+def identity_context(case_id: str, record_id: str) -> Context:
+    return Context(case_id, f"identity:{record_id}")
+
+
+def add_identity_record(
+    session: Session,
+    case_id: str,
+    details: dict[str, str],
+    custodians: list[Caseworker],
+    recovery_public_key: bytes,
+) -> IdentityRecord:
+    """Seal identity details under a fresh key that only custodians and recovery hold.
+
+    The reporter never holds this key, so someone who finds a receipt cannot read the
+    identity the reporter disclosed."""
+    record_id = new_id()
+    key = new_key()
+    plaintext = json.dumps(details, ensure_ascii=False).encode()
+    record = IdentityRecord(
+        id=record_id,
+        case_id=case_id,
+        ciphertext=encrypt_record(key, plaintext, identity_context(case_id, record_id)),
+    )
+    session.add(record)
+    wrap_to_caseworkers(
+        session, case_id, KeyPurpose.IDENTITY, key, custodians, recovery_public_key, record_id
+    )
+    session.flush()
+    return record
+
+
+def read_identity_record(record: IdentityRecord, key: bytes) -> dict[str, str]:
+    data: dict[str, str] = json.loads(
+        decrypt_record(key, record.ciphertext, identity_context(record.case_id, record.id))
+    )
+    return data
+
+
+def _attachment_contexts(case_id: str, attachment_id: str) -> tuple[Context, Context, Context]:
+    return (
+        Context(case_id, f"attachment-meta:{attachment_id}"),
+        Context(case_id, f"attachment-key:{attachment_id}"),
+        Context(case_id, f"attachment:{attachment_id}"),
+    )
+
+
+class AttachmentUpload:
+    """Encrypts one file as it streams in and writes only ciphertext to the blob store.
+
+    Use ``write`` for each piece, then ``finish`` to get the (unsaved) Attachment row, or
+    ``abort`` to discard. Nothing readable ever reaches disk, not even temporarily.
+    """
+
+    def __init__(
+        self,
+        blobs: BlobStore,
+        session: Session,
+        case_id: str,
+        thread_key: bytes,
+        *,
+        from_reporter: bool = True,
+    ) -> None:
+        self.id = new_id()
+        self._case_id = case_id
+        self._thread_key = thread_key
+        self._file_key = new_key()
+        self._from_reporter = from_reporter
+        self._contexts = _attachment_contexts(case_id, self.id)
+        self._sealer = FileSealer(self._file_key, self._contexts[2])
+        self._writer: BlobWriter = blobs.writer(session, self.id)
+        self.ciphertext_size = 0
+
+    @property
+    def size(self) -> int:
+        return self._sealer.plaintext_size
+
+    def write(self, data: bytes) -> None:
+        out = self._sealer.push(data)
+        self.ciphertext_size += len(out)
+        self._writer.write(out)
+
+    def finish(self, filename: str, content_type: str, *, on: dt.date | None = None) -> Attachment:
+        out = self._sealer.finish()
+        self.ciphertext_size += len(out)
+        self._writer.write(out)
+        self._writer.commit()
+        meta_ctx, key_ctx, _ = self._contexts
+        meta = {"name": filename, "type": content_type, "size": self._sealer.plaintext_size}
+        return Attachment(
+            id=self.id,
+            case_id=self._case_id,
+            meta_ciphertext=encrypt_record(self._thread_key, json.dumps(meta).encode(), meta_ctx),
+            file_key_ciphertext=encrypt_record(self._thread_key, self._file_key, key_ctx),
+            ciphertext_size=self.ciphertext_size,
+            from_reporter=self._from_reporter,
+            created_on=on or today(),
+        )
+
+    def abort(self) -> None:
+        self._writer.abort()
+
+
+@dataclass(frozen=True)
+class AttachmentMeta:
+    id: str
+    name: str
+    content_type: str
+    size: int
+    from_reporter: bool
+    created_on: dt.date
+
+
+def attachment_meta(attachment: Attachment, thread_key: bytes) -> AttachmentMeta:
+    meta_ctx, _, _ = _attachment_contexts(attachment.case_id, attachment.id)
+    meta = json.loads(decrypt_record(thread_key, attachment.meta_ciphertext, meta_ctx))
+    return AttachmentMeta(
+        attachment.id, meta["name"], meta["type"], int(meta["size"]), attachment.from_reporter, attachment.created_on
+    )
+
+
+def list_attachments(session: Session, case_id: str, thread_key: bytes) -> list[AttachmentMeta]:
+    rows = session.scalars(
+        select(Attachment).where(Attachment.case_id == case_id).order_by(Attachment.created_on, Attachment.id)
+    )
+    return [attachment_meta(a, thread_key) for a in rows]
+
+
+def open_attachment(
+    blobs: BlobStore, session: Session, attachment: Attachment, thread_key: bytes
+) -> Iterator[bytes]:
+    """Stream the decrypted file. Raises DecryptionError mid-stream on tampering."""
+    _, key_ctx, stream_ctx = _attachment_contexts(attachment.case_id, attachment.id)
+    file_key = decrypt_record(thread_key, attachment.file_key_ciphertext, key_ctx)
+    with blobs.open(session, attachment.id) as source:
+        yield from decrypt_stream(file_key, source, stream_ctx)

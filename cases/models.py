@@ -1,0 +1,366 @@
+"""The case store's tables (SQLAlchemy 2.0 typed models).
+
+Only workflow metadata is stored in the clear: statuses, dates, ids, category slugs,
+assignment. Every piece of report content, message, note, file and file name, and the
+reporter's identity, is a ciphertext column (``bytes``) made by ``crypto``.
+Reporter-caused dates are ``Date`` (no time of day), per DESIGN.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from enum import StrEnum
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy import Enum as SAEnum
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from cases.db import Base
+
+
+def new_id() -> str:
+    """A random, unguessable identifier (64 bits): sequential ids would leak volumes."""
+    return secrets.token_hex(8)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+class Status(StrEnum):
+    RECEIVED = "received"
+    ACKNOWLEDGED = "acknowledged"
+    TRIAGED = "triaged"
+    INVESTIGATING = "investigating"
+    CONCLUDED = "concluded"
+    CLOSED = "closed"
+
+
+class Role(StrEnum):
+    CASEWORKER = "caseworker"
+    CUSTODIAN = "custodian"  # may hold identity keys
+    ADMIN = "admin"  # manages the instance; reads no case by virtue of the role
+
+
+class KeyPurpose(StrEnum):
+    THREAD = "thread"  # report, attachments, messages both ways
+    INTERNAL = "internal"  # notes, triage, risk assessment, conclusions
+    IDENTITY = "identity"  # one identity record's key
+
+
+class HolderKind(StrEnum):
+    CASEWORKER = "caseworker"
+    REPORTER = "reporter"
+    RECOVERY = "recovery"
+
+
+class MessageKind(StrEnum):
+    REPORT = "report"  # the original submission (thread key)
+    REPORTER_MESSAGE = "reporter_message"  # thread key
+    REPLY = "reply"  # caseworker to reporter (thread key)
+    MINUTES = "minutes"  # oral report minutes for the reporter to check (thread key)
+    NOTE = "note"  # internal key
+    TRIAGE = "triage"  # internal key
+    RISK = "risk"  # internal key
+    CONCLUSION = "conclusion"  # internal key
+
+
+READABLE_BY_REPORTER = frozenset(
+    {MessageKind.REPORT, MessageKind.REPORTER_MESSAGE, MessageKind.REPLY, MessageKind.MINUTES}
+)
+
+
+class Category(Base):
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    members: Mapped[list[CategoryMember]] = relationship(
+        back_populates="category", cascade="all, delete-orphan"
+    )
+
+
+class CategoryMember(Base):
+    """Caseworkers a category routes to: they receive the case keys on submission."""
+
+    __tablename__ = "category_members"
+
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id", ondelete="CASCADE"), primary_key=True)
+    caseworker_id: Mapped[int] = mapped_column(ForeignKey("caseworkers.id", ondelete="CASCADE"), primary_key=True)
+    category: Mapped[Category] = relationship(back_populates="members")
+
+
+class Question(Base):
+    """An optional question the organisation asks on the report form."""
+
+    __tablename__ = "questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(300))
+    help_text: Mapped[str] = mapped_column(Text, default="")
+    kind: Mapped[str] = mapped_column(String(16), default="text")  # text | textarea | choice
+    choices: Mapped[str] = mapped_column(Text, default="")  # one per line, for "choice"
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Caseworker(Base):
+    __tablename__ = "caseworkers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(200))
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    wrapped_private_key: Mapped[bytes] = mapped_column(LargeBinary)
+    # TOTP secret, encrypted under the instance server key (the server must read it to
+    # verify codes, but a database leak alone does not yield it).
+    totp_secret_enc: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    totp_last_counter: Mapped[int] = mapped_column(Integer, default=0)
+    is_caseworker: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_custodian: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    language: Mapped[str] = mapped_column(String(8), default="en")
+
+    def has_role(self, role: Role) -> bool:
+        return {
+            Role.CASEWORKER: self.is_caseworker,
+            Role.CUSTODIAN: self.is_custodian,
+            Role.ADMIN: self.is_admin,
+        }[role]
+
+
+class RecoveryCode(Base):
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    caseworker_id: Mapped[int] = mapped_column(ForeignKey("caseworkers.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(200))
+    used: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CaseworkerSession(Base):
+    """Server half of a caseworker session: the private key wrapped under a key that
+    lives only in the browser's cookie. Deleting the row ends the session for good."""
+
+    __tablename__ = "caseworker_sessions"
+
+    id_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    caseworker_id: Mapped[int] = mapped_column(ForeignKey("caseworkers.id", ondelete="CASCADE"), index=True)
+    wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    stage: Mapped[str] = mapped_column(String(16), default="totp")  # totp | enrol | full
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ReporterSession(Base):
+    """Server half of a reporter's follow-up session (reporter key split as above).
+
+    Only a date is kept: idle expiry is enforced from the signed cookie, and rows older
+    than a day are swept, so no time of day about a reporter reaches the disk."""
+
+    __tablename__ = "reporter_sessions"
+
+    id_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    created_on: Mapped[dt.date] = mapped_column(Date, default=today)
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_status_next_due", "status", "next_due_on"),
+        Index("ix_cases_category_status", "category_id", "status"),
+        Index("ix_cases_assignee_status", "assignee_id", "status"),
+        Index("ix_cases_received", "received_on", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True, default=new_id)
+    lookup_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32), unique=True)
+    reporter_public_key: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id", ondelete="SET NULL"))
+    channel: Mapped[str] = mapped_column(String(16), default="web")  # web | oral
+    status: Mapped[Status] = mapped_column(SAEnum(Status, native_enum=False, length=16), default=Status.RECEIVED)
+    priority: Mapped[int] = mapped_column(Integer, default=0)  # 0 unset, 1 low .. 3 high
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("caseworkers.id", ondelete="SET NULL"))
+    received_on: Mapped[dt.date] = mapped_column(Date, default=today)
+    acknowledged_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    acknowledge_due_on: Mapped[dt.date] = mapped_column(Date)
+    feedback_due_on: Mapped[dt.date] = mapped_column(Date)
+    feedback_given_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    # The deadline currently running (acknowledgement, then feedback), for the inbox.
+    next_due_on: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    triaged_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    risk_assessed_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    risk_review_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    concluded_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    closed_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    outcome: Mapped[str | None] = mapped_column(String(32), default=None)
+    legal_hold_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    linked_case_id: Mapped[str | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"))
+    reporter_activity_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    unread_by_caseworkers: Mapped[bool] = mapped_column(Boolean, default=True)
+    minutes_agreed_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
+
+    category: Mapped[Category | None] = relationship()
+    labels: Mapped[list[CaseLabel]] = relationship(cascade="all, delete-orphan")
+
+
+class CaseLabel(Base):
+    __tablename__ = "case_labels"
+
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    label: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+class CaseExclusion(Base):
+    """A caseworker who must hold no key to a case: named by the reporter, or who
+    declared a conflict of interest."""
+
+    __tablename__ = "case_exclusions"
+
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    caseworker_id: Mapped[int] = mapped_column(ForeignKey("caseworkers.id", ondelete="CASCADE"), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(32))  # reporter | conflict
+
+
+class WrappedKey(Base):
+    """One case key sealed to one holder. Deleting all of a case's rows crypto-shreds it."""
+
+    __tablename__ = "wrapped_keys"
+    __table_args__ = (
+        UniqueConstraint("case_id", "purpose", "record_id", "holder_kind", "caseworker_id"),
+        Index("ix_wrapped_keys_holder", "caseworker_id", "case_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[KeyPurpose] = mapped_column(SAEnum(KeyPurpose, native_enum=False, length=16))
+    record_id: Mapped[str] = mapped_column(String(16), default="")  # identity record, else ""
+    holder_kind: Mapped[HolderKind] = mapped_column(SAEnum(HolderKind, native_enum=False, length=16))
+    caseworker_id: Mapped[int | None] = mapped_column(ForeignKey("caseworkers.id", ondelete="CASCADE"))
+    wrapped: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Message(Base):
+    """Any encrypted text item of a case; ``kind`` says which key and who may read it."""
+
+    __tablename__ = "messages"
+    __table_args__ = (Index("ix_messages_case_seq", "case_id", "seq"),)
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(16), unique=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    kind: Mapped[MessageKind] = mapped_column(SAEnum(MessageKind, native_enum=False, length=24))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("caseworkers.id", ondelete="SET NULL"))
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    created_on: Mapped[dt.date] = mapped_column(Date, default=today)
+
+
+class IdentityRecord(Base):
+    """The reporter's optional identity/contact details, each sealed with its own key
+    that only identity custodians and the recovery key hold."""
+
+    __tablename__ = "identity_records"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    created_on: Mapped[dt.date] = mapped_column(Date, default=today)
+
+
+class IdentityRequest(Base):
+    __tablename__ = "identity_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    requester_id: Mapped[int] = mapped_column(ForeignKey("caseworkers.id", ondelete="CASCADE"))
+    reason_enc: Mapped[bytes] = mapped_column(LargeBinary)  # internal key
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending|approved|denied
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("caseworkers.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
+
+
+class Attachment(Base):
+    __tablename__ = "attachments"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    message_id: Mapped[str | None] = mapped_column(String(16), default=None)
+    # Name, declared type and size, encrypted under the thread key.
+    meta_ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    # The file's own stream key, encrypted under the thread key.
+    file_key_ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    ciphertext_size: Mapped[int] = mapped_column(Integer)
+    from_reporter: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_on: Mapped[dt.date] = mapped_column(Date, default=today)
+
+
+class BlobChunk(Base):
+    """Attachment ciphertext kept in the database (``attachment_storage = "database"``),
+    in order, so every app host sees it through the one replicated database."""
+
+    __tablename__ = "blob_chunks"
+
+    blob_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class InstancePolicy(Base):
+    """Administrator-set policy that overrides the file settings (deadlines, retention)."""
+
+    __tablename__ = "instance_policy"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(Integer)  # no FK: entries outlive accounts
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    case_id: Mapped[str | None] = mapped_column(String(16), index=True)  # no FK: outlives purge
+    detail: Mapped[str] = mapped_column(Text, default="{}")
+    prev_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    entry_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class AuditHead(Base):
+    """A single row locked while appending, so concurrent writers never fork the chain."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last_id: Mapped[int] = mapped_column(Integer, default=0)
+    last_hash: Mapped[bytes] = mapped_column(LargeBinary(32))

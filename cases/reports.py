@@ -1,0 +1,164 @@
+"""Creating a case: a report from the intake form, or an oral report a caseworker records.
+
+A submission is one unit: attachments are encrypted into the blob store while the form
+streams in, then the case, its wrapped keys and ciphertexts are written in one database
+transaction. If anything fails, the transaction rolls back and the blobs are deleted, so
+no case, no orphaned ciphertext and no receipt exist.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cases.content import AttachmentUpload, add_identity_record, add_message
+from cases.keyring import wrap_to, wrap_to_caseworkers
+from cases.models import (
+    Case,
+    CaseExclusion,
+    Category,
+    CategoryMember,
+    Caseworker,
+    HolderKind,
+    KeyPurpose,
+    MessageKind,
+    new_id,
+    today,
+)
+from cases.store import Store
+from cases.workflow import start_case
+from crypto import derive_reporter_keys, new_case_keys, new_receipt
+
+
+@dataclass
+class Submission:
+    """What the reporter (or the recording caseworker) entered, in plaintext, in memory."""
+
+    report: dict[str, Any]
+    category_slug: str | None = None
+    identity: dict[str, str] | None = None
+    excluded_caseworker_ids: list[int] = field(default_factory=list)
+    channel: str = "web"
+    linked_case_id: str | None = None
+    kind: MessageKind = MessageKind.REPORT
+
+
+def routed_caseworkers(session: Session, category_id: int | None, excluded: set[int]) -> list[Caseworker]:
+    """The category's caseworkers; every active caseworker when the category has none."""
+    query = select(Caseworker).where(Caseworker.active, Caseworker.is_caseworker)
+    members = []
+    if category_id is not None:
+        members = list(
+            session.scalars(
+                query.join(CategoryMember, CategoryMember.caseworker_id == Caseworker.id).where(
+                    CategoryMember.category_id == category_id
+                )
+            )
+        )
+    chosen = members or list(session.scalars(query))
+    return [cw for cw in chosen if cw.id not in excluded]
+
+
+def custodians(session: Session, excluded: set[int]) -> list[Caseworker]:
+    rows = session.scalars(select(Caseworker).where(Caseworker.active, Caseworker.is_custodian))
+    return [cw for cw in rows if cw.id not in excluded]
+
+
+class SubmissionDraft:
+    def __init__(self, store: Store, session: Session) -> None:
+        self.store = store
+        self.session = session
+        self.case_id = new_id()
+        self.keys = new_case_keys()
+        self._uploads: list[AttachmentUpload] = []
+        self._finished: list[Any] = []
+        self.receipt: str | None = None
+
+    def new_attachment(self) -> AttachmentUpload:
+        upload = AttachmentUpload(self.store.blobs, self.session, self.case_id, self.keys.thread)
+        self._uploads.append(upload)
+        return upload
+
+    def attach(self, upload: AttachmentUpload, filename: str, content_type: str) -> None:
+        self._finished.append(upload.finish(filename, content_type))
+
+    def discard(self, upload: AttachmentUpload) -> None:
+        upload.abort()
+        self._uploads.remove(upload)
+
+    def finalize(self, submission: Submission, *, on: dt.date | None = None, extra_holders: list[Caseworker] | None = None) -> str:
+        """Write the case; return the receipt (show it only after the commit succeeds)."""
+        on = on or today()
+        settings = self.store.settings
+        receipt = new_receipt()
+        reporter = derive_reporter_keys(receipt, settings.instance_salt, settings.receipt_kdf)
+        session = self.session
+        category = None
+        if submission.category_slug:
+            category = session.scalar(select(Category).where(Category.slug == submission.category_slug, Category.active))
+            if category is None:
+                raise ValueError("unknown category")
+        case = Case(
+            id=self.case_id,
+            lookup_hash=reporter.lookup_hash,
+            reporter_public_key=reporter.public_key,
+            category_id=category.id if category else None,
+            channel=submission.channel,
+            linked_case_id=submission.linked_case_id,
+            reporter_activity_on=on,
+        )
+        start_case(case, on, self.store.policy(session).deadlines)
+        session.add(case)
+        session.flush()
+        excluded = set(submission.excluded_caseworker_ids)
+        for cw_id in excluded:
+            session.add(CaseExclusion(case_id=case.id, caseworker_id=cw_id, reason="reporter"))
+        recipients = routed_caseworkers(session, case.category_id, excluded)
+        for extra in extra_holders or []:
+            if extra.id not in {r.id for r in recipients}:
+                recipients.append(extra)
+        recovery = settings.recovery_public_key
+        wrap_to_caseworkers(session, case.id, KeyPurpose.THREAD, self.keys.thread, recipients, recovery)
+        wrap_to(session, case.id, KeyPurpose.THREAD, self.keys.thread, reporter.public_key, HolderKind.REPORTER)
+        wrap_to_caseworkers(session, case.id, KeyPurpose.INTERNAL, self.keys.internal, recipients, recovery)
+        message = add_message(session, case.id, submission.kind, self.keys.thread, submission.report, on=on)
+        for attachment in self._finished:
+            attachment.message_id = message.id
+            session.add(attachment)
+        if submission.identity:
+            add_identity_record(session, case.id, submission.identity, custodians(session, excluded), recovery)
+        session.flush()
+        self.receipt = receipt
+        return receipt
+
+    def abort(self) -> None:
+        for upload in self._uploads:
+            upload.abort()
+
+
+@contextmanager
+def new_submission(store: Store) -> Iterator[SubmissionDraft]:
+    """``with new_submission(store) as draft: ...; draft.finalize(...)`` — commits on exit.
+
+    On any exception the transaction is rolled back and every blob written is deleted.
+    """
+    session = store.sessions()
+    draft = SubmissionDraft(store, session)
+    try:
+        yield draft
+        if draft.receipt is None:
+            raise RuntimeError("submission left without finalize()")
+        session.commit()
+    except BaseException:
+        session.rollback()
+        draft.abort()
+        draft.receipt = None
+        raise
+    finally:
+        session.close()

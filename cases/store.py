@@ -1,0 +1,94 @@
+"""The Store: one object that both apps hold, bundling settings, the database and the
+blob store, with explicit transactions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from cases.audit import ensure_head
+from cases.blobs import BlobStore, make_blob_store
+from cases.db import make_engine, make_session_factory
+from cases.models import InstancePolicy
+from cases.workflow import Deadlines
+from config import Settings
+from crypto import set_argon2_memory_budget
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Administrator-set policy: file settings, overridden by the instance_policy table."""
+
+    acknowledge_within_days: int
+    feedback_within_months: int
+    retention_days_after_close: int
+    auto_acknowledge: bool
+
+    @property
+    def deadlines(self) -> Deadlines:
+        return Deadlines(self.acknowledge_within_days, self.feedback_within_months)
+
+
+POLICY_KEYS = ("acknowledge_within_days", "feedback_within_months", "retention_days_after_close", "auto_acknowledge")
+
+
+class Store:
+    def __init__(self, settings: Settings, engine: Engine | None = None) -> None:
+        self.settings = settings
+        self.engine = engine or make_engine(settings.sqlalchemy_url)
+        self.sessions: sessionmaker[Session] = make_session_factory(self.engine)
+        self.blobs: BlobStore = make_blob_store(settings.attachment_storage, settings.blob_path)
+        set_argon2_memory_budget(settings.argon2_memory_budget_mib)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One unit of work: commits on success, rolls back on any exception."""
+        with self.sessions.begin() as session:
+            yield session
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest Alembic revision and set up the audit head."""
+        with self.engine.begin() as connection:
+            cfg = alembic_config(self.settings.sqlalchemy_url)
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, "head")
+        with self.transaction() as session:
+            ensure_head(session)
+
+    def policy(self, session: Session) -> Policy:
+        s = self.settings
+        values: dict[str, int | bool] = {
+            "acknowledge_within_days": s.acknowledge_within_days,
+            "feedback_within_months": s.feedback_within_months,
+            "retention_days_after_close": s.retention_days_after_close,
+            "auto_acknowledge": s.auto_acknowledge,
+        }
+        for row in session.scalars(select(InstancePolicy)):
+            if row.key in values:
+                values[row.key] = row.value == "true" if row.key == "auto_acknowledge" else int(row.value)
+        return Policy(**values)  # type: ignore[arg-type]
+
+    def set_policy(self, session: Session, key: str, value: int | bool) -> None:
+        if key not in POLICY_KEYS:
+            raise KeyError(key)
+        text = ("true" if value else "false") if isinstance(value, bool) else str(int(value))
+        session.merge(InstancePolicy(key=key, value=text))
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def alembic_config(url: str) -> AlembicConfig:
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg

@@ -1,0 +1,240 @@
+"""Settings: defaults, then an optional TOML file, then ``SEALBOX_*`` environment variables.
+
+Everything is validated at start-up and every bad value is reported at once, each with
+one readable line, so an operator fixes a configuration in one go and never sees a
+traceback for a typo.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from crypto import KdfParams
+
+MIB = 1024 * 1024
+
+
+class ConfigError(Exception):
+    """One or more settings are invalid; ``problems`` lists them, one line each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("invalid configuration:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+@dataclass(frozen=True)
+class Settings:
+    instance_path: Path = Path("instance")
+    database_url: str = ""  # empty: SQLite file in the instance folder
+    ratelimit_storage_uri: str = "memory://"
+    attachment_storage: str = "filesystem"  # or "database"
+    organisation_name: str = "Example Organisation"
+    onion_address: str = ""
+    public_url: str = ""
+    # Argon2id cost for receipts (89-bit secrets: interactive cost is plenty) and for
+    # caseworker passphrases (human-chosen: a higher memory cost).
+    receipt_kdf_opslimit: int = 2
+    receipt_kdf_memlimit_mib: int = 64
+    passphrase_kdf_opslimit: int = 3
+    passphrase_kdf_memlimit_mib: int = 128
+    argon2_memory_budget_mib: int = 512
+    acknowledge_within_days: int = 7
+    feedback_within_months: int = 3
+    retention_days_after_close: int = 60
+    max_report_chars: int = 50_000
+    max_files_per_submission: int = 10
+    max_file_bytes: int = 500 * MIB
+    max_request_bytes: int = 1024 * MIB
+    reporter_idle_minutes: int = 30
+    caseworker_idle_minutes: int = 30
+    caseworker_absolute_hours: int = 12
+    submissions_per_hour_per_client: int = 10
+    lookups_per_hour_per_client: int = 20
+    submissions_per_minute_global: int = 60
+    lookups_per_minute_global: int = 120
+    login_attempts_before_lockout: int = 5
+    lockout_minutes: int = 15
+    languages: tuple[str, ...] = ("en", "ar", "es", "fr", "ru", "zh")
+    caseworker_languages: tuple[str, ...] = ("en", "fr")
+    default_language: str = "en"
+    auto_acknowledge: bool = False
+    require_https_cookies: bool = False
+    # Filled from the instance file written by ``sealbox init``; never from defaults.
+    secret_key: bytes = field(default=b"", repr=False)
+    instance_salt: bytes = field(default=b"", repr=False)
+    server_key: bytes = field(default=b"", repr=False)
+    recovery_public_key: bytes = b""
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.instance_path / 'sealbox.db').resolve()}"
+
+    @property
+    def receipt_kdf(self) -> KdfParams:
+        return KdfParams(self.receipt_kdf_opslimit, self.receipt_kdf_memlimit_mib * MIB)
+
+    @property
+    def passphrase_kdf(self) -> KdfParams:
+        return KdfParams(self.passphrase_kdf_opslimit, self.passphrase_kdf_memlimit_mib * MIB)
+
+    @property
+    def blob_path(self) -> Path:
+        return self.instance_path / "blobs"
+
+    @property
+    def instance_file(self) -> Path:
+        return self.instance_path / INSTANCE_FILE
+
+
+INSTANCE_FILE = "instance.toml"
+_SECRET_FIELDS = ("secret_key", "instance_salt", "server_key", "recovery_public_key")
+_ENV_PREFIX = "SEALBOX_"
+
+
+def load_settings(
+    config_file: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Build validated settings. Raises ConfigError listing every problem found."""
+    environ = os.environ if environ is None else environ
+    problems: list[str] = []
+    values: dict[str, Any] = {}
+    if config_file is None and environ.get("SEALBOX_CONFIG"):
+        config_file = Path(environ["SEALBOX_CONFIG"])
+    if config_file is not None:
+        values.update(_read_toml(config_file, problems))
+    for f in fields(Settings):
+        if f.name in _SECRET_FIELDS:
+            continue
+        raw = environ.get(_ENV_PREFIX + f.name.upper())
+        if raw is not None:
+            values[f.name] = raw
+    values.update(overrides)
+    settings = _coerce(values, problems)
+    settings = _with_instance_secrets(settings, problems)
+    problems += _validate(settings)
+    if problems:
+        raise ConfigError(problems)
+    return settings
+
+
+def _read_toml(path: Path, problems: list[str]) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        problems.append(f"config file {path} does not exist")
+        return {}
+    except tomllib.TOMLDecodeError as exc:
+        problems.append(f"config file {path} is not valid TOML: {exc}")
+        return {}
+    known = {f.name for f in fields(Settings)} - set(_SECRET_FIELDS)
+    for key in sorted(set(data) - known):
+        problems.append(f"{path}: unknown setting {key!r}")
+    return {k: v for k, v in data.items() if k in known}
+
+
+def _coerce(values: dict[str, Any], problems: list[str]) -> Settings:
+    types = {f.name: f.type for f in fields(Settings)}
+    clean: dict[str, Any] = {}
+    for name, raw in values.items():
+        kind = types.get(name)
+        try:
+            clean[name] = _coerce_one(str(kind), raw)
+        except (TypeError, ValueError):
+            problems.append(f"{name}: {raw!r} is not a valid {_describe(str(kind))}")
+    return replace(Settings(), **clean)
+
+
+def _coerce_one(kind: str, raw: Any) -> Any:
+    if kind == "bool":
+        if isinstance(raw, bool):
+            return raw
+        lowered = str(raw).strip().lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(raw)
+    if kind == "int":
+        if isinstance(raw, bool):
+            raise TypeError(raw)
+        return int(raw)
+    if kind == "Path":
+        return Path(str(raw))
+    if kind.startswith("tuple"):
+        items = raw if isinstance(raw, list | tuple) else str(raw).split(",")
+        return tuple(str(i).strip() for i in items if str(i).strip())
+    if kind == "bytes":
+        return bytes(raw) if isinstance(raw, bytes) else bytes.fromhex(str(raw))
+    if not isinstance(raw, str):
+        raise TypeError(raw)
+    return raw
+
+
+def _describe(kind: str) -> str:
+    return {"int": "whole number", "bool": "true/false value", "Path": "path"}.get(kind, "value")
+
+
+def _with_instance_secrets(settings: Settings, problems: list[str]) -> Settings:
+    if settings.secret_key:  # given directly (tests)
+        return settings
+    path = settings.instance_file
+    if not path.exists():
+        problems.append(
+            f"no instance at {settings.instance_path}: run `sealbox init` to create one"
+        )
+        return settings
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+        return replace(settings, **{name: bytes.fromhex(data[name]) for name in _SECRET_FIELDS})
+    except (OSError, tomllib.TOMLDecodeError, KeyError, ValueError) as exc:
+        problems.append(f"instance file {path} is damaged ({exc.__class__.__name__}): restore it from backup")
+        return settings
+
+
+def _validate(s: Settings) -> list[str]:
+    problems: list[str] = []
+
+    def at_least(name: str, minimum: int) -> None:
+        if getattr(s, name) < minimum:
+            problems.append(f"{name}: must be at least {minimum}, got {getattr(s, name)}")
+
+    at_least("receipt_kdf_opslimit", 1)
+    at_least("passphrase_kdf_opslimit", 1)
+    at_least("receipt_kdf_memlimit_mib", 1)
+    at_least("passphrase_kdf_memlimit_mib", 1)
+    at_least("argon2_memory_budget_mib", 1)
+    at_least("acknowledge_within_days", 1)
+    at_least("feedback_within_months", 1)
+    at_least("retention_days_after_close", 0)
+    at_least("max_report_chars", 1)
+    at_least("max_files_per_submission", 0)
+    at_least("max_file_bytes", 1)
+    at_least("max_request_bytes", 1024)
+    for name in ("reporter_idle_minutes", "caseworker_idle_minutes", "caseworker_absolute_hours"):
+        at_least(name, 1)
+    if s.acknowledge_within_days > 7:
+        problems.append("acknowledge_within_days: EU Directive 2019/1937 allows at most 7")
+    if s.feedback_within_months > 3:
+        problems.append("feedback_within_months: EU Directive 2019/1937 allows at most 3")
+    if s.attachment_storage not in ("filesystem", "database"):
+        problems.append("attachment_storage: must be 'filesystem' or 'database'")
+    if s.database_url and not s.database_url.startswith(("sqlite", "postgresql")):
+        problems.append("database_url: only sqlite:// and postgresql+psycopg:// URLs are supported")
+    if not s.ratelimit_storage_uri.startswith(("memory://", "redis://", "rediss://")):
+        problems.append("ratelimit_storage_uri: use memory:// or a redis:// URL")
+    if s.default_language not in s.languages:
+        problems.append(f"default_language: {s.default_language!r} is not in languages")
+    if s.secret_key and len(s.secret_key) < 32:
+        problems.append("secret_key: must be at least 32 bytes")
+    if s.instance_salt and len(s.instance_salt) != 16:
+        problems.append("instance_salt: must be 16 bytes")
+    return problems
