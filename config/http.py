@@ -1,0 +1,46 @@
+"""HTTP response headers both apps send (OWASP ASVS 3.4). Plain data, no Flask: each app
+applies them in an ``after_request`` hook."""
+
+from __future__ import annotations
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer", "ambient-light-sensor", "autoplay", "battery", "bluetooth", "camera",
+        "display-capture", "fullscreen", "gamepad", "geolocation", "gyroscope", "hid",
+        "idle-detection", "interest-cohort", "magnetometer", "microphone", "midi", "payment",
+        "publickey-credentials-get", "screen-wake-lock", "serial", "usb", "xr-spatial-tracking",
+    )
+)
+
+
+def security_headers(*, https: bool) -> dict[str, str]:
+    headers = {
+        "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+        "Permissions-Policy": PERMISSIONS_POLICY,
+        "Cross-Origin-Opener-Policy": "same-origin",
+        "Cross-Origin-Resource-Policy": "same-origin",
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "no-referrer",
+        "Cache-Control": "no-store, max-age=0",
+        "Pragma": "no-cache",
+    }
+    if https:
+        headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+    return headers
