@@ -61,15 +61,23 @@ def create_caseworker(
         "caseworker.created",
         actor_id=actor_id,
         target_id=account.id,
-        roles=[r for r, on in (("caseworker", caseworker), ("custodian", custodian), ("admin", admin)) if on],
+        roles=[
+            r
+            for r, on in (("caseworker", caseworker), ("custodian", custodian), ("admin", admin))
+            if on
+        ],
     )
     return account
 
 
-def change_passphrase(session: Session, settings: Settings, account: Caseworker, old: str, new: str) -> None:
+def change_passphrase(
+    session: Session, settings: Settings, account: Caseworker, old: str, new: str
+) -> None:
     """Re-wrap the same private key: case access is unchanged, other sessions end."""
     check_passphrase(new)
-    account.wrapped_private_key = rewrap_private_key(account.wrapped_private_key, old, new, settings.passphrase_kdf)
+    account.wrapped_private_key = rewrap_private_key(
+        account.wrapped_private_key, old, new, settings.passphrase_kdf
+    )
     account.password_hash = hash_password(new)
     session.query(CaseworkerSession).filter(CaseworkerSession.caseworker_id == account.id).delete()
     record(session, "caseworker.passphrase_changed", actor_id=account.id, target_id=account.id)
@@ -80,7 +88,13 @@ def disable_caseworker(session: Session, account: Caseworker, *, actor_id: int |
     account.active = False
     session.query(CaseworkerSession).filter(CaseworkerSession.caseworker_id == account.id).delete()
     removed = session.query(WrappedKey).filter(WrappedKey.caseworker_id == account.id).delete()
-    record(session, "caseworker.disabled", actor_id=actor_id, target_id=account.id, keys_removed=removed)
+    record(
+        session,
+        "caseworker.disabled",
+        actor_id=actor_id,
+        target_id=account.id,
+        keys_removed=removed,
+    )
     return removed
 
 

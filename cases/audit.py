@@ -24,7 +24,12 @@ _HEAD_ID = 1
 
 
 def _canonical(
-    entry_id: int, at: dt.datetime, actor_id: int | None, action: str, case_id: str | None, detail: str
+    entry_id: int,
+    at: dt.datetime,
+    actor_id: int | None,
+    action: str,
+    case_id: str | None,
+    detail: str,
 ) -> bytes:
     return json.dumps(
         [entry_id, at.isoformat(timespec="seconds"), actor_id, action, case_id, detail],
@@ -111,7 +116,9 @@ def verify_chain(session: Session) -> ChainReport:
             report.problems.append(f"entry {entry.id} does not follow the entry before it")
         recomputed = chain_digest(
             entry.prev_hash,
-            _canonical(entry.id, entry.at, entry.actor_id, entry.action, entry.case_id, entry.detail),
+            _canonical(
+                entry.id, entry.at, entry.actor_id, entry.action, entry.case_id, entry.detail
+            ),
         )
         if recomputed != entry.entry_hash:
             report.problems.append(f"entry {entry.id} was altered")

@@ -106,7 +106,8 @@ class _ChunkWriter:
         # Core insert, not session.add: ORM objects would pile up in the identity map and
         # hold the whole file in memory until commit.
         self._session.execute(
-            insert(BlobChunk), [{"blob_id": self._blob_id, "position": self._position, "data": data}]
+            insert(BlobChunk),
+            [{"blob_id": self._blob_id, "position": self._position, "data": data}],
         )
         self._position += 1
 
@@ -163,7 +164,7 @@ class DatabaseBlobStore:
         return _ChunkWriter(session, _checked(blob_id))
 
     def open(self, session: Session, blob_id: str) -> BinaryIO:
-        return io.BufferedReader(_ChunkReader(session, _checked(blob_id)), buffer_size=DB_CHUNK)  # type: ignore[return-value]
+        return io.BufferedReader(_ChunkReader(session, _checked(blob_id)), buffer_size=DB_CHUNK)
 
     def delete(self, session: Session, blob_id: str) -> None:
         session.execute(delete(BlobChunk).where(BlobChunk.blob_id == _checked(blob_id)))

@@ -79,7 +79,9 @@ def read_messages(
     """Decrypt the case's messages of the given kinds, oldest first."""
     wanted = list(kinds)
     rows = session.scalars(
-        select(Message).where(Message.case_id == case_id, Message.kind.in_(wanted)).order_by(Message.seq)
+        select(Message)
+        .where(Message.case_id == case_id, Message.kind.in_(wanted))
+        .order_by(Message.seq)
     )
     out = []
     for m in rows:
@@ -205,13 +207,20 @@ def attachment_meta(attachment: Attachment, thread_key: bytes) -> AttachmentMeta
     meta_ctx, _, _ = _attachment_contexts(attachment.case_id, attachment.id)
     meta = json.loads(decrypt_record(thread_key, attachment.meta_ciphertext, meta_ctx))
     return AttachmentMeta(
-        attachment.id, meta["name"], meta["type"], int(meta["size"]), attachment.from_reporter, attachment.created_on
+        attachment.id,
+        meta["name"],
+        meta["type"],
+        int(meta["size"]),
+        attachment.from_reporter,
+        attachment.created_on,
     )
 
 
 def list_attachments(session: Session, case_id: str, thread_key: bytes) -> list[AttachmentMeta]:
     rows = session.scalars(
-        select(Attachment).where(Attachment.case_id == case_id).order_by(Attachment.created_on, Attachment.id)
+        select(Attachment)
+        .where(Attachment.case_id == case_id)
+        .order_by(Attachment.created_on, Attachment.id)
     )
     return [attachment_meta(a, thread_key) for a in rows]
 

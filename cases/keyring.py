@@ -60,8 +60,12 @@ def wrap_to_caseworkers(
 ) -> None:
     """Wrap one key to each caseworker and to the organisation recovery key."""
     for cw in caseworkers:
-        wrap_to(session, case_id, purpose, key, cw.public_key, HolderKind.CASEWORKER, cw.id, record_id)
-    wrap_to(session, case_id, purpose, key, recovery_public_key, HolderKind.RECOVERY, None, record_id)
+        wrap_to(
+            session, case_id, purpose, key, cw.public_key, HolderKind.CASEWORKER, cw.id, record_id
+        )
+    wrap_to(
+        session, case_id, purpose, key, recovery_public_key, HolderKind.RECOVERY, None, record_id
+    )
 
 
 def caseworker_key(
@@ -103,7 +107,11 @@ def reporter_thread_key(session: Session, case_id: str, private_key: bytes) -> b
 
 
 def recovery_key(
-    session: Session, case_id: str, purpose: KeyPurpose, recovery_private_key: bytes, record_id: str = ""
+    session: Session,
+    case_id: str,
+    purpose: KeyPurpose,
+    recovery_private_key: bytes,
+    record_id: str = "",
 ) -> bytes:
     """Open a case key with the offline organisation recovery key (disaster recovery)."""
     row = session.scalar(
@@ -155,7 +163,9 @@ def grant_access(
         if grantee.id in holders(session, case_id, purpose):
             continue
         key = caseworker_key(session, case_id, purpose, granter_id, granter_private_key)
-        wrap_to(session, case_id, purpose, key, grantee.public_key, HolderKind.CASEWORKER, grantee.id)
+        wrap_to(
+            session, case_id, purpose, key, grantee.public_key, HolderKind.CASEWORKER, grantee.id
+        )
 
 
 def revoke_access(session: Session, case_id: str, caseworker_id: int) -> int:

@@ -105,8 +105,12 @@ class CategoryMember(Base):
 
     __tablename__ = "category_members"
 
-    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id", ondelete="CASCADE"), primary_key=True)
-    caseworker_id: Mapped[int] = mapped_column(ForeignKey("caseworkers.id", ondelete="CASCADE"), primary_key=True)
+    category_id: Mapped[int] = mapped_column(
+        ForeignKey("categories.id", ondelete="CASCADE"), primary_key=True
+    )
+    caseworker_id: Mapped[int] = mapped_column(
+        ForeignKey("caseworkers.id", ondelete="CASCADE"), primary_key=True
+    )
     category: Mapped[Category] = relationship(back_populates="members")
 
 
@@ -159,7 +163,9 @@ class RecoveryCode(Base):
     __tablename__ = "recovery_codes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    caseworker_id: Mapped[int] = mapped_column(ForeignKey("caseworkers.id", ondelete="CASCADE"), index=True)
+    caseworker_id: Mapped[int] = mapped_column(
+        ForeignKey("caseworkers.id", ondelete="CASCADE"), index=True
+    )
     code_hash: Mapped[str] = mapped_column(String(200))
     used: Mapped[bool] = mapped_column(Boolean, default=False)
 
@@ -171,7 +177,9 @@ class CaseworkerSession(Base):
     __tablename__ = "caseworker_sessions"
 
     id_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
-    caseworker_id: Mapped[int] = mapped_column(ForeignKey("caseworkers.id", ondelete="CASCADE"), index=True)
+    caseworker_id: Mapped[int] = mapped_column(
+        ForeignKey("caseworkers.id", ondelete="CASCADE"), index=True
+    )
     wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     stage: Mapped[str] = mapped_column(String(16), default="totp")  # totp | enrol | full
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
@@ -204,11 +212,17 @@ class Case(Base):
     id: Mapped[str] = mapped_column(String(16), primary_key=True, default=new_id)
     lookup_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32), unique=True)
     reporter_public_key: Mapped[bytes | None] = mapped_column(LargeBinary(32))
-    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id", ondelete="SET NULL"))
+    category_id: Mapped[int | None] = mapped_column(
+        ForeignKey("categories.id", ondelete="SET NULL")
+    )
     channel: Mapped[str] = mapped_column(String(16), default="web")  # web | oral
-    status: Mapped[Status] = mapped_column(SAEnum(Status, native_enum=False, length=16), default=Status.RECEIVED)
+    status: Mapped[Status] = mapped_column(
+        SAEnum(Status, native_enum=False, length=16), default=Status.RECEIVED
+    )
     priority: Mapped[int] = mapped_column(Integer, default=0)  # 0 unset, 1 low .. 3 high
-    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("caseworkers.id", ondelete="SET NULL"))
+    assignee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("caseworkers.id", ondelete="SET NULL")
+    )
     received_on: Mapped[dt.date] = mapped_column(Date, default=today)
     acknowledged_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
     acknowledge_due_on: Mapped[dt.date] = mapped_column(Date)
@@ -235,7 +249,9 @@ class Case(Base):
 class CaseLabel(Base):
     __tablename__ = "case_labels"
 
-    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    case_id: Mapped[str] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
     label: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
 
 
@@ -245,8 +261,12 @@ class CaseExclusion(Base):
 
     __tablename__ = "case_exclusions"
 
-    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
-    caseworker_id: Mapped[int] = mapped_column(ForeignKey("caseworkers.id", ondelete="CASCADE"), primary_key=True)
+    case_id: Mapped[str] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
+    caseworker_id: Mapped[int] = mapped_column(
+        ForeignKey("caseworkers.id", ondelete="CASCADE"), primary_key=True
+    )
     reason: Mapped[str] = mapped_column(String(32))  # reporter | conflict
 
 
@@ -263,8 +283,12 @@ class WrappedKey(Base):
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     purpose: Mapped[KeyPurpose] = mapped_column(SAEnum(KeyPurpose, native_enum=False, length=16))
     record_id: Mapped[str] = mapped_column(String(16), default="")  # identity record, else ""
-    holder_kind: Mapped[HolderKind] = mapped_column(SAEnum(HolderKind, native_enum=False, length=16))
-    caseworker_id: Mapped[int | None] = mapped_column(ForeignKey("caseworkers.id", ondelete="CASCADE"))
+    holder_kind: Mapped[HolderKind] = mapped_column(
+        SAEnum(HolderKind, native_enum=False, length=16)
+    )
+    caseworker_id: Mapped[int | None] = mapped_column(
+        ForeignKey("caseworkers.id", ondelete="CASCADE")
+    )
     wrapped: Mapped[bytes] = mapped_column(LargeBinary)
 
 
@@ -303,7 +327,9 @@ class IdentityRequest(Base):
     requester_id: Mapped[int] = mapped_column(ForeignKey("caseworkers.id", ondelete="CASCADE"))
     reason_enc: Mapped[bytes] = mapped_column(LargeBinary)  # internal key
     state: Mapped[str] = mapped_column(String(16), default="pending")  # pending|approved|denied
-    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("caseworkers.id", ondelete="SET NULL"))
+    decided_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("caseworkers.id", ondelete="SET NULL")
+    )
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
 

@@ -23,7 +23,9 @@ from config import Settings
 from crypto import ReporterKeys, derive_reporter_keys
 
 
-def find_case(session: Session, settings: Settings, receipt: str) -> tuple[Case | None, ReporterKeys]:
+def find_case(
+    session: Session, settings: Settings, receipt: str
+) -> tuple[Case | None, ReporterKeys]:
     """Derive from a normalised receipt and look the case up.
 
     The full Argon2id derivation runs whether or not a case exists, so a wrong receipt
@@ -42,7 +44,9 @@ class ReporterView:
 
 def reporter_view(session: Session, case: Case, reporter_private_key: bytes) -> ReporterView:
     thread_key = reporter_thread_key(session, case.id, reporter_private_key)
-    messages = read_messages(session, case.id, {KeyPurpose.THREAD: thread_key}, READABLE_BY_REPORTER)
+    messages = read_messages(
+        session, case.id, {KeyPurpose.THREAD: thread_key}, READABLE_BY_REPORTER
+    )
     return ReporterView(case, messages, list_attachments(session, case.id, thread_key))
 
 
@@ -56,12 +60,18 @@ def add_reporter_message(
 
 
 def add_reporter_identity(
-    session: Session, case: Case, settings: Settings, details: dict[str, str], on: dt.date | None = None
+    session: Session,
+    case: Case,
+    settings: Settings,
+    details: dict[str, str],
+    on: dt.date | None = None,
 ) -> None:
     excluded = set(
         session.scalars(select(CaseExclusion.caseworker_id).where(CaseExclusion.case_id == case.id))
     )
-    add_identity_record(session, case.id, details, custodians(session, excluded), settings.recovery_public_key)
+    add_identity_record(
+        session, case.id, details, custodians(session, excluded), settings.recovery_public_key
+    )
     touch(case, on or today())
 
 

@@ -22,9 +22,9 @@ from cases.keyring import wrap_to, wrap_to_caseworkers
 from cases.models import (
     Case,
     CaseExclusion,
+    Caseworker,
     Category,
     CategoryMember,
-    Caseworker,
     HolderKind,
     KeyPurpose,
     MessageKind,
@@ -49,7 +49,9 @@ class Submission:
     kind: MessageKind = MessageKind.REPORT
 
 
-def routed_caseworkers(session: Session, category_id: int | None, excluded: set[int]) -> list[Caseworker]:
+def routed_caseworkers(
+    session: Session, category_id: int | None, excluded: set[int]
+) -> list[Caseworker]:
     """The category's caseworkers; every active caseworker when the category has none."""
     query = select(Caseworker).where(Caseworker.active, Caseworker.is_caseworker)
     members = []
@@ -92,7 +94,13 @@ class SubmissionDraft:
         upload.abort()
         self._uploads.remove(upload)
 
-    def finalize(self, submission: Submission, *, on: dt.date | None = None, extra_holders: list[Caseworker] | None = None) -> str:
+    def finalize(
+        self,
+        submission: Submission,
+        *,
+        on: dt.date | None = None,
+        extra_holders: list[Caseworker] | None = None,
+    ) -> str:
         """Write the case; return the receipt (show it only after the commit succeeds)."""
         on = on or today()
         settings = self.store.settings
@@ -101,7 +109,9 @@ class SubmissionDraft:
         session = self.session
         category = None
         if submission.category_slug:
-            category = session.scalar(select(Category).where(Category.slug == submission.category_slug, Category.active))
+            category = session.scalar(
+                select(Category).where(Category.slug == submission.category_slug, Category.active)
+            )
             if category is None:
                 raise ValueError("unknown category")
         case = Case(
@@ -124,15 +134,30 @@ class SubmissionDraft:
             if extra.id not in {r.id for r in recipients}:
                 recipients.append(extra)
         recovery = settings.recovery_public_key
-        wrap_to_caseworkers(session, case.id, KeyPurpose.THREAD, self.keys.thread, recipients, recovery)
-        wrap_to(session, case.id, KeyPurpose.THREAD, self.keys.thread, reporter.public_key, HolderKind.REPORTER)
-        wrap_to_caseworkers(session, case.id, KeyPurpose.INTERNAL, self.keys.internal, recipients, recovery)
-        message = add_message(session, case.id, submission.kind, self.keys.thread, submission.report, on=on)
+        wrap_to_caseworkers(
+            session, case.id, KeyPurpose.THREAD, self.keys.thread, recipients, recovery
+        )
+        wrap_to(
+            session,
+            case.id,
+            KeyPurpose.THREAD,
+            self.keys.thread,
+            reporter.public_key,
+            HolderKind.REPORTER,
+        )
+        wrap_to_caseworkers(
+            session, case.id, KeyPurpose.INTERNAL, self.keys.internal, recipients, recovery
+        )
+        message = add_message(
+            session, case.id, submission.kind, self.keys.thread, submission.report, on=on
+        )
         for attachment in self._finished:
             attachment.message_id = message.id
             session.add(attachment)
         if submission.identity:
-            add_identity_record(session, case.id, submission.identity, custodians(session, excluded), recovery)
+            add_identity_record(
+                session, case.id, submission.identity, custodians(session, excluded), recovery
+            )
         session.flush()
         self.receipt = receipt
         return receipt

@@ -18,15 +18,21 @@ def due_for_purge(session: Session, on: dt.date, retention_days: int) -> list[Ca
         select(Case).where(Case.status == Status.CLOSED, Case.legal_hold_reason.is_(None))
     )
     return [
-        c for c in closed if (expiry := retention_expires_on(c, retention_days)) is not None and expiry <= on
+        c
+        for c in closed
+        if (expiry := retention_expires_on(c, retention_days)) is not None and expiry <= on
     ]
 
 
-def purge_case(session: Session, blobs: BlobStore, case: Case, *, actor_id: int | None = None) -> None:
+def purge_case(
+    session: Session, blobs: BlobStore, case: Case, *, actor_id: int | None = None
+) -> None:
     """Delete every wrapped key first (after that no copy of the case can be decrypted,
     even from a backup taken later), then ciphertexts, blobs and the case row."""
     session.execute(delete(WrappedKey).where(WrappedKey.case_id == case.id))
-    for attachment_id in session.scalars(select(Attachment.id).where(Attachment.case_id == case.id)):
+    for attachment_id in session.scalars(
+        select(Attachment.id).where(Attachment.case_id == case.id)
+    ):
         blobs.delete(session, attachment_id)
     case_id = case.id
     session.delete(case)
@@ -35,7 +41,12 @@ def purge_case(session: Session, blobs: BlobStore, case: Case, *, actor_id: int 
 
 
 def purge_expired(
-    session: Session, blobs: BlobStore, on: dt.date, retention_days: int, *, actor_id: int | None = None
+    session: Session,
+    blobs: BlobStore,
+    on: dt.date,
+    retention_days: int,
+    *,
+    actor_id: int | None = None,
 ) -> list[str]:
     purged = []
     for case in due_for_purge(session, on, retention_days):

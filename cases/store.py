@@ -38,7 +38,12 @@ class Policy:
         return Deadlines(self.acknowledge_within_days, self.feedback_within_months)
 
 
-POLICY_KEYS = ("acknowledge_within_days", "feedback_within_months", "retention_days_after_close", "auto_acknowledge")
+POLICY_KEYS = (
+    "acknowledge_within_days",
+    "feedback_within_months",
+    "retention_days_after_close",
+    "auto_acknowledge",
+)
 
 
 class Store:
@@ -74,7 +79,9 @@ class Store:
         }
         for row in session.scalars(select(InstancePolicy)):
             if row.key in values:
-                values[row.key] = row.value == "true" if row.key == "auto_acknowledge" else int(row.value)
+                values[row.key] = (
+                    row.value == "true" if row.key == "auto_acknowledge" else int(row.value)
+                )
         return Policy(**values)  # type: ignore[arg-type]
 
     def set_policy(self, session: Session, key: str, value: int | bool) -> None:

@@ -105,9 +105,8 @@ def is_overdue(case: Case, today: dt.date) -> bool:
 
 
 def is_due_soon(case: Case, today: dt.date) -> bool:
-    return (
-        case.next_due_on is not None
-        and today <= case.next_due_on <= today + dt.timedelta(days=DUE_SOON_DAYS)
+    return case.next_due_on is not None and today <= case.next_due_on <= today + dt.timedelta(
+        days=DUE_SOON_DAYS
     )
 
 

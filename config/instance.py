@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from crypto import new_instance_salt, new_key, new_recovery_keypair
 from config.settings import INSTANCE_FILE
+from crypto import new_instance_salt, new_key, new_recovery_keypair
 
 
 class InstanceExists(Exception):

@@ -194,9 +194,12 @@ def _with_instance_secrets(settings: Settings, problems: list[str]) -> Settings:
     try:
         with path.open("rb") as fh:
             data = tomllib.load(fh)
-        return replace(settings, **{name: bytes.fromhex(data[name]) for name in _SECRET_FIELDS})
+        secrets: dict[str, Any] = {name: bytes.fromhex(data[name]) for name in _SECRET_FIELDS}
+        return replace(settings, **secrets)
     except (OSError, tomllib.TOMLDecodeError, KeyError, ValueError) as exc:
-        problems.append(f"instance file {path} is damaged ({exc.__class__.__name__}): restore it from backup")
+        problems.append(
+            f"instance file {path} is damaged ({exc.__class__.__name__}): restore it from backup"
+        )
         return settings
 
 

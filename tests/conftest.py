@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from cases.audit import ensure_head
-from cases.db import Base, make_engine
+from cases.db import Base
 from cases.store import Store
 from config import Settings, init_instance, load_settings
 
@@ -54,7 +54,8 @@ def _pg_reachable() -> str | None:
         engine.dispose()
         return None
     except Exception as exc:  # any failure means: skip, and say why
-        return f"PostgreSQL not reachable at {make_url(_pg_admin_url()).render_as_string()}: {exc.__class__.__name__}"
+        where = make_url(_pg_admin_url()).render_as_string()
+        return f"PostgreSQL not reachable at {where}: {exc.__class__.__name__}"
 
 
 @pytest.fixture(scope="session")
@@ -149,14 +150,17 @@ def any_store(settings: Settings, request: pytest.FixtureRequest) -> Iterator[St
     s.dispose()
 
 
-
-
 @pytest.fixture
 def new_caseworker():  # type: ignore[no-untyped-def]
     """Factory: ``new_caseworker(store, "alice", custodian=True)`` -> (account, private key)."""
     from cases.accounts import create_caseworker, unlock
 
-    def make(store: Store, username: str = "alice", passphrase: str = "correct horse battery", **roles: bool):  # type: ignore[no-untyped-def]
+    def make(
+        store: Store,
+        username: str = "alice",
+        passphrase: str = "correct horse battery",
+        **roles: bool,
+    ):  # type: ignore[no-untyped-def]
         with store.transaction() as session:
             account = create_caseworker(session, store.settings, username, passphrase, **roles)
         return account, unlock(account, passphrase)

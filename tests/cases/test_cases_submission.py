@@ -15,14 +15,28 @@ from cases.keyring import (
     reporter_thread_key,
     revoke_access,
 )
-from cases.models import Attachment, Case, HolderKind, IdentityRecord, KeyPurpose, Message, MessageKind, WrappedKey
+from cases.models import (
+    Attachment,
+    Case,
+    HolderKind,
+    IdentityRecord,
+    KeyPurpose,
+    Message,
+    MessageKind,
+    WrappedKey,
+)
 from cases.reporter import add_reporter_message, find_case, reporter_view
 from cases.reports import Submission, new_submission
 from cases.store import Store
 from crypto import DecryptionError, new_recovery_keypair, parse_recovery_key
 
 
-def submit(store: Store, text: str = "the minister took a bribe", files: dict[str, bytes] | None = None, **kw) -> str:  # type: ignore[no-untyped-def]
+def submit(
+    store: Store,
+    text: str = "the minister took a bribe",
+    files: dict[str, bytes] | None = None,
+    **kw,
+) -> str:  # type: ignore[no-untyped-def]
     with new_submission(store) as draft:
         for name, data in (files or {}).items():
             upload = draft.new_attachment()
@@ -56,7 +70,9 @@ def test_wrong_receipt_finds_nothing(any_store: Store) -> None:
     assert case is None
 
 
-def test_routed_caseworker_reads_everything_and_others_cannot(any_store: Store, new_caseworker) -> None:  # type: ignore[no-untyped-def]
+def test_routed_caseworker_reads_everything_and_others_cannot(
+    any_store: Store, new_caseworker
+) -> None:  # type: ignore[no-untyped-def]
     alice, alice_key = new_caseworker(any_store, "alice")
     receipt = submit(any_store)
     bob, bob_key = new_caseworker(any_store, "bob")  # created after: holds no key
@@ -69,7 +85,9 @@ def test_routed_caseworker_reads_everything_and_others_cannot(any_store: Store, 
             caseworker_key(session, case.id, KeyPurpose.THREAD, bob.id, bob_key)
         # Bob's private key cannot open Alice's wrapped key either: access is cryptographic.
         alice_row = session.scalars(
-            select(WrappedKey).where(WrappedKey.case_id == case.id, WrappedKey.caseworker_id == alice.id)
+            select(WrappedKey).where(
+                WrappedKey.case_id == case.id, WrappedKey.caseworker_id == alice.id
+            )
         ).first()
         assert alice_row is not None
         from cases.keyring import key_context
@@ -88,20 +106,32 @@ def test_internal_key_is_not_readable_with_the_receipt(any_store: Store, new_cas
         case, keys = find_case(session, any_store.settings, receipt)
         assert case is not None
         internal = caseworker_key(session, case.id, KeyPurpose.INTERNAL, alice.id, alice_key)
-        add_message(session, case.id, MessageKind.NOTE, internal, {"text": "suspect is the CFO"}, author_id=alice.id)
+        add_message(
+            session,
+            case.id,
+            MessageKind.NOTE,
+            internal,
+            {"text": "suspect is the CFO"},
+            author_id=alice.id,
+        )
     with any_store.transaction() as session:
         case, keys = find_case(session, any_store.settings, receipt)
         assert case is not None
         # No internal key is wrapped to the reporter at all...
         reporter_rows = session.scalars(
-            select(WrappedKey.purpose).where(WrappedKey.case_id == case.id, WrappedKey.holder_kind == HolderKind.REPORTER)
+            select(WrappedKey.purpose).where(
+                WrappedKey.case_id == case.id, WrappedKey.holder_kind == HolderKind.REPORTER
+            )
         ).all()
         assert reporter_rows == [KeyPurpose.THREAD]
         # ...and the thread key does not decrypt the note.
         thread = reporter_thread_key(session, case.id, keys.private_key)
         with pytest.raises(DecryptionError):
             read_messages(session, case.id, {KeyPurpose.INTERNAL: thread}, [MessageKind.NOTE])
-        assert all(m.kind is not MessageKind.NOTE for m in reporter_view(session, case, keys.private_key).messages)
+        assert all(
+            m.kind is not MessageKind.NOTE
+            for m in reporter_view(session, case, keys.private_key).messages
+        )
 
 
 def test_grant_and_revoke(any_store: Store, new_caseworker) -> None:  # type: ignore[no-untyped-def]
@@ -119,7 +149,9 @@ def test_grant_and_revoke(any_store: Store, new_caseworker) -> None:  # type: ig
         caseworker_key(session, case.id, KeyPurpose.THREAD, bob.id, bob_key)
 
 
-def test_excluded_caseworker_gets_no_key_and_cannot_be_granted(any_store: Store, new_caseworker) -> None:  # type: ignore[no-untyped-def]
+def test_excluded_caseworker_gets_no_key_and_cannot_be_granted(
+    any_store: Store, new_caseworker
+) -> None:  # type: ignore[no-untyped-def]
     alice, alice_key = new_caseworker(any_store, "alice")
     mallory, mallory_key = new_caseworker(any_store, "mallory", custodian=True)
     receipt = submit(any_store, excluded_caseworker_ids=[mallory.id], identity={"name": "Jo"})
@@ -127,7 +159,10 @@ def test_excluded_caseworker_gets_no_key_and_cannot_be_granted(any_store: Store,
         case, _ = find_case(session, any_store.settings, receipt)
         assert case is not None
         assert mallory.id not in {
-            r for r in session.scalars(select(WrappedKey.caseworker_id).where(WrappedKey.case_id == case.id))
+            r
+            for r in session.scalars(
+                select(WrappedKey.caseworker_id).where(WrappedKey.case_id == case.id)
+            )
         }
         with pytest.raises(ExcludedFromCase):
             grant_access(session, case.id, alice.id, alice_key, mallory)
@@ -140,7 +175,9 @@ def test_identity_goes_to_custodians_and_recovery_only(any_store: Store, new_cas
 
     recovery_text, recovery_public = new_recovery_keypair()
     store = any_store
-    object.__setattr__(store, "settings", replace(store.settings, recovery_public_key=recovery_public))
+    object.__setattr__(
+        store, "settings", replace(store.settings, recovery_public_key=recovery_public)
+    )
     alice, alice_key = new_caseworker(store, "alice")
     carol, carol_key = new_caseworker(store, "carol", caseworker=False, custodian=True)
     receipt = submit(store, identity={"name": "Jo Bloggs", "phone": "+1 555"})
@@ -149,7 +186,9 @@ def test_identity_goes_to_custodians_and_recovery_only(any_store: Store, new_cas
     with store.transaction() as session:
         case, _ = find_case(session, store.settings, receipt)
         assert case is not None
-        record = session.scalars(select(IdentityRecord).where(IdentityRecord.case_id == case.id)).one()
+        record = session.scalars(
+            select(IdentityRecord).where(IdentityRecord.case_id == case.id)
+        ).one()
         key = caseworker_key(session, case.id, KeyPurpose.IDENTITY, carol.id, carol_key, record.id)
         assert read_identity_record(record, key)["name"] == "Jo Bloggs"
         with pytest.raises(NoAccess):
@@ -157,7 +196,9 @@ def test_identity_goes_to_custodians_and_recovery_only(any_store: Store, new_cas
         # The custodian-only role does not give access to the report itself.
         with pytest.raises(NoAccess):
             caseworker_key(session, case.id, KeyPurpose.THREAD, carol.id, carol_key)
-        rkey = recovery_key(session, case.id, KeyPurpose.IDENTITY, parse_recovery_key(recovery_text), record.id)
+        rkey = recovery_key(
+            session, case.id, KeyPurpose.IDENTITY, parse_recovery_key(recovery_text), record.id
+        )
         assert read_identity_record(record, rkey)["phone"] == "+1 555"
 
 
@@ -215,4 +256,7 @@ def test_attachments_listed_for_caseworker(any_store: Store, new_caseworker) -> 
         case, _ = find_case(session, any_store.settings, receipt)
         assert case is not None
         thread = caseworker_key(session, case.id, KeyPurpose.THREAD, alice.id, alice_key)
-        assert sorted(a.name for a in list_attachments(session, case.id, thread)) == ["a.pdf", "b.txt"]
+        assert sorted(a.name for a in list_attachments(session, case.id, thread)) == [
+            "a.pdf",
+            "b.txt",
+        ]
