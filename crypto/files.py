@@ -38,7 +38,7 @@ class FileSealer:
         self._pusher = p.StreamPusher(key)
         self._aad = context.binding(FILE_VERSION) + _PREAMBLE.pack(_MAGIC, FILE_VERSION, chunk_size)
         self._chunk = chunk_size
-        self._pending = bytearray()
+        self._pending: bytes | bytearray = b""
         self._started = False
         self._finished = False
         self.plaintext_size = 0
@@ -53,13 +53,29 @@ class FileSealer:
         if self._finished:
             raise ValueError("stream already finished")
         self.plaintext_size += len(data)
-        out = [self._preamble()]
-        self._pending += data
+        out = [] if self._started else [self._preamble()]
+        chunk = self._chunk
+        if isinstance(self._pending, bytearray) and len(self._pending) + len(data) <= chunk:
+            self._pending += data  # small pieces: just gather them
+            return b"".join(out)
+        rest = memoryview(data).cast("B")
         # Keep the last (maybe full) chunk back: only finish() knows which one is final.
-        while len(self._pending) > self._chunk:
-            piece = bytes(self._pending[: self._chunk])
-            out.append(self._pusher.push(piece, self._aad, final=False))
-            del self._pending[: self._chunk]
+        # Copies are kept off the common path (bench/bench_file_stream.py): a whole chunk
+        # pushed as one bytes object is held and sealed as it is, not copied.
+        while rest:
+            if len(self._pending) == chunk:  # more data follows: it is not the final chunk
+                out.append(self._pusher.push(bytes(self._pending), self._aad, final=False))
+                self._pending = b""
+            if not self._pending and len(rest) >= chunk:
+                whole = type(data) is bytes and len(rest) == len(data) == chunk
+                self._pending = data if whole else bytes(rest[:chunk])
+                rest = rest[chunk:]
+            else:
+                if not isinstance(self._pending, bytearray):
+                    self._pending = bytearray(self._pending)
+                room = chunk - len(self._pending)
+                self._pending += rest[:room]
+                rest = rest[room:]
         return b"".join(out)
 
     def finish(self) -> bytes:
@@ -67,7 +83,7 @@ class FileSealer:
             raise ValueError("stream already finished")
         self._finished = True
         last = self._pusher.push(bytes(self._pending), self._aad, final=True)
-        self._pending.clear()
+        self._pending = b""
         return self._preamble() + last
 
 
