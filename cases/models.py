@@ -184,6 +184,9 @@ class CaseworkerSession(Base):
     stage: Mapped[str] = mapped_column(String(16), default="totp")  # totp | enrol | full
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # During TOTP enrolment: the proposed secret, encrypted under the server key, until the
+    # caseworker proves their authenticator has it (then it moves to the account).
+    pending_totp_enc: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
 
 
 class ReporterSession(Base):
@@ -253,6 +256,21 @@ class CaseLabel(Base):
         ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
     )
     label: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+class CaseLink(Base):
+    """Two related cases (e.g. a retaliation report and its original), stored once with
+    the smaller id first."""
+
+    __tablename__ = "case_links"
+
+    case_id: Mapped[str] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
+    other_case_id: Mapped[str] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_on: Mapped[dt.date] = mapped_column(Date, default=today)
 
 
 class CaseExclusion(Base):

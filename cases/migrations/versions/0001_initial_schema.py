@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 07:00:15.738455
+Create Date: 2026-11-23 07:05:37.982188
 """
 from collections.abc import Sequence
 
@@ -138,6 +138,7 @@ def upgrade() -> None:
     sa.Column('stage', sa.String(length=16), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('last_seen_at', sa.DateTime(), nullable=False),
+    sa.Column('pending_totp_enc', sa.LargeBinary(), nullable=True),
     sa.ForeignKeyConstraint(['caseworker_id'], ['caseworkers.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id_hash')
     )
@@ -193,6 +194,17 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('case_labels', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_case_labels_label'), ['label'], unique=False)
+
+    op.create_table('case_links',
+    sa.Column('case_id', sa.String(length=16), nullable=False),
+    sa.Column('other_case_id', sa.String(length=16), nullable=False),
+    sa.Column('created_on', sa.Date(), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['other_case_id'], ['cases.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('case_id', 'other_case_id')
+    )
+    with op.batch_alter_table('case_links', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_case_links_other_case_id'), ['other_case_id'], unique=False)
 
     op.create_table('identity_records',
     sa.Column('id', sa.String(length=16), nullable=False),
@@ -292,6 +304,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_identity_records_case_id'))
 
     op.drop_table('identity_records')
+    with op.batch_alter_table('case_links', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_case_links_other_case_id'))
+
+    op.drop_table('case_links')
     with op.batch_alter_table('case_labels', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_case_labels_label'))
 
