@@ -166,3 +166,21 @@ def new_caseworker():  # type: ignore[no-untyped-def]
         return account, unlock(account, passphrase)
 
     return make
+
+
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The Redis used for rate-limit storage tests ($SEALBOX_TEST_REDIS_URL or the local
+    server). Skips when unreachable, but fails when SEALBOX_REQUIRE_REDIS is set (CI)."""
+    from cases.health import redis_problems
+
+    url = os.environ.get("SEALBOX_TEST_REDIS_URL", DEFAULT_REDIS_URL)
+    problems = redis_problems(url)
+    if problems:
+        if os.environ.get("SEALBOX_REQUIRE_REDIS"):
+            pytest.fail(problems[0])
+        pytest.skip(problems[0])
+    return url
