@@ -40,6 +40,8 @@ test-postgres: $(TEST_STAMP) translations
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/bandit -q -c pyproject.toml -r . -lll
+	.ci/pip-audit
 
 # Browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
 browser-deps:
