@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cases.acknowledgement import send_automatic_acknowledgement
 from cases.content import AttachmentUpload, add_identity_record, add_message
 from cases.keyring import wrap_to, wrap_to_caseworkers
 from cases.models import (
@@ -154,6 +155,8 @@ class SubmissionDraft:
         for attachment in self._finished:
             attachment.message_id = message.id
             session.add(attachment)
+        if submission.channel != "oral" and self.store.policy(session).auto_acknowledge:
+            send_automatic_acknowledgement(session, case.id, self.keys.thread, on)
         if submission.identity:
             add_identity_record(
                 session, case.id, submission.identity, custodians(session, excluded), recovery

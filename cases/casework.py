@@ -1,0 +1,872 @@
+"""What caseworkers and identity custodians do to a case (ISO 37002: receive, assess,
+address, conclude), each step checked, applied and audited in the caller's transaction.
+
+Access is cryptographic: every function that reads or writes content takes the acting
+caseworker's private key and unwraps the case key it needs; without a wrapped key row the
+call fails with ``NoAccess`` whatever the interface let them ask for. Texts that
+caseworkers write (notes, triage, risk, conclusions, reasons) are encrypted under the
+case's internal key; the audit log only ever says *that* something happened.
+
+No Flask here: the caseworker app and the CLI both call these functions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from cases.audit import record
+from cases.content import (
+    INTERNAL_KINDS,
+    AttachmentMeta,
+    DecryptedMessage,
+    add_message,
+    list_attachments,
+    read_identity_record,
+    read_messages,
+)
+from cases.keyring import (
+    ExcludedFromCase,
+    NoAccess,
+    caseworker_key,
+    grant_access,
+    holders,
+    is_excluded,
+    revoke_access,
+    wrap_to,
+)
+from cases.models import (
+    READABLE_BY_REPORTER,
+    AuditEntry,
+    Case,
+    CaseExclusion,
+    CaseLabel,
+    CaseLink,
+    Caseworker,
+    HolderKind,
+    IdentityRecord,
+    IdentityRequest,
+    KeyPurpose,
+    MessageKind,
+    Status,
+    WrappedKey,
+    today,
+    utcnow,
+)
+from cases.store import Store
+from cases.workflow import (
+    TransitionRefused,
+    acknowledge,
+    change_status,
+    record_feedback,
+)
+from crypto import Context, decrypt_record, encrypt_record
+
+THREAD_KINDS = (
+    MessageKind.REPORT,
+    MessageKind.REPORTER_MESSAGE,
+    MessageKind.REPLY,
+    MessageKind.MINUTES,
+)
+PRIORITIES = (1, 2, 3)  # low, medium, high
+COMPLETENESS = ("complete", "partial", "insufficient")
+LEVELS = ("low", "medium", "high")
+OUTCOMES = (
+    "substantiated",
+    "partly_substantiated",
+    "not_substantiated",
+    "referred",
+    "outside_scope",
+    "insufficient_information",
+    "withdrawn",
+)
+PROTECTION = ("continue", "end", "not_needed")
+MEDIUMS = ("phone", "meeting", "voice_message", "other")
+NO_HUMAN_ACK_DAYS = 7
+LABEL_PATTERN = re.compile(r"^[\w][\w .\-]{0,39}$")
+MAX_TEXT = 50_000
+
+
+class CaseworkRefused(Exception):
+    """The action is not allowed; the message is fit to show to the caseworker."""
+
+
+# --- access ------------------------------------------------------------------------------
+
+
+def has_access(db: Session, case_id: str, caseworker_id: int) -> bool:
+    return (
+        db.scalar(
+            select(WrappedKey.id).where(
+                WrappedKey.case_id == case_id,
+                WrappedKey.purpose == KeyPurpose.THREAD,
+                WrappedKey.holder_kind == HolderKind.CASEWORKER,
+                WrappedKey.caseworker_id == caseworker_id,
+            )
+        )
+        is not None
+    )
+
+
+def case_for(db: Session, case_id: str, actor: Caseworker) -> Case:
+    """The case if the actor is an active caseworker holding its key; else NoAccess.
+
+    A missing case and a case without a key look the same to the caller (no oracle)."""
+    case = db.get(Case, case_id) if len(case_id) <= 16 else None
+    if case is None or not actor.is_caseworker or not actor.active:
+        raise NoAccess("no such case")
+    if not has_access(db, case.id, actor.id):
+        record(db, "case.access_denied", actor_id=actor.id, case_id=case.id)
+        raise NoAccess("no key to this case")
+    return case
+
+
+def _key(
+    db: Session, case: Case, actor: Caseworker, private_key: bytes, purpose: KeyPurpose
+) -> bytes:
+    return caseworker_key(db, case.id, purpose, actor.id, private_key)
+
+
+def _clean(text: str, field: str, *, required: bool = True) -> str:
+    text = (text or "").replace("\r\n", "\n").strip()
+    if required and not text:
+        raise CaseworkRefused(f"{field} is required")
+    if len(text) > MAX_TEXT:
+        raise CaseworkRefused(f"{field} is too long")
+    return text
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IdentityInfo:
+    records: int
+    readable_ids: frozenset[str]
+
+
+@dataclass(frozen=True)
+class CaseFile:
+    case: Case
+    thread: list[DecryptedMessage]
+    internal: list[DecryptedMessage]
+    attachments: list[AttachmentMeta]
+    identity: IdentityInfo
+
+
+def identity_info(db: Session, case_id: str, caseworker_id: int) -> IdentityInfo:
+    record_ids = list(
+        db.scalars(select(IdentityRecord.id).where(IdentityRecord.case_id == case_id))
+    )
+    readable = set(
+        db.scalars(
+            select(WrappedKey.record_id).where(
+                WrappedKey.case_id == case_id,
+                WrappedKey.purpose == KeyPurpose.IDENTITY,
+                WrappedKey.holder_kind == HolderKind.CASEWORKER,
+                WrappedKey.caseworker_id == caseworker_id,
+            )
+        )
+    )
+    return IdentityInfo(len(record_ids), frozenset(readable & set(record_ids)))
+
+
+def read_case(db: Session, case: Case, actor: Caseworker, private_key: bytes) -> CaseFile:
+    """Decrypt the report, thread, internal records and attachment list; audit the view."""
+    thread_key = _key(db, case, actor, private_key, KeyPurpose.THREAD)
+    internal_key = _key(db, case, actor, private_key, KeyPurpose.INTERNAL)
+    keys = {KeyPurpose.THREAD: thread_key, KeyPurpose.INTERNAL: internal_key}
+    thread = read_messages(db, case.id, keys, THREAD_KINDS)
+    internal = read_messages(db, case.id, keys, sorted(INTERNAL_KINDS))
+    attachments = list_attachments(db, case.id, thread_key)
+    case.unread_by_caseworkers = False
+    record(db, "case.viewed", actor_id=actor.id, case_id=case.id)
+    return CaseFile(case, thread, internal, attachments, identity_info(db, case.id, actor.id))
+
+
+def status_history(db: Session, case_id: str) -> list[AuditEntry]:
+    return list(
+        db.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.case_id == case_id, AuditEntry.action == "case.status_changed")
+            .order_by(AuditEntry.id)
+        )
+    )
+
+
+def audit_trail(db: Session, case_id: str) -> list[AuditEntry]:
+    return list(
+        db.scalars(select(AuditEntry).where(AuditEntry.case_id == case_id).order_by(AuditEntry.id))
+    )
+
+
+def no_human_acknowledgement(case: Case, on: dt.date) -> bool:
+    """Flag: seven days after receipt and still no acknowledgement by a person."""
+    return case.acknowledged_on is None and on > case.received_on + dt.timedelta(
+        days=NO_HUMAN_ACK_DAYS
+    )
+
+
+def links_of(db: Session, case_id: str) -> list[str]:
+    forward = db.scalars(select(CaseLink.other_case_id).where(CaseLink.case_id == case_id))
+    backward = db.scalars(select(CaseLink.case_id).where(CaseLink.other_case_id == case_id))
+    return sorted(set(forward) | set(backward))
+
+
+# --- workflow steps ----------------------------------------------------------------------
+
+
+def _status(
+    db: Session, case: Case, new: Status, actor: Caseworker, on: dt.date, **detail: Any
+) -> None:
+    old = case.status
+    try:
+        change_status(case, new, on)
+    except TransitionRefused as exc:
+        raise CaseworkRefused(str(exc)) from exc
+    record(
+        db,
+        "case.status_changed",
+        actor_id=actor.id,
+        case_id=case.id,
+        **{"from": old.value, "to": new.value},
+        **detail,
+    )
+
+
+def acknowledge_case(
+    db: Session,
+    store: Store,
+    case: Case,
+    actor: Caseworker,
+    private_key: bytes,
+    message: str = "",
+    on: dt.date | None = None,
+) -> None:
+    """A person acknowledges receipt; optionally with a message to the reporter."""
+    on = on or today()
+    if case.status is not Status.RECEIVED:
+        raise CaseworkRefused("this case has already been acknowledged")
+    text = _clean(message, "message", required=False)
+    old = case.status
+    acknowledge(case, on, store.policy(db).deadlines)
+    if text:
+        key = _key(db, case, actor, private_key, KeyPurpose.THREAD)
+        add_message(db, case.id, MessageKind.REPLY, key, {"text": text}, author_id=actor.id, on=on)
+    record(
+        db,
+        "case.status_changed",
+        actor_id=actor.id,
+        case_id=case.id,
+        with_message=bool(text),
+        **{"from": old.value, "to": Status.ACKNOWLEDGED.value},
+    )
+
+
+def record_triage(
+    db: Session,
+    case: Case,
+    actor: Caseworker,
+    private_key: bytes,
+    *,
+    scope: str,
+    priority: int,
+    completeness: str,
+    notes: str = "",
+    on: dt.date | None = None,
+) -> None:
+    on = on or today()
+    if priority not in PRIORITIES or completeness not in COMPLETENESS:
+        raise CaseworkRefused("choose a priority and a completeness")
+    if case.status is Status.RECEIVED:
+        raise CaseworkRefused("acknowledge the report before triage")
+    body = {
+        "scope": _clean(scope, "scope"),
+        "priority": priority,
+        "completeness": completeness,
+        "notes": _clean(notes, "notes", required=False),
+    }
+    key = _key(db, case, actor, private_key, KeyPurpose.INTERNAL)
+    message = add_message(db, case.id, MessageKind.TRIAGE, key, body, author_id=actor.id, on=on)
+    case.triaged_on = on
+    case.priority = priority
+    record(db, "case.triaged", actor_id=actor.id, case_id=case.id, message_id=message.id)
+    if case.status is Status.ACKNOWLEDGED:
+        _status(db, case, Status.TRIAGED, actor, on)
+
+
+def record_risk(
+    db: Session,
+    case: Case,
+    actor: Caseworker,
+    private_key: bytes,
+    *,
+    likelihood: str,
+    impact: str,
+    measures: str,
+    review_on: dt.date | None,
+    on: dt.date | None = None,
+) -> None:
+    """Retaliation-risk assessment (ISO 37002 8.4): likelihood, impact, measures, review."""
+    on = on or today()
+    if likelihood not in LEVELS or impact not in LEVELS:
+        raise CaseworkRefused("choose a likelihood and an impact")
+    if review_on is not None and review_on < on:
+        raise CaseworkRefused("the review date cannot be in the past")
+    body = {
+        "likelihood": likelihood,
+        "impact": impact,
+        "measures": _clean(measures, "protective measures", required=False),
+        "review_on": review_on.isoformat() if review_on else None,
+    }
+    key = _key(db, case, actor, private_key, KeyPurpose.INTERNAL)
+    message = add_message(db, case.id, MessageKind.RISK, key, body, author_id=actor.id, on=on)
+    case.risk_assessed_on = on
+    case.risk_review_on = review_on
+    record(db, "case.risk_assessed", actor_id=actor.id, case_id=case.id, message_id=message.id)
+
+
+def start_investigation(
+    db: Session, case: Case, actor: Caseworker, on: dt.date | None = None
+) -> None:
+    if case.triaged_on is None:
+        raise CaseworkRefused("record the triage before investigating")
+    _status(db, case, Status.INVESTIGATING, actor, on or today())
+
+
+def conclude(
+    db: Session,
+    case: Case,
+    actor: Caseworker,
+    private_key: bytes,
+    *,
+    outcome: str,
+    protection: str,
+    protection_measures: str = "",
+    summary: str,
+    on: dt.date | None = None,
+) -> None:
+    on = on or today()
+    if outcome not in OUTCOMES or protection not in PROTECTION:
+        raise CaseworkRefused("choose an outcome and a decision on continued protection")
+    if case.status not in (Status.TRIAGED, Status.INVESTIGATING):
+        raise CaseworkRefused(f"a {case.status.value} case cannot be concluded")
+    body = {
+        "outcome": outcome,
+        "continued_protection": protection,
+        "protection_measures": _clean(protection_measures, "protective measures", required=False),
+        "summary": _clean(summary, "summary"),
+    }
+    key = _key(db, case, actor, private_key, KeyPurpose.INTERNAL)
+    message = add_message(db, case.id, MessageKind.CONCLUSION, key, body, author_id=actor.id, on=on)
+    case.outcome = outcome
+    _status(db, case, Status.CONCLUDED, actor, on, outcome=outcome, message_id=message.id)
+
+
+def close_case(db: Session, case: Case, actor: Caseworker, on: dt.date | None = None) -> None:
+    if case.status is not Status.CONCLUDED:
+        raise CaseworkRefused("conclude the case before closing it")
+    _status(db, case, Status.CLOSED, actor, on or today())
+
+
+def reopen(
+    db: Session,
+    case: Case,
+    actor: Caseworker,
+    private_key: bytes,
+    reason: str,
+    on: dt.date | None = None,
+) -> None:
+    on = on or today()
+    if case.status not in (Status.CONCLUDED, Status.CLOSED):
+        raise CaseworkRefused("only a concluded or closed case can be reopened")
+    key = _key(db, case, actor, private_key, KeyPurpose.INTERNAL)
+    note = add_message(
+        db,
+        case.id,
+        MessageKind.NOTE,
+        key,
+        {"text": _clean(reason, "reason"), "event": "reopened"},
+        author_id=actor.id,
+        on=on,
+    )
+    _status(db, case, Status.INVESTIGATING, actor, on, reopened=True, note_id=note.id)
+
+
+def set_legal_hold(db: Session, case: Case, actor: Caseworker, reason: str) -> None:
+    """Suspend retention purge. The reason is workflow metadata (administrators see it)."""
+    reason = _clean(reason, "reason")
+    if len(reason) > 500:
+        raise CaseworkRefused("keep the reason under 500 characters")
+    case.legal_hold_reason = reason
+    record(db, "case.legal_hold_set", actor_id=actor.id, case_id=case.id)
+
+
+def release_legal_hold(db: Session, case: Case, actor: Caseworker) -> None:
+    if not case.legal_hold_reason:
+        raise CaseworkRefused("this case is not on legal hold")
+    case.legal_hold_reason = None
+    record(db, "case.legal_hold_released", actor_id=actor.id, case_id=case.id)
+
+
+# --- organisation of the case ------------------------------------------------------------
+
+
+def link_cases(db: Session, case: Case, other_id: str, actor: Caseworker) -> None:
+    other_id = other_id.strip().lower()
+    if other_id == case.id:
+        raise CaseworkRefused("a case cannot be linked to itself")
+    # Only cases the caseworker can open may be linked: no probing for other case ids.
+    if db.get(Case, other_id) is None or not has_access(db, other_id, actor.id):
+        raise CaseworkRefused("no case with that reference that you have access to")
+    first, second = sorted((case.id, other_id))
+    if db.get(CaseLink, {"case_id": first, "other_case_id": second}) is not None:
+        raise CaseworkRefused("these cases are already linked")
+    db.add(CaseLink(case_id=first, other_case_id=second))
+    db.flush()
+    record(db, "case.linked", actor_id=actor.id, case_id=case.id, other_case_id=other_id)
+    record(db, "case.linked", actor_id=actor.id, case_id=other_id, other_case_id=case.id)
+
+
+def unlink_cases(db: Session, case: Case, other_id: str, actor: Caseworker) -> None:
+    first, second = sorted((case.id, other_id))
+    link = db.get(CaseLink, {"case_id": first, "other_case_id": second})
+    if link is None:
+        raise CaseworkRefused("these cases are not linked")
+    db.delete(link)
+    record(db, "case.unlinked", actor_id=actor.id, case_id=case.id, other_case_id=other_id)
+
+
+def assign(db: Session, case: Case, actor: Caseworker, assignee_id: int | None) -> None:
+    if assignee_id is not None:
+        assignee = db.get(Caseworker, assignee_id)
+        if assignee is None or not assignee.active or not assignee.is_caseworker:
+            raise CaseworkRefused("choose an active caseworker")
+        if not has_access(db, case.id, assignee_id):
+            raise CaseworkRefused("grant this caseworker access to the case first")
+    case.assignee_id = assignee_id
+    record(db, "case.assigned", actor_id=actor.id, case_id=case.id, assignee_id=assignee_id)
+
+
+def set_priority(db: Session, case: Case, actor: Caseworker, priority: int) -> None:
+    if priority not in (0, *PRIORITIES):
+        raise CaseworkRefused("unknown priority")
+    case.priority = priority
+    record(db, "case.priority_set", actor_id=actor.id, case_id=case.id, priority=priority)
+
+
+def normalize_label(label: str) -> str:
+    label = " ".join(label.strip().lower().split())
+    if not LABEL_PATTERN.match(label):
+        raise CaseworkRefused("a label has 1 to 40 letters, digits, spaces, '.', '-' or '_'")
+    return label
+
+
+def add_label(db: Session, case: Case, actor: Caseworker, label: str) -> None:
+    label = normalize_label(label)
+    if db.get(CaseLabel, {"case_id": case.id, "label": label}) is None:
+        db.add(CaseLabel(case_id=case.id, label=label))
+        db.flush()
+        record(db, "case.label_added", actor_id=actor.id, case_id=case.id, label=label)
+
+
+def remove_label(db: Session, case: Case, actor: Caseworker, label: str) -> None:
+    row = db.get(CaseLabel, {"case_id": case.id, "label": label})
+    if row is not None:
+        db.delete(row)
+        db.flush()
+        record(db, "case.label_removed", actor_id=actor.id, case_id=case.id, label=label)
+
+
+# --- writing -----------------------------------------------------------------------------
+
+
+def add_note(
+    db: Session,
+    case: Case,
+    actor: Caseworker,
+    private_key: bytes,
+    text: str,
+    on: dt.date | None = None,
+) -> str:
+    """An internal note under the internal key: the reporter never holds that key."""
+    key = _key(db, case, actor, private_key, KeyPurpose.INTERNAL)
+    note = add_message(
+        db,
+        case.id,
+        MessageKind.NOTE,
+        key,
+        {"text": _clean(text, "note")},
+        author_id=actor.id,
+        on=on,
+    )
+    record(db, "case.note_added", actor_id=actor.id, case_id=case.id, message_id=note.id)
+    return note.id
+
+
+def reply(
+    db: Session,
+    case: Case,
+    actor: Caseworker,
+    private_key: bytes,
+    text: str,
+    *,
+    gives_feedback: bool = False,
+    on: dt.date | None = None,
+) -> str:
+    """A message to the reporter under the thread key (they read it with their receipt)."""
+    on = on or today()
+    if gives_feedback and case.acknowledged_on is None:
+        raise CaseworkRefused("acknowledge the report before giving feedback")
+    key = _key(db, case, actor, private_key, KeyPurpose.THREAD)
+    body: dict[str, Any] = {"text": _clean(text, "reply")}
+    if gives_feedback:
+        body["feedback"] = True
+    message = add_message(db, case.id, MessageKind.REPLY, key, body, author_id=actor.id, on=on)
+    if gives_feedback:
+        record_feedback(case, on)
+    record(
+        db,
+        "case.replied",
+        actor_id=actor.id,
+        case_id=case.id,
+        message_id=message.id,
+        feedback=gives_feedback,
+    )
+    return message.id
+
+
+def revise_minutes(
+    db: Session,
+    case: Case,
+    actor: Caseworker,
+    private_key: bytes,
+    text: str,
+    on: dt.date | None = None,
+) -> str:
+    """New minutes of an oral report after the reporter's corrections: agreement restarts."""
+    if case.channel != "oral":
+        raise CaseworkRefused("only oral reports have minutes")
+    key = _key(db, case, actor, private_key, KeyPurpose.THREAD)
+    message = add_message(
+        db,
+        case.id,
+        MessageKind.MINUTES,
+        key,
+        {"text": _clean(text, "minutes"), "revision": True},
+        author_id=actor.id,
+        on=on,
+    )
+    case.minutes_agreed_on = None
+    record(db, "case.minutes_revised", actor_id=actor.id, case_id=case.id, message_id=message.id)
+    return message.id
+
+
+# --- who holds the keys ------------------------------------------------------------------
+
+
+def grant(
+    db: Session,
+    case: Case,
+    actor: Caseworker,
+    private_key: bytes,
+    grantee_id: int,
+    *,
+    override_exclusion: bool = False,
+    override_reason: str = "",
+) -> None:
+    grantee = db.get(Caseworker, grantee_id)
+    if grantee is None or not grantee.active or not grantee.is_caseworker:
+        raise CaseworkRefused("choose an active caseworker")
+    if has_access(db, case.id, grantee.id):
+        raise CaseworkRefused("this caseworker already has access")
+    excluded = is_excluded(db, case.id, grantee.id)
+    if excluded and override_exclusion and not override_reason.strip():
+        raise CaseworkRefused("give the reason for overriding the exclusion")
+    try:
+        grant_access(
+            db, case.id, actor.id, private_key, grantee, override_exclusion=override_exclusion
+        )
+    except ExcludedFromCase as exc:
+        raise CaseworkRefused(
+            "this caseworker is excluded from the case (named by the reporter or conflicted)"
+        ) from exc
+    detail: dict[str, Any] = {"grantee_id": grantee.id}
+    if excluded:
+        key = _key(db, case, actor, private_key, KeyPurpose.INTERNAL)
+        note = add_message(
+            db,
+            case.id,
+            MessageKind.NOTE,
+            key,
+            {"text": _clean(override_reason, "reason"), "event": "exclusion_overridden"},
+            author_id=actor.id,
+        )
+        detail.update(exclusion_overridden=True, note_id=note.id)
+    record(db, "case.access_granted", actor_id=actor.id, case_id=case.id, **detail)
+
+
+def _last_holder(db: Session, case_id: str, caseworker_id: int) -> bool:
+    return holders(db, case_id) - {caseworker_id} == set()
+
+
+def revoke(db: Session, case: Case, actor: Caseworker, target_id: int) -> int:
+    if target_id == actor.id:
+        raise CaseworkRefused("to step away from a case, declare a conflict of interest")
+    if not has_access(db, case.id, target_id):
+        raise CaseworkRefused("this caseworker has no access")
+    removed = revoke_access(db, case.id, target_id)
+    if case.assignee_id == target_id:
+        case.assignee_id = None
+    record(
+        db,
+        "case.access_revoked",
+        actor_id=actor.id,
+        case_id=case.id,
+        target_id=target_id,
+        keys_removed=removed,
+    )
+    return removed
+
+
+def declare_conflict(db: Session, case: Case, actor: Caseworker) -> int:
+    """Step away: delete every key the actor holds to the case and exclude them from it."""
+    if _last_holder(db, case.id, actor.id):
+        raise CaseworkRefused(
+            "you are the only caseworker with access: grant a colleague access first"
+        )
+    removed = revoke_access(db, case.id, actor.id)
+    if db.get(CaseExclusion, {"case_id": case.id, "caseworker_id": actor.id}) is None:
+        db.add(CaseExclusion(case_id=case.id, caseworker_id=actor.id, reason="conflict"))
+    if case.assignee_id == actor.id:
+        case.assignee_id = None
+    db.flush()
+    record(db, "case.conflict_declared", actor_id=actor.id, case_id=case.id, keys_removed=removed)
+    return removed
+
+
+def holder_accounts(db: Session, case_id: str) -> list[Caseworker]:
+    ids = holders(db, case_id)
+    if not ids:
+        return []
+    return list(
+        db.scalars(select(Caseworker).where(Caseworker.id.in_(ids)).order_by(Caseworker.username))
+    )
+
+
+def exclusions(db: Session, case_id: str) -> dict[int, str]:
+    return {
+        row.caseworker_id: row.reason
+        for row in db.scalars(select(CaseExclusion).where(CaseExclusion.case_id == case_id))
+    }
+
+
+# --- identity access ---------------------------------------------------------------------
+
+
+def _reason_context(request: IdentityRequest) -> Context:
+    return Context(request.case_id, f"identity-request:{request.id}")
+
+
+def request_identity(
+    db: Session, server_key: bytes, case: Case, actor: Caseworker, reason: str
+) -> IdentityRequest:
+    """A caseworker asks the custodians for the reporter's identity, with a reason.
+
+    The reason is encrypted under the server key (custodians may hold no case key, yet
+    must read it to decide); it never goes to the audit log."""
+    reason = _clean(reason, "reason")
+    if not db.scalar(select(IdentityRecord.id).where(IdentityRecord.case_id == case.id)):
+        raise CaseworkRefused("the reporter has not given any identity details")
+    info = identity_info(db, case.id, actor.id)
+    if info.readable_ids and len(info.readable_ids) == info.records:
+        raise CaseworkRefused("you already have access to the identity details")
+    pending = db.scalar(
+        select(IdentityRequest.id).where(
+            IdentityRequest.case_id == case.id,
+            IdentityRequest.requester_id == actor.id,
+            IdentityRequest.state == "pending",
+        )
+    )
+    if pending is not None:
+        raise CaseworkRefused("your earlier request is still waiting for a custodian")
+    request = IdentityRequest(case_id=case.id, requester_id=actor.id, reason_enc=b"")
+    db.add(request)
+    db.flush()
+    request.reason_enc = encrypt_record(server_key, reason.encode(), _reason_context(request))
+    record(db, "identity.requested", actor_id=actor.id, case_id=case.id, request_id=request.id)
+    return request
+
+
+def request_reason(server_key: bytes, request: IdentityRequest) -> str:
+    return decrypt_record(server_key, request.reason_enc, _reason_context(request)).decode()
+
+
+def pending_identity_requests(db: Session) -> list[IdentityRequest]:
+    return list(
+        db.scalars(
+            select(IdentityRequest)
+            .where(IdentityRequest.state == "pending")
+            .order_by(IdentityRequest.created_at, IdentityRequest.id)
+        )
+    )
+
+
+def decide_identity_request(
+    db: Session,
+    request: IdentityRequest,
+    custodian: Caseworker,
+    private_key: bytes,
+    *,
+    approve: bool,
+) -> int:
+    """A custodian approves (re-wraps each identity record key they hold to the requester)
+    or denies. Returns how many records were shared."""
+    if not custodian.is_custodian or not custodian.active:
+        raise NoAccess("only identity custodians decide identity requests")
+    if request.state != "pending":
+        raise CaseworkRefused("this request has already been decided")
+    if request.requester_id == custodian.id:
+        raise CaseworkRefused("a custodian cannot approve their own request")
+    shared = 0
+    if approve:
+        requester = db.get(Caseworker, request.requester_id)
+        if (
+            requester is None
+            or not requester.active
+            or not has_access(db, request.case_id, requester.id)
+        ):
+            raise CaseworkRefused("the requester no longer has access to the case")
+        if is_excluded(db, request.case_id, requester.id):
+            raise CaseworkRefused("the requester is excluded from the case")
+        already = identity_info(db, request.case_id, requester.id).readable_ids
+        for record_id in db.scalars(
+            select(IdentityRecord.id).where(IdentityRecord.case_id == request.case_id)
+        ):
+            if record_id in already:
+                continue
+            try:
+                key = caseworker_key(
+                    db, request.case_id, KeyPurpose.IDENTITY, custodian.id, private_key, record_id
+                )
+            except NoAccess:
+                continue
+            wrap_to(
+                db,
+                request.case_id,
+                KeyPurpose.IDENTITY,
+                key,
+                requester.public_key,
+                HolderKind.CASEWORKER,
+                requester.id,
+                record_id,
+            )
+            shared += 1
+        if shared == 0 and not already:
+            raise CaseworkRefused("you hold no key to this reporter's identity details")
+    request.state = "approved" if approve else "denied"
+    request.decided_by_id = custodian.id
+    request.decided_at = utcnow()
+    db.flush()
+    record(
+        db,
+        "identity.approved" if approve else "identity.denied",
+        actor_id=custodian.id,
+        case_id=request.case_id,
+        request_id=request.id,
+        requester_id=request.requester_id,
+        records_shared=shared,
+    )
+    return shared
+
+
+def read_identity(
+    db: Session, case: Case, actor: Caseworker, private_key: bytes
+) -> list[tuple[IdentityRecord, dict[str, str]]]:
+    """Decrypt the identity records this caseworker holds a key to; audit the disclosure."""
+    out = []
+    rows = db.scalars(
+        select(IdentityRecord)
+        .where(IdentityRecord.case_id == case.id)
+        .order_by(IdentityRecord.created_on)
+    )
+    for row in rows:
+        try:
+            key = caseworker_key(db, case.id, KeyPurpose.IDENTITY, actor.id, private_key, row.id)
+        except NoAccess:
+            continue
+        out.append((row, read_identity_record(row, key)))
+    if not out:
+        raise NoAccess("no identity key")
+    record(db, "identity.viewed", actor_id=actor.id, case_id=case.id, records=len(out))
+    return out
+
+
+def custodian_identity_access(db: Session, case_id: str, caseworker_id: int) -> bool:
+    return bool(identity_info(db, case_id, caseworker_id).readable_ids)
+
+
+def drop_identity_access(db: Session, case_id: str, caseworker_id: int) -> int:
+    result = db.execute(
+        delete(WrappedKey).where(
+            WrappedKey.case_id == case_id,
+            WrappedKey.purpose == KeyPurpose.IDENTITY,
+            WrappedKey.holder_kind == HolderKind.CASEWORKER,
+            WrappedKey.caseworker_id == caseworker_id,
+        )
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+# --- oral reports ------------------------------------------------------------------------
+
+
+def record_oral_report(
+    store: Store,
+    recorder: Caseworker,
+    minutes: str,
+    *,
+    medium: str,
+    held_on: dt.date,
+    category_slug: str | None = None,
+    identity: dict[str, str] | None = None,
+) -> tuple[str, str]:
+    """Register a report received by phone or in a meeting (EU 2019/1937 Art. 9(2), 18).
+
+    The minutes are the case's first message (thread key, so the reporter can read, correct
+    and agree them through the follow-up mailbox). Returns (case id, receipt): hand the
+    receipt to the reporter once; it is not stored. Runs in its own transaction."""
+    from cases.reports import Submission, new_submission
+
+    if medium not in MEDIUMS:
+        raise CaseworkRefused("choose how the report was received")
+    text = _clean(minutes, "minutes")
+    with new_submission(store) as draft:
+        receipt = draft.finalize(
+            Submission(
+                report={"text": text, "medium": medium, "held_on": held_on.isoformat()},
+                category_slug=category_slug or None,
+                identity=identity or None,
+                channel="oral",
+                kind=MessageKind.MINUTES,
+            ),
+            extra_holders=[recorder],
+        )
+        record(
+            draft.session,
+            "case.oral_report_recorded",
+            actor_id=recorder.id,
+            case_id=draft.case_id,
+            medium=medium,
+        )
+        case_id = draft.case_id
+    return case_id, receipt
+
+
+def reporter_readable(kind: MessageKind) -> bool:
+    return kind in READABLE_BY_REPORTER

@@ -1,0 +1,234 @@
+"""The caseworker's inbox: the cases they hold a key to, filtered, sorted and paginated
+using only the plaintext workflow columns (nothing is decrypted to list cases).
+
+Pagination is by keyset (the sort value and the case id of the last row shown), so page
+1,000 costs what page 1 costs. Every page is a fixed number of queries whatever its size:
+the cases, then their labels, in one query each; category and assignee names come from
+small lookup tables the caller loads once.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, func, literal, select, tuple_
+from sqlalchemy.orm import Session
+
+from cases.models import Case, CaseLabel, HolderKind, KeyPurpose, Status, WrappedKey
+from cases.workflow import DUE_SOON_DAYS, OPEN_STATUSES
+
+PAGE_SIZE = 50
+COUNT_CAP = 10_000
+_FAR_FUTURE = dt.date(9999, 12, 31)
+_FAR_PAST = dt.date(1, 1, 1)
+
+# sort key -> (expression, descending?)
+SORTS: dict[str, tuple[Any, bool]] = {
+    "due": (func.coalesce(Case.next_due_on, literal(_FAR_FUTURE)), False),
+    "received": (Case.received_on, True),
+    "oldest": (Case.received_on, False),
+    "priority": (Case.priority, True),
+    "activity": (func.coalesce(Case.reporter_activity_on, literal(_FAR_PAST)), True),
+}
+DEFAULT_SORT = "due"
+STATUS_FILTERS = ("open", "all", *[s.value for s in Status])
+
+
+@dataclass(frozen=True)
+class InboxFilter:
+    status: str = "open"  # open | all | one Status value
+    category_id: int | None = None
+    assignee: str = ""  # "" any | "me" | "none" | a caseworker id
+    label: str = ""
+    due_soon: bool = False
+    overdue: bool = False
+    unread: bool = False
+    sort: str = DEFAULT_SORT
+    after: str = ""  # opaque cursor from the previous page
+
+    def with_cursor(self, cursor: str) -> InboxFilter:
+        return replace(self, after=cursor)
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    id: str
+    status: Status
+    channel: str
+    category_id: int | None
+    assignee_id: int | None
+    priority: int
+    received_on: dt.date
+    acknowledged_on: dt.date | None
+    next_due_on: dt.date | None
+    reporter_activity_on: dt.date | None
+    unread: bool
+    legal_hold: bool
+    labels: list[str] = field(default_factory=list)
+
+    def overdue(self, on: dt.date) -> bool:
+        return self.next_due_on is not None and self.next_due_on < on
+
+    def due_soon(self, on: dt.date) -> bool:
+        return self.next_due_on is not None and on <= self.next_due_on <= on + dt.timedelta(
+            days=DUE_SOON_DAYS
+        )
+
+    def no_human_acknowledgement(self, on: dt.date) -> bool:
+        return self.acknowledged_on is None and on > self.received_on + dt.timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    rows: list[InboxRow]
+    next_cursor: str | None
+    total: int
+    total_capped: bool
+
+
+def _encode_cursor(value: Any, case_id: str) -> str:
+    text = f"{value.isoformat() if isinstance(value, dt.date) else value}|{case_id}"
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, sort: str) -> tuple[Any, str] | None:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        raw, case_id = text.rsplit("|", 1)
+        value: Any = int(raw) if sort == "priority" else dt.date.fromisoformat(raw)
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return None
+    if not case_id.isalnum() or len(case_id) > 16:
+        return None
+    return value, case_id
+
+
+def _filtered(query: Select[Any], caseworker_id: int, f: InboxFilter, on: dt.date) -> Select[Any]:
+    query = query.join(
+        WrappedKey,
+        and_(
+            WrappedKey.case_id == Case.id,
+            WrappedKey.caseworker_id == caseworker_id,
+            WrappedKey.holder_kind == HolderKind.CASEWORKER,
+            WrappedKey.purpose == KeyPurpose.THREAD,
+            WrappedKey.record_id == "",
+        ),
+    )
+    if f.status == "open":
+        query = query.where(Case.status.in_(sorted(OPEN_STATUSES)))
+    elif f.status != "all" and f.status in STATUS_FILTERS:
+        query = query.where(Case.status == Status(f.status))
+    if f.category_id is not None:
+        query = query.where(Case.category_id == f.category_id)
+    if f.assignee == "me":
+        query = query.where(Case.assignee_id == caseworker_id)
+    elif f.assignee == "none":
+        query = query.where(Case.assignee_id.is_(None))
+    elif f.assignee.isdigit():
+        query = query.where(Case.assignee_id == int(f.assignee))
+    if f.label:
+        query = query.join(
+            CaseLabel, and_(CaseLabel.case_id == Case.id, CaseLabel.label == f.label)
+        )
+    if f.overdue:
+        query = query.where(Case.next_due_on < on)
+    if f.due_soon:
+        query = query.where(Case.next_due_on.between(on, on + dt.timedelta(days=DUE_SOON_DAYS)))
+    if f.unread:
+        query = query.where(Case.unread_by_caseworkers.is_(True))
+    return query
+
+
+def inbox_page(
+    db: Session, caseworker_id: int, f: InboxFilter, on: dt.date, page_size: int = PAGE_SIZE
+) -> InboxPage:
+    sort = f.sort if f.sort in SORTS else DEFAULT_SORT
+    expression, descending = SORTS[sort]
+    sort_value = expression.label("sort_value")
+    columns = (
+        Case.id,
+        Case.status,
+        Case.channel,
+        Case.category_id,
+        Case.assignee_id,
+        Case.priority,
+        Case.received_on,
+        Case.acknowledged_on,
+        Case.next_due_on,
+        Case.reporter_activity_on,
+        Case.unread_by_caseworkers,
+        Case.legal_hold_reason.is_not(None).label("legal_hold"),
+        sort_value,
+    )
+    query = _filtered(select(*columns), caseworker_id, f, on)
+    cursor = _decode_cursor(f.after, sort) if f.after else None
+    if cursor is not None:
+        position: ColumnElement[bool] = (
+            tuple_(expression, Case.id) < tuple_(literal(cursor[0]), literal(cursor[1]))
+            if descending
+            else tuple_(expression, Case.id) > tuple_(literal(cursor[0]), literal(cursor[1]))
+        )
+        query = query.where(position)
+    order = (expression.desc(), Case.id.desc()) if descending else (expression.asc(), Case.id.asc())
+    rows = db.execute(query.order_by(*order).limit(page_size + 1)).all()
+    more = len(rows) > page_size
+    rows = rows[:page_size]
+    labels: dict[str, list[str]] = {}
+    if rows:
+        for case_id, label in db.execute(
+            select(CaseLabel.case_id, CaseLabel.label)
+            .where(CaseLabel.case_id.in_([r.id for r in rows]))
+            .order_by(CaseLabel.label)
+        ):
+            labels.setdefault(case_id, []).append(label)
+    out = [
+        InboxRow(
+            id=r.id,
+            status=r.status,
+            channel=r.channel,
+            category_id=r.category_id,
+            assignee_id=r.assignee_id,
+            priority=r.priority,
+            received_on=r.received_on,
+            acknowledged_on=r.acknowledged_on,
+            next_due_on=r.next_due_on,
+            reporter_activity_on=r.reporter_activity_on,
+            unread=r.unread_by_caseworkers,
+            legal_hold=bool(r.legal_hold),
+            labels=labels.get(r.id, []),
+        )
+        for r in rows
+    ]
+    next_cursor = _encode_cursor(rows[-1].sort_value, rows[-1].id) if more and rows else None
+    total = count_cases(db, caseworker_id, replace(f, after=""), on)
+    return InboxPage(out, next_cursor, min(total, COUNT_CAP), total > COUNT_CAP)
+
+
+def count_cases(db: Session, caseworker_id: int, f: InboxFilter, on: dt.date) -> int:
+    """How many cases match (counted up to COUNT_CAP + 1: enough to say "10,000+")."""
+    inner = _filtered(select(Case.id), caseworker_id, f, on).limit(COUNT_CAP + 1).subquery()
+    return int(db.scalar(select(func.count()).select_from(inner)) or 0)
+
+
+def labels_in_use(db: Session, caseworker_id: int) -> list[str]:
+    """Labels on the caseworker's cases, for the filter menu."""
+    query = (
+        select(CaseLabel.label)
+        .join(
+            WrappedKey,
+            and_(
+                WrappedKey.case_id == CaseLabel.case_id,
+                WrappedKey.caseworker_id == caseworker_id,
+                WrappedKey.purpose == KeyPurpose.THREAD,
+                WrappedKey.holder_kind == HolderKind.CASEWORKER,
+            ),
+        )
+        .distinct()
+        .order_by(CaseLabel.label)
+        .limit(500)
+    )
+    return list(db.scalars(query))
