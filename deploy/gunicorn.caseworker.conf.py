@@ -1,0 +1,99 @@
+"""gunicorn settings for the caseworker app (the back office).
+
+    gunicorn --config deploy/gunicorn.caseworker.conf.py 'caseworker:create_app()'
+
+Behind nginx on an internal address (or the optional client-authorised onion service),
+never exposed directly. Every value can be overridden from the environment (the systemd
+unit's EnvironmentFile). Decrypted case content lives in these processes' memory while a
+caseworker reads it, so the same process hardening applies as on intake. The access log
+names no client address (nginx's caseworker log has the staff addresses), no query string
+(a search could name a person) and no user agent or referrer.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import sys
+
+_env = os.environ.get
+APP = "sealbox-caseworker"
+
+bind = _env("SEALBOX_CASEWORKER_BIND", "127.0.0.1:8081")
+# Login unwraps the caseworker key with Argon2id (128 MiB by default): a few workers with
+# a few threads each serve a team of dozens; add workers before threads.
+workers = int(_env("SEALBOX_CASEWORKER_WORKERS", "2"))
+worker_class = "gthread"
+threads = int(_env("SEALBOX_CASEWORKER_THREADS", "4"))
+timeout = int(_env("SEALBOX_CASEWORKER_TIMEOUT", "60"))
+graceful_timeout = 30
+keepalive = 5
+max_requests = 2000
+max_requests_jitter = 200
+preload_app = False
+
+limit_request_line = 4094
+limit_request_fields = 60
+limit_request_field_size = 8190
+
+# Access log: time, method, path without query, status, size, duration. Never %(h)s
+# (address), %(r)s/%(q)s (query string), %(a)s (user agent) or %(f)s (referrer).
+accesslog = _env("SEALBOX_CASEWORKER_ACCESSLOG", "-")
+access_log_format = '%(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
+errorlog = "-"
+loglevel = _env("SEALBOX_CASEWORKER_LOGLEVEL", "warning")
+capture_output = False
+
+forwarded_allow_ips = _env("SEALBOX_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+proxy_protocol = False
+
+# Heartbeat files: $TMPDIR, which the systemd units point at a private tmpfs.
+worker_tmp_dir = _env("SEALBOX_WORKER_TMP_DIR")
+control_socket_disable = True
+proc_name = APP
+umask = 0o077
+
+
+class _RedactAddresses(logging.Filter):
+    """gunicorn names the peer in a few error-log lines; keep the line, drop the address."""
+
+    _pattern = re.compile(r"\bip=\S+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "ip=" in message:
+            record.msg, record.args = self._pattern.sub("ip=<redacted>", message), None
+        return True
+
+
+def _harden_process() -> None:
+    """No core dumps and no ptrace/`/proc/<pid>/mem` reading by other processes of the
+    same user: unwrapped caseworker keys and decrypted cases live in these processes."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_dumpable = 4
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_dumpable, 0, 0, 0, 0)
+
+
+def _check_services() -> None:
+    """Fail fast with one readable line per problem instead of a traceback per worker."""
+    from cases.health import check_services
+    from config import ConfigError, load_settings
+
+    try:
+        check_services(load_settings())
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"{APP}: {problem}", file=sys.stderr, flush=True)
+        sys.exit(3)
+
+
+def on_starting(server: object) -> None:
+    logging.getLogger("gunicorn.error").addFilter(_RedactAddresses())
+    _harden_process()
+    _check_services()
