@@ -47,7 +47,7 @@ def create_caseworker(
     account = Caseworker(
         username=username,
         display_name=display_name or username,
-        password_hash=hash_password(passphrase),
+        password_hash=hash_password(passphrase, settings.passphrase_kdf),
         public_key=public_key,
         wrapped_private_key=wrapped,
         is_caseworker=caseworker,
@@ -78,7 +78,7 @@ def change_passphrase(
     account.wrapped_private_key = rewrap_private_key(
         account.wrapped_private_key, old, new, settings.passphrase_kdf
     )
-    account.password_hash = hash_password(new)
+    account.password_hash = hash_password(new, settings.passphrase_kdf)
     session.query(CaseworkerSession).filter(CaseworkerSession.caseworker_id == account.id).delete()
     record(session, "caseworker.passphrase_changed", actor_id=account.id, target_id=account.id)
 

@@ -41,11 +41,13 @@ class Context:
 
 @dataclass(frozen=True)
 class CaseKeys:
-    """The three random symmetric keys of a case (DESIGN.md, "Keys and envelopes")."""
+    """The random symmetric keys of a case (DESIGN.md, "Keys and envelopes").
+
+    The identity key is not here: each identity record gets its own key when the reporter
+    discloses (docs/CRYPTO.md), so a later disclosure needs no key the reporter holds."""
 
     thread: bytes
     internal: bytes
-    identity: bytes
 
 
 def new_key() -> bytes:
@@ -53,7 +55,7 @@ def new_key() -> bytes:
 
 
 def new_case_keys() -> CaseKeys:
-    return CaseKeys(thread=new_key(), internal=new_key(), identity=new_key())
+    return CaseKeys(thread=new_key(), internal=new_key())
 
 
 def encrypt_record(key: bytes, plaintext: bytes, context: Context) -> bytes:

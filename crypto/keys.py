@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import base64
 import struct
+import unicodedata
+from functools import cache
 
 import argon2
 
@@ -18,8 +20,20 @@ _WRAPPED_HEADER = struct.Struct(">BII16s")  # version, opslimit, memlimit KiB, s
 _SESSION_CONTEXT_PURPOSE = "session-key"
 
 
+# Bounds on the cost parameters read back from a stored blob: someone able to write to the
+# database must not be able to make a login run for hours or allocate the host's memory.
+_MAX_OPSLIMIT = 16
+_MAX_MEMLIMIT_KIB = 1024 * 1024
+
+
 class WrongPassphrase(Exception):
     """The passphrase does not unwrap this private key."""
+
+
+def _passphrase_bytes(passphrase: str) -> bytes:
+    # The same passphrase typed on another keyboard or OS may arrive composed or
+    # decomposed ("é" vs "e" + U+0301): normalise so both unlock.
+    return unicodedata.normalize("NFC", passphrase).encode()
 
 
 def _wrap_private_key(private_key: bytes, passphrase: str, params: KdfParams) -> bytes:
@@ -27,7 +41,7 @@ def _wrap_private_key(private_key: bytes, passphrase: str, params: KdfParams) ->
     header = _WRAPPED_HEADER.pack(
         PRIVATE_KEY_VERSION, params.opslimit, params.memlimit // 1024, salt
     )
-    kek = p.argon2id_kdf(32, passphrase.encode(), salt, params.opslimit, params.memlimit)
+    kek = p.argon2id_kdf(32, _passphrase_bytes(passphrase), salt, params.opslimit, params.memlimit)
     nonce, ciphertext = p.aead_encrypt(kek, private_key, header)
     return header + nonce + ciphertext
 
@@ -46,7 +60,9 @@ def unlock_private_key(wrapped: bytes, passphrase: str) -> bytes:
     version, opslimit, mem_kib, salt = _WRAPPED_HEADER.unpack(wrapped[:size])
     if version != PRIVATE_KEY_VERSION:
         raise DecryptionError("unknown wrapped private key version")
-    kek = p.argon2id_kdf(32, passphrase.encode(), salt, opslimit, mem_kib * 1024)
+    if not (1 <= opslimit <= _MAX_OPSLIMIT and 8 <= mem_kib <= _MAX_MEMLIMIT_KIB):
+        raise DecryptionError("wrapped private key has out-of-range cost parameters")
+    kek = p.argon2id_kdf(32, _passphrase_bytes(passphrase), salt, opslimit, mem_kib * 1024)
     nonce = wrapped[size : size + p.XNONCE_BYTES]
     try:
         return p.aead_decrypt(kek, nonce, wrapped[size + p.XNONCE_BYTES :], wrapped[:size])
@@ -59,27 +75,42 @@ def rewrap_private_key(wrapped: bytes, old: str, new: str, params: KdfParams) ->
     return _wrap_private_key(unlock_private_key(wrapped, old), new, params)
 
 
-_hasher = argon2.PasswordHasher()
+@cache
+def _hasher(params: KdfParams | None) -> argon2.PasswordHasher:
+    if params is None:
+        return argon2.PasswordHasher()
+    # Same cost as the key wrapping: an attacker holding the database gains nothing by
+    # guessing against the login hash instead of the wrapped private key.
+    return argon2.PasswordHasher(
+        time_cost=params.opslimit, memory_cost=params.memlimit // 1024, parallelism=1
+    )
 
 
-def hash_password(password: str) -> str:
+def hash_password(password: str, params: KdfParams | None = None) -> str:
     """Login verifier (argon2-cffi, its own salt): separate from the key wrapping above."""
-    return _hasher.hash(password)
+    return _hasher(params).hash(unicodedata.normalize("NFC", password))
 
 
 def verify_password(password_hash: str, password: str) -> bool:
+    """Verify with the parameters recorded in the hash itself."""
     try:
-        return _hasher.verify(password_hash, password)
+        return _hasher(None).verify(password_hash, unicodedata.normalize("NFC", password))
     except (argon2.exceptions.VerificationError, argon2.exceptions.InvalidHashError):
         return False
 
 
-def burn_password_check(password: str) -> None:
-    """Spend the same work as a real verification, for unknown usernames."""
-    verify_password(_DUMMY_HASH, password)
+@cache
+def _dummy_hash(params: KdfParams | None) -> str:
+    return hash_password("not a real account", params)
 
 
-_DUMMY_HASH = _hasher.hash("not a real account")
+def burn_password_check(password: str, params: KdfParams | None = None) -> None:
+    """Spend what a successful login spends (hash check, then key unwrap) for an unknown
+    username. Pass the accounts' passphrase parameters, or the shorter time reveals the miss."""
+    verify_password(_dummy_hash(params), password)
+    if params is not None:
+        salt = p.blake2b(b"sealbox-no-account", person=b"sealbox-burn", size=p.ARGON2_SALT_BYTES)
+        p.argon2id_kdf(32, _passphrase_bytes(password), salt, params.opslimit, params.memlimit)
 
 
 def split_session_secret(secret: bytes, session_id: str) -> tuple[bytes, bytes]:

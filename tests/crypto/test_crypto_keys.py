@@ -247,3 +247,42 @@ def test_dropped_added_and_swapped_characters_are_caught(private: bytes) -> None
 def test_non_recovery_keys_are_rejected(text: str) -> None:
     with pytest.raises(ValueError):
         crypto.parse_recovery_key(text)
+
+
+def test_passphrases_are_unicode_normalised() -> None:
+    composed, decomposed = "caf\u00e9 passphrase", "cafe\u0301 passphrase"
+    params = crypto.KdfParams(1, 8 * 1024 * 1024)
+    _, wrapped = crypto.new_caseworker_keys(composed, params)
+    assert crypto.unlock_private_key(wrapped, decomposed)
+    assert crypto.verify_password(crypto.hash_password(composed, params), decomposed)
+
+
+def test_login_hash_costs_as_much_as_the_key_wrapping() -> None:
+    params = crypto.KdfParams(2, 16 * 1024 * 1024)
+    assert "$m=16384,t=2,p=1$" in crypto.hash_password("a long passphrase", params)
+
+
+def test_absurd_stored_cost_parameters_are_refused() -> None:
+    import struct
+
+    params = crypto.KdfParams(1, 8 * 1024 * 1024)
+    _, wrapped = crypto.new_caseworker_keys("a long passphrase", params)
+    version, _, mem_kib, salt = struct.unpack(">BII16s", wrapped[:25])
+    forged = struct.pack(">BII16s", version, 2**31, mem_kib, salt) + wrapped[25:]
+    with pytest.raises(crypto.DecryptionError, match="out-of-range"):
+        crypto.unlock_private_key(forged, "a long passphrase")
+
+
+def test_burn_check_also_runs_the_key_unwrap_cost(monkeypatch: pytest.MonkeyPatch) -> None:
+    from crypto import _primitives
+
+    calls: list[int] = []
+    real = _primitives.argon2id_kdf
+
+    def counting(*args: object) -> bytes:
+        calls.append(1)
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_primitives, "argon2id_kdf", counting)
+    crypto.burn_password_check("guess", crypto.KdfParams(1, 8 * 1024 * 1024))
+    assert len(calls) == 1  # the key-unwrap half; the argon2-cffi hash check is the other
