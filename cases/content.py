@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from cases.blobs import BlobStore, BlobWriter
 from cases.keyring import wrap_to_caseworkers
+from cases.metadata import MetadataScrubber
 from cases.models import (
     READABLE_BY_REPORTER,
     Attachment,
@@ -142,6 +143,8 @@ class AttachmentUpload:
 
     Use ``write`` for each piece, then ``finish`` to get the (unsaved) Attachment row, or
     ``abort`` to discard. Nothing readable ever reaches disk, not even temporarily.
+    JPEG and PNG metadata (Exif, GPS, XMP, comments...) is removed on the way in
+    (``cases.metadata``) unless ``keep_metadata`` says the reporter chose to keep it.
     """
 
     def __init__(
@@ -152,8 +155,10 @@ class AttachmentUpload:
         thread_key: bytes,
         *,
         from_reporter: bool = True,
+        keep_metadata: bool = False,
     ) -> None:
         self.id = new_id()
+        self.scrubber = None if keep_metadata else MetadataScrubber()
         self._case_id = case_id
         self._thread_key = thread_key
         self._file_key = new_key()
@@ -168,11 +173,17 @@ class AttachmentUpload:
         return self._sealer.plaintext_size
 
     def write(self, data: bytes) -> None:
+        if self.scrubber is not None:
+            data = self.scrubber.feed(data)
         out = self._sealer.push(data)
         self.ciphertext_size += len(out)
         self._writer.write(out)
 
     def finish(self, filename: str, content_type: str, *, on: dt.date | None = None) -> Attachment:
+        if self.scrubber is not None:
+            tail = self._sealer.push(self.scrubber.finish())
+            self.ciphertext_size += len(tail)
+            self._writer.write(tail)
         out = self._sealer.finish()
         self.ciphertext_size += len(out)
         self._writer.write(out)

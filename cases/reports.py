@@ -83,8 +83,14 @@ class SubmissionDraft:
         self._finished: list[Any] = []
         self.receipt: str | None = None
 
-    def new_attachment(self) -> AttachmentUpload:
-        upload = AttachmentUpload(self.store.blobs, self.session, self.case_id, self.keys.thread)
+    def new_attachment(self, *, keep_metadata: bool = False) -> AttachmentUpload:
+        upload = AttachmentUpload(
+            self.store.blobs,
+            self.session,
+            self.case_id,
+            self.keys.thread,
+            keep_metadata=keep_metadata,
+        )
         self._uploads.append(upload)
         return upload
 

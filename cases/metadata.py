@@ -1,0 +1,235 @@
+"""Streaming removal of identifying metadata from attachments (STANDARDS.md, ASVS 14.2.8:
+"Attachment metadata is removed unless the reporter consents to keep it").
+
+No Flask, no whole-file buffering: :class:`MetadataScrubber` sits in front of the
+encryption in ``cases.content.AttachmentUpload`` and sees each piece as it streams in,
+holding back at most a few bytes of a segment header. The file type is recognised by
+content (the first bytes), never by the name or the declared type.
+
+* **JPEG**: drops APP1 (Exif, XMP: camera, serial numbers, GPS position, timestamps,
+  author), APP13 (Photoshop IRB / IPTC: author, captions, locations) and COM (comments)
+  segments, and anything after the end-of-image marker (camera "trailers", embedded
+  motion-photo video). APP0 (JFIF), APP2 (ICC colour profile) and APP14 (Adobe colour
+  transform) stay: decoders need them to show the colours right.
+* **PNG**: drops tEXt, zTXt, iTXt (author, software, comments, XMP), eXIf and tIME
+  chunks, and anything after IEND. All are ancillary, so the image is unchanged.
+* **Anything else** passes through untouched (documents, archives, video: the landing
+  page tells reporters to clean those themselves).
+
+A file whose structure breaks the rules part-way (a truncated or damaged image) is not
+"repaired": from that point the rest passes through unchanged, so evidence is never
+destroyed, and :attr:`MetadataScrubber.complete` is False.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+JPEG_MAGIC = b"\xff\xd8\xff"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+SNIFF_BYTES = len(PNG_MAGIC)
+
+JPEG_DROP = frozenset({0xE1, 0xED, 0xFE})  # APP1, APP13, COM
+# Markers without a length field: TEM, RST0-7, SOI, EOI.
+JPEG_STANDALONE = frozenset({0x01, *range(0xD0, 0xD8), 0xD8, 0xD9})
+JPEG_SOS, JPEG_EOI = 0xDA, 0xD9
+PNG_DROP = frozenset({b"tEXt", b"zTXt", b"iTXt", b"eXIf", b"tIME"})
+PNG_MAX_CHUNK = 2**31 - 1
+
+
+class Kind(Enum):
+    UNKNOWN = "unknown"  # still sniffing
+    JPEG = "jpeg"
+    PNG = "png"
+    OTHER = "other"
+
+
+class _State(Enum):
+    SNIFF = 1
+    JPEG_MARKER = 2
+    JPEG_ENTROPY = 3
+    PNG_CHUNK = 4
+    COPY = 5  # copy ``_remaining`` bytes, then go to ``_then``
+    SKIP = 6  # drop ``_remaining`` bytes, then go to ``_then``
+    TRAILER = 7  # after the end of the image: drop everything
+    PASS = 8  # not an image we clean, or damaged: copy everything
+
+
+class MetadataScrubber:
+    """Feed the file's bytes in order; write what :meth:`feed` and :meth:`finish` return."""
+
+    def __init__(self) -> None:
+        self.kind = Kind.UNKNOWN
+        self.complete = True  # False once a damaged structure made us stop cleaning
+        self.removed: list[str] = []  # what was dropped, e.g. ["APP1", "COM", "tEXt"]
+        self._state = _State.SNIFF
+        self._then = _State.PASS
+        self._remaining = 0
+        self._buf = bytearray()
+
+    def feed(self, data: bytes) -> bytes:
+        if self._state is _State.PASS and not self._buf:
+            return data  # not an image we clean: no copy on the common path
+        self._buf += data
+        out = bytearray()
+        self._run(out)
+        return bytes(out)
+
+    def finish(self) -> bytes:
+        """The bytes still held back. A file that ends inside a segment keeps its tail."""
+        out = bytearray()
+        self._run(out)
+        if self._state in (_State.SKIP, _State.TRAILER):
+            self._buf.clear()
+        else:
+            if self._buf and self._state is not _State.SNIFF and self._state is not _State.PASS:
+                self.complete = False  # truncated mid-header: kept as it is
+            out += self._buf
+            self._buf.clear()
+        return bytes(out)
+
+    # -- the state machine ------------------------------------------------------------
+
+    def _damaged(self) -> None:
+        self.complete = False
+        self._state = _State.PASS
+
+    def _run(self, out: bytearray) -> None:
+        buf = self._buf
+        while True:
+            state = self._state
+            if state is _State.PASS:
+                out += buf
+                buf.clear()
+                return
+            if state is _State.TRAILER:
+                if buf:
+                    if "trailer" not in self.removed:
+                        self.removed.append("trailer")
+                    buf.clear()
+                return
+            if state in (_State.COPY, _State.SKIP):
+                n = min(self._remaining, len(buf))
+                if state is _State.COPY:
+                    out += buf[:n]
+                del buf[:n]
+                self._remaining -= n
+                if self._remaining:
+                    return
+                self._state = self._then
+                continue
+            if state is _State.SNIFF:
+                if not self._sniff(out):
+                    return
+                continue
+            if state is _State.JPEG_MARKER:
+                if not self._jpeg_marker(out):
+                    return
+                continue
+            if state is _State.JPEG_ENTROPY:
+                if not self._jpeg_entropy(out):
+                    return
+                continue
+            if state is _State.PNG_CHUNK and not self._png_chunk(out):
+                return
+
+    def _sniff(self, out: bytearray) -> bool:
+        buf = self._buf
+        if buf[: len(JPEG_MAGIC)] == JPEG_MAGIC[: len(buf)] and len(buf) < len(JPEG_MAGIC):
+            return False
+        if buf[: len(PNG_MAGIC)] == PNG_MAGIC[: len(buf)] and len(buf) < len(PNG_MAGIC):
+            return False
+        if buf.startswith(JPEG_MAGIC):
+            self.kind = Kind.JPEG
+            out += buf[:2]  # SOI
+            del buf[:2]
+            self._state = _State.JPEG_MARKER
+        elif buf.startswith(PNG_MAGIC):
+            self.kind = Kind.PNG
+            out += buf[: len(PNG_MAGIC)]
+            del buf[: len(PNG_MAGIC)]
+            self._state = _State.PNG_CHUNK
+        else:
+            self.kind = Kind.OTHER
+            self._state = _State.PASS
+        return True
+
+    def _jpeg_marker(self, out: bytearray) -> bool:
+        buf = self._buf
+        if len(buf) < 2:
+            return False
+        if buf[0] != 0xFF:
+            self._damaged()
+            return True
+        marker = buf[1]
+        if marker == 0xFF:  # fill byte before a marker
+            del buf[0]
+            return True
+        if marker in JPEG_STANDALONE:
+            out += buf[:2]
+            del buf[:2]
+            if marker == JPEG_EOI:
+                self._state = _State.TRAILER
+            return True
+        if len(buf) < 4:
+            return False
+        length = (buf[2] << 8) | buf[3]
+        if length < 2:
+            self._damaged()
+            return True
+        self._remaining = length - 2
+        if marker in JPEG_DROP:
+            self.removed.append("COM" if marker == 0xFE else f"APP{marker - 0xE0}")
+            del buf[:4]
+            self._state, self._then = _State.SKIP, _State.JPEG_MARKER
+        else:
+            out += buf[:4]
+            del buf[:4]
+            after = _State.JPEG_ENTROPY if marker == JPEG_SOS else _State.JPEG_MARKER
+            self._state, self._then = _State.COPY, after
+        return True
+
+    def _jpeg_entropy(self, out: bytearray) -> bool:
+        """Entropy-coded data after SOS: runs until a marker other than a stuffed 0xFF00
+        or a restart marker."""
+        buf = self._buf
+        at = buf.find(b"\xff")
+        if at < 0:
+            out += buf
+            buf.clear()
+            return False
+        out += buf[:at]
+        del buf[:at]
+        if len(buf) < 2:
+            return False
+        follower = buf[1]
+        if follower == 0x00 or 0xD0 <= follower <= 0xD7:
+            out += buf[:2]
+            del buf[:2]
+        elif follower == 0xFF:
+            out += buf[:1]  # fill byte: keep it, look again from the next 0xFF
+            del buf[:1]
+        else:
+            self._state = _State.JPEG_MARKER
+        return True
+
+    def _png_chunk(self, out: bytearray) -> bool:
+        buf = self._buf
+        if len(buf) < 8:
+            return False
+        length = int.from_bytes(buf[:4], "big")
+        kind = bytes(buf[4:8])
+        if length > PNG_MAX_CHUNK or not kind.isalpha():
+            self._damaged()
+            return True
+        self._remaining = length + 4  # data and CRC
+        after = _State.TRAILER if kind == b"IEND" else _State.PNG_CHUNK
+        if kind in PNG_DROP:
+            self.removed.append(kind.decode("ascii"))
+            del buf[:8]
+            self._state, self._then = _State.SKIP, after
+        else:
+            out += buf[:8]
+            del buf[:8]
+            self._state, self._then = _State.COPY, after
+        return True
