@@ -1,0 +1,102 @@
+"""Retaliation reports: a new case linked to the original, under the same receipt.
+
+Retaliation is a matter of its own (ISO 37002 8.4.3, UNCAC art. 33): it gets its own
+acknowledgement and feedback deadlines and its own status, and it must not vanish when the
+original case is closed and later purged. So it is a new case, not a message:
+
+* linked to the original both ways (``Case.linked_case_id`` and a ``CaseLink`` row), and
+  labelled ``retaliation`` so the inbox can put it first;
+* readable by the caseworkers who hold the original case (they know the context), minus
+  everyone excluded from it (the exclusions are copied), and by the recovery key;
+* its thread key wrapped to the *same* reporter public key, with no look-up hash of its
+  own: the reporter's one receipt opens both, and no second receipt exists to lose.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cases.content import add_message
+from cases.keyring import holders, wrap_to, wrap_to_caseworkers
+from cases.models import (
+    Case,
+    CaseExclusion,
+    CaseLabel,
+    CaseLink,
+    Caseworker,
+    HolderKind,
+    KeyPurpose,
+    MessageKind,
+    new_id,
+    today,
+)
+from cases.reporter import touch
+from cases.reports import routed_caseworkers
+from cases.workflow import Deadlines, start_case
+from crypto import new_case_keys
+
+LABEL = "retaliation"
+
+
+def report_retaliation(
+    session: Session,
+    original: Case,
+    reporter_public_key: bytes,
+    body: dict[str, Any],
+    deadlines: Deadlines,
+    recovery_public_key: bytes,
+    on: dt.date | None = None,
+) -> Case:
+    """Open the linked case and store the reporter's account in it; the caller commits."""
+    on = on or today()
+    if original.reporter_public_key != reporter_public_key:
+        raise ValueError("only the original reporter can report retaliation on a case")
+    keys = new_case_keys()
+    case = Case(
+        id=new_id(),
+        lookup_hash=None,
+        reporter_public_key=reporter_public_key,
+        category_id=original.category_id,
+        channel=original.channel,
+        linked_case_id=original.id,
+        reporter_activity_on=on,
+    )
+    start_case(case, on, deadlines)
+    session.add(case)
+    session.flush()
+    excluded = set(session.scalars(select(CaseExclusion.caseworker_id).where(CaseExclusion.case_id == original.id)))
+    for cw_id in excluded:
+        session.add(CaseExclusion(case_id=case.id, caseworker_id=cw_id, reason="reporter"))
+    holder_ids = holders(session, original.id, KeyPurpose.THREAD) - excluded
+    recipients: list[Caseworker] = []
+    if holder_ids:
+        recipients = list(
+            session.scalars(select(Caseworker).where(Caseworker.id.in_(holder_ids), Caseworker.active))
+        )
+    if not recipients:
+        recipients = routed_caseworkers(session, original.category_id, excluded)
+    wrap_to_caseworkers(session, case.id, KeyPurpose.THREAD, keys.thread, recipients, recovery_public_key)
+    wrap_to(session, case.id, KeyPurpose.THREAD, keys.thread, reporter_public_key, HolderKind.REPORTER)
+    wrap_to_caseworkers(session, case.id, KeyPurpose.INTERNAL, keys.internal, recipients, recovery_public_key)
+    add_message(session, case.id, MessageKind.REPORT, keys.thread, {**body, "retaliation": True}, on=on)
+    session.add(CaseLabel(case_id=case.id, label=LABEL))
+    first, second = sorted((original.id, case.id))
+    session.add(CaseLink(case_id=first, other_case_id=second, created_on=on))
+    touch(original, on)
+    session.flush()
+    return case
+
+
+def linked_reports(session: Session, original: Case, reporter_public_key: bytes) -> list[Case]:
+    """The retaliation cases the same reporter opened from ``original``, oldest first."""
+    return list(
+        session.scalars(
+            select(Case)
+            .where(Case.linked_case_id == original.id, Case.reporter_public_key == reporter_public_key)
+            .order_by(Case.received_on, Case.id)
+        )
+    )

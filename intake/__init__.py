@@ -1,0 +1,103 @@
+"""The reporters' app: landing page, anonymous submission, receipt, follow-up.
+
+``create_app`` is a Flask application factory; ``python -m intake`` runs a development
+server that logs no client address, user agent or referrer.
+
+Cookies: none until the reporter opens a form. The Flask session cookie (signed,
+HttpOnly, SameSite=Strict, Secure over HTTPS, no expiry date) is created the first time a
+page with a form is rendered, because Flask-WTF keeps the secret half of the CSRF token
+there; the landing page, information and error pages have no form and set no cookie.
+The follow-up session adds the client half of the reporter's split key to the same cookie.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Flask, redirect, url_for
+from flask.sessions import SecureCookieSessionInterface
+from flask_wtf.csrf import CSRFProtect
+from werkzeug.wrappers import Response
+
+from cases.store import Store
+from config import Settings, load_settings
+from config.http import security_headers
+from intake import errors, i18n, limits, work
+from intake.uploads import IntakeRequest
+
+CSRF_TIME_LIMIT = 48 * 3600  # a slow reporter keeps a usable form for two days
+
+
+class _NoCookieUntilNeeded(SecureCookieSessionInterface):
+    """Flask only sets the cookie once the session is written; never refresh it otherwise."""
+
+    def should_set_cookie(self, app: Flask, session: Any) -> bool:
+        return bool(session.modified)
+
+
+def create_app(settings: Settings | None = None, store: Store | None = None) -> Flask:
+    settings = settings or load_settings()
+    store = store or Store(settings)
+    app = Flask(__name__)
+    app.request_class = IntakeRequest
+    app.session_interface = _NoCookieUntilNeeded()
+    https = settings.require_https_cookies
+    app.config.update(
+        SEALBOX_SETTINGS=settings,
+        SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_NAME="__Host-sealbox" if https else "sealbox",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_SECURE=https,
+        SESSION_COOKIE_PATH="/",
+        SESSION_PERMANENT=False,
+        SESSION_REFRESH_EACH_REQUEST=False,
+        WTF_CSRF_TIME_LIMIT=CSRF_TIME_LIMIT,
+        # Our pages send no Referer (Referrer-Policy: no-referrer), so Flask-WTF's
+        # HTTPS referrer check would refuse every form; SameSite=Strict covers it.
+        WTF_CSRF_SSL_STRICT=False,
+        MAX_FORM_PARTS=200,
+        TEMPLATES_AUTO_RELOAD=False,
+        JSON_AS_ASCII=False,
+    )
+    work.init_app(app, store)
+    i18n.init_app(app)
+
+    from intake.followup.views import bp as followup_bp
+    from intake.main.views import bp as main_bp
+    from intake.report.views import bp as report_bp
+
+    app.register_blueprint(main_bp, url_prefix="/<lang>")
+    app.register_blueprint(report_bp, url_prefix="/<lang>/report")
+    app.register_blueprint(followup_bp, url_prefix="/<lang>/followup")
+
+    @app.get("/")
+    def root() -> Response:
+        response = redirect(url_for("main.index", lang=i18n.best_language()), code=303)
+        response.headers["Vary"] = "Accept-Language"
+        return response
+
+    # Rate limits run before the CSRF check, so a flood is refused before its body is read.
+    limits.init_app(app)
+    CSRFProtect(app)
+    errors.init_app(app)
+
+    headers = security_headers(https=https)
+
+    @app.after_request
+    def _harden(response: Response) -> Response:
+        for name, value in headers.items():
+            response.headers[name] = value
+        response.headers.pop("Server", None)
+        return response
+
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        return {"settings": settings, "today": dt.date.today()}
+
+    @app.template_filter("megabytes")
+    def _megabytes(n: int) -> str:
+        return f"{n / (1024 * 1024):.0f}" if n >= 1024 * 1024 else f"{n / (1024 * 1024):.1f}"
+
+    return app

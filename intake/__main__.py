@@ -1,0 +1,71 @@
+"""``python -m intake [--host 127.0.0.1] [--port 8080]``: the development server.
+
+Werkzeug's request log starts every line with the client's address; this server's log
+lines carry only the method, the path (no query string) and the status. No address, user
+agent or referrer is ever printed, and no Server version header is sent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from typing import Any
+
+from werkzeug.serving import WSGIRequestHandler, run_simple
+
+from cases.store import Store
+from config import ConfigError, load_settings
+
+log = logging.getLogger("intake.server")
+
+
+class AnonymousRequestHandler(WSGIRequestHandler):
+    """Logs what happened, never who asked."""
+
+    def address_string(self) -> str:
+        return "-"
+
+    def version_string(self) -> str:
+        return "sealbox"
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        path = getattr(self, "path", "").split("?", 1)[0]
+        command = getattr(self, "command", "-")
+        log.info("%s %s %s", command, path, getattr(code, "value", code))
+
+    def log_error(self, format: str, *args: Any) -> None:
+        log.warning("request error: %s", format % args)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.info(format, *args)
+
+    def log(self, type: str, message: str, *args: Any) -> None:
+        getattr(log, type if type in ("info", "warning", "error") else "info")(message, *args)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m intake", description="Sealbox intake (development server)")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8080)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    store = Store(settings)
+    store.migrate()
+
+    from intake import create_app
+
+    app = create_app(settings, store)
+    print(f"Sealbox intake on http://{args.host}:{args.port}/ (no client addresses are logged)", file=sys.stderr, flush=True)
+    run_simple(args.host, args.port, app, request_handler=AnonymousRequestHandler, threaded=True, use_reloader=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

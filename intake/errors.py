@@ -1,0 +1,137 @@
+"""Error pages: a clear page in the reporter's language, the right status, no traceback.
+
+Where the reporter was in the middle of writing (an expired form token, a database that is
+briefly unavailable), the view's own recovery takes over and shows the form again with
+everything they typed; see ``report.views`` and ``followup.views``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from flask import Flask, Response, current_app, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+
+from intake.limits import retry_after_seconds
+from intake.uploads import InvalidEncoding, MalformedForm
+
+log = logging.getLogger("intake")
+
+# Views that can recover from an error by showing their form again: endpoint -> handler
+# returning a response, or None to fall back to the plain error page.
+Recoverer = Callable[[HTTPException], "Response | None"]
+RECOVERERS: dict[str, Recoverer] = {}
+
+
+def recovers(*endpoints: str) -> Callable[[Recoverer], Recoverer]:
+    def register(fn: Recoverer) -> Recoverer:
+        for endpoint in endpoints:
+            RECOVERERS[endpoint] = fn
+        return fn
+
+    return register
+
+
+def _megabytes(n: int) -> str:
+    return f"{n / (1024 * 1024):.0f}" if n >= 1024 * 1024 else f"{n / (1024 * 1024):.1f}"
+
+
+def _explain(e: HTTPException) -> tuple[str, str]:
+    settings = current_app.config["SEALBOX_SETTINGS"]
+    code = e.code or 500
+    if isinstance(e, CSRFError):
+        return _("This form has expired"), _(
+            "For your protection, every form carries a security code. It was missing or too old, "
+            "so nothing was sent and nothing was stored. Go back, reload the page, and send the "
+            "form again. Your browser must accept cookies from this site while you use a form."
+        )
+    if isinstance(e, InvalidEncoding):
+        return _("The text could not be read"), _(
+            "Some of the text arrived in an encoding we cannot read (it was not UTF-8). Nothing "
+            "was stored. Go back and send the form again from an up-to-date browser."
+        )
+    if isinstance(e, MalformedForm):
+        return _("The form arrived damaged"), _(
+            "What your browser sent was not complete, readable form data, perhaps because the "
+            "connection was interrupted. Nothing was stored. Go back and send the form again."
+        )
+    if code == 404:
+        return _("Page not found"), _("There is no page at this address. Check the address, or start again from the home page.")
+    if code == 405:
+        return _("This page cannot be used like this"), _(
+            "This address only works when you send a form from our pages. Start again from the home page."
+        )
+    if code == 413:
+        return _("What you sent is too large"), _(
+            "Nothing was stored. The limits are: at most %(files)d files, each up to %(file_mb)s MB, "
+            "and %(total_mb)s MB in total for one sending; a text field holds at most %(chars)d "
+            "characters. Use your browser's Back button: your text is usually still there. "
+            "Send fewer or smaller files, or add more files later with your receipt.",
+            files=settings.max_files_per_submission,
+            file_mb=_megabytes(settings.max_file_bytes),
+            total_mb=_megabytes(settings.max_request_bytes),
+            chars=settings.max_report_chars,
+        )
+    if code == 429:
+        minutes = max(1, (retry_after_seconds() + 59) // 60)
+        return _("Too many attempts"), _(
+            "To protect everyone's reports, this service limits how often it can be used. "
+            "Nothing was stored. Please try again in %(minutes)d minutes.",
+            minutes=minutes,
+        )
+    if code == 503:
+        return _("The service is briefly unavailable"), _(
+            "Nothing was stored. Please try again in a few minutes."
+        )
+    if code >= 500:
+        return _("Something went wrong on our side"), _(
+            "Nothing was stored, and no receipt was created. Please try again in a few minutes."
+        )
+    return _("We could not accept this request"), _(
+        "What your browser sent could not be used. Nothing was stored. Go back and try again."
+    )
+
+
+def render_error(e: HTTPException) -> Response:
+    code = e.code or 500
+    title, message = _explain(e)
+    response = current_app.make_response(
+        (render_template("errors/error.html", title=title, message=message, code=code), code)
+    )
+    if code == 429:
+        response.headers["Retry-After"] = str(retry_after_seconds())
+    if code == 405 and isinstance(e, HTTPException):
+        allowed = e.get_headers()
+        for name, value in allowed:
+            if name.lower() == "allow":
+                response.headers["Allow"] = value
+    return response
+
+
+def handle_http(e: HTTPException) -> Response:
+    recover = RECOVERERS.get(request.endpoint or "")
+    if recover is not None and (e.code or 500) in (400, 413, 503) and not isinstance(e, MalformedForm | InvalidEncoding):
+        try:
+            response = recover(e)
+        except HTTPException:
+            response = None
+        if response is not None:
+            return response
+    return render_error(e)
+
+
+def handle_exception(e: Exception) -> Response:
+    if isinstance(e, OperationalError):
+        log.error("database unavailable: %s", e.__class__.__name__)
+        return handle_http(ServiceUnavailable())
+    log.exception("unexpected error")
+    return render_error(InternalServerError())
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(HTTPException, handle_http)
+    app.register_error_handler(Exception, handle_exception)

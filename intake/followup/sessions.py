@@ -1,0 +1,114 @@
+"""The reporter's follow-up session: the derived private key, split in two (DESIGN.md).
+
+After a successful receipt look-up the reporter's X25519 private key is encrypted under a
+random key. That random key lives only in the reporter's cookie; the ciphertext lives in
+a ``ReporterSession`` row found by a keyed hash of a random session id. Neither the
+cookie nor the database alone yields the key, the receipt is in neither, and deleting the
+row (logout, expiry) ends the session for good.
+
+Idle and absolute expiry are enforced from timestamps in the signed cookie, so the server
+stores no time of day about a reporter: the row carries only its creation date, and rows
+from before yesterday are swept at each new log-in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import time
+from dataclasses import dataclass
+
+from flask import current_app, g, session
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from cases.models import Case, ReporterSession, today
+from crypto import DecryptionError, join_session_secret, keyed_digest, public_key_of, split_session_secret
+
+COOKIE_FIELD = "followup"
+ABSOLUTE_HOURS = 8
+
+
+@dataclass
+class Reporter:
+    case: Case
+    private_key: bytes
+
+    @property
+    def public_key(self) -> bytes:
+        return public_key_of(self.private_key)
+
+
+def _id_hash(session_id: str) -> bytes:
+    key = current_app.config["SEALBOX_SETTINGS"].server_key
+    return keyed_digest(key, b"reporter-session:" + session_id.encode())
+
+
+def start(db: Session, case: Case, private_key: bytes) -> None:
+    """Open a follow-up session for ``case``; the caller commits."""
+    sweep(db)
+    session_id = secrets.token_urlsafe(32)
+    cookie_key, server_part = split_session_secret(private_key, session_id)
+    db.add(ReporterSession(id_hash=_id_hash(session_id), case_id=case.id, wrapped_key=server_part, created_on=today()))
+    now = int(time.time())
+    session[COOKIE_FIELD] = {"id": session_id, "key": cookie_key, "seen": now, "start": now}
+    g.reporter = Reporter(case, private_key)
+
+
+def sweep(db: Session) -> None:
+    """Delete rows from before yesterday (no session lives that long)."""
+    db.execute(delete(ReporterSession).where(ReporterSession.created_on < today() - dt.timedelta(days=1)))
+
+
+class Expired(Exception):
+    """The session ended (idle, too old, logged out elsewhere)."""
+
+    def __init__(self) -> None:
+        super().__init__("follow-up session ended")
+        g.reporter_expired = True
+
+
+def current(db: Session) -> Reporter | None:
+    """The reporter of this request, or None if no follow-up session. Raises Expired."""
+    if "reporter" in g:
+        return g.reporter  # type: ignore[no-any-return]
+    if g.get("reporter_expired"):
+        raise Expired()
+    data = session.get(COOKIE_FIELD)
+    if not data:
+        return None
+    settings = current_app.config["SEALBOX_SETTINGS"]
+    now = int(time.time())
+    try:
+        session_id, cookie_key = str(data["id"]), bytes(data["key"])
+        seen, started = int(data["seen"]), int(data["start"])
+    except (KeyError, TypeError, ValueError):
+        end(db)
+        raise Expired() from None
+    if now - seen > settings.reporter_idle_minutes * 60 or now - started > ABSOLUTE_HOURS * 3600:
+        end(db)
+        raise Expired()
+    row = db.get(ReporterSession, _id_hash(session_id))
+    case = db.get(Case, row.case_id) if row is not None else None
+    if row is None or case is None:
+        end(db)
+        raise Expired()
+    try:
+        private_key = join_session_secret(cookie_key, row.wrapped_key, session_id)
+    except DecryptionError:
+        end(db)
+        raise Expired() from None
+    data["seen"] = now
+    session[COOKIE_FIELD] = data
+    g.reporter = Reporter(case, private_key)
+    return g.reporter  # type: ignore[no-any-return]
+
+
+def end(db: Session) -> None:
+    """Delete the server half and the whole cookie session; the caller commits."""
+    data = session.get(COOKIE_FIELD) or {}
+    session_id = data.get("id") if isinstance(data, dict) else None
+    if isinstance(session_id, str):
+        db.execute(delete(ReporterSession).where(ReporterSession.id_hash == _id_hash(session_id)))
+    session.clear()
+    g.pop("reporter", None)

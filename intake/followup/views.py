@@ -1,0 +1,317 @@
+"""Follow-up with the receipt: status, deadlines, the thread, new messages and files,
+late identity disclosure, retaliation reports, log out.
+
+The receipt is accepted by POST only and never kept: it is turned into the reporter's key
+(the same Argon2id path for right and wrong receipts), which then lives split between the
+cookie and the session row (``sessions``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from flask import Blueprint, Response, current_app, redirect, render_template, request, stream_with_context, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+from werkzeug.exceptions import NotFound
+
+from cases.content import AttachmentMeta, DecryptedMessage, add_message, attachment_meta, open_attachment
+from cases.keyring import reporter_thread_key
+from cases.models import Attachment, Case, IdentityRecord, MessageKind, Status, today
+from cases.reporter import ReporterView, add_reporter_identity, find_case, reporter_view, touch
+from cases.retaliation import linked_reports, report_retaliation
+from crypto import ReceiptMalformed, ReceiptTypo, normalize_receipt
+from intake.followup import sessions
+from intake.followup.forms import IdentityForm, MessageForm, ReceiptForm, RetaliationForm
+from intake.followup.sessions import Expired, Reporter
+from intake.report.forms import BUILTIN_QUESTIONS, N_
+from intake.limits import rate_limited
+from intake.uploads import UploadState, accepts_uploads, clean_filename
+from intake.work import CaseWork, commit, db, store
+
+bp = Blueprint("followup", __name__)
+
+
+# -- who is asking -----------------------------------------------------------------------
+
+def _reporter() -> Reporter | None:
+    """The session's reporter; None if there is none or it just expired (then committed)."""
+    try:
+        return sessions.current(db())
+    except Expired:
+        commit()  # the expired session row is deleted
+        return None
+
+
+def _expired_response(draft: str = "") -> Response:
+    form = ReceiptForm(formdata=None)
+    form.draft.data = draft
+    notice = _("Your session has ended, so nothing was sent. Enter your receipt again to continue.")
+    return _render_login(form, 401, notice=notice)
+
+
+def _cases_of(reporter: Reporter) -> dict[str, Case]:
+    """The cases this session may see: its own, and the retaliation cases linked to it."""
+    found = {reporter.case.id: reporter.case}
+    for case in linked_reports(db(), reporter.case, reporter.public_key):
+        found[case.id] = case
+    return found
+
+
+def _target(reporter: Reporter, ref: str) -> Case:
+    cases = _cases_of(reporter)
+    case = reporter.case if ref == "main" else cases.get(ref)
+    if case is None:
+        raise NotFound()
+    return case
+
+
+# -- pages -------------------------------------------------------------------------------
+
+def _render_login(form: ReceiptForm, status: int = 200, notice: str | None = None) -> Response:
+    html = render_template("followup/login.html", form=form, notice=notice)
+    return current_app.make_response((html, status))
+
+
+@bp.route("/", methods=["GET", "POST"])
+@rate_limited("lookup")
+def login() -> Response:
+    if request.method == "GET":
+        if _reporter() is not None:
+            return redirect(url_for(".case"), code=303)  # type: ignore[return-value]
+        notice = _("Your session ended. Enter your receipt again to continue.") if request.args.get("ended") else None
+        return _render_login(ReceiptForm(formdata=None), notice=notice)
+    form = ReceiptForm(request.form)
+    try:
+        receipt = normalize_receipt(form.receipt.data or "")
+    except ReceiptTypo:
+        form.receipt.errors = [_("One or more digits look mistyped: the last digit does not match the others. "
+                                 "Check each group of four digits and try again.")]
+        return _render_login(form, 400)
+    except ReceiptMalformed:
+        form.receipt.errors = [_("A receipt has 28 digits, usually written in 7 groups of 4. "
+                                 "Check that you entered all of them, and only digits.")]
+        return _render_login(form, 400)
+    sessions.end(db())  # a new log-in replaces any earlier session of this browser
+    case, keys = find_case(db(), current_app.config["SEALBOX_SETTINGS"], receipt)
+    if case is None:
+        commit()
+        form.receipt.errors = [_("No report matches this receipt. Check the digits and try again. "
+                                 "If you have lost your receipt, you can make a new report.")]
+        return _render_login(form, 400)
+    sessions.start(db(), case, keys.private_key)
+    commit()
+    if form.draft.data:
+        return _render_case(draft=form.draft.data)
+    return redirect(url_for(".case"), code=303)  # type: ignore[return-value]
+
+
+def status_words(case: Case) -> str:
+    return {
+        Status.RECEIVED: _("Your report has arrived. Nobody has confirmed reading it yet."),
+        Status.ACKNOWLEDGED: _("We have confirmed receiving your report. It will be assessed soon."),
+        Status.TRIAGED: _("Your report has been assessed and is being dealt with."),
+        Status.INVESTIGATING: _("Your report is being investigated."),
+        Status.CONCLUDED: _("The work on your report is finished. Read our latest message for the outcome."),
+        Status.CLOSED: _("This case is closed. You can still read it and write to us."),
+    }[case.status]
+
+
+_SOURCE_LABELS = frozenset(
+    [q.label for q in BUILTIN_QUESTIONS] + [N_("When did it happen?"), N_("What would help protect you now?")]
+)
+
+
+def question_label(answer: dict[str, str]) -> str:
+    """Built-in questions are stored untranslated and shown in the reader's language."""
+    question = answer.get("question") or answer.get("key", "")
+    return _(question) if question in _SOURCE_LABELS else question
+
+
+@dataclass
+class CaseView:
+    ref: str
+    case: Case
+    messages: list[DecryptedMessage]
+    attachments: list[AttachmentMeta]
+    retaliation: bool
+    form: MessageForm
+    file_errors: list[str]
+
+
+def _case_view(reporter: Reporter, case: Case, ref: str, form: MessageForm | None = None,
+               file_errors: list[str] | None = None) -> CaseView:
+    view: ReporterView = reporter_view(db(), case, reporter.private_key)
+    messages = [m for m in view.messages if m.kind in (MessageKind.REPORT, MessageKind.REPORTER_MESSAGE,
+                                                        MessageKind.REPLY, MessageKind.MINUTES)]
+    return CaseView(ref, case, messages, view.attachments, ref != "main",
+                    form or MessageForm(formdata=None, prefix=ref), file_errors or [])
+
+
+def _render_case(status: int = 200, draft: str = "", active: str = "main", form: MessageForm | None = None,
+                 file_errors: list[str] | None = None) -> Response:
+    reporter = _reporter()
+    if reporter is None:
+        return _expired_response(draft)
+    views = []
+    for ref, case in [("main", reporter.case)] + [
+        (c.id, c) for c in linked_reports(db(), reporter.case, reporter.public_key)
+    ]:
+        if ref == active:
+            views.append(_case_view(reporter, case, ref, form, file_errors))
+        else:
+            views.append(_case_view(reporter, case, ref))
+    if draft and views:
+        views[0].form.text.data = draft
+    identity_dates = list(db().scalars(select(IdentityRecord.created_on).where(
+        IdentityRecord.case_id == reporter.case.id).order_by(IdentityRecord.created_on)))
+    commit()  # the idle timestamp in the cookie moved; nothing else changed
+    html = render_template(
+        "followup/case.html",
+        views=views,
+        identity_dates=identity_dates,
+        status_words=status_words,
+        question_label=question_label,
+        done=request.args.get("done"),
+        limits=current_app.config["SEALBOX_SETTINGS"],
+    )
+    return current_app.make_response((html, status))
+
+
+@bp.get("/case")
+def case() -> Response:
+    if _reporter() is None:
+        return redirect(url_for(".login", ended=1), code=303)  # type: ignore[return-value]
+    return _render_case()
+
+
+def _message_target() -> CaseWork | None:
+    reporter = _reporter()
+    if reporter is None:
+        return None
+    try:
+        target = _target(reporter, (request.view_args or {}).get("ref", ""))
+    except NotFound:
+        return None
+    return CaseWork(target.id, reporter_thread_key(db(), target.id, reporter.private_key))
+
+
+@bp.post("/case/<ref>/message")
+@accepts_uploads(_message_target)
+@rate_limited("write")
+def message(ref: str) -> Response:
+    uploads: UploadState = request.uploads  # type: ignore[attr-defined]
+    form = MessageForm(request.form, prefix=ref)
+    reporter = _reporter()
+    if reporter is None:
+        return _expired_response(form.text.data or "")
+    target = _target(reporter, ref)
+    if not form.validate():
+        return _render_case(413 if form.too_long else 400, active=ref, form=form)
+    if uploads.problem:
+        return _render_case(413, active=ref, form=form, file_errors=_file_errors(uploads))
+    text = (form.text.data or "").strip()
+    if not text and not uploads.files:
+        form.text.errors = [_("Write a message or choose a file to send.")]
+        return _render_case(400, active=ref, form=form)
+    thread_key = reporter_thread_key(db(), target.id, reporter.private_key)
+    on = today()
+    saved = add_message(db(), target.id, MessageKind.REPORTER_MESSAGE, thread_key, {"text": text}, on=on)
+    for sink in uploads.files:
+        attachment = sink.upload.finish(clean_filename(sink.filename), sink.content_type or "application/octet-stream", on=on)
+        attachment.message_id = saved.id
+        db().add(attachment)
+        sink.used = True
+    uploads.discard_unused()
+    touch(target, on)
+    commit()
+    return redirect(url_for(".case", done="message") + f"#case-{ref}", code=303)  # type: ignore[return-value]
+
+
+def _file_errors(uploads: UploadState) -> list[str]:
+    from intake.report.views import _file_errors as report_file_errors
+
+    return report_file_errors(uploads)
+
+
+@bp.get("/files/<attachment_id>")
+def download(attachment_id: str) -> Response:
+    reporter = _reporter()
+    if reporter is None:
+        return redirect(url_for(".login", ended=1), code=303)  # type: ignore[return-value]
+    attachment = db().get(Attachment, attachment_id)
+    if attachment is None or attachment.case_id not in _cases_of(reporter):
+        raise NotFound()
+    thread_key = reporter_thread_key(db(), attachment.case_id, reporter.private_key)
+    meta = attachment_meta(attachment, thread_key)
+    commit()
+    chunks: Iterator[bytes] = open_attachment(store().blobs, db(), attachment, thread_key)
+    response = current_app.response_class(stream_with_context(chunks), mimetype="application/octet-stream")
+    fallback = "".join(ch if ch.isascii() and ch.isprintable() and ch not in '"\\' else "_" for ch in meta.name)
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(meta.name, safe='')}"
+    )
+    response.headers["Content-Length"] = str(meta.size)
+    return response
+
+
+@bp.route("/identity", methods=["GET", "POST"])
+@rate_limited("write")
+def identity() -> Response:
+    reporter = _reporter()
+    if reporter is None:
+        if request.method == "POST":
+            return _expired_response()
+        return redirect(url_for(".login", ended=1), code=303)  # type: ignore[return-value]
+    form = IdentityForm(request.form if request.method == "POST" else None)
+    if request.method == "POST":
+        if form.validate():
+            add_reporter_identity(db(), reporter.case, current_app.config["SEALBOX_SETTINGS"], form.details())
+            commit()
+            return redirect(url_for(".case", done="identity"), code=303)  # type: ignore[return-value]
+        commit()
+        return current_app.make_response((render_template("followup/identity.html", form=form), 400))
+    commit()
+    return current_app.make_response(render_template("followup/identity.html", form=form))
+
+
+@bp.route("/retaliation", methods=["GET", "POST"])
+@rate_limited("write")
+def retaliation() -> Response:
+    reporter = _reporter()
+    if reporter is None:
+        if request.method == "POST":
+            return _expired_response(request.form.get("what", ""))
+        return redirect(url_for(".login", ended=1), code=303)  # type: ignore[return-value]
+    form = RetaliationForm(request.form if request.method == "POST" else None)
+    if request.method == "POST":
+        if form.validate():
+            settings = current_app.config["SEALBOX_SETTINGS"]
+            body = {"text": form.what.data.strip(), "answers": [
+                {"key": key, "question": question, "answer": value.strip()}
+                for key, question, value in (
+                    ("when", N_("When did it happen?"), form.when.data or ""),
+                    ("needs", N_("What would help protect you now?"), form.needs.data or ""),
+                ) if value.strip()
+            ]}
+            report_retaliation(db(), reporter.case, reporter.public_key, body,
+                               store().policy(db()).deadlines, settings.recovery_public_key)
+            commit()
+            return redirect(url_for(".case", done="retaliation"), code=303)  # type: ignore[return-value]
+        commit()
+        status = 413 if form.too_long else 400
+        return current_app.make_response((render_template("followup/retaliation.html", form=form), status))
+    commit()
+    return current_app.make_response(render_template("followup/retaliation.html", form=form))
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    sessions.end(db())
+    commit()
+    response = current_app.make_response(render_template("followup/logout.html"))
+    # Ask the browser to forget everything of this site: cookies, storage, cached pages.
+    response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
+    return response

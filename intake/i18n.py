@@ -1,0 +1,110 @@
+"""Languages: chosen by the first path segment (``/en/``, ``/ar/``...), never by a cookie.
+
+``/`` redirects to the best match for the browser's Accept-Language. Every other page
+carries its language in its URL, so links, forms and error pages stay in the reporter's
+language without anything being stored on their device or on the server.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, abort, current_app, g, request, url_for
+from flask_babel import Babel
+
+TRANSLATIONS = Path(__file__).parent / "translations"
+
+# Each language's name in that language, for the switch (a speaker must recognise it).
+NATIVE_NAMES = {
+    "en": "English",
+    "ar": "العربية",
+    "es": "Español",
+    "fr": "Français",
+    "ru": "Русский",
+    "zh": "中文",
+    "fa": "فارسی",
+    "he": "עברית",
+    "ur": "اردو",
+    "pt": "Português",
+    "de": "Deutsch",
+    "tr": "Türkçe",
+    "uk": "Українська",
+}
+RTL = frozenset({"ar", "fa", "he", "ur", "ps", "yi", "dv", "ku", "sd", "ug"})
+
+
+def languages() -> tuple[str, ...]:
+    return current_app.config["SEALBOX_SETTINGS"].languages  # type: ignore[no-any-return]
+
+
+def default_language() -> str:
+    return current_app.config["SEALBOX_SETTINGS"].default_language  # type: ignore[no-any-return]
+
+
+def best_language() -> str:
+    """The browser's preferred language among ours (for ``/`` and unroutable URLs)."""
+    return request.accept_languages.best_match(languages(), default=default_language()) or default_language()
+
+
+def language_from_path() -> str:
+    first = request.path.lstrip("/").split("/", 1)[0]
+    return first if first in languages() else best_language()
+
+
+def current_language() -> str:
+    lang = g.get("lang")
+    if lang is None:
+        lang = g.lang = language_from_path() if request else default_language()
+    return lang  # type: ignore[no-any-return]
+
+
+def text_direction(lang: str) -> str:
+    return "rtl" if lang.split("-")[0] in RTL else "ltr"
+
+
+def _pull_lang(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    if values is None or "lang" not in values:
+        return
+    lang = values.pop("lang")
+    if lang not in languages():
+        g.lang = language_from_path()
+        abort(404)
+    g.lang = lang
+
+
+def _add_lang(endpoint: str, values: dict[str, Any]) -> None:
+    if "lang" in values or endpoint == "static":
+        return
+    if current_app.url_map.is_endpoint_expecting(endpoint, "lang"):
+        values["lang"] = current_language()
+
+
+def language_url(code: str) -> str:
+    """This page in another language (a GET page), else the home page in that language."""
+    endpoint = request.endpoint
+    if (
+        endpoint
+        and request.method == "GET"
+        and current_app.url_map.is_endpoint_expecting(endpoint, "lang")
+    ):
+        return url_for(endpoint, **(request.view_args or {}), lang=code)
+    return url_for("main.index", lang=code)
+
+
+def init_app(app: Flask) -> None:
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
+    app.config["BABEL_DEFAULT_LOCALE"] = app.config["SEALBOX_SETTINGS"].default_language
+    Babel(app, locale_selector=current_language)
+    app.url_value_preprocessor(_pull_lang)
+    app.url_defaults(_add_lang)
+
+    @app.context_processor
+    def _language_context() -> dict[str, Any]:
+        lang = current_language()
+        return {
+            "lang": lang,
+            "text_dir": text_direction(lang),
+            "language_choices": [(code, NATIVE_NAMES.get(code, code), text_direction(code)) for code in languages()],
+            "language_url": language_url,
+        }

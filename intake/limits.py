@@ -1,0 +1,127 @@
+"""Rate limits (flask-limiter) keyed on a value that can never lead back to an address.
+
+The per-client key is a keyed BLAKE2b of the client address under a random key that lives
+only in this process's memory and is replaced every hour. Rate-limit storage (memory, or
+Redis in production) therefore only ever holds digests that nobody, not even someone with
+the server's disk and secrets, can link to an address; and after the hour they cannot be
+linked to each other either.
+
+Two consequences are accepted and documented:
+
+* Each worker process has its own key, so per-client limits count per process (the
+  *global* limits, keyed on a constant, are shared by every process through the storage).
+* On the onion service every visitor arrives from the same local address. Counting them
+  as one client would let one abuser lock out every Tor reporter, so per-client limits do
+  not apply there; the global limits and Tor's proof-of-work defence do.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+
+from flask import Flask, current_app, request
+from flask_limiter import Limiter
+
+from crypto import keyed_digest
+
+ROTATE_SECONDS = 3600
+
+
+class RotatingKey:
+    """A random key replaced every ``period`` seconds; never written anywhere."""
+
+    def __init__(self, period: int = ROTATE_SECONDS) -> None:
+        self.period = period
+        self._lock = threading.Lock()
+        self._epoch = -1
+        self._key = b""
+
+    def current(self, now: float | None = None) -> bytes:
+        epoch = int((time.time() if now is None else now) // self.period)
+        with self._lock:
+            if epoch != self._epoch:
+                self._epoch, self._key = epoch, secrets.token_bytes(32)
+            return self._key
+
+
+ROTATING_KEY = RotatingKey()
+
+
+def client_key() -> str:
+    address = (request.remote_addr or "unknown").encode()
+    return "c-" + keyed_digest(ROTATING_KEY.current(), address).hex()[:32]
+
+
+def global_key() -> str:
+    return "all"
+
+
+def via_onion() -> bool:
+    settings = current_app.config["SEALBOX_SETTINGS"]
+    host = request.host.rsplit(":", 1)[0].lower()
+    onion = settings.onion_address.lower().removeprefix("http://").rstrip("/")
+    return host.endswith(".onion") or bool(onion and host == onion)
+
+
+def _per_hour(name: str, factor: int = 1) -> str:
+    return f"{getattr(current_app.config['SEALBOX_SETTINGS'], name) * factor}/hour"
+
+
+def _per_minute(name: str) -> str:
+    return f"{getattr(current_app.config['SEALBOX_SETTINGS'], name)}/minute"
+
+
+# Which limits each kind of view gets: (per-client limit, global limit).
+KINDS = {
+    # A new report.
+    "submit": (lambda: _per_hour("submissions_per_hour_per_client"),
+               lambda: _per_minute("submissions_per_minute_global")),
+    # A receipt look-up (one Argon2id derivation each).
+    "lookup": (lambda: _per_hour("lookups_per_hour_per_client"),
+               lambda: _per_minute("lookups_per_minute_global")),
+    # Messages, files, identity and retaliation reports during follow-up.
+    "write": (lambda: _per_hour("submissions_per_hour_per_client", 6),
+              lambda: _per_minute("submissions_per_minute_global")),
+}
+
+
+def rate_limited(kind: str):  # type: ignore[no-untyped-def]
+    """Mark a view for the limits of ``kind`` (applied to POST requests by create_app)."""
+    if kind not in KINDS:
+        raise ValueError(kind)
+
+    def mark(view):  # type: ignore[no-untyped-def]
+        view.rate_limit_kind = kind
+        return view
+
+    return mark
+
+
+def retry_after_seconds() -> int:
+    """Seconds until the limit that was hit resets (at least one)."""
+    current = current_app.extensions["sealbox_limiter"].current_limit
+    if current is None:
+        return 60
+    return max(1, int(current.reset_at - time.time()))
+
+
+def init_app(app: Flask) -> Limiter:
+    """A Limiter of this app's own, and the marked views wrapped with their limits."""
+    settings = app.config["SEALBOX_SETTINGS"]
+    app.config["RATELIMIT_STORAGE_URI"] = settings.ratelimit_storage_uri
+    app.config["RATELIMIT_STRATEGY"] = "fixed-window"
+    app.config["RATELIMIT_KEY_PREFIX"] = "sealbox-intake"
+    limiter = Limiter(key_func=client_key, default_limits=[], headers_enabled=False)
+    limiter.init_app(app)
+    app.extensions["sealbox_limiter"] = limiter
+    for endpoint, view in list(app.view_functions.items()):
+        kind = getattr(view, "rate_limit_kind", None)
+        if kind is None:
+            continue
+        per_client, overall = KINDS[kind]
+        wrapped = limiter.limit(per_client, exempt_when=via_onion, scope=f"{kind}-client", methods=["POST"])(view)
+        wrapped = limiter.limit(overall, key_func=global_key, scope=f"{kind}-all", methods=["POST"])(wrapped)
+        app.view_functions[endpoint] = wrapped
+    return limiter

@@ -1,0 +1,294 @@
+"""The report form, built per request from what the organisation configured: categories,
+optional questions, and the caseworkers a reporter may exclude.
+
+The form never stores anything on the server before the final submit: between the steps
+its values travel in the page itself (hidden fields on the review page), with a keyed
+digest so the final submit is known to be exactly what the reporter reviewed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from wtforms import Field, HiddenField, RadioField, SelectMultipleField, StringField, TextAreaField, ValidationError
+from wtforms.validators import Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from cases.models import Category, Caseworker, Question
+from cases.reports import routed_caseworkers
+
+SHORT_CHARS = 1000  # a one-line answer
+HONEYPOT = "website"  # a name naive bots like to fill
+
+
+def N_(text: str) -> str:  # noqa: N802
+    """Mark a string for extraction; it is stored untranslated and translated on display."""
+    return text
+
+
+@dataclass(frozen=True)
+class QuestionSpec:
+    key: str
+    label: str
+    help_text: str = ""
+    kind: str = "text"  # text | textarea | choice
+    choices: tuple[tuple[str, str], ...] = ()
+    builtin: bool = False  # label and choices are source strings to translate on display
+
+
+# Asked when the organisation has configured no question of its own. Stored with their
+# untranslated labels, so the report does not reveal the language it was written in.
+BUILTIN_QUESTIONS = (
+    QuestionSpec("when", N_("When did it happen? Is it still happening?"), builtin=True),
+    QuestionSpec("where", N_("Where did it happen?"), builtin=True),
+    QuestionSpec("who", N_("Who is involved?"), N_("Names, roles or departments, if you know them."), "textarea", builtin=True),
+    QuestionSpec("how_known", N_("How do you know about it?"),
+                 N_("For example: you saw it, someone told you, you found documents."), "textarea", builtin=True),
+    QuestionSpec(
+        "relationship",
+        N_("What is your relationship to the organisation?"),
+        N_("This helps us know which protections apply to you. You do not have to answer."),
+        "choice",
+        (
+            ("employee", N_("Employee")),
+            ("public_official", N_("Public official")),
+            ("former_employee", N_("Former employee")),
+            ("contractor", N_("Contractor, supplier or consultant")),
+            ("applicant", N_("Job applicant, trainee or volunteer")),
+            ("third_party", N_("Member of the public or other third party")),
+            ("not_say", N_("I prefer not to say")),
+        ),
+        builtin=True,
+    ),
+)
+
+
+@dataclass
+class FormOptions:
+    categories: list[Category] = field(default_factory=list)
+    questions: list[QuestionSpec] = field(default_factory=list)
+    caseworkers: list[Caseworker] = field(default_factory=list)
+
+
+def load_options(session: Session) -> FormOptions:
+    categories = list(session.scalars(select(Category).where(Category.active).order_by(Category.position, Category.id)))
+    configured = list(session.scalars(select(Question).where(Question.active).order_by(Question.position, Question.id)))
+    questions = [
+        QuestionSpec(
+            q.key,
+            q.label,
+            q.help_text,
+            q.kind if q.kind in ("text", "textarea", "choice") else "text",
+            tuple((c.strip(), c.strip()) for c in q.choices.splitlines() if c.strip()),
+        )
+        for q in configured
+    ] or list(BUILTIN_QUESTIONS)
+    caseworkers = list(
+        session.scalars(
+            select(Caseworker).where(Caseworker.active, Caseworker.is_caseworker).order_by(Caseworker.display_name)
+        )
+    )
+    return FormOptions(categories, questions, caseworkers)
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _t(spec: QuestionSpec, text: str) -> str:
+    return _(text) if spec.builtin and text else text
+
+
+class TextLimit:
+    """Length check that remembers an oversize value, so the view can answer 413."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+
+    def __call__(self, form: ReportForm, field: Field) -> None:
+        value = field.data or ""
+        if len(value) > self.limit:
+            form.too_long = True
+            raise ValidationError(
+                _("This text has %(count)d characters; the limit is %(limit)d. Shorten it, or put the rest "
+                  "in a file or in a message after sending.", count=len(value), limit=self.limit)
+            )
+
+
+def _required(form: ReportForm, field: Field) -> None:
+    if not (field.data or "").strip():
+        raise ValidationError(_("Describe what happened. This is the only part of the form you must fill in."))
+
+
+def _normalise_newlines(value: Any) -> Any:
+    return value.replace("\r\n", "\n").replace("\r", "\n") if isinstance(value, str) else value
+
+
+class ReportForm(FlaskForm):
+    class Meta:
+        csrf = False  # CSRFProtect checks every POST of the app
+        locales = False
+
+    too_long = False
+    options: FormOptions
+
+    description = TextAreaField(
+        _l("What happened?"),
+        filters=[_normalise_newlines],
+        description=_l("Describe the wrongdoing in your own words: what, who, when, where. Include what is "
+                       "needed to understand it, and no more."),
+    )
+    identity_name = StringField(_l("Your name"), validators=[Optional(), Length(max=SHORT_CHARS)])
+    identity_contact = StringField(
+        _l("How we can contact you safely"),
+        validators=[Optional(), Length(max=SHORT_CHARS)],
+        description=_l("For example a private e-mail address or phone number. Never a work address."),
+    )
+    identity_other = TextAreaField(
+        _l("Anything else about you we should know"),
+        filters=[_normalise_newlines],
+        validators=[Optional(), Length(max=SHORT_CHARS * 4)],
+    )
+    website = StringField(_l("Leave this field empty"))  # the honeypot
+
+    def question_fields(self) -> list[tuple[QuestionSpec, Field]]:
+        return [(q, self[f"q_{q.key}"]) for q in self.options.questions]
+
+    def identity_fields(self) -> list[Field]:
+        return [self.identity_name, self.identity_contact, self.identity_other]
+
+    @property
+    def honeypot_filled(self) -> bool:
+        return bool((self.website.data or "").strip())
+
+    # -- values for storage -------------------------------------------------------
+    def category_slug(self) -> str | None:
+        return (self.category.data or None) if "category" in self else None
+
+    def excluded_ids(self) -> list[int]:
+        return [int(i) for i in self.exclude.data or []] if "exclude" in self else []
+
+    def report_body(self) -> dict[str, Any]:
+        answers = []
+        for spec, fld in self.question_fields():
+            value = (fld.data or "").strip()
+            if not value:
+                continue
+            answers.append({"key": spec.key, "question": spec.label, "answer": value})
+        return {"text": self.description.data.strip(), "answers": answers}
+
+    def identity(self) -> dict[str, str] | None:
+        details = {
+            "name": (self.identity_name.data or "").strip(),
+            "contact": (self.identity_contact.data or "").strip(),
+            "other": (self.identity_other.data or "").strip(),
+        }
+        details = {k: v for k, v in details.items() if v}
+        return details or None
+
+    def answer_text(self, spec: QuestionSpec, value: str) -> str:
+        """How an answer reads on the review page (choices translated back)."""
+        for key, label in spec.choices:
+            if key == value:
+                return _t(spec, label)
+        return value
+
+    # -- carrying values through the review page ---------------------------------
+    def carried(self) -> list[tuple[str, str]]:
+        """(name, value) pairs to re-send as hidden fields, in a stable order."""
+        pairs: list[tuple[str, str]] = []
+        for fld in self:
+            if fld.name in (HONEYPOT, "review_token", "submission_id"):
+                continue
+            data = fld.data
+            if isinstance(data, list):
+                pairs.extend((fld.name, str(v)) for v in data)
+            elif data not in (None, ""):
+                pairs.append((fld.name, str(data)))
+        return pairs
+
+    def digest(self, submission_id: str) -> str:
+        key = hashlib.blake2b(current_app.config["SECRET_KEY"], person=b"sealbox-review").digest()
+        payload = json.dumps([submission_id, self.carried()], ensure_ascii=False, separators=(",", ":"))
+        return hmac.new(key, payload.encode(), hashlib.sha256).hexdigest()
+
+    def check_digest(self, submission_id: str, token: str) -> bool:
+        return bool(submission_id) and hmac.compare_digest(self.digest(submission_id), token or "")
+
+
+def new_submission_id() -> str:
+    return secrets.token_urlsafe(16)
+
+
+def build_form(options: FormOptions, formdata: Any = None) -> ReportForm:
+    """A ReportForm class with this instance's fields, bound to ``formdata``."""
+    settings = current_app.config["SEALBOX_SETTINGS"]
+    attrs: dict[str, Any] = {}
+    if options.categories:
+        attrs["category"] = RadioField(
+            _l("What is your report about?"),
+            choices=[("", _("I am not sure"))] + [(c.slug, c.name) for c in options.categories],
+            default="",
+            validate_choice=True,
+        )
+    for spec in options.questions:
+        label = _t(spec, spec.label)
+        description = _t(spec, spec.help_text)
+        if spec.kind == "choice":
+            attrs[f"q_{spec.key}"] = RadioField(
+                label,
+                choices=[("", _("No answer"))] + [(k, _t(spec, v)) for k, v in spec.choices],
+                default="",
+                description=description,
+            )
+        elif spec.kind == "textarea":
+            attrs[f"q_{spec.key}"] = TextAreaField(
+                label, description=description, filters=[_normalise_newlines], validators=[TextLimit(settings.max_report_chars)]
+            )
+        else:
+            attrs[f"q_{spec.key}"] = StringField(label, description=description, validators=[TextLimit(SHORT_CHARS)])
+    if len(options.caseworkers) > 1:
+        attrs["exclude"] = MultiCheckboxField(
+            _l("Is someone who handles reports involved?"),
+            choices=[(str(cw.id), cw.display_name or cw.username) for cw in options.caseworkers],
+            description=_l("Tick anyone who must not see your report. They will get no access to it. "
+                           "Leave all unticked if no one here is involved."),
+            coerce=str,
+        )
+    attrs["review_token"] = HiddenField()
+    attrs["submission_id"] = HiddenField()
+    cls = type("InstanceReportForm", (ReportForm,), attrs)
+    form: ReportForm = cls(formdata=formdata) if formdata is not None else cls(formdata=None)
+    form.options = options
+    form.description.validators = [_required, TextLimit(settings.max_report_chars)]
+    return form
+
+
+def validate_routing(form: ReportForm, session: Session) -> bool:
+    """At least one caseworker must be left to read the report after exclusions."""
+    if "exclude" not in form or not form.exclude.data:
+        return True
+    category_id = None
+    slug = form.category_slug()
+    for c in form.options.categories:
+        if c.slug == slug:
+            category_id = c.id
+    if routed_caseworkers(session, category_id, set(form.excluded_ids())):
+        return True
+    form.exclude.errors = [*form.exclude.errors, _(
+        "If you exclude everyone who handles this kind of report, nobody could read it. "
+        "Exclude fewer people, or choose another subject."
+    )]
+    return False

@@ -1,0 +1,210 @@
+"""Making a report: form -> review -> send -> receipt.
+
+No server state exists before the final send. The review page carries every value back in
+hidden fields (with a keyed digest, so what is sent is exactly what was reviewed), and it
+is where files are chosen: a browser cannot carry a chosen file from one page to the next
+without uploading it, and an upload before the final step would mean keeping it on the
+server. So files travel once, with the final send, encrypted as they stream in
+(``intake.uploads``), and are committed in the same transaction as the case.
+
+The receipt is shown once, in the response to the send: it is never stored, never in a
+URL, never in a cookie. A reload of that response (the browser offers to resend) is
+recognised from the submission id kept in the reporter's own session cookie and does not
+create a second case.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, Response, current_app, render_template, request, session
+from flask_babel import gettext as _
+from werkzeug.exceptions import BadRequest, HTTPException
+
+from cases.models import today
+from cases.reports import Submission
+from cases.workflow import add_months
+from crypto import ReceiptError, format_receipt, normalize_receipt
+from intake.errors import recovers
+from intake.limits import rate_limited
+from intake.report.forms import ReportForm, build_form, load_options, new_submission_id, validate_routing
+from intake.uploads import accepts_uploads, clean_filename
+from intake.work import db, report_work, store
+
+bp = Blueprint("report", __name__)
+
+SENT_FIELD = "sent"  # submission ids already sent from this browser session (last few)
+
+
+def _limits() -> dict[str, int]:
+    s = current_app.config["SEALBOX_SETTINGS"]
+    return {
+        "max_files": s.max_files_per_submission,
+        "max_file_bytes": s.max_file_bytes,
+        "max_request_bytes": s.max_request_bytes,
+        "max_chars": s.max_report_chars,
+    }
+
+
+def render_form(form: ReportForm, status: int = 200, notice: str | None = None) -> Response:
+    html = render_template("report/form.html", form=form, notice=notice, limits=_limits())
+    return current_app.make_response((html, status))
+
+
+def render_review(form: ReportForm, status: int = 200, notice: str | None = None, file_errors: list[str] | None = None) -> Response:
+    if not form.submission_id.data or not form.check_digest(form.submission_id.data, form.review_token.data or ""):
+        form.submission_id.data = new_submission_id()
+        form.review_token.data = form.digest(form.submission_id.data)
+    html = render_template(
+        "report/review.html", form=form, notice=notice, file_errors=file_errors or [], limits=_limits()
+    )
+    return current_app.make_response((html, status))
+
+
+def _due_dates() -> tuple[dt.date, dt.date]:
+    deadlines = store().policy(db()).deadlines
+    acknowledge = today() + dt.timedelta(days=deadlines.acknowledge_within_days)
+    return acknowledge, add_months(acknowledge, deadlines.feedback_within_months)
+
+
+def render_receipt(receipt: str, status: int = 200, error: str | None = None) -> Response:
+    acknowledge_by, feedback_by = _due_dates()
+    html = render_template(
+        "report/receipt.html",
+        receipt=receipt,
+        groups=format_receipt(receipt).split(" "),
+        acknowledge_by=acknowledge_by,
+        feedback_by=feedback_by,
+        error=error,
+    )
+    return current_app.make_response((html, status))
+
+
+def _honeypot(form: ReportForm) -> Response:
+    form.website.data = ""
+    return render_form(form, 400, _("Your report could not be accepted as it was sent. Check it and send it again."))
+
+
+@bp.route("/", methods=["GET", "POST"])
+def form() -> Response:
+    """The form. A POST comes from "Change" on the review page: show those values again."""
+    the_form = build_form(load_options(db()), request.form if request.method == "POST" else None)
+    return render_form(the_form)
+
+
+@bp.post("/review")
+def review() -> Response:
+    the_form = build_form(load_options(db()), request.form)
+    if the_form.honeypot_filled:
+        return _honeypot(the_form)
+    if not (the_form.validate() and validate_routing(the_form, db())):
+        return render_form(the_form, 413 if the_form.too_long else 400)
+    return render_review(the_form)
+
+
+@bp.post("/send")
+@accepts_uploads(report_work)
+@rate_limited("submit")
+def submit() -> Response:
+    work = report_work()
+    uploads = request.uploads  # type: ignore[attr-defined]
+    the_form = build_form(load_options(work.session), request.form)
+    if the_form.honeypot_filled:
+        return _honeypot(the_form)
+    if not (the_form.validate() and validate_routing(the_form, work.session)):
+        return render_form(the_form, 413 if the_form.too_long else 400)
+    submission_id = the_form.submission_id.data or ""
+    if not the_form.check_digest(submission_id, the_form.review_token.data or ""):
+        the_form.submission_id.data = ""
+        return render_review(the_form, 400, _("Please check your report once more, then send it."))
+    if submission_id in session.get(SENT_FIELD, []):
+        return current_app.make_response((render_template("report/already_sent.html"), 409))
+    if uploads.problem:
+        return render_review(the_form, 413, file_errors=_file_errors(uploads))
+    for sink in uploads.files:
+        work.draft.attach(sink.upload, clean_filename(sink.filename), sink.content_type or "application/octet-stream")
+        sink.used = True
+    uploads.discard_unused()
+    receipt = work.draft.finalize(
+        Submission(
+            report=the_form.report_body(),
+            category_slug=the_form.category_slug(),
+            identity=the_form.identity(),
+            excluded_caseworker_ids=the_form.excluded_ids(),
+        )
+    )
+    acknowledge_by, feedback_by = _due_dates()
+    work.commit()  # the receipt is shown only once the case and all its ciphertexts are committed
+    session[SENT_FIELD] = [*session.get(SENT_FIELD, [])[-4:], submission_id]
+    html = render_template(
+        "report/receipt.html",
+        receipt=receipt,
+        groups=format_receipt(receipt).split(" "),
+        acknowledge_by=acknowledge_by,
+        feedback_by=feedback_by,
+        error=None,
+    )
+    return current_app.make_response(html)
+
+
+def _file_errors(uploads) -> list[str]:  # type: ignore[no-untyped-def]
+    limits = _limits()
+    errors = []
+    if uploads.too_many:
+        errors.append(_("You chose more than %(count)d files. Send at most %(count)d now; you can add more "
+                        "later with your receipt.", count=limits["max_files"]))
+    for sink in uploads.too_large:
+        errors.append(_("The file “%(name)s” is larger than %(mb)s MB, the limit for one file.",
+                        name=clean_filename(sink.filename), mb=_mb(limits["max_file_bytes"])))
+    errors.append(_("Nothing was stored. Your text is kept below: choose the files again and send."))
+    return errors
+
+
+def _mb(n: int) -> str:
+    return f"{n / (1024 * 1024):.0f}" if n >= 1024 * 1024 else f"{n / (1024 * 1024):.1f}"
+
+
+def _posted_receipt() -> str:
+    try:
+        return normalize_receipt(request.form.get("receipt", ""))
+    except ReceiptError:
+        raise BadRequest() from None
+
+
+@bp.post("/receipt.txt")
+def download_receipt() -> Response:
+    """The receipt as a text file. It comes back from the page in the POST body; nothing
+    is looked up or stored."""
+    receipt = _posted_receipt()
+    acknowledge_by, feedback_by = _due_dates()
+    text = render_template(
+        "report/receipt.txt", receipt=format_receipt(receipt), acknowledge_by=acknowledge_by, feedback_by=feedback_by
+    )
+    response = current_app.response_class(text.replace("\n", "\r\n"), mimetype="text/plain")
+    response.headers["Content-Disposition"] = 'attachment; filename="receipt.txt"'
+    return response
+
+
+@bp.post("/done")
+def done() -> Response:
+    receipt = _posted_receipt()
+    if request.form.get("saved") != "yes":
+        return render_receipt(receipt, 400, _("Tick the box to confirm that you have saved your receipt."))
+    return current_app.make_response(render_template("report/done.html"))
+
+
+@recovers("report.review", "report.submit")
+def _recover(e: HTTPException) -> Response | None:
+    """An expired form token, a database hiccup: show the form again with what was typed."""
+    try:
+        the_form = build_form(load_options(db()), request.form)
+    except Exception:  # the database is down too: the plain error page will do
+        return None
+    the_form.validate()
+    if e.code == 503:
+        return render_review(the_form, 503, _("The service was briefly unavailable and nothing was stored. "
+                                               "Choose your files again and send once more."))
+    if e.code == 400:
+        return render_form(the_form, 400, _("This form had expired, so nothing was sent. Your text is kept "
+                                             "below: check it and continue."))
+    return None

@@ -1,0 +1,88 @@
+/* Progressive enhancement only: every page works without this file. No network requests. */
+(function () {
+  "use strict";
+  var lang = document.documentElement.lang || "en";
+
+  // Character counter for long text fields.
+  document.querySelectorAll("textarea[data-maxchars]").forEach(function (area) {
+    var max = parseInt(area.getAttribute("data-maxchars"), 10);
+    var out = document.createElement("p");
+    out.className = "hint";
+    out.setAttribute("aria-live", "polite");
+    area.insertAdjacentElement("afterend", out);
+    var update = function () {
+      var n = area.value.length;
+      out.textContent = n.toLocaleString(lang) + " / " + max.toLocaleString(lang);
+      out.classList.toggle("error-message", n > max);
+    };
+    area.addEventListener("input", update);
+    update();
+  });
+
+  // List chosen files with their sizes, and flag those over the limits before sending.
+  document.querySelectorAll("input[type=file][data-max-bytes]").forEach(function (input) {
+    var list = input.parentElement.querySelector(".file-list");
+    if (!list) { return; }
+    input.addEventListener("change", function () {
+      var maxBytes = parseInt(input.getAttribute("data-max-bytes"), 10);
+      var maxFiles = parseInt(input.getAttribute("data-max-files"), 10);
+      list.textContent = "";
+      var ul = document.createElement("ul");
+      Array.prototype.forEach.call(input.files, function (file, i) {
+        var li = document.createElement("li");
+        var mb = (file.size / 1048576).toLocaleString(lang, { maximumFractionDigits: 1 });
+        li.textContent = file.name + " (" + mb + " MB)";
+        if (file.size > maxBytes || i >= maxFiles) {
+          li.className = "error-message";
+          li.textContent = "\u26A0 " + li.textContent;
+        }
+        ul.appendChild(li);
+      });
+      list.appendChild(ul);
+    });
+  });
+
+  // Copy button for the receipt.
+  var code = document.querySelector("[data-receipt]");
+  if (code && navigator.clipboard) {
+    var copy = document.createElement("button");
+    copy.type = "button";
+    copy.className = "button button-secondary";
+    copy.textContent = code.getAttribute("data-copy-label");
+    copy.addEventListener("click", function () {
+      navigator.clipboard.writeText(code.getAttribute("data-receipt")).then(function () {
+        copy.textContent = code.getAttribute("data-copied-label");
+      });
+    });
+    code.parentElement.appendChild(copy);
+  }
+
+  // Ask before leaving the receipt page until the reporter confirms it is saved.
+  var confirmForm = document.querySelector("form[data-confirm-leave]");
+  if (confirmForm) {
+    var leaving = true;
+    confirmForm.addEventListener("submit", function () { leaving = false; });
+    document.querySelectorAll("form").forEach(function (f) {
+      if (f !== confirmForm) { f.addEventListener("submit", function () { leaving = false; setTimeout(function () { leaving = true; }, 500); }); }
+    });
+    window.addEventListener("beforeunload", function (event) {
+      if (leaving) { event.preventDefault(); event.returnValue = confirmForm.getAttribute("data-confirm-leave"); }
+    });
+  }
+
+  // Show / hide the receipt while typing it.
+  document.querySelectorAll("input[type=password][data-reveal]").forEach(function (input) {
+    var box = document.createElement("div");
+    box.className = "choice";
+    var cb = document.createElement("input");
+    cb.type = "checkbox";
+    cb.id = input.id + "-show";
+    var label = document.createElement("label");
+    label.htmlFor = cb.id;
+    label.textContent = input.getAttribute("data-reveal");
+    cb.addEventListener("change", function () { input.type = cb.checked ? "text" : "password"; });
+    box.appendChild(cb);
+    box.appendChild(label);
+    input.insertAdjacentElement("afterend", box);
+  });
+})();

@@ -1,0 +1,281 @@
+"""Request parsing for the intake: uploads are encrypted while they stream in.
+
+Werkzeug's default stream factory spools any upload larger than 500 KB to a plaintext
+temporary file. Here every file part goes instead to an :class:`EncryptingSink` that pushes
+each piece through a ``cases.content.AttachmentUpload`` (secretstream, ciphertext straight
+into the blob store). Nothing readable reaches the disk, not even for a moment.
+
+Which case (and key) a file belongs to depends on the view: a view that accepts files is
+decorated with :func:`accepts_uploads`, naming a factory that returns the request's
+:class:`UploadTarget`. The factory is called lazily, on the first file part, which may be
+while Flask-WTF's CSRF check reads the form in ``before_request``. Parts sent to any other
+view are drained without being stored.
+
+Limits that a file breaks (size per file, number of files) do not abort the parse: the
+sink stops storing, records the problem and lets the rest of the body through, so that the
+view can show the page again *with everything the reporter typed* and the limit stated.
+
+Text fields stay in memory (``max_form_memory_size`` per field; the whole body of a
+non-multipart form is bounded by a smaller ``max_content_length``), and they are decoded as
+strict UTF-8: a body that is not valid UTF-8 or not valid multipart is a 400, not a form
+silently emptied or filled with replacement characters.
+"""
+
+from __future__ import annotations
+
+import codecs
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import IO, Any, Protocol
+from urllib.parse import parse_qsl
+
+from flask import Request, current_app
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+from werkzeug.formparser import FormDataParser, MultiPartParser
+
+from cases.content import AttachmentUpload
+
+STRICT_UTF8 = "sealbox-strict-utf-8"
+FORM_BODY_SLACK = 256 * 1024  # non-text fields, markup of the multipart envelope
+
+
+def _strict_utf8_search(name: str) -> codecs.CodecInfo | None:
+    # Werkzeug decodes multipart text parts with errors="replace"; this codec ignores the
+    # errors argument and is always strict, so invalid bytes raise instead of vanishing.
+    if name.replace("_", "-") != STRICT_UTF8:
+        return None
+
+    def decode(data: Any, errors: str = "strict") -> tuple[str, int]:
+        return codecs.utf_8_decode(bytes(data), "strict", True)
+
+    def encode(text: str, errors: str = "strict") -> tuple[bytes, int]:
+        return codecs.utf_8_encode(text, "strict")
+
+    return codecs.CodecInfo(encode, decode, name=STRICT_UTF8)
+
+
+codecs.register(_strict_utf8_search)
+
+
+class MalformedForm(BadRequest):
+    """The request body is not a well-formed form (broken multipart, missing boundary)."""
+
+    description = "malformed form data"
+
+
+class InvalidEncoding(BadRequest):
+    """A text field is not valid UTF-8."""
+
+    description = "text is not valid UTF-8"
+
+
+class UploadTarget(Protocol):
+    """Where a view's uploads go: a new encrypted attachment for each file part."""
+
+    def new_upload(self) -> AttachmentUpload: ...
+
+    def discard(self, upload: AttachmentUpload) -> None: ...
+
+
+class EncryptingSink:
+    """The file object Werkzeug writes a file part into. Encrypts as it goes."""
+
+    def __init__(self, upload: AttachmentUpload | None, filename: str, content_type: str, limit: int) -> None:
+        self.upload = upload
+        self.filename = filename
+        self.content_type = content_type
+        self.limit = limit
+        self.size = 0
+        self.too_large = False
+        self.used = False  # attached to a case by the view
+
+    @property
+    def stored(self) -> bool:
+        return self.upload is not None and not self.too_large
+
+    def write(self, data: bytes) -> int:
+        self.size += len(data)
+        if self.upload is None or self.too_large:
+            return len(data)
+        if self.size > self.limit:
+            self.too_large = True
+            return len(data)
+        self.upload.write(bytes(data))
+        return len(data)
+
+    # Werkzeug seeks to 0 when a part ends and FileStorage may read or close it: the
+    # plaintext is gone by then, so these are no-ops.
+    def seek(self, *_args: Any) -> int:
+        return 0
+
+    def tell(self) -> int:
+        return self.size
+
+    def read(self, *_args: Any) -> bytes:
+        return b""
+
+    def readline(self, *_args: Any) -> bytes:
+        return b""
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    @property
+    def closed(self) -> bool:
+        return False
+
+
+@dataclass
+class UploadState:
+    """The file parts of one request, and what went wrong with them."""
+
+    target: UploadTarget | None = None
+    sinks: list[EncryptingSink] = field(default_factory=list)
+    too_many: bool = False
+
+    @property
+    def too_large(self) -> list[EncryptingSink]:
+        return [s for s in self.sinks if s.too_large]
+
+    @property
+    def files(self) -> list[EncryptingSink]:
+        """Files stored in full, in the order they arrived."""
+        return [s for s in self.sinks if s.stored]
+
+    @property
+    def problem(self) -> bool:
+        return self.too_many or bool(self.too_large)
+
+    def discard_unused(self) -> None:
+        for sink in self.sinks:
+            if sink.upload is not None and not sink.used and self.target is not None:
+                self.target.discard(sink.upload)
+                sink.upload = None
+
+
+def accepts_uploads(factory: Callable[[], UploadTarget | None]) -> Callable[[Any], Any]:
+    """Mark a view as taking files; ``factory`` gives the target (None: drain the parts)."""
+
+    def mark(view: Any) -> Any:
+        view.upload_target = factory
+        return view
+
+    return mark
+
+
+def clean_filename(name: str) -> str:
+    """A file name as the reporter's system had it, minus paths and control characters."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C").strip()
+    return base[:255] or "file"
+
+
+class StrictMultiPartParser(MultiPartParser):
+    def get_part_charset(self, headers: Any) -> str:
+        # Whatever charset a part claims, its text is decoded as strict UTF-8.
+        return STRICT_UTF8
+
+
+class StrictFormDataParser(FormDataParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["silent"] = False
+        super().__init__(*args, **kwargs)
+
+    def _parse_multipart(self, stream: IO[bytes], mimetype: str, content_length: int | None, options: dict[str, str]) -> Any:
+        parser = StrictMultiPartParser(
+            stream_factory=self.stream_factory,
+            max_form_memory_size=self.max_form_memory_size,
+            max_form_parts=self.max_form_parts,
+            cls=self.cls,
+        )
+        boundary = options.get("boundary", "").encode("ascii")
+        if not boundary:
+            raise ValueError("missing boundary")
+        form, files = parser.parse(stream, boundary, content_length)
+        return stream, form, files
+
+    def _parse_urlencoded(self, stream: IO[bytes], mimetype: str, content_length: int | None, options: dict[str, str]) -> Any:
+        body = stream.read().decode("utf-8")  # raw bytes must be UTF-8 (ASCII in practice)
+        items = parse_qsl(body, keep_blank_values=True, encoding="utf-8", errors="strict")
+        return stream, self.cls(items), self.cls()
+
+
+class IntakeRequest(Request):
+    """Flask request whose file parts are encrypted on arrival and whose text is strict."""
+
+    form_data_parser_class = StrictFormDataParser
+    # Text fields are small and stay in memory; upload bodies may be large, but they
+    # never touch the disk in plaintext (see EncryptingSink).
+    max_form_parts = 200
+
+    @property
+    def max_content_length(self) -> int | None:  # type: ignore[override]
+        settings = current_app.config["SEALBOX_SETTINGS"]
+        if self.mimetype == "multipart/form-data":
+            return int(settings.max_request_bytes)
+        return self.max_form_memory_size * 2 + FORM_BODY_SLACK  # type: ignore[operator]
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        raise AttributeError("set through the settings")
+
+    @property
+    def max_form_memory_size(self) -> int | None:  # type: ignore[override]
+        settings = current_app.config["SEALBOX_SETTINGS"]
+        # One UTF-8 character takes at most 4 bytes; browsers send CRLF line breaks.
+        return int(settings.max_report_chars) * 5 + 64 * 1024
+
+    @max_form_memory_size.setter
+    def max_form_memory_size(self, value: int | None) -> None:
+        raise AttributeError("set through the settings")
+
+    @property
+    def uploads(self) -> UploadState:
+        state = self.__dict__.get("_uploads")
+        if state is None:
+            state = self.__dict__["_uploads"] = UploadState()
+        return state
+
+    def _upload_target(self) -> UploadTarget | None:
+        state = self.uploads
+        if state.target is None:
+            view = current_app.view_functions.get(self.endpoint or "")
+            factory = getattr(view, "upload_target", None)
+            if factory is not None:
+                state.target = factory()
+        return state.target
+
+    def _get_file_stream(
+        self,
+        total_content_length: int | None,
+        content_type: str | None,
+        filename: str | None = None,
+        content_length: int | None = None,
+    ) -> IO[bytes]:
+        settings = current_app.config["SEALBOX_SETTINGS"]
+        state = self.uploads
+        upload = None
+        if filename:  # an empty file input sends a part with no file name: store nothing
+            named = sum(1 for s in state.sinks if s.filename)
+            if named >= settings.max_files_per_submission:
+                state.too_many = True
+            else:
+                target = self._upload_target()
+                upload = target.new_upload() if target is not None else None
+        sink = EncryptingSink(upload, filename or "", content_type or "", settings.max_file_bytes)
+        state.sinks.append(sink)
+        return sink  # type: ignore[return-value]
+
+    def _load_form_data(self) -> None:
+        try:
+            super()._load_form_data()
+        except RequestEntityTooLarge:
+            raise
+        except UnicodeError as exc:
+            raise InvalidEncoding() from exc
+        except ValueError as exc:  # Werkzeug's multipart parser reports errors this way
+            raise MalformedForm() from exc

@@ -1,0 +1,123 @@
+"""One unit of work per request: one database session, committed explicitly by the view.
+
+Anything not committed when the request ends (an error page, a CSRF failure after the
+files were already encrypted, a crash) is rolled back and every blob written for it is
+deleted, so a failed request leaves no case, no message and no orphaned ciphertext.
+
+SQLite transactions here take the write lock up front (``BEGIN IMMEDIATE``), so a request
+must never hold two sessions at once: the report submission does all its reads through
+the submission draft's own session.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, g, has_request_context, request
+from sqlalchemy.orm import Session
+
+from cases.content import AttachmentUpload
+from cases.reports import SubmissionDraft, new_submission
+from cases.store import Store
+
+
+class Abandoned(Exception):
+    """The request ended without committing its submission."""
+
+
+def store() -> Store:
+    return current_app.extensions["sealbox_store"]  # type: ignore[no-any-return]
+
+
+class ReportWork:
+    """A new report being submitted: the draft of ``cases.reports.new_submission``."""
+
+    def __init__(self, store: Store) -> None:
+        self._cm = new_submission(store)
+        self.draft: SubmissionDraft = self._cm.__enter__()
+        self.done = False
+
+    @property
+    def session(self) -> Session:
+        return self.draft.session
+
+    def new_upload(self) -> AttachmentUpload:
+        return self.draft.new_attachment()
+
+    def discard(self, upload: AttachmentUpload) -> None:
+        self.draft.discard(upload)
+
+    def commit(self) -> None:
+        """Commit the finalized submission (raises, having cleaned up, if that fails)."""
+        self.done = True
+        self._cm.__exit__(None, None, None)
+
+    def abandon(self) -> None:
+        if not self.done:
+            self.done = True
+            self._cm.__exit__(Abandoned, Abandoned(), None)
+
+
+def report_work() -> ReportWork:
+    work = g.get("_report_work")
+    if work is None:
+        work = g._report_work = ReportWork(store())
+    return work  # type: ignore[no-any-return]
+
+
+class CaseWork:
+    """Files added to an existing case during follow-up, in the request's session."""
+
+    def __init__(self, case_id: str, thread_key: bytes) -> None:
+        self.case_id = case_id
+        self.thread_key = thread_key
+
+    def new_upload(self) -> AttachmentUpload:
+        upload = AttachmentUpload(store().blobs, db(), self.case_id, self.thread_key)
+        g.setdefault("_pending_uploads", []).append(upload)
+        return upload
+
+    def discard(self, upload: AttachmentUpload) -> None:
+        upload.abort()
+
+
+def db() -> Session:
+    """The request's database session (follow-up and read-only pages)."""
+    if "_report_work" in g:
+        return g._report_work.session  # type: ignore[no-any-return]
+    session = g.get("_db")
+    if session is None:
+        session = g._db = store().sessions()
+    return session  # type: ignore[no-any-return]
+
+
+def commit() -> None:
+    session = g.get("_db")
+    if session is not None:
+        session.commit()
+    g._db_committed = True
+
+
+def _teardown(_exc: BaseException | None) -> None:
+    work = g.pop("_report_work", None)
+    committed = g.get("_db_committed", False) or (work is not None and work.done)
+    state = request.__dict__.get("_uploads") if has_request_context() else None
+    if state is not None and not committed:
+        state.discard_unused()
+    if work is not None:
+        work.abandon()
+    session = g.pop("_db", None)
+    uploads: list[AttachmentUpload] = g.pop("_pending_uploads", [])
+    committed = g.pop("_db_committed", False)
+    if session is not None:
+        try:
+            if not committed:
+                session.rollback()
+        finally:
+            session.close()
+    if not committed:
+        for upload in uploads:
+            upload.abort()
+
+
+def init_app(app: Flask, the_store: Store) -> None:
+    app.extensions["sealbox_store"] = the_store
+    app.teardown_request(_teardown)
