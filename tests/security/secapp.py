@@ -1,0 +1,301 @@
+"""Driving the real apps for the security suite: the same reporter journey over Flask's
+test client or over real HTTP to a server process, and starting/stopping those processes.
+
+Not a test module; ``conftest.py`` puts this folder on ``sys.path``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from io import BytesIO
+from pathlib import Path
+from typing import Any, Protocol
+
+ROOT = Path(__file__).resolve().parents[2]
+RECEIPT_RE = re.compile(r'data-receipt="([0-9 ]+)"')
+CSRF_RE = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+FAST_KDF_ENV = {
+    "SEALBOX_RECEIPT_KDF_OPSLIMIT": "1",
+    "SEALBOX_RECEIPT_KDF_MEMLIMIT_MIB": "8",
+    "SEALBOX_PASSPHRASE_KDF_OPSLIMIT": "1",
+    "SEALBOX_PASSPHRASE_KDF_MEMLIMIT_MIB": "8",
+}
+
+
+@dataclass
+class Resp:
+    status: int
+    text: str
+    headers: Mapping[str, str]
+
+    @property
+    def receipt(self) -> str | None:
+        m = RECEIPT_RE.search(self.text)
+        return m.group(1) if m else None
+
+
+Files = list[tuple[str, bytes]]
+Data = list[tuple[str, str]]
+
+
+class HTTP(Protocol):
+    def get(self, path: str) -> Resp: ...
+    def post(self, path: str, data: Data, files: Files | None = None,
+             multipart: bool = False) -> Resp: ...
+
+
+class FlaskHTTP:
+    """Flask's test client, with fixed extra headers on every request."""
+
+    def __init__(self, client: Any, headers: Mapping[str, str] | None = None,
+                 environ: Mapping[str, str] | None = None) -> None:
+        self.client = client
+        self.headers = dict(headers or {})
+        self.environ = dict(environ or {})
+
+    def _resp(self, r: Any) -> Resp:
+        return Resp(r.status_code, r.get_data(as_text=True), dict(r.headers))
+
+    def get(self, path: str) -> Resp:
+        return self._resp(self.client.get(path, headers=self.headers,
+                                          environ_base=self.environ))
+
+    def post(self, path: str, data: Data, files: Files | None = None,
+             multipart: bool = False) -> Resp:
+        from werkzeug.datastructures import MultiDict
+
+        md: MultiDict[str, Any] = MultiDict(data)
+        for name, content in files or []:
+            md.add("files", (BytesIO(content), name))
+        kwargs: dict[str, Any] = {}
+        if files or multipart:
+            kwargs["content_type"] = "multipart/form-data"
+        return self._resp(self.client.post(path, data=md, headers=self.headers,
+                                           environ_base=self.environ, **kwargs))
+
+
+class RealHTTP:
+    """A requests session against a server process (cookies kept like a browser)."""
+
+    def __init__(self, base: str, headers: Mapping[str, str] | None = None) -> None:
+        import requests
+
+        self.base = base.rstrip("/")
+        self.session = requests.Session()
+        self.session.headers.update(headers or {})
+
+    def _resp(self, r: Any) -> Resp:
+        return Resp(r.status_code, r.text, dict(r.headers))
+
+    def get(self, path: str) -> Resp:
+        return self._resp(self.session.get(self.base + path, allow_redirects=False, timeout=120))
+
+    def post(self, path: str, data: Data, files: Files | None = None,
+             multipart: bool = False) -> Resp:
+        upload = [("files", (name, content, "application/octet-stream"))
+                  for name, content in files or []]
+        if multipart and not upload:
+            upload = [("files", ("", b"", "application/octet-stream"))]
+        r = self.session.post(self.base + path, data=data, files=upload or None,
+                              allow_redirects=False, timeout=300)
+        return self._resp(r)
+
+
+class _FormParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.forms: list[dict[str, Any]] = []
+        self._textarea: tuple[str, list[str]] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: (v or "") for k, v in attrs}
+        if tag == "form":
+            self.forms.append({"action": a.get("action", ""), "method": a.get("method", "get"),
+                               "enctype": a.get("enctype", ""), "fields": [], "names": set()})
+        elif tag in ("input", "select", "textarea", "button") and self.forms and a.get("name"):
+            form = self.forms[-1]
+            form["names"].add(a["name"])
+            kind = a.get("type", "text")
+            if tag == "input" and kind == "hidden":
+                form["fields"].append((a["name"], a.get("value", "")))
+            if tag == "textarea":
+                self._textarea = (a["name"], [])
+
+    def handle_endtag(self, tag: str) -> None:
+        self._textarea = None
+
+
+def forms_of(html: str) -> list[dict[str, Any]]:
+    parser = _FormParser()
+    parser.feed(html)
+    return parser.forms
+
+
+def form_to(html: str, action_part: str) -> dict[str, Any]:
+    for form in forms_of(html):
+        if action_part in form["action"]:
+            return form
+    raise AssertionError(f"no form posting to {action_part!r} in:\n{html[:3000]}")
+
+
+def csrf_of(html: str) -> str:
+    m = CSRF_RE.search(html)
+    assert m, "page has no CSRF token"
+    return m.group(1)
+
+
+@dataclass
+class Reporter:
+    """A reporter with JavaScript off: real pages, real forms, real CSRF tokens."""
+
+    http: HTTP
+    lang: str = "en"
+    last: Resp | None = field(default=None, repr=False)
+
+    def url(self, path: str) -> str:
+        return f"/{self.lang}/{path.lstrip('/')}"
+
+    def review(self, fields: Mapping[str, str]) -> Resp:
+        page = self.http.get(self.url("report/"))
+        assert page.status == 200, page.text[:2000]
+        data = [("csrf_token", csrf_of(page.text)), ("website", "")]
+        data += [(k, v) for k, v in fields.items()]
+        self.last = self.http.post(self.url("report/review"), data)
+        return self.last
+
+    def send(self, review: Resp, files: Files | None = None,
+             override: Mapping[str, str] | None = None) -> Resp:
+        assert review.status == 200, review.text[:3000]
+        form = form_to(review.text, "/report/send")
+        data = [(k, v) for k, v in form["fields"] if k not in (override or {})]
+        data += list((override or {}).items())
+        self.last = self.http.post(form["action"], data, files, multipart=True)
+        return self.last
+
+    def submit(self, fields: Mapping[str, str], files: Files | None = None) -> str:
+        r = self.send(self.review(fields), files)
+        assert r.status == 200 and r.receipt, f"{r.status}: {r.text[:3000]}"
+        return r.receipt
+
+    def login(self, receipt: str) -> Resp:
+        page = self.http.get(self.url("followup/"))
+        self.last = self.http.post(self.url("followup/"),
+                                   [("csrf_token", csrf_of(page.text)), ("receipt", receipt)])
+        return self.last
+
+    def case_page(self) -> Resp:
+        return self.http.get(self.url("followup/case"))
+
+    def message(self, text: str, files: Files | None = None, ref: str = "main") -> Resp:
+        page = self.case_page()
+        assert page.status == 200, page.text[:2000]
+        form = form_to(page.text, f"/case/{ref}/message")
+        data = [(k, v) for k, v in form["fields"]] + [(f"{ref}-text", text)]
+        self.last = self.http.post(form["action"], data, files, multipart=True)
+        return self.last
+
+    def post_page_form(self, page: Resp, action_part: str, values: Mapping[str, str],
+                       files: Files | None = None) -> Resp:
+        form = form_to(page.text, action_part)
+        data = [(k, v) for k, v in form["fields"] if k not in values] + list(values.items())
+        multipart = form["enctype"] == "multipart/form-data"
+        self.last = self.http.post(form["action"], data, files, multipart=multipart)
+        return self.last
+
+
+# -- server processes ---------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"server exited with {proc.returncode} before listening")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"server did not listen on {port} within {timeout}s")
+
+
+@dataclass
+class Server:
+    """A server process (python -m intake, or gunicorn); output goes to files to scan."""
+
+    argv: list[str]
+    env: dict[str, str]
+    log_dir: Path
+    port: int
+    proc: subprocess.Popen[bytes] | None = None
+    starts: int = 0
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 60) -> Server:
+        self.starts += 1
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        out = (self.log_dir / f"stdout-{self.starts}.log").open("wb")
+        err = (self.log_dir / f"stderr-{self.starts}.log").open("wb")
+        self.proc = subprocess.Popen(self.argv, cwd=ROOT, env=self.env, stdout=out, stderr=err,
+                                     start_new_session=True)
+        out.close()
+        err.close()
+        wait_for_port(self.port, self.proc, timeout)
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group: no clean-up code runs."""
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def output(self) -> str:
+        return "".join(p.read_text(errors="replace") for p in sorted(self.log_dir.glob("*.log")))
+
+
+def server_env(settings: Any, tmpdir: Path, **extra: str) -> dict[str, str]:
+    """The environment for a server on the test's instance and database."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SEALBOX_")}
+    env.update(FAST_KDF_ENV)
+    env.update(
+        SEALBOX_INSTANCE_PATH=str(settings.instance_path),
+        SEALBOX_DATABASE_URL=settings.sqlalchemy_url,
+        SEALBOX_ATTACHMENT_STORAGE=settings.attachment_storage,
+        SEALBOX_RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
+        TMPDIR=str(tmpdir), TEMP=str(tmpdir), TMP=str(tmpdir), SQLITE_TMPDIR=str(tmpdir),
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(extra)
+    return env
+
+
+def intake_server(settings: Any, tmpdir: Path, log_dir: Path, **extra: str) -> Server:
+    port = free_port()
+    argv = [sys.executable, "-m", "intake", "--host", "127.0.0.1", "--port", str(port)]
+    return Server(argv, server_env(settings, tmpdir, **extra), log_dir, port)
