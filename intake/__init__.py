@@ -41,6 +41,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     store = store or Store(settings)
     app = Flask(__name__)
     app.request_class = IntakeRequest
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
     app.session_interface = _NoCookieUntilNeeded()
     https = settings.require_https_cookies
     app.config.update(

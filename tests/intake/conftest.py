@@ -104,7 +104,6 @@ class Browser:
         return self.client.post(self.url("report/review"), data=data)
 
     def send(self, review: TestResponse, files: list[tuple[str, bytes]] | None = None, **override: Any) -> TestResponse:
-        assert review.status_code == 200, review.get_data(as_text=True)[:2000]
         form = form_to(review.get_data(as_text=True), "/report/send")
         data: dict[str, Any] = {}
         for name, value in form["fields"]:
@@ -116,7 +115,9 @@ class Browser:
 
     def submit(self, description: str = "The director takes bribes from the road contractor.",
                files: list[tuple[str, bytes]] | None = None, **fields: Any) -> str:
-        response = self.send(self.review(description, **fields), files)
+        review = self.review(description, **fields)
+        assert review.status_code == 200, review.get_data(as_text=True)[:2000]
+        response = self.send(review, files)
         assert response.status_code == 200, response.get_data(as_text=True)[:3000]
         return receipt_of(response)
 
