@@ -67,7 +67,7 @@ umask = 0o077
 class _RedactAddresses(logging.Filter):
     """gunicorn names the peer in a few error-log lines; keep the line, drop the address."""
 
-    _pattern = re.compile(r"\bip=\S+")
+    _pattern = re.compile(r"\bip=\S+?(?=:\s|\s|$)")
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()

@@ -1,0 +1,181 @@
+"""Fixtures for the deployment tests: the deploy/ folder, external tools (skipped with a
+one-line reason when absent), free ports, a throw-away TLS certificate, and a launcher for
+real server processes (gunicorn, nginx, tor, redis-server) that are always stopped by
+their own process id when the test ends."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy"
+
+
+@pytest.fixture(scope="session")
+def deploy_dir() -> Path:
+    return DEPLOY
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return ROOT
+
+
+def _tool(name: str) -> str:
+    path = shutil.which(name) or next(
+        (str(p) for d in ("/usr/sbin", "/sbin") if (p := Path(d) / name).exists()), None
+    )
+    if path is None:
+        pytest.skip(f"{name} is not installed (apt-get install {name})")
+    return path
+
+
+@pytest.fixture(scope="session")
+def tool() -> Callable[[str], str]:
+    """``tool("nginx")`` -> its path, or skip the test saying it is not installed."""
+    return _tool
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def free_port() -> Callable[[], int]:
+    return _free_port
+
+
+def wait_for_port(
+    port: int, proc: subprocess.Popen[bytes] | None = None, timeout: float = 30
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode} before listening")
+        with socket.socket() as s:
+            s.settimeout(0.5)
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise TimeoutError(f"nothing listening on 127.0.0.1:{port} after {timeout} s")
+
+
+@dataclass
+class Started:
+    name: str
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+@dataclass
+class Launcher:
+    tmp: Path
+    started: list[Started] = field(default_factory=list)
+
+    def start(
+        self,
+        name: str,
+        argv: list[str],
+        *,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+        port: int | None = None,
+        timeout: float = 30,
+    ) -> Started:
+        log = self.tmp / f"{name}.log"
+        with log.open("wb") as out:
+            proc = subprocess.Popen(
+                argv, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd, start_new_session=True
+            )
+        started = Started(name, proc, log)
+        self.started.append(started)
+        if port is not None:
+            try:
+                wait_for_port(port, proc, timeout)
+            except (RuntimeError, TimeoutError) as exc:
+                raise AssertionError(f"{name}: {exc}\n{started.output()[-3000:]}") from None
+        return started
+
+    def stop(self, started: Started, sig: int = signal.SIGTERM) -> None:
+        """Stop one process (and its children: gunicorn workers) by its own ids."""
+        if started.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(started.proc.pid, sig)  # its own session, made by start()
+            try:
+                started.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(started.proc.pid, signal.SIGKILL)
+                started.proc.wait(timeout=10)
+
+    def stop_all(self) -> None:
+        for started in reversed(self.started):
+            self.stop(started)
+
+
+@pytest.fixture
+def launcher(tmp_path: Path) -> Iterator[Launcher]:
+    runner = Launcher(tmp_path)
+    try:
+        yield runner
+    finally:
+        runner.stop_all()
+
+
+@pytest.fixture(scope="session")
+def tls_cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate for localhost (test only): (certificate, key) paths."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    folder = tmp_path_factory.mktemp("tls")
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "test.crt", folder / "test.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    key_path.chmod(0o600)
+    return cert_path, key_path
+
+
+@pytest.fixture(scope="session")
+def venv_bin() -> Path:
+    """The folder of this interpreter's scripts (gunicorn, sealbox)."""
+    return Path(sys.executable).parent

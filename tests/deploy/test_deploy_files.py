@@ -1,0 +1,242 @@
+"""Static checks of the shipped deployment files: the promises DESIGN.md and
+docs/OPERATIONS.md make about them (no client address on intake, sizes that match the
+settings, headers that match the apps'), checked without running any server."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from config import Settings
+from config.http import security_headers
+
+GUNICORN_ADDRESS_ATOMS = ("%(h)s", "%({x-forwarded-for}i)s", "%({x-real-ip}i)s")
+
+
+def load_gunicorn_config(path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"gunicorn_conf_{path.stem}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(params=["intake", "caseworker"])
+def gunicorn_conf(request: pytest.FixtureRequest, deploy_dir: Path) -> tuple[str, ModuleType, str]:
+    path = deploy_dir / f"gunicorn.{request.param}.conf.py"
+    return request.param, load_gunicorn_config(path), path.read_text()
+
+
+def test_gunicorn_configs_import_and_use_known_settings(gunicorn_conf) -> None:  # type: ignore[no-untyped-def]
+    from gunicorn.config import Config
+
+    _, module, _ = gunicorn_conf
+    known = set(Config().settings)
+    settings = {k for k in vars(module) if not k.startswith("_") and k.islower()}
+    # Every lower-case public name is a gunicorn setting (a typo would be silently ignored).
+    assert settings - {"annotations", "logging", "os", "re", "sys"} <= known, settings - known
+    cfg = Config()
+    for name in settings & known:
+        cfg.set(name, getattr(module, name))  # gunicorn's own validation of each value
+    assert cfg.workers >= 2 and cfg.threads >= 2
+    assert cfg.worker_class_str == "gthread"
+    assert cfg.limit_request_line <= 8190 and cfg.limit_request_field_size <= 8190
+    assert cfg.limit_request_fields <= 100
+    assert cfg.timeout <= 120
+    assert "*" not in str(module.forwarded_allow_ips)
+    assert module.bind.startswith("127.0.0.1:")
+    assert callable(module.on_starting)
+
+
+def test_intake_gunicorn_logs_no_client_address(deploy_dir: Path) -> None:
+    text = (deploy_dir / "gunicorn.intake.conf.py").read_text()
+    module = load_gunicorn_config(deploy_dir / "gunicorn.intake.conf.py")
+    assert module.accesslog is None
+    for atom in GUNICORN_ADDRESS_ATOMS:
+        assert atom not in text
+    assert not hasattr(module, "access_log_format")
+
+
+def test_caseworker_access_log_has_no_address_query_agent_or_referrer(deploy_dir: Path) -> None:
+    module = load_gunicorn_config(deploy_dir / "gunicorn.caseworker.conf.py")
+    fmt = module.access_log_format
+    for atom in (*GUNICORN_ADDRESS_ATOMS, "%(r)s", "%(q)s", "%(a)s", "%(f)s"):
+        assert atom not in fmt
+    assert "%(U)s" in fmt  # the path, without the query string
+
+
+def test_gunicorn_error_log_filter_redacts_addresses(gunicorn_conf) -> None:  # type: ignore[no-untyped-def]
+    import logging
+
+    _, module, _ = gunicorn_conf
+    record = logging.LogRecord(
+        "gunicorn.error",
+        logging.WARNING,
+        __file__,
+        1,
+        "Invalid request from ip=%s: %s",
+        ("203.0.113.7", "bad line"),
+        None,
+    )
+    assert module._RedactAddresses().filter(record)
+    assert record.getMessage() == "Invalid request from ip=<redacted>: bad line"
+
+
+# --- nginx --------------------------------------------------------------------------------
+
+
+def _servers(text: str) -> list[str]:
+    """The bodies of the top-level ``server { ... }`` blocks (brace matching)."""
+    bodies = []
+    for match in re.finditer(r"^server\s*\{", text, re.M):
+        depth, i = 1, match.end()
+        while depth:
+            depth += {"{": 1, "}": -1}.get(text[i], 0)
+            i += 1
+        bodies.append(text[match.end() : i - 1])
+    return bodies
+
+
+def _strip_comments(text: str) -> str:
+    return "\n".join(line.split("#", 1)[0] for line in text.splitlines())
+
+
+def test_nginx_header_fallbacks_equal_the_apps_headers(deploy_dir: Path) -> None:
+    text = (deploy_dir / "nginx/conf.d/sealbox.conf").read_text()
+    found = dict(
+        re.findall(r'map \$upstream_http_([a-z_]+) \$sealbox_\w+ \{\s*""\s+"([^"]*)";', text)
+    )
+    expected = {k.lower().replace("-", "_"): v for k, v in security_headers(https=True).items()}
+    assert found == expected
+    snippet = (deploy_dir / "nginx/snippets/sealbox-headers.conf").read_text()
+    for header in security_headers(https=False):
+        assert re.search(rf"^add_header {header} \$sealbox_\w+ always;$", snippet, re.M), header
+
+
+def test_nginx_body_limit_matches_settings(deploy_dir: Path) -> None:
+    limit_mib = Settings().max_request_bytes // (1024 * 1024)
+    for site in (deploy_dir / "nginx/sites").glob("*.conf"):
+        text = _strip_comments(site.read_text())
+        for body in _servers(text):
+            if "proxy_pass" in body:
+                assert f"client_max_body_size {limit_mib}m;" in body, site.name
+
+
+def test_nginx_intake_never_names_a_client(deploy_dir: Path) -> None:
+    raw = (deploy_dir / "nginx/sites/sealbox-intake.conf").read_text()
+    text = _strip_comments(raw)
+    for forbidden in (
+        "$remote_addr",
+        "$binary_remote_addr",
+        "$proxy_add_x_forwarded_for",
+        "$http_x_forwarded_for",
+        "$realip_remote_addr",
+        "limit_req",
+        "limit_conn",
+        "real_ip_header",
+        "log_format",
+    ):
+        assert forbidden not in text, forbidden
+    servers = _servers(text)
+    assert len(servers) == 3
+    for body in servers:
+        assert re.search(r"^\s*access_log off;", body, re.M)
+        assert re.search(r"^\s*server_tokens off;", body, re.M)
+        match = re.search(r"^\s*error_log \S+ (\w+);", body, re.M)
+        assert match, "every intake server sets its own error log"
+        if "127.0.0.1:" not in body.split("server_name")[0]:  # clearnet: lines carry addresses
+            assert match.group(1) == "emerg"
+
+
+def test_nginx_proxy_streams_bodies_and_forwards_no_client_headers(deploy_dir: Path) -> None:
+    proxy = _strip_comments((deploy_dir / "nginx/snippets/sealbox-proxy.conf").read_text())
+    for directive in (
+        "proxy_request_buffering off;",
+        "proxy_buffering off;",
+        "proxy_max_temp_file_size 0;",
+        "proxy_http_version 1.1;",
+    ):
+        assert directive in proxy
+    for header in (
+        "X-Forwarded-For",
+        "X-Real-IP",
+        "Forwarded",
+        "X-Forwarded-Ssl",
+        "X-Forwarded-Protocol",
+        "X-Forwarded-Host",
+    ):
+        assert f'proxy_set_header {header} "";' in proxy
+    assert "$remote_addr" not in proxy
+    for site in (deploy_dir / "nginx/sites").glob("*.conf"):
+        for body in _servers(_strip_comments(site.read_text())):
+            for location in re.findall(r"location [^{]*\{([^}]*)\}", body):
+                assert "include /etc/nginx/snippets/sealbox-proxy.conf;" in location
+                assert "proxy_set_header" not in location  # it would discard the snippet's
+                assert "add_header" not in location  # it would discard the server's headers
+
+
+def test_nginx_caseworker_is_allow_listed_with_hsts(deploy_dir: Path) -> None:
+    for name in ("sealbox-caseworker.conf", "sealbox-caseworker-onion.conf"):
+        text = _strip_comments((deploy_dir / "nginx/sites" / name).read_text())
+        for body in _servers(text):
+            allows = re.findall(r"^\s*(allow|deny) ([^;]+);", body, re.M)
+            assert allows and allows[-1] == ("deny", "all"), name
+            assert all(what != "all" for kind, what in allows if kind == "allow")
+            assert re.search(r"^\s*server_tokens off;", body, re.M)
+            if re.search(r"listen [^;]*\bssl\b", body):
+                assert "add_header Strict-Transport-Security $sealbox_hsts always;" in body
+    intake = _strip_comments((deploy_dir / "nginx/sites/sealbox-intake.conf").read_text())
+    tls = [b for b in _servers(intake) if re.search(r"listen [^;]*\bssl\b", b)]
+    assert tls and all("ssl_protocols" not in b for b in tls)  # from the shared snippet
+    tls_snippet = (deploy_dir / "nginx/snippets/sealbox-tls.conf").read_text()
+    assert "ssl_protocols TLSv1.2 TLSv1.3;" in tls_snippet
+    assert "ssl_session_tickets off;" in tls_snippet
+
+
+# --- Tor, compose, systemd (static parts) ---------------------------------------------------
+
+
+def test_torrc_publishes_intake_on_loopback_with_safe_logging_and_pow(deploy_dir: Path) -> None:
+    lines = [
+        line.strip()
+        for line in (deploy_dir / "tor/torrc").read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    assert "SafeLogging 1" in lines
+    assert "HiddenServiceVersion 3" in lines
+    assert "HiddenServicePoWDefensesEnabled 1" in lines
+    ports = [line.split()[2] for line in lines if line.startswith("HiddenServicePort")]
+    assert ports and all(p.startswith("127.0.0.1:") for p in ports)
+    assert not any(line.startswith("HiddenServiceExportCircuitID") for line in lines)
+
+
+def test_compose_file_parses(deploy_dir: Path) -> None:
+    yaml = pytest.importorskip("yaml", reason="PyYAML is not installed")
+    data = yaml.safe_load((deploy_dir / "compose.yaml").read_text())
+    services = data["services"]
+    assert {"postgres", "redis", "intake", "caseworker"} <= set(services)
+    for app in ("intake", "caseworker"):
+        env = services[app]["environment"]
+        assert env["SEALBOX_DATABASE_URL"].startswith("postgresql+psycopg://")
+        assert env["SEALBOX_RATELIMIT_STORAGE_URI"].startswith("redis://")
+        for port in services[app].get("ports", []):
+            assert str(port).startswith("127.0.0.1:"), "apps publish on loopback only"
+    assert "ports" not in services["postgres"] and "ports" not in services["redis"]
+
+
+def test_systemd_units_keep_plaintext_off_disk(deploy_dir: Path) -> None:
+    for name in ("sealbox-intake.service", "sealbox-caseworker.service", "sealbox-purge.service"):
+        text = (deploy_dir / "systemd" / name).read_text()
+        for directive in (
+            "LimitCORE=0",
+            "PrivateTmp=yes",
+            "ProtectSystem=strict",
+            "NoNewPrivileges=yes",
+            "UMask=0077",
+            "Environment=TMPDIR=/run/",
+        ):
+            assert directive in text, (name, directive)
