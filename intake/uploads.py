@@ -171,6 +171,8 @@ def clean_filename(name: str) -> str:
     """A file name as the reporter's system had it, minus paths and control characters."""
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
     base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C").strip()
+    if not base.strip("."):  # "." and ".." name directories, not the reporter's file
+        base = ""
     return base[:255] or "file"
 
 

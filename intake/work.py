@@ -89,7 +89,16 @@ def db() -> Session:
     return session  # type: ignore[no-any-return]
 
 
+def _discard_unused_uploads() -> None:
+    state = request.__dict__.get("_uploads") if has_request_context() else None
+    if state is not None:
+        state.discard_unused()
+
+
 def commit() -> None:
+    """Commit the request's session. Uploads the view did not attach are deleted first,
+    so their ciphertext never becomes part of what is committed."""
+    _discard_unused_uploads()
     session = g.get("_db")
     if session is not None:
         session.commit()
@@ -99,9 +108,8 @@ def commit() -> None:
 def _teardown(_exc: BaseException | None) -> None:
     work = g.pop("_report_work", None)
     committed = g.get("_db_committed", False) or (work is not None and work.done)
-    state = request.__dict__.get("_uploads") if has_request_context() else None
-    if state is not None and not committed:
-        state.discard_unused()
+    if not committed:
+        _discard_unused_uploads()
     if work is not None:
         work.abandon()
     session = g.pop("_db", None)
