@@ -114,6 +114,9 @@ class Launcher:
                 raise AssertionError(f"{name}: {exc}\n{started.output()[-3000:]}") from None
         return started
 
+    def wait(self, port: int, timeout: float = 30) -> None:
+        wait_for_port(port, None, timeout)
+
     def stop(self, started: Started, sig: int = signal.SIGTERM) -> None:
         """Stop one process (and its children: gunicorn workers) by its own ids."""
         if started.proc.poll() is None:

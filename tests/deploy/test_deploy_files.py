@@ -189,6 +189,8 @@ def test_nginx_caseworker_is_allow_listed_with_hsts(deploy_dir: Path) -> None:
             assert re.search(r"^\s*server_tokens off;", body, re.M)
             if re.search(r"listen [^;]*\bssl\b", body):
                 assert "add_header Strict-Transport-Security $sealbox_hsts always;" in body
+            # A `return` runs before allow/deny: no redirect-only server on the caseworker.
+            assert "return " not in body, name
     intake = _strip_comments((deploy_dir / "nginx/sites/sealbox-intake.conf").read_text())
     tls = [b for b in _servers(intake) if re.search(r"listen [^;]*\bssl\b", b)]
     assert tls and all("ssl_protocols" not in b for b in tls)  # from the shared snippet
