@@ -1,0 +1,124 @@
+"""Rate limits: per client (keyed on a digest nobody can reverse) and global."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from crypto import new_receipt
+from intake.limits import ROTATING_KEY, RotatingKey
+
+
+def _storage_keys(app) -> list[str]:  # type: ignore[no-untyped-def]
+    limiter = app.extensions["sealbox_limiter"]
+    storage = limiter.storage
+    return [str(k) for k in list(getattr(storage, "storage", {}).keys()) + list(getattr(storage, "expirations", {}).keys())]
+
+
+def test_submissions_per_client_then_429_with_retry_after(make_app, new_browser) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(submissions_per_hour_per_client=2)
+    browser = new_browser(the_app=app)
+    browser.submit()
+    browser.submit()
+    review = browser.review()
+    blobs = app.config["SEALBOX_SETTINGS"].blob_path
+    before = sorted(blobs.iterdir())
+    response = browser.send(review, files=[("a.bin", b"x" * 100_000)])
+    assert response.status_code == 429
+    assert sorted(blobs.iterdir()) == before  # refused before the body was read
+    retry = int(response.headers["Retry-After"])
+    assert 0 < retry <= 3600
+    html = response.get_data(as_text=True)
+    assert "Too many attempts" in html and re.search(r"try again in \d+ minutes", html)
+    assert '<html lang="en"' in html
+    # The review step is not a submission and is not counted.
+    assert browser.review().status_code == 200
+    # Another client is not affected by this one's limit.
+    other = new_browser(the_app=app)
+    other.client.environ_base["REMOTE_ADDR"] = "192.0.2.7"
+    assert other.send(other.review()).status_code == 200
+
+
+def test_global_submission_limit_applies_to_everyone(make_app, new_browser) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(submissions_per_minute_global=2)
+    for i in range(2):
+        b = new_browser(the_app=app)
+        b.client.environ_base["REMOTE_ADDR"] = f"192.0.2.{i + 10}"
+        b.submit()
+    late = new_browser(the_app=app)
+    late.client.environ_base["REMOTE_ADDR"] = "192.0.2.99"
+    assert late.send(late.review()).status_code == 429
+
+
+def test_lookups_are_limited_per_client_and_globally(make_app, new_browser) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(lookups_per_hour_per_client=3, lookups_per_minute_global=5)
+    browser = new_browser(the_app=app)
+    for _ in range(3):
+        assert browser.login(new_receipt()).status_code == 400
+    limited = browser.login(new_receipt())
+    assert limited.status_code == 429 and "Retry-After" in limited.headers
+    assert browser.client.get("/en/followup/").status_code == 200  # showing the form is free
+    others = []
+    for i in range(3):
+        b = new_browser(the_app=app)
+        b.client.environ_base["REMOTE_ADDR"] = f"198.51.100.{i}"
+        others.append(b.login(new_receipt()).status_code)
+    assert others == [400, 429, 429]  # 5 look-ups a minute in total (refused ones count too)
+
+
+def test_limit_keys_never_contain_the_address(make_app, new_browser) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(lookups_per_hour_per_client=50)
+    browser = new_browser(the_app=app)
+    browser.client.environ_base["REMOTE_ADDR"] = "203.0.113.77"
+    browser.login(new_receipt())
+    keys = _storage_keys(app)
+    assert keys, "the limiter stored nothing"
+    joined = " ".join(keys)
+    assert "203.0.113.77" not in joined and "203-0-113-77" not in joined
+    assert re.search(r"c-[0-9a-f]{32}", joined)
+
+
+def test_rotating_key_changes_every_period_and_is_random() -> None:
+    key = RotatingKey(period=3600)
+    first = key.current(now=7200.0)
+    assert key.current(now=7200.0 + 3599) == first
+    second = key.current(now=7200.0 + 3600)
+    assert second != first and len(second) == 32
+    assert RotatingKey().current() != RotatingKey().current()
+    assert len(ROTATING_KEY.current()) == 32
+
+
+def test_onion_visitors_share_no_per_client_bucket(make_app, new_browser) -> None:  # type: ignore[no-untyped-def]
+    onion = "x" * 56 + ".onion"
+    app = make_app(onion_address=onion, submissions_per_hour_per_client=1, submissions_per_minute_global=3)
+    inner = app.wsgi_app
+
+    def via_tor(environ, start_response):  # type: ignore[no-untyped-def]
+        environ["HTTP_HOST"] = onion  # what the onion service forwards, from 127.0.0.1
+        return inner(environ, start_response)
+
+    app.wsgi_app = via_tor
+    codes = []
+    for _ in range(4):
+        b = new_browser(the_app=app)
+        codes.append(b.send(b.review()).status_code)
+    assert codes == [200, 200, 200, 429]  # only the global limit applies behind Tor
+
+
+@pytest.mark.redis
+def test_redis_storage(make_app, new_browser) -> None:  # type: ignore[no-untyped-def]
+    import secrets
+
+    import redis
+
+    try:
+        redis.Redis.from_url("redis://127.0.0.1:6379/0").ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("Redis not reachable on 127.0.0.1:6379")
+    app = make_app(ratelimit_storage_uri="redis://127.0.0.1:6379/0", lookups_per_hour_per_client=1)
+    app.config["RATELIMIT_KEY_PREFIX"] = "sealbox-test-" + secrets.token_hex(4)
+    browser = new_browser(the_app=app)
+    browser.client.environ_base["REMOTE_ADDR"] = "192.0.2." + str(secrets.randbelow(250))
+    assert browser.login(new_receipt()).status_code == 400
+    assert browser.login(new_receipt()).status_code == 429
