@@ -135,9 +135,9 @@ def _key(
 def _clean(text: str, field: str, *, required: bool = True) -> str:
     text = (text or "").replace("\r\n", "\n").strip()
     if required and not text:
-        raise CaseworkRefused(f"{field} is required")
+        raise CaseworkRefused("Fill in the required text.")
     if len(text) > MAX_TEXT:
-        raise CaseworkRefused(f"{field} is too long")
+        raise CaseworkRefused("This text is too long.")
     return text
 
 
@@ -251,7 +251,7 @@ def acknowledge_case(
     """A person acknowledges receipt; optionally with a message to the reporter."""
     on = on or today()
     if case.status is not Status.RECEIVED:
-        raise CaseworkRefused("this case has already been acknowledged")
+        raise CaseworkRefused("This case has already been acknowledged.")
     text = _clean(message, "message", required=False)
     old = case.status
     acknowledge(case, on, store.policy(db).deadlines)
@@ -282,9 +282,9 @@ def record_triage(
 ) -> None:
     on = on or today()
     if priority not in PRIORITIES or completeness not in COMPLETENESS:
-        raise CaseworkRefused("choose a priority and a completeness")
+        raise CaseworkRefused("Choose a priority and a completeness.")
     if case.status is Status.RECEIVED:
-        raise CaseworkRefused("acknowledge the report before triage")
+        raise CaseworkRefused("Acknowledge the report before triage.")
     body = {
         "scope": _clean(scope, "scope"),
         "priority": priority,
@@ -315,9 +315,9 @@ def record_risk(
     """Retaliation-risk assessment (ISO 37002 8.4): likelihood, impact, measures, review."""
     on = on or today()
     if likelihood not in LEVELS or impact not in LEVELS:
-        raise CaseworkRefused("choose a likelihood and an impact")
+        raise CaseworkRefused("Choose a likelihood and an impact.")
     if review_on is not None and review_on < on:
-        raise CaseworkRefused("the review date cannot be in the past")
+        raise CaseworkRefused("The review date cannot be in the past.")
     body = {
         "likelihood": likelihood,
         "impact": impact,
@@ -335,7 +335,7 @@ def start_investigation(
     db: Session, case: Case, actor: Caseworker, on: dt.date | None = None
 ) -> None:
     if case.triaged_on is None:
-        raise CaseworkRefused("record the triage before investigating")
+        raise CaseworkRefused("Record the triage before investigating.")
     _status(db, case, Status.INVESTIGATING, actor, on or today())
 
 
@@ -353,9 +353,9 @@ def conclude(
 ) -> None:
     on = on or today()
     if outcome not in OUTCOMES or protection not in PROTECTION:
-        raise CaseworkRefused("choose an outcome and a decision on continued protection")
+        raise CaseworkRefused("Choose an outcome and a decision on continued protection.")
     if case.status not in (Status.TRIAGED, Status.INVESTIGATING):
-        raise CaseworkRefused(f"a {case.status.value} case cannot be concluded")
+        raise CaseworkRefused("Only a triaged case or one under investigation can be concluded.")
     body = {
         "outcome": outcome,
         "continued_protection": protection,
@@ -370,7 +370,7 @@ def conclude(
 
 def close_case(db: Session, case: Case, actor: Caseworker, on: dt.date | None = None) -> None:
     if case.status is not Status.CONCLUDED:
-        raise CaseworkRefused("conclude the case before closing it")
+        raise CaseworkRefused("Conclude the case before closing it.")
     _status(db, case, Status.CLOSED, actor, on or today())
 
 
@@ -384,7 +384,7 @@ def reopen(
 ) -> None:
     on = on or today()
     if case.status not in (Status.CONCLUDED, Status.CLOSED):
-        raise CaseworkRefused("only a concluded or closed case can be reopened")
+        raise CaseworkRefused("Only a concluded or closed case can be reopened.")
     key = _key(db, case, actor, private_key, KeyPurpose.INTERNAL)
     note = add_message(
         db,
@@ -402,14 +402,14 @@ def set_legal_hold(db: Session, case: Case, actor: Caseworker, reason: str) -> N
     """Suspend retention purge. The reason is workflow metadata (administrators see it)."""
     reason = _clean(reason, "reason")
     if len(reason) > 500:
-        raise CaseworkRefused("keep the reason under 500 characters")
+        raise CaseworkRefused("Keep the reason under 500 characters.")
     case.legal_hold_reason = reason
     record(db, "case.legal_hold_set", actor_id=actor.id, case_id=case.id)
 
 
 def release_legal_hold(db: Session, case: Case, actor: Caseworker) -> None:
     if not case.legal_hold_reason:
-        raise CaseworkRefused("this case is not on legal hold")
+        raise CaseworkRefused("This case is not on legal hold.")
     case.legal_hold_reason = None
     record(db, "case.legal_hold_released", actor_id=actor.id, case_id=case.id)
 
@@ -420,13 +420,13 @@ def release_legal_hold(db: Session, case: Case, actor: Caseworker) -> None:
 def link_cases(db: Session, case: Case, other_id: str, actor: Caseworker) -> None:
     other_id = other_id.strip().lower()
     if other_id == case.id:
-        raise CaseworkRefused("a case cannot be linked to itself")
+        raise CaseworkRefused("A case cannot be linked to itself.")
     # Only cases the caseworker can open may be linked: no probing for other case ids.
     if db.get(Case, other_id) is None or not has_access(db, other_id, actor.id):
-        raise CaseworkRefused("no case with that reference that you have access to")
+        raise CaseworkRefused("No case with that reference that you have access to.")
     first, second = sorted((case.id, other_id))
     if db.get(CaseLink, {"case_id": first, "other_case_id": second}) is not None:
-        raise CaseworkRefused("these cases are already linked")
+        raise CaseworkRefused("These cases are already linked.")
     db.add(CaseLink(case_id=first, other_case_id=second))
     db.flush()
     record(db, "case.linked", actor_id=actor.id, case_id=case.id, other_case_id=other_id)
@@ -437,7 +437,7 @@ def unlink_cases(db: Session, case: Case, other_id: str, actor: Caseworker) -> N
     first, second = sorted((case.id, other_id))
     link = db.get(CaseLink, {"case_id": first, "other_case_id": second})
     if link is None:
-        raise CaseworkRefused("these cases are not linked")
+        raise CaseworkRefused("These cases are not linked.")
     db.delete(link)
     record(db, "case.unlinked", actor_id=actor.id, case_id=case.id, other_case_id=other_id)
 
@@ -446,16 +446,16 @@ def assign(db: Session, case: Case, actor: Caseworker, assignee_id: int | None) 
     if assignee_id is not None:
         assignee = db.get(Caseworker, assignee_id)
         if assignee is None or not assignee.active or not assignee.is_caseworker:
-            raise CaseworkRefused("choose an active caseworker")
+            raise CaseworkRefused("Choose an active caseworker.")
         if not has_access(db, case.id, assignee_id):
-            raise CaseworkRefused("grant this caseworker access to the case first")
+            raise CaseworkRefused("Grant this caseworker access to the case first.")
     case.assignee_id = assignee_id
     record(db, "case.assigned", actor_id=actor.id, case_id=case.id, assignee_id=assignee_id)
 
 
 def set_priority(db: Session, case: Case, actor: Caseworker, priority: int) -> None:
     if priority not in (0, *PRIORITIES):
-        raise CaseworkRefused("unknown priority")
+        raise CaseworkRefused("Unknown priority.")
     case.priority = priority
     record(db, "case.priority_set", actor_id=actor.id, case_id=case.id, priority=priority)
 
@@ -463,7 +463,7 @@ def set_priority(db: Session, case: Case, actor: Caseworker, priority: int) -> N
 def normalize_label(label: str) -> str:
     label = " ".join(label.strip().lower().split())
     if not LABEL_PATTERN.match(label):
-        raise CaseworkRefused("a label has 1 to 40 letters, digits, spaces, '.', '-' or '_'")
+        raise CaseworkRefused("A label has 1 to 40 letters, digits, spaces, '.', '-' or '_'.")
     return label
 
 
@@ -522,7 +522,7 @@ def reply(
     """A message to the reporter under the thread key (they read it with their receipt)."""
     on = on or today()
     if gives_feedback and case.acknowledged_on is None:
-        raise CaseworkRefused("acknowledge the report before giving feedback")
+        raise CaseworkRefused("Acknowledge the report before giving feedback.")
     key = _key(db, case, actor, private_key, KeyPurpose.THREAD)
     body: dict[str, Any] = {"text": _clean(text, "reply")}
     if gives_feedback:
@@ -551,7 +551,7 @@ def revise_minutes(
 ) -> str:
     """New minutes of an oral report after the reporter's corrections: agreement restarts."""
     if case.channel != "oral":
-        raise CaseworkRefused("only oral reports have minutes")
+        raise CaseworkRefused("Only oral reports have minutes.")
     key = _key(db, case, actor, private_key, KeyPurpose.THREAD)
     message = add_message(
         db,
@@ -582,19 +582,19 @@ def grant(
 ) -> None:
     grantee = db.get(Caseworker, grantee_id)
     if grantee is None or not grantee.active or not grantee.is_caseworker:
-        raise CaseworkRefused("choose an active caseworker")
+        raise CaseworkRefused("Choose an active caseworker.")
     if has_access(db, case.id, grantee.id):
-        raise CaseworkRefused("this caseworker already has access")
+        raise CaseworkRefused("This caseworker already has access.")
     excluded = is_excluded(db, case.id, grantee.id)
     if excluded and override_exclusion and not override_reason.strip():
-        raise CaseworkRefused("give the reason for overriding the exclusion")
+        raise CaseworkRefused("Give the reason for overriding the exclusion.")
     try:
         grant_access(
             db, case.id, actor.id, private_key, grantee, override_exclusion=override_exclusion
         )
     except ExcludedFromCase as exc:
         raise CaseworkRefused(
-            "this caseworker is excluded from the case (named by the reporter or conflicted)"
+            "This caseworker is excluded from the case (named by the reporter or conflicted)."
         ) from exc
     detail: dict[str, Any] = {"grantee_id": grantee.id}
     if excluded:
@@ -617,9 +617,9 @@ def _last_holder(db: Session, case_id: str, caseworker_id: int) -> bool:
 
 def revoke(db: Session, case: Case, actor: Caseworker, target_id: int) -> int:
     if target_id == actor.id:
-        raise CaseworkRefused("to step away from a case, declare a conflict of interest")
+        raise CaseworkRefused("To step away from a case, declare a conflict of interest.")
     if not has_access(db, case.id, target_id):
-        raise CaseworkRefused("this caseworker has no access")
+        raise CaseworkRefused("This caseworker has no access.")
     removed = revoke_access(db, case.id, target_id)
     if case.assignee_id == target_id:
         case.assignee_id = None
@@ -638,7 +638,7 @@ def declare_conflict(db: Session, case: Case, actor: Caseworker) -> int:
     """Step away: delete every key the actor holds to the case and exclude them from it."""
     if _last_holder(db, case.id, actor.id):
         raise CaseworkRefused(
-            "you are the only caseworker with access: grant a colleague access first"
+            "You are the only caseworker with access: grant a colleague access first."
         )
     removed = revoke_access(db, case.id, actor.id)
     if db.get(CaseExclusion, {"case_id": case.id, "caseworker_id": actor.id}) is None:
@@ -682,10 +682,10 @@ def request_identity(
     must read it to decide); it never goes to the audit log."""
     reason = _clean(reason, "reason")
     if not db.scalar(select(IdentityRecord.id).where(IdentityRecord.case_id == case.id)):
-        raise CaseworkRefused("the reporter has not given any identity details")
+        raise CaseworkRefused("The reporter has not given any identity details.")
     info = identity_info(db, case.id, actor.id)
     if info.readable_ids and len(info.readable_ids) == info.records:
-        raise CaseworkRefused("you already have access to the identity details")
+        raise CaseworkRefused("You already have access to the identity details.")
     pending = db.scalar(
         select(IdentityRequest.id).where(
             IdentityRequest.case_id == case.id,
@@ -694,7 +694,7 @@ def request_identity(
         )
     )
     if pending is not None:
-        raise CaseworkRefused("your earlier request is still waiting for a custodian")
+        raise CaseworkRefused("Your earlier request is still waiting for a custodian.")
     request = IdentityRequest(case_id=case.id, requester_id=actor.id, reason_enc=b"")
     db.add(request)
     db.flush()
@@ -730,9 +730,9 @@ def decide_identity_request(
     if not custodian.is_custodian or not custodian.active:
         raise NoAccess("only identity custodians decide identity requests")
     if request.state != "pending":
-        raise CaseworkRefused("this request has already been decided")
+        raise CaseworkRefused("This request has already been decided.")
     if request.requester_id == custodian.id:
-        raise CaseworkRefused("a custodian cannot approve their own request")
+        raise CaseworkRefused("A custodian cannot approve their own request.")
     shared = 0
     if approve:
         requester = db.get(Caseworker, request.requester_id)
@@ -741,9 +741,9 @@ def decide_identity_request(
             or not requester.active
             or not has_access(db, request.case_id, requester.id)
         ):
-            raise CaseworkRefused("the requester no longer has access to the case")
+            raise CaseworkRefused("The requester no longer has access to the case.")
         if is_excluded(db, request.case_id, requester.id):
-            raise CaseworkRefused("the requester is excluded from the case")
+            raise CaseworkRefused("The requester is excluded from the case.")
         already = identity_info(db, request.case_id, requester.id).readable_ids
         for record_id in db.scalars(
             select(IdentityRecord.id).where(IdentityRecord.case_id == request.case_id)
@@ -768,7 +768,7 @@ def decide_identity_request(
             )
             shared += 1
         if shared == 0 and not already:
-            raise CaseworkRefused("you hold no key to this reporter's identity details")
+            raise CaseworkRefused("You hold no key to this reporter's identity details.")
     request.state = "approved" if approve else "denied"
     request.decided_by_id = custodian.id
     request.decided_at = utcnow()
@@ -844,7 +844,7 @@ def record_oral_report(
     from cases.reports import Submission, new_submission
 
     if medium not in MEDIUMS:
-        raise CaseworkRefused("choose how the report was received")
+        raise CaseworkRefused("Choose how the report was received.")
     text = _clean(minutes, "minutes")
     with new_submission(store) as draft:
         receipt = draft.finalize(

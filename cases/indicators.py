@@ -57,7 +57,7 @@ def compute(db: Session, on: dt.date, uncategorised: str = "uncategorised") -> I
     by_status = {s.value: 0 for s in Status}
     for status, count in db.execute(select(Case.status, func.count()).group_by(Case.status)):
         by_status[Status(status).value] = int(count)
-    names = dict(db.execute(select(Category.id, Category.name)).tuples().all())
+    names = {k: v for k, v in db.execute(select(Category.id, Category.name))}
     by_category: dict[str, int] = {}
     for category_id, count in db.execute(
         select(Case.category_id, func.count()).group_by(Case.category_id)

@@ -22,9 +22,19 @@ from typing import Protocol
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
+from cases.audit import record
 from cases.models import Caseworker, CaseworkerSession, utcnow
 from config import Settings
-from crypto import join_session_secret, keyed_digest, new_key, split_session_secret
+from crypto import (
+    WrongPassphrase,
+    burn_password_check,
+    join_session_secret,
+    keyed_digest,
+    new_key,
+    split_session_secret,
+    unlock_private_key,
+    verify_password,
+)
 
 TOKEN_BYTES = 32
 COOKIE_KEY_BYTES = 32
@@ -255,3 +265,53 @@ class LoginThrottle:
     def unlock(account: Caseworker) -> None:
         account.failed_logins = 0
         account.locked_until = None
+
+
+# --- the passphrase step -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PassphraseCheck:
+    account: Caseworker | None  # set only when the passphrase is right
+    private_key: bytes | None
+    locked: bool  # refused because the account is (now) locked
+
+
+def check_passphrase(
+    db: Session,
+    settings: Settings,
+    throttle: LoginThrottle,
+    username: str,
+    passphrase: str,
+    now: dt.datetime | None = None,
+) -> PassphraseCheck:
+    """Verify a username and passphrase and unwrap the caseworker's private key.
+
+    Unknown and disabled usernames cost the same Argon2 work as real ones
+    (``burn_password_check``) and are throttled the same way, so neither the answer, its
+    timing nor the lockout notice reveals which accounts exist. A locked account is
+    refused before any passphrase check."""
+    now = now or utcnow()
+    name = username.strip().lower()
+    found = db.scalar(select(Caseworker).where(Caseworker.username == name)) if name else None
+    account = found if found is not None and found.active else None
+    actor = account.id if account is not None else None
+    if throttle.is_locked(account, name, now):
+        record(db, "login.refused_locked", actor_id=actor)
+        return PassphraseCheck(None, None, True)
+    if account is None:
+        burn_password_check(passphrase, settings.passphrase_kdf)
+        locked = throttle.record_failure(None, name, now)
+        record(db, "login.failed", actor_id=None, locked=locked)
+        return PassphraseCheck(None, None, locked)
+    if not verify_password(account.password_hash, passphrase):
+        locked = throttle.record_failure(account, name, now)
+        record(db, "login.failed", actor_id=actor, locked=locked)
+        return PassphraseCheck(None, None, locked)
+    try:
+        key = unlock_private_key(account.wrapped_private_key, passphrase)
+    except WrongPassphrase:
+        # The login hash and the key wrapping disagree: refuse rather than half sign in.
+        record(db, "login.key_unwrap_failed", actor_id=actor)
+        return PassphraseCheck(None, None, False)
+    return PassphraseCheck(account, key, False)

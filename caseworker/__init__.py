@@ -1,0 +1,200 @@
+"""Sealbox's caseworker back office: a Flask application factory.
+
+It runs as its own process, on an internal address, and never imports the intake app.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask, g, render_template, request
+from flask_babel import Babel, format_date
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from cases.store import Store
+from config import Settings, load_settings
+from config.http import security_headers
+
+LANGUAGE_NAMES = {
+    "en": "English",
+    "fr": "Français",
+    "ar": "العربية",
+    "es": "Español",
+    "ru": "Русский",
+    "zh": "中文",
+}
+RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur"})
+MAX_FORM_BYTES = 2 * 1024 * 1024
+
+
+def create_app(settings: Settings | None = None, store: Store | None = None) -> Flask:
+    if settings is None:
+        settings = store.settings if store is not None else load_settings()
+    if store is None:
+        store = Store(settings)
+    https = settings.require_https_cookies
+
+    app = Flask(__name__, static_folder="static", template_folder="templates")
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        # Flask's own (signed) session cookie carries only the CSRF token and flash notices.
+        SESSION_COOKIE_NAME="__Host-sealbox-cw-form" if https else "sealbox_cw_form",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_SECURE=https,
+        SESSION_COOKIE_PATH="/",
+        MAX_CONTENT_LENGTH=MAX_FORM_BYTES,
+        MAX_FORM_MEMORY_SIZE=MAX_FORM_BYTES,
+        WTF_CSRF_TIME_LIMIT=settings.caseworker_absolute_hours * 3600,
+        # Referrer-Policy is no-referrer, so the Referer check Flask-WTF does on HTTPS would
+        # refuse every form; same-origin is checked on the Origin header instead.
+        WTF_CSRF_SSL_STRICT=False,
+        PREFERRED_URL_SCHEME="https" if https else "http",
+        TEMPLATES_AUTO_RELOAD=False,
+    )
+    app.extensions["sealbox_store"] = store
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    from caseworker.limits import init_limits
+
+    init_limits(app, settings)
+    CSRFProtect(app)
+    Babel(app, locale_selector=_select_locale, default_translation_directories="translations")
+
+    from caseworker import web
+    from caseworker.account.views import bp as account_bp
+    from caseworker.admin.views import bp as admin_bp
+    from caseworker.auth.views import bp as auth_bp
+    from caseworker.casefile.views import bp as casefile_bp
+    from caseworker.identity.views import bp as identity_bp
+    from caseworker.inbox.views import bp as inbox_bp
+
+    for blueprint in (auth_bp, account_bp, inbox_bp, casefile_bp, identity_bp, admin_bp):
+        app.register_blueprint(blueprint)
+
+    @app.before_request
+    def _load_session() -> Response | None:
+        if request.endpoint == "static":
+            return None
+        refused = _check_origin()
+        if refused is not None:
+            return refused
+        web.load_current_session()
+        return None
+
+    @app.after_request
+    def _finish(response: Response) -> Response:
+        web.commit_request_session()
+        for name, value in security_headers(https=https).items():
+            if name not in response.headers:
+                response.headers[name] = value
+        if request.endpoint == "static":
+            # Public, unchanging style sheet: caching it is harmless.
+            response.headers["Cache-Control"] = "public, max-age=3600"
+            response.headers.pop("Pragma", None)
+        return response
+
+    @app.teardown_request
+    def _close(exc: BaseException | None) -> None:
+        web.close_request_session(exc)
+
+    @app.context_processor
+    def _template_globals() -> dict[str, Any]:
+        from flask_babel import get_locale
+
+        locale = str(get_locale() or "en")
+        return {
+            "current_account": web.current_account(),
+            "page_lang": locale,
+            "page_dir": "rtl" if locale.split("_")[0] in RTL_LANGUAGES else "ltr",
+            "organisation_name": settings.organisation_name,
+            "fmt_date": _fmt_date,
+            "today": dt.date.today(),
+        }
+
+    from caseworker import templating
+
+    templating.register(app)
+    _register_errors(app)
+    return app
+
+
+def _fmt_date(value: dt.date | None) -> str:
+    return format_date(value, "medium") if value else "—"
+
+
+def _select_locale() -> str:
+    from caseworker import web
+
+    languages = web.settings().caseworker_languages
+    session = g.get("cw")
+    if session is not None and session.account.language in languages:
+        return str(session.account.language)
+    return request.accept_languages.best_match(languages) or languages[0]
+
+
+def _check_origin() -> Response | None:
+    """Refuse state-changing requests sent from another site (defence in depth with the
+    SameSite=Strict cookies and the CSRF token). The host name is compared, not the port:
+    a TLS proxy may pass the Host header without the public port."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return None
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return None
+    origin_host = urlsplit(origin).hostname
+    if origin_host is None or origin_host != urlsplit(f"//{request.host}").hostname:
+        return _forbidden()
+    return None
+
+
+def _forbidden() -> Response:
+    return Response(_("This request came from another site and was refused."), 403)
+
+
+def _register_errors(app: Flask) -> None:
+    messages = {
+        400: lambda: _("The request could not be understood."),
+        401: lambda: _("Please sign in."),
+        403: lambda: _("You are not allowed to do this."),
+        404: lambda: _("There is nothing here, or you do not have access to it."),
+        405: lambda: _("This page does not accept that kind of request."),
+        413: lambda: _("What you sent is too large."),
+        429: lambda: _("Too many attempts. Wait a minute and try again."),
+        500: lambda: _(
+            "Something went wrong on our side. Nothing you entered was shown to anyone."
+        ),
+    }
+
+    @app.errorhandler(CSRFError)
+    def _csrf(error: CSRFError) -> tuple[str, int]:
+        return render_template(
+            "errors/error.html",
+            code=400,
+            message=_("This form has expired. Go back, reload the page and try again."),
+        ), 400
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException) -> tuple[str, int] | HTTPException:
+        code = error.code or 500
+        if code not in messages:
+            return error
+        return render_template("errors/error.html", code=code, message=messages[code]()), code
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception) -> tuple[str, int]:
+        if app.testing or app.debug:
+            raise error
+        # The class name only: an exception's message could quote case content.
+        app.logger.error("unhandled error: %s", error.__class__.__name__)
+        g.db_rollback = True
+        session = g.get("db")
+        if session is not None:
+            session.rollback()
+        return render_template("errors/error.html", code=500, message=messages[500]()), 500

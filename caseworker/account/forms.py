@@ -1,0 +1,49 @@
+"""Forms of the caseworker's own account page."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from cases.accounts import MIN_PASSPHRASE_CHARS
+
+
+class LanguageForm(FlaskForm):
+    language = SelectField(_l("Language of this interface"), choices=[])
+
+
+class PassphraseForm(FlaskForm):
+    current = PasswordField(
+        _l("Current passphrase"),
+        validators=[DataRequired(), Length(max=1024)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    new = PasswordField(
+        _l("New passphrase"),
+        validators=[DataRequired(), Length(min=MIN_PASSPHRASE_CHARS, max=1024)],
+        description=_l(
+            "At least %(num)d characters. A few unrelated words are easy to type "
+            "and hard to guess.",
+            num=MIN_PASSPHRASE_CHARS,
+        ),
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("New passphrase again"),
+        validators=[DataRequired(), EqualTo("new", message=_l("The two passphrases differ."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class ConfirmCodeForm(FlaskForm):
+    code = StringField(
+        _l("Current code from your authenticator app"),
+        validators=[DataRequired(), Length(min=6, max=9)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "size": 9},
+    )
+
+
+class PlainForm(FlaskForm):
+    """A form with nothing but its CSRF token: for buttons that change something."""

@@ -1,0 +1,128 @@
+"""Administration forms."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from caseworker.choices import options
+
+
+class PlainForm(FlaskForm):
+    """Only a CSRF token: for buttons."""
+
+
+class NewCaseworkerForm(FlaskForm):
+    username = StringField(
+        _l("Username"),
+        validators=[DataRequired(), Length(max=64)],
+        render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"},
+    )
+    display_name = StringField(_l("Display name"), validators=[Optional(), Length(max=200)])
+    is_caseworker = BooleanField(_l("Caseworker: handles cases"), default=True)
+    is_custodian = BooleanField(_l("Identity custodian: holds reporters' identity keys"))
+    is_admin = BooleanField(_l("Administrator: manages accounts and settings (reads no case)"))
+    language = SelectField(_l("Interface language"), choices=[])
+
+
+class RolesForm(FlaskForm):
+    is_caseworker = BooleanField(_l("Caseworker"))
+    is_custodian = BooleanField(_l("Identity custodian"))
+    is_admin = BooleanField(_l("Administrator"))
+
+
+class DisableForm(FlaskForm):
+    confirm = BooleanField(
+        _l("I understand: this account's sessions end and every case key it holds is deleted"),
+        validators=[DataRequired()],
+    )
+
+
+class CategoryForm(FlaskForm):
+    slug = StringField(
+        _l("Key (used in addresses and exports)"), validators=[DataRequired(), Length(max=64)]
+    )
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    description = TextAreaField(_l("Description shown to reporters"), validators=[Optional()])
+    position = IntegerField(_l("Position in lists"), default=0, validators=[InputRequired()])
+    active = BooleanField(_l("Offered to reporters"), default=True)
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class MembersForm(FlaskForm):
+    members = MultiCheckboxField(
+        _l("Caseworkers who receive new reports in this category"),
+        choices=[],
+        coerce=int,
+        validate_choice=False,
+    )
+
+
+class QuestionForm(FlaskForm):
+    key = StringField(_l("Key"), validators=[DataRequired(), Length(max=64)])
+    label = StringField(_l("Question"), validators=[DataRequired(), Length(max=300)])
+    help_text = TextAreaField(_l("Help text"), validators=[Optional()])
+    kind = SelectField(
+        _l("Kind of answer"),
+        choices=options(
+            [
+                ("text", _l("Short text")),
+                ("textarea", _l("Long text")),
+                ("choice", _l("One of several choices")),
+            ]
+        ),
+    )
+    choices = TextAreaField(_l("Choices, one per line"), validators=[Optional()])
+    position = IntegerField(_l("Position on the form"), default=0, validators=[InputRequired()])
+    active = BooleanField(_l("Asked on the report form"), default=True)
+
+
+class PolicyForm(FlaskForm):
+    acknowledge_within_days = IntegerField(
+        _l("Acknowledge a report within (days)"),
+        validators=[InputRequired(), NumberRange(min=1, max=7)],
+        description=_l("EU Directive 2019/1937 allows at most 7 days."),
+    )
+    feedback_within_months = IntegerField(
+        _l("Give feedback within (months)"),
+        validators=[InputRequired(), NumberRange(min=1, max=3)],
+        description=_l("EU Directive 2019/1937 allows at most 3 months."),
+    )
+    retention_days_after_close = IntegerField(
+        _l("Delete closed cases after (days)"),
+        validators=[InputRequired(), NumberRange(min=0, max=36500)],
+        description=_l("Cases on legal hold are kept until the hold is released."),
+    )
+    auto_acknowledge = BooleanField(
+        _l("Send an automatic acknowledgement of receipt to every new report")
+    )
+
+
+class PurgeForm(FlaskForm):
+    confirm = BooleanField(
+        _l("I understand: these cases are destroyed for good, backups included"),
+        validators=[DataRequired()],
+    )
+
+
+class AuditFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    action = StringField(_l("Action starts with"), validators=[Optional(), Length(max=64)])
+    case = StringField(_l("Case reference"), validators=[Optional(), Length(max=16)])
+    actor = StringField(_l("Account id"), validators=[Optional(), Length(max=12)])

@@ -1,0 +1,203 @@
+"""Forms of the case page: one per action, each with its CSRF token."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from cases.casework import COMPLETENESS, LEVELS, MAX_TEXT, MEDIUMS, OUTCOMES, PROTECTION
+from caseworker.choices import options
+
+LONG = Length(max=MAX_TEXT)
+
+PRIORITY_CHOICES = [("1", _l("Low")), ("2", _l("Medium")), ("3", _l("High"))]
+COMPLETENESS_LABELS = {
+    "complete": _l("Complete: enough to act on"),
+    "partial": _l("Partial: more information needed"),
+    "insufficient": _l("Insufficient: cannot be acted on as it stands"),
+}
+LEVEL_LABELS = {"low": _l("Low"), "medium": _l("Medium"), "high": _l("High")}
+OUTCOME_LABELS = {
+    "substantiated": _l("Substantiated"),
+    "partly_substantiated": _l("Partly substantiated"),
+    "not_substantiated": _l("Not substantiated"),
+    "referred": _l("Referred to a competent authority"),
+    "outside_scope": _l("Outside the scope of this channel"),
+    "insufficient_information": _l("Closed for lack of information"),
+    "withdrawn": _l("Withdrawn by the reporter"),
+}
+PROTECTION_LABELS = {
+    "continue": _l("Continue protective measures"),
+    "end": _l("End protective measures"),
+    "not_needed": _l("No protective measures needed"),
+}
+MEDIUM_LABELS = {
+    "phone": _l("Telephone call"),
+    "meeting": _l("Meeting in person"),
+    "voice_message": _l("Voice message"),
+    "other": _l("Other"),
+}
+
+
+class PlainForm(FlaskForm):
+    """Only a CSRF token: for buttons."""
+
+
+class AcknowledgeForm(FlaskForm):
+    message = TextAreaField(
+        _l("Message to the reporter (optional)"),
+        validators=[Optional(), LONG],
+        description=_l("Sent to the reporter's mailbox with the acknowledgement."),
+    )
+
+
+class TriageForm(FlaskForm):
+    scope = TextAreaField(
+        _l("Scope: what the report is about and whether this channel covers it"),
+        validators=[DataRequired(), LONG],
+    )
+    priority = SelectField(
+        _l("Priority"), choices=options(PRIORITY_CHOICES), validators=[InputRequired()]
+    )
+    completeness = SelectField(
+        _l("Completeness"), choices=options((c, COMPLETENESS_LABELS[c]) for c in COMPLETENESS)
+    )
+    notes = TextAreaField(_l("Notes (optional)"), validators=[Optional(), LONG])
+
+
+class RiskForm(FlaskForm):
+    likelihood = SelectField(
+        _l("Likelihood of retaliation"), choices=options((c, LEVEL_LABELS[c]) for c in LEVELS)
+    )
+    impact = SelectField(
+        _l("Impact on the reporter"), choices=options((c, LEVEL_LABELS[c]) for c in LEVELS)
+    )
+    measures = TextAreaField(_l("Protective measures"), validators=[Optional(), LONG])
+    review_on = DateField(_l("Review the assessment on"), validators=[Optional()])
+
+
+class ConcludeForm(FlaskForm):
+    outcome = SelectField(_l("Outcome"), choices=options((c, OUTCOME_LABELS[c]) for c in OUTCOMES))
+    protection = SelectField(
+        _l("Continued protection of the reporter"),
+        choices=options((c, PROTECTION_LABELS[c]) for c in PROTECTION),
+    )
+    protection_measures = TextAreaField(
+        _l("Protective measures that continue (optional)"), validators=[Optional(), LONG]
+    )
+    summary = TextAreaField(_l("Summary of the findings"), validators=[DataRequired(), LONG])
+
+
+class ReasonForm(FlaskForm):
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), LONG])
+
+
+class LegalHoldForm(FlaskForm):
+    reason = StringField(
+        _l("Reason for the legal hold"),
+        validators=[DataRequired(), Length(max=500)],
+        description=_l("Administrators can see this reason: give a reference, not case details."),
+    )
+
+
+class LinkForm(FlaskForm):
+    other = StringField(
+        _l("Reference of the related case"),
+        validators=[DataRequired(), Length(max=32)],
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
+
+
+class UnlinkForm(FlaskForm):
+    other = HiddenField(validators=[DataRequired(), Length(max=32)])
+
+
+class AssignForm(FlaskForm):
+    assignee = SelectField(_l("Assigned to"), choices=[], validate_choice=False)
+
+
+class PriorityForm(FlaskForm):
+    priority = SelectField(
+        _l("Priority"),
+        choices=options([("0", _l("Not set")), *PRIORITY_CHOICES]),
+        validators=[InputRequired()],
+    )
+
+
+class LabelForm(FlaskForm):
+    label = StringField(
+        _l("Label"),
+        validators=[DataRequired(), Length(max=40)],
+        description=_l("Labels are visible in lists: never put names or case details in them."),
+    )
+
+
+class RemoveLabelForm(FlaskForm):
+    label = HiddenField(validators=[DataRequired(), Length(max=64)])
+
+
+class NoteForm(FlaskForm):
+    text = TextAreaField(_l("Internal note"), validators=[DataRequired(), LONG])
+
+
+class ReplyForm(FlaskForm):
+    text = TextAreaField(_l("Message to the reporter"), validators=[DataRequired(), LONG])
+    feedback = BooleanField(
+        _l("This message gives the reporter feedback on the follow-up (EU Directive, Art. 9(1)(f))")
+    )
+
+
+class GrantForm(FlaskForm):
+    caseworker = SelectField(_l("Caseworker"), choices=[], validate_choice=False)
+    override = BooleanField(_l("Override the exclusion of this caseworker"))
+    override_reason = TextAreaField(
+        _l("Reason for overriding the exclusion"), validators=[Optional(), LONG]
+    )
+
+
+class RevokeForm(FlaskForm):
+    caseworker = HiddenField(validators=[DataRequired()])
+
+
+class IdentityRequestForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Why you need the reporter's identity, and the legal basis"),
+        validators=[DataRequired(), LONG],
+        description=_l(
+            "A custodian reads this reason and decides. Every step is recorded in the audit log."
+        ),
+    )
+
+
+class MinutesForm(FlaskForm):
+    text = TextAreaField(_l("Revised minutes"), validators=[DataRequired(), LONG])
+
+
+class ExportForm(FlaskForm):
+    include_internal = BooleanField(_l("Include internal notes and assessments"), default=True)
+
+
+class OralReportForm(FlaskForm):
+    medium = SelectField(
+        _l("How the report was made"), choices=options((m, MEDIUM_LABELS[m]) for m in MEDIUMS)
+    )
+    held_on = DateField(_l("Date of the call or meeting"), validators=[DataRequired()])
+    category = SelectField(_l("Category"), choices=[], validate_choice=False)
+    minutes = TextAreaField(
+        _l("Minutes or transcript"),
+        validators=[DataRequired(), LONG],
+        description=_l(
+            "The reporter will be able to read these minutes with their receipt, correct them "
+            "and agree them."
+        ),
+    )
+    identity_name = StringField(
+        _l("Reporter's name (only if they want to give it)"),
+        validators=[Optional(), Length(max=200)],
+    )
+    identity_contact = StringField(
+        _l("How to contact the reporter (only if they want to give it)"),
+        validators=[Optional(), Length(max=500)],
+    )

@@ -1,0 +1,665 @@
+"""The case page and every action on a case.
+
+Each action is a POST with its own form. On success it redirects back to the case (so a
+reload never repeats it); on a refusal or a form error it shows the case again with the
+form as typed and the error next to its field. Every action and every decryption is
+audited by ``cases.casework``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from cases import casework as cw
+from cases.audit import record
+from cases.casework import CaseworkRefused
+from cases.content import attachment_meta, open_attachment
+from cases.export import ExportKeys, export_case, safe_filename
+from cases.keyring import NoAccess, caseworker_key
+from cases.minutes import awaiting_agreement
+from cases.models import (
+    Attachment,
+    Case,
+    Caseworker,
+    Category,
+    IdentityRequest,
+    KeyPurpose,
+    Question,
+    Status,
+    today,
+)
+from caseworker import web
+from caseworker.casefile import forms as f
+from caseworker.choices import options
+from caseworker.inbox.views import PRIORITY_LABELS, STATUS_LABELS, lookup_names
+from crypto import format_receipt
+
+bp = Blueprint("casefile", __name__, url_prefix="/cases")
+bp.before_request(web.require_role("caseworker"))
+
+
+def _case(case_id: str) -> Case:
+    try:
+        return cw.case_for(web.db(), case_id, web.account())
+    except NoAccess:
+        abort(404)
+
+
+def _back(case: Case, anchor: str = "") -> Response:
+    return redirect(url_for("casefile.view", case_id=case.id) + (f"#{anchor}" if anchor else ""))
+
+
+def _grant_choices(
+    case: Case, holder_ids: set[int], excluded: dict[int, str]
+) -> list[tuple[str, str]]:
+    db = web.db()
+    rows = db.scalars(
+        select(Caseworker)
+        .where(Caseworker.active, Caseworker.is_caseworker)
+        .order_by(Caseworker.username)
+    )
+    choices = []
+    for person in rows:
+        if person.id in holder_ids:
+            continue
+        label = person.display_name or person.username
+        if person.id in excluded:
+            label = _("%(name)s (excluded from this case)", name=label)
+        choices.append((str(person.id), label))
+    return choices
+
+
+def _forms(
+    case: Case, holders: list[Caseworker], choices: list[tuple[str, str]]
+) -> dict[str, FlaskForm]:
+    assign = f.AssignForm(formdata=None)
+    assign.assignee.choices = options(
+        [("", _("Nobody"))] + [(str(h.id), h.display_name or h.username) for h in holders]
+    )
+    assign.assignee.data = str(case.assignee_id or "")
+    priority = f.PriorityForm(formdata=None)
+    priority.priority.data = str(case.priority)
+    grant = f.GrantForm(formdata=None)
+    grant.caseworker.choices = options(choices)
+    return {
+        "acknowledge_form": f.AcknowledgeForm(formdata=None),
+        "triage_form": f.TriageForm(formdata=None),
+        "risk_form": f.RiskForm(formdata=None),
+        "conclude_form": f.ConcludeForm(formdata=None),
+        "reopen_form": f.ReasonForm(formdata=None),
+        "hold_form": f.LegalHoldForm(formdata=None),
+        "link_form": f.LinkForm(formdata=None),
+        "assign_form": assign,
+        "priority_form": priority,
+        "label_form": f.LabelForm(formdata=None),
+        "note_form": f.NoteForm(formdata=None),
+        "reply_form": f.ReplyForm(formdata=None),
+        "grant_form": grant,
+        "identity_form": f.IdentityRequestForm(formdata=None),
+        "minutes_form": f.MinutesForm(formdata=None),
+        "export_form": f.ExportForm(formdata=None),
+        "plain_form": f.PlainForm(),
+    }
+
+
+def _render(case: Case, status: int = 200, **overrides: FlaskForm) -> tuple[str, int]:
+    db = web.db()
+    account = web.account()
+    casefile = cw.read_case(db, case, account, web.private_key())
+    holders = cw.holder_accounts(db, case.id)
+    excluded = cw.exclusions(db, case.id)
+    choices = _grant_choices(case, {h.id for h in holders}, excluded)
+    forms = _forms(case, holders, choices)
+    for name, form in overrides.items():
+        if name == "grant_form":
+            form.caseworker.choices = options(choices)  # type: ignore[attr-defined]
+        if name == "assign_form":
+            form.assignee.choices = forms["assign_form"].assignee.choices  # type: ignore[attr-defined]
+        forms[name] = form
+    categories, people = lookup_names()
+    requests = list(
+        db.scalars(
+            select(IdentityRequest)
+            .where(IdentityRequest.case_id == case.id)
+            .order_by(IdentityRequest.id.desc())
+        )
+    )
+    questions = {k: v for k, v in db.execute(select(Question.key, Question.label))}
+    on = today()
+    return render_template(
+        "casefile/view.html",
+        case=case,
+        file=casefile,
+        holders=holders,
+        excluded=excluded,
+        requests=requests,
+        my_pending=any(r.requester_id == account.id and r.state == "pending" for r in requests),
+        links=cw.links_of(db, case.id),
+        history=cw.status_history(db, case.id),
+        questions=questions,
+        categories=categories,
+        people=people,
+        on=on,
+        overdue=case.next_due_on is not None and case.next_due_on < on,
+        no_human_ack=cw.no_human_acknowledgement(case, on),
+        minutes_pending=awaiting_agreement(db, case),
+        status_labels=STATUS_LABELS,
+        priority_labels=PRIORITY_LABELS,
+        outcome_labels=f.OUTCOME_LABELS,
+        level_labels=f.LEVEL_LABELS,
+        completeness_labels=f.COMPLETENESS_LABELS,
+        protection_labels=f.PROTECTION_LABELS,
+        medium_labels=f.MEDIUM_LABELS,
+        Status=Status,
+        **forms,
+    ), status
+
+
+@bp.route("/<case_id>")
+def view(case_id: str) -> tuple[str, int]:
+    return _render(_case(case_id))
+
+
+def _act(
+    case_id: str,
+    form: FlaskForm,
+    form_name: str,
+    apply: Callable[[Case], Any],
+    done: str,
+    anchor: str,
+) -> Response | tuple[str, int]:
+    """Validate, apply inside a savepoint (a refusal leaves nothing behind), redirect."""
+    case = _case(case_id)
+    if not form.validate_on_submit():
+        flash(_("Some fields need attention: see the messages next to them."), "error")
+        return _render(case, 400, **{form_name: form})
+    db = web.db()
+    try:
+        with db.begin_nested():
+            apply(case)
+    except CaseworkRefused as exc:
+        message = _(str(exc))
+        form.form_errors.append(message)
+        flash(message, "error")
+        return _render(case, 400, **{form_name: form})
+    flash(done, "success")
+    return _back(case, anchor)
+
+
+def _key() -> bytes:
+    return web.private_key()
+
+
+@bp.route("/<case_id>/acknowledge", methods=["POST"])
+def acknowledge(case_id: str) -> Response | tuple[str, int]:
+    form = f.AcknowledgeForm()
+    return _act(
+        case_id,
+        form,
+        "acknowledge_form",
+        lambda case: cw.acknowledge_case(
+            web.db(), web.store(), case, web.account(), _key(), form.message.data or ""
+        ),
+        _("The report is acknowledged."),
+        "workflow",
+    )
+
+
+@bp.route("/<case_id>/triage", methods=["POST"])
+def triage(case_id: str) -> Response | tuple[str, int]:
+    form = f.TriageForm()
+    return _act(
+        case_id,
+        form,
+        "triage_form",
+        lambda case: cw.record_triage(
+            web.db(),
+            case,
+            web.account(),
+            _key(),
+            scope=form.scope.data or "",
+            priority=int(form.priority.data or 0),
+            completeness=form.completeness.data or "",
+            notes=form.notes.data or "",
+        ),
+        _("The triage is recorded."),
+        "workflow",
+    )
+
+
+@bp.route("/<case_id>/risk", methods=["POST"])
+def risk(case_id: str) -> Response | tuple[str, int]:
+    form = f.RiskForm()
+    return _act(
+        case_id,
+        form,
+        "risk_form",
+        lambda case: cw.record_risk(
+            web.db(),
+            case,
+            web.account(),
+            _key(),
+            likelihood=form.likelihood.data or "",
+            impact=form.impact.data or "",
+            measures=form.measures.data or "",
+            review_on=form.review_on.data,
+        ),
+        _("The risk assessment is recorded."),
+        "workflow",
+    )
+
+
+@bp.route("/<case_id>/investigate", methods=["POST"])
+def investigate(case_id: str) -> Response | tuple[str, int]:
+    form = f.PlainForm()
+    return _act(
+        case_id,
+        form,
+        "plain_form",
+        lambda case: cw.start_investigation(web.db(), case, web.account()),
+        _("The investigation has started."),
+        "workflow",
+    )
+
+
+@bp.route("/<case_id>/conclude", methods=["POST"])
+def conclude(case_id: str) -> Response | tuple[str, int]:
+    form = f.ConcludeForm()
+    return _act(
+        case_id,
+        form,
+        "conclude_form",
+        lambda case: cw.conclude(
+            web.db(),
+            case,
+            web.account(),
+            _key(),
+            outcome=form.outcome.data or "",
+            protection=form.protection.data or "",
+            protection_measures=form.protection_measures.data or "",
+            summary=form.summary.data or "",
+        ),
+        _("The case is concluded."),
+        "workflow",
+    )
+
+
+@bp.route("/<case_id>/close", methods=["POST"])
+def close(case_id: str) -> Response | tuple[str, int]:
+    form = f.PlainForm()
+    return _act(
+        case_id,
+        form,
+        "plain_form",
+        lambda case: cw.close_case(web.db(), case, web.account()),
+        _("The case is closed."),
+        "workflow",
+    )
+
+
+@bp.route("/<case_id>/reopen", methods=["POST"])
+def reopen(case_id: str) -> Response | tuple[str, int]:
+    form = f.ReasonForm()
+    return _act(
+        case_id,
+        form,
+        "reopen_form",
+        lambda case: cw.reopen(web.db(), case, web.account(), _key(), form.reason.data or ""),
+        _("The case is reopened."),
+        "workflow",
+    )
+
+
+@bp.route("/<case_id>/legal-hold", methods=["POST"])
+def legal_hold(case_id: str) -> Response | tuple[str, int]:
+    form = f.LegalHoldForm()
+    return _act(
+        case_id,
+        form,
+        "hold_form",
+        lambda case: cw.set_legal_hold(web.db(), case, web.account(), form.reason.data or ""),
+        _("The case is on legal hold: it will not be deleted."),
+        "organisation",
+    )
+
+
+@bp.route("/<case_id>/legal-hold/release", methods=["POST"])
+def release_hold(case_id: str) -> Response | tuple[str, int]:
+    form = f.PlainForm()
+    return _act(
+        case_id,
+        form,
+        "plain_form",
+        lambda case: cw.release_legal_hold(web.db(), case, web.account()),
+        _("The legal hold is released."),
+        "organisation",
+    )
+
+
+@bp.route("/<case_id>/link", methods=["POST"])
+def link(case_id: str) -> Response | tuple[str, int]:
+    form = f.LinkForm()
+    return _act(
+        case_id,
+        form,
+        "link_form",
+        lambda case: cw.link_cases(web.db(), case, form.other.data or "", web.account()),
+        _("The cases are linked."),
+        "organisation",
+    )
+
+
+@bp.route("/<case_id>/unlink", methods=["POST"])
+def unlink(case_id: str) -> Response | tuple[str, int]:
+    form = f.UnlinkForm()
+    return _act(
+        case_id,
+        form,
+        "plain_form",
+        lambda case: cw.unlink_cases(web.db(), case, form.other.data or "", web.account()),
+        _("The link is removed."),
+        "organisation",
+    )
+
+
+@bp.route("/<case_id>/assign", methods=["POST"])
+def assign(case_id: str) -> Response | tuple[str, int]:
+    form = f.AssignForm()
+    value = form.assignee.data or ""
+    return _act(
+        case_id,
+        form,
+        "assign_form",
+        lambda case: cw.assign(
+            web.db(), case, web.account(), int(value) if value.isdigit() else None
+        ),
+        _("The assignment is saved."),
+        "organisation",
+    )
+
+
+@bp.route("/<case_id>/priority", methods=["POST"])
+def priority(case_id: str) -> Response | tuple[str, int]:
+    form = f.PriorityForm()
+    return _act(
+        case_id,
+        form,
+        "priority_form",
+        lambda case: cw.set_priority(web.db(), case, web.account(), int(form.priority.data or 0)),
+        _("The priority is saved."),
+        "organisation",
+    )
+
+
+@bp.route("/<case_id>/labels", methods=["POST"])
+def add_label(case_id: str) -> Response | tuple[str, int]:
+    form = f.LabelForm()
+    return _act(
+        case_id,
+        form,
+        "label_form",
+        lambda case: cw.add_label(web.db(), case, web.account(), form.label.data or ""),
+        _("The label is added."),
+        "organisation",
+    )
+
+
+@bp.route("/<case_id>/labels/remove", methods=["POST"])
+def remove_label(case_id: str) -> Response | tuple[str, int]:
+    form = f.RemoveLabelForm()
+    return _act(
+        case_id,
+        form,
+        "plain_form",
+        lambda case: cw.remove_label(web.db(), case, web.account(), form.label.data or ""),
+        _("The label is removed."),
+        "organisation",
+    )
+
+
+@bp.route("/<case_id>/notes", methods=["POST"])
+def note(case_id: str) -> Response | tuple[str, int]:
+    form = f.NoteForm()
+    return _act(
+        case_id,
+        form,
+        "note_form",
+        lambda case: cw.add_note(web.db(), case, web.account(), _key(), form.text.data or ""),
+        _("The note is saved. Only caseworkers with access can read it."),
+        "internal",
+    )
+
+
+@bp.route("/<case_id>/reply", methods=["POST"])
+def reply(case_id: str) -> Response | tuple[str, int]:
+    form = f.ReplyForm()
+    return _act(
+        case_id,
+        form,
+        "reply_form",
+        lambda case: cw.reply(
+            web.db(),
+            case,
+            web.account(),
+            _key(),
+            form.text.data or "",
+            gives_feedback=bool(form.feedback.data),
+        ),
+        _("Your message is in the reporter's mailbox."),
+        "thread",
+    )
+
+
+@bp.route("/<case_id>/minutes", methods=["POST"])
+def minutes(case_id: str) -> Response | tuple[str, int]:
+    form = f.MinutesForm()
+    return _act(
+        case_id,
+        form,
+        "minutes_form",
+        lambda case: cw.revise_minutes(web.db(), case, web.account(), _key(), form.text.data or ""),
+        _("The revised minutes are in the reporter's mailbox for agreement."),
+        "thread",
+    )
+
+
+@bp.route("/<case_id>/grant", methods=["POST"])
+def grant(case_id: str) -> Response | tuple[str, int]:
+    form = f.GrantForm()
+    value = form.caseworker.data or ""
+    return _act(
+        case_id,
+        form,
+        "grant_form",
+        lambda case: cw.grant(
+            web.db(),
+            case,
+            web.account(),
+            _key(),
+            int(value) if value.isdigit() else -1,
+            override_exclusion=bool(form.override.data),
+            override_reason=form.override_reason.data or "",
+        ),
+        _("Access granted: the case keys are now wrapped to this caseworker."),
+        "access",
+    )
+
+
+@bp.route("/<case_id>/revoke", methods=["POST"])
+def revoke(case_id: str) -> Response | tuple[str, int]:
+    form = f.RevokeForm()
+    value = form.caseworker.data or ""
+    return _act(
+        case_id,
+        form,
+        "plain_form",
+        lambda case: cw.revoke(
+            web.db(), case, web.account(), int(value) if value.isdigit() else -1
+        ),
+        _("Access revoked: this caseworker's keys to the case are deleted."),
+        "access",
+    )
+
+
+@bp.route("/<case_id>/conflict", methods=["POST"])
+def conflict(case_id: str) -> Response | tuple[str, int]:
+    form = f.PlainForm()
+    case = _case(case_id)
+    if not form.validate_on_submit():
+        return _render(case, 400)
+    db = web.db()
+    try:
+        with db.begin_nested():
+            cw.declare_conflict(db, case, web.account())
+    except CaseworkRefused as exc:
+        flash(_(str(exc)), "error")
+        return _render(case, 400)
+    flash(_("You have stepped away from the case: your keys to it are deleted."), "success")
+    return redirect(url_for("inbox.index"))
+
+
+@bp.route("/<case_id>/identity/request", methods=["POST"])
+def request_identity(case_id: str) -> Response | tuple[str, int]:
+    form = f.IdentityRequestForm()
+    return _act(
+        case_id,
+        form,
+        "identity_form",
+        lambda case: cw.request_identity(
+            web.db(), web.settings().server_key, case, web.account(), form.reason.data or ""
+        ),
+        _("Your request is with the identity custodians."),
+        "identity",
+    )
+
+
+@bp.route("/<case_id>/identity")
+def identity(case_id: str) -> str:
+    case = _case(case_id)
+    try:
+        records = cw.read_identity(web.db(), case, web.account(), web.private_key())
+    except NoAccess:
+        abort(404)
+    return render_template("casefile/identity.html", case=case, records=records)
+
+
+def content_disposition(name: str) -> str:
+    safe = safe_filename(name)
+    ascii_name = safe.encode("ascii", "replace").decode().replace("?", "_")
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(safe)}"
+
+
+@bp.route("/<case_id>/attachments/<attachment_id>")
+def download(case_id: str, attachment_id: str) -> Response:
+    """Stream-decrypt one file, as a download that no browser renders inline."""
+    case = _case(case_id)
+    db = web.db()
+    account = web.account()
+    attachment = db.get(Attachment, attachment_id) if len(attachment_id) <= 16 else None
+    if attachment is None or attachment.case_id != case.id:
+        abort(404)
+    thread_key = caseworker_key(db, case.id, KeyPurpose.THREAD, account.id, web.private_key())
+    meta = attachment_meta(attachment, thread_key)
+    record(
+        db,
+        "attachment.downloaded",
+        actor_id=account.id,
+        case_id=case.id,
+        attachment_id=attachment.id,
+    )
+    store = web.store()
+
+    def stream() -> Any:
+        with store.sessions() as session:
+            yield from open_attachment(store.blobs, session, attachment, thread_key)
+
+    response = Response(stream(), mimetype="application/octet-stream")
+    response.headers["Content-Disposition"] = content_disposition(meta.name)
+    response.headers["Content-Length"] = str(meta.size)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["X-Download-Options"] = "noopen"
+    return response
+
+
+@bp.route("/<case_id>/export", methods=["POST"])
+def export(case_id: str) -> Response | tuple[str, int]:
+    """The case as a ZIP, built while it streams: nothing is written to the server's disk."""
+    case = _case(case_id)
+    form = f.ExportForm()
+    if not form.validate_on_submit():
+        return _render(case, 400, export_form=form)
+    db = web.db()
+    account = web.account()
+    key = web.private_key()
+    include_internal = bool(form.include_internal.data)
+    keys = ExportKeys(
+        thread=caseworker_key(db, case.id, KeyPurpose.THREAD, account.id, key),
+        internal=caseworker_key(db, case.id, KeyPurpose.INTERNAL, account.id, key)
+        if include_internal
+        else None,
+    )
+    record(db, "case.exported", actor_id=account.id, case_id=case.id, internal=include_internal)
+    on = today()
+    body = export_case(web.store(), case.id, keys, exported_by=account.username, on=on)
+    response = Response(body, mimetype="application/zip")
+    name = f"sealbox-case-{case.id}-{on.isoformat()}.zip"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@bp.route("/new-oral", methods=["GET", "POST"])
+def new_oral() -> str | tuple[str, int]:
+    """Register a report received by phone or in a meeting; show its receipt once."""
+    form = f.OralReportForm()
+    db = web.db()
+    form.category.choices = options(
+        [("", _("No category"))]
+        + [
+            (c.slug, c.name)
+            for c in db.scalars(select(Category).where(Category.active).order_by(Category.position))
+        ]
+    )
+    if form.validate_on_submit():
+        account = web.account()
+        identity = {
+            k: v
+            for k, v in (
+                ("name", (form.identity_name.data or "").strip()),
+                ("contact", (form.identity_contact.data or "").strip()),
+            )
+            if v
+        }
+        # The submission runs in its own transaction: end this request's first (SQLite
+        # allows one writer at a time).
+        db.commit()
+        try:
+            case_id, receipt = cw.record_oral_report(
+                web.store(),
+                account,
+                form.minutes.data or "",
+                medium=form.medium.data or "",
+                held_on=form.held_on.data or today(),
+                category_slug=form.category.data or None,
+                identity=identity or None,
+            )
+        except CaseworkRefused as exc:
+            form.form_errors.append(_(str(exc)))
+            return render_template("casefile/new_oral.html", form=form), 400
+        return render_template(
+            "casefile/oral_receipt.html", case_id=case_id, receipt=format_receipt(receipt)
+        )
+    if form.is_submitted():
+        return render_template("casefile/new_oral.html", form=form), 400
+    if not form.held_on.data:
+        form.held_on.data = today()
+    return render_template("casefile/new_oral.html", form=form)

@@ -1,0 +1,431 @@
+"""``sealbox``: the operator's command line.
+
+    sealbox init                  create an instance and print its recovery key once
+    sealbox db upgrade            create or upgrade the database schema
+    sealbox create-caseworker     add an account (passphrase prompted or generated)
+    sealbox disable-caseworker    disable an account and delete its case keys
+    sealbox reset-2fa             let an account enrol a new authenticator
+    sealbox unlock                lift a sign-in lock
+    sealbox audit verify          check the audit chain (exit 1 if broken)
+    sealbox purge                 delete closed cases past retention (crypto-shredding)
+    sealbox serve                 start intake and caseworker apps on this machine
+
+Settings come from ``SEALBOX_*`` variables and the instance folder (``--instance`` or
+SEALBOX_INSTANCE_PATH, default ./instance). A configuration problem prints one line per
+problem and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from sqlalchemy import func, inspect, select
+
+from config import ConfigError, InstanceExists, Settings, init_instance, load_settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+instance_option = click.option(
+    "--instance",
+    "instance",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="SEALBOX_INSTANCE_PATH",
+    default=Path("instance"),
+    show_default=True,
+    help="Instance folder (secrets, SQLite database, attachments).",
+)
+
+
+def config_errors(command: F) -> F:
+    """Settings errors become their lines on stderr and exit status 2, not a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except ConfigError as exc:
+            for problem in exc.problems:
+                click.echo(f"error: {problem}", err=True)
+            sys.exit(2)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _settings(instance: Path) -> Settings:
+    return load_settings(instance_path=instance)
+
+
+def _store(instance: Path) -> Any:
+    from cases.store import Store
+
+    return Store(_settings(instance))
+
+
+@click.group(help=__doc__)
+@click.version_option(package_name="sealbox")
+def main() -> None:
+    pass
+
+
+RECOVERY_NOTICE = """\
+==========================================================================
+ ORGANISATION RECOVERY KEY: shown this one time only, never stored here
+==========================================================================
+
+    {key}
+
+ Write it on paper (or print it) now, check every character, and keep it
+ in a safe place away from this server, such as a locked cabinet. With it
+ the organisation can open every case if all caseworkers lose access.
+ Anyone who has it AND a copy of the database can read every case.
+==========================================================================
+"""
+
+
+def _print_recovery_key(text: str) -> None:
+    click.echo(RECOVERY_NOTICE.format(key=text))
+
+
+@main.command()
+@instance_option
+def init(instance: Path) -> None:
+    """Create a new instance and print its recovery key once."""
+    try:
+        text = init_instance(instance)
+    except InstanceExists as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    click.echo(f"Instance created in {instance.resolve()}")
+    _print_recovery_key(text)
+    click.echo("Next: `sealbox db upgrade`, then `sealbox create-caseworker NAME --admin`.")
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@instance_option
+@config_errors
+def db_upgrade(instance: Path) -> None:
+    """Create or upgrade the database schema to the newest version."""
+    store = _store(instance)
+    store.migrate()
+    store.dispose()
+    click.echo("The database is up to date.")
+
+
+def _read_passphrase(generate: bool) -> tuple[str, bool]:
+    from caseworker.passphrases import generate_passphrase
+
+    if generate:
+        return generate_passphrase(), True
+    passphrase: str = click.prompt(
+        "Passphrase (at least 12 characters)", hide_input=True, confirmation_prompt=True
+    )
+    return passphrase, False
+
+
+@main.command("create-caseworker")
+@click.argument("username")
+@click.option("--display-name", default="", help="Name shown to colleagues.")
+@click.option("--admin", is_flag=True, help="Administrator role (reads no case content).")
+@click.option("--custodian", is_flag=True, help="Identity custodian role.")
+@click.option("--no-caseworker", is_flag=True, help="Without the caseworker role.")
+@click.option("--generate-passphrase", is_flag=True, help="Generate and print a passphrase.")
+@instance_option
+@config_errors
+def create_caseworker_command(
+    username: str,
+    display_name: str,
+    admin: bool,
+    custodian: bool,
+    no_caseworker: bool,
+    generate_passphrase: bool,
+    instance: Path,
+) -> None:
+    """Add an account with new keys (it holds no existing case until granted)."""
+    from cases.accounts import AccountError, create_caseworker
+
+    store = _store(instance)
+    passphrase, generated = _read_passphrase(generate_passphrase)
+    try:
+        with store.transaction() as session:
+            account = create_caseworker(
+                session,
+                store.settings,
+                username,
+                passphrase,
+                display_name=display_name,
+                caseworker=not no_caseworker,
+                custodian=custodian,
+                admin=admin,
+            )
+    except AccountError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    finally:
+        store.dispose()
+    click.echo(f"Account {account.username!r} created.")
+    if generated:
+        click.echo(f"Passphrase (shown once): {passphrase}")
+    click.echo("At first sign-in it enrols an authenticator app (TOTP).")
+
+
+def _account(session: Any, username: str) -> Any:
+    from cases.models import Caseworker
+
+    account = session.scalar(
+        select(Caseworker).where(Caseworker.username == username.strip().lower())
+    )
+    if account is None:
+        click.echo(f"error: no account {username!r}", err=True)
+        sys.exit(1)
+    return account
+
+
+@main.command("disable-caseworker")
+@click.argument("username")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@instance_option
+@config_errors
+def disable_caseworker_command(username: str, yes: bool, instance: Path) -> None:
+    """Disable an account: its sessions end and every case key it holds is deleted."""
+    from cases.administration import AdminRefused, disable, sole_holder_cases
+
+    store = _store(instance)
+    try:
+        with store.transaction() as session:
+            account = _account(session, username)
+            alone = sole_holder_cases(session, account.id)
+            if alone:
+                click.echo(
+                    f"warning: {alone} case(s) can only be opened by {account.username}; "
+                    "after this only the offline recovery key opens them."
+                )
+            if not yes and not click.confirm(f"Disable {account.username}?"):
+                sys.exit(1)
+            removed = disable(session, account, actor_id=None)
+    except AdminRefused as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    finally:
+        store.dispose()
+    click.echo(f"{username} is disabled; {removed} case keys deleted.")
+
+
+@main.command("reset-2fa")
+@click.argument("username")
+@instance_option
+@config_errors
+def reset_2fa_command(username: str, instance: Path) -> None:
+    """Forget an account's authenticator and recovery codes (it enrols again)."""
+    from cases.administration import reset_two_factor
+
+    store = _store(instance)
+    with store.transaction() as session:
+        reset_two_factor(session, _account(session, username), actor_id=None)
+    store.dispose()
+    click.echo(f"{username} will set up a new authenticator at the next sign-in.")
+
+
+@main.command("unlock")
+@click.argument("username")
+@instance_option
+@config_errors
+def unlock_command(username: str, instance: Path) -> None:
+    """Lift the sign-in lock of an account."""
+    from cases.administration import unlock
+
+    store = _store(instance)
+    with store.transaction() as session:
+        unlock(session, _account(session, username), actor_id=None)
+    store.dispose()
+    click.echo(f"{username} can sign in again.")
+
+
+@main.group()
+def audit() -> None:
+    """The tamper-evident audit log."""
+
+
+@audit.command("verify")
+@instance_option
+@config_errors
+def audit_verify(instance: Path) -> None:
+    """Check every link of the audit chain; exit 1 and list the problems if broken."""
+    from cases.audit import verify_chain
+
+    store = _store(instance)
+    with store.transaction() as session:
+        report = verify_chain(session)
+    store.dispose()
+    if report.ok:
+        click.echo(f"The audit chain is intact ({report.checked} entries).")
+        return
+    click.echo(f"The audit chain is BROKEN ({report.checked} entries checked):", err=True)
+    for problem in report.problems:
+        click.echo(f"  - {problem}", err=True)
+    sys.exit(1)
+
+
+@main.command()
+@click.option("--dry-run", is_flag=True, help="List what would be deleted, delete nothing.")
+@instance_option
+@config_errors
+def purge(dry_run: bool, instance: Path) -> None:
+    """Delete closed cases past the retention period (their keys first: crypto-shredding),
+    and expired sign-in sessions. Meant to run daily from a timer."""
+    from cases.models import today
+    from cases.retention import due_for_purge, purge_expired
+    from cases.sessions import sweep_expired
+
+    store = _store(instance)
+    on = today()
+    with store.transaction() as session:
+        days = store.policy(session).retention_days_after_close
+        due = due_for_purge(session, on, days)
+        if dry_run:
+            click.echo(f"{len(due)} case(s) would be purged (retention {days} days after close):")
+            for case in due:
+                click.echo(f"  {case.id}  closed {case.closed_on}")
+            store.dispose()
+            return
+        purged = purge_expired(session, store.blobs, on, days, actor_id=None)
+        sessions = sweep_expired(session, store.settings)
+    store.dispose()
+    click.echo(f"{len(purged)} case(s) purged; {sessions} expired session(s) removed.")
+    for case_id in purged:
+        click.echo(f"  {case_id}")
+
+
+# --- sealbox serve -----------------------------------------------------------------------
+
+
+def _ensure_first_account(store: Any) -> tuple[str, str] | None:
+    from cases.accounts import create_caseworker
+    from cases.models import Caseworker
+    from caseworker.passphrases import generate_passphrase
+
+    with store.transaction() as session:
+        if session.scalar(select(func.count()).select_from(Caseworker)):
+            return None
+        passphrase = generate_passphrase()
+        create_caseworker(
+            session,
+            store.settings,
+            "admin",
+            passphrase,
+            display_name="Administrator",
+            caseworker=True,
+            custodian=True,
+            admin=True,
+        )
+    return "admin", passphrase
+
+
+def _schema_exists(store: Any) -> bool:
+    return bool(inspect(store.engine).has_table("caseworkers"))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--intake-port", default=8080, show_default=True, type=int)
+@click.option("--caseworker-port", default=8081, show_default=True, type=int)
+@instance_option
+@config_errors
+def serve(host: str, intake_port: int, caseworker_port: int, instance: Path) -> None:
+    """One-command local start: instance, schema and first account if missing, then the
+    intake and caseworker apps as two processes. Ctrl-C stops both."""
+    from cases.store import Store
+
+    instance = instance.resolve()
+    if not (instance / "instance.toml").exists():
+        _print_recovery_key(init_instance(instance))
+        click.echo(f"A new instance was created in {instance}.\n")
+    store = Store(_settings(instance))
+    store.migrate()
+    first = _ensure_first_account(store)
+    store.dispose()
+    if first:
+        click.echo("First account (administrator, caseworker and identity custodian):")
+        click.echo(f"  username:   {first[0]}")
+        click.echo(f"  passphrase: {first[1]}   (shown once: change it after signing in)\n")
+    env = {**os.environ, "SEALBOX_INSTANCE_PATH": str(instance)}
+    commands = {
+        "intake": [sys.executable, "-m", "intake", "--host", host, "--port", str(intake_port)],
+        "caseworker": [
+            sys.executable,
+            "-m",
+            "caseworker",
+            "--host",
+            host,
+            "--port",
+            str(caseworker_port),
+        ],
+    }
+    sys.exit(
+        run_apps(
+            commands,
+            env,
+            {
+                "intake": f"http://{host}:{intake_port}",
+                "caseworker": f"http://{host}:{caseworker_port}",
+            },
+        )
+    )
+
+
+class _Stop(Exception):
+    pass
+
+
+def run_apps(commands: dict[str, list[str]], env: dict[str, str], urls: dict[str, str]) -> int:
+    """Start each command, stop all on Ctrl-C/SIGTERM, and fail if any of them dies."""
+    processes: dict[str, subprocess.Popen[bytes]] = {}
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        raise _Stop
+
+    previous = signal.signal(signal.SIGTERM, on_signal)
+    status = 0
+    try:
+        for name, command in commands.items():
+            processes[name] = subprocess.Popen(command, env=env)  # noqa: S603 - fixed argv
+        for name, url in urls.items():
+            click.echo(f"{name:>11}: {url}")
+        click.echo("Press Ctrl-C to stop.")
+        while True:
+            for name, process in processes.items():
+                code = process.poll()
+                if code is not None:
+                    click.echo(f"error: the {name} app stopped (exit status {code})", err=True)
+                    return code or 1
+            time.sleep(0.5)
+    except (KeyboardInterrupt, _Stop):
+        click.echo("\nStopping…")
+    finally:
+        for process in processes.values():
+            if process.poll() is None:
+                process.terminate()
+        for process in processes.values():
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        signal.signal(signal.SIGTERM, previous)
+    return status
+
+
+if __name__ == "__main__":
+    main()

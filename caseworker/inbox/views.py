@@ -1,0 +1,128 @@
+"""The inbox: the cases this caseworker holds a key to, listed from plaintext workflow
+metadata only (nothing is decrypted here)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from cases.inbox import SORTS, InboxFilter, inbox_page, labels_in_use
+from cases.models import Caseworker, Category, Status, today
+from caseworker import web
+from caseworker.choices import options
+from caseworker.inbox.forms import FilterForm
+
+bp = Blueprint("inbox", __name__)
+
+
+@bp.before_request
+def _caseworkers_only() -> Response | None:
+    """The inbox is the caseworkers' home; other roles are sent to theirs."""
+    account = web.current_account()
+    if account is None:
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    if account.is_caseworker:
+        return None
+    if account.is_admin:
+        return redirect(url_for("admin.index"))
+    if account.is_custodian:
+        return redirect(url_for("identity.index"))
+    abort(403)
+
+
+STATUS_LABELS = {
+    "received": _l("Received"),
+    "acknowledged": _l("Acknowledged"),
+    "triaged": _l("Triaged"),
+    "investigating": _l("Investigating"),
+    "concluded": _l("Concluded"),
+    "closed": _l("Closed"),
+}
+SORT_LABELS = {
+    "due": _l("Next deadline"),
+    "received": _l("Newest first"),
+    "oldest": _l("Oldest first"),
+    "priority": _l("Priority"),
+    "activity": _l("Latest reporter activity"),
+}
+PRIORITY_LABELS = {0: _l("Not set"), 1: _l("Low"), 2: _l("Medium"), 3: _l("High")}
+
+
+def lookup_names() -> tuple[dict[int, str], dict[int, str]]:
+    """Category and caseworker names, loaded once per page (small tables)."""
+    db = web.db()
+    categories = {k: v for k, v in db.execute(select(Category.id, Category.name))}
+    people = {
+        cid: (display or username)
+        for cid, display, username in db.execute(
+            select(Caseworker.id, Caseworker.display_name, Caseworker.username)
+        )
+    }
+    return categories, people
+
+
+@bp.route("/")
+def index() -> str | Response:
+    account = web.account()
+    db = web.db()
+    form = FilterForm(request.args)
+    categories, people = lookup_names()
+    form.status.choices = options(
+        [
+            ("open", _l("Open cases")),
+            ("all", _l("All cases")),
+            *[(s.value, STATUS_LABELS[s.value]) for s in Status],
+        ]
+    )
+    by_name = sorted(categories.items(), key=lambda kv: kv[1].lower())
+    form.category.choices = options([("", _l("Any")), *by_name])
+    form.assignee.choices = options(
+        [
+            ("", _l("Anyone")),
+            ("me", _l("Me")),
+            ("none", _l("Nobody")),
+            *sorted(people.items(), key=lambda kv: kv[1].lower()),
+        ]
+    )
+    form.label.choices = options(
+        [("", _l("Any")), *[(x, x) for x in labels_in_use(db, account.id)]]
+    )
+    form.sort.choices = options((k, SORT_LABELS[k]) for k in SORTS)
+    category = request.args.get("category", "")
+    filters = InboxFilter(
+        status=request.args.get("status", "open"),
+        category_id=int(category) if category.isdigit() else None,
+        assignee=request.args.get("assignee", ""),
+        label=request.args.get("label", "")[:64],
+        due_soon=bool(request.args.get("due_soon")),
+        overdue=bool(request.args.get("overdue")),
+        unread=bool(request.args.get("unread")),
+        sort=request.args.get("sort", "due"),
+        after=request.args.get("after", "")[:200],
+    )
+    on = today()
+    page = inbox_page(db, account.id, filters, on)
+    next_url = None
+    if page.next_cursor:
+        args = request.args.to_dict()
+        args["after"] = page.next_cursor
+        next_url = url_for("inbox.index", **args)
+    first_url = None
+    if filters.after:
+        args = request.args.to_dict()
+        args.pop("after", None)
+        first_url = url_for("inbox.index", **args)
+    return render_template(
+        "inbox/index.html",
+        form=form,
+        page=page,
+        on=on,
+        categories=categories,
+        people=people,
+        status_labels=STATUS_LABELS,
+        priority_labels=PRIORITY_LABELS,
+        next_url=next_url,
+        first_url=first_url,
+    )

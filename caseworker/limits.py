@@ -1,0 +1,45 @@
+"""Rate limits for the sign-in forms, on the configured storage (memory:// in one process,
+redis:// shared by every worker).
+
+Clients are counted by a keyed hash of their address, so the storage never holds an
+address in the clear; the account lockout itself lives in ``cases.sessions.LoginThrottle``.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, abort, current_app, request
+from limits import RateLimitItem, parse, storage, strategies
+
+from cases.sessions import LoginThrottle
+from config import Settings
+from crypto import keyed_digest
+
+SIGN_IN_LIMIT = "30/minute"
+
+
+class RateLimits:
+    def __init__(self, settings: Settings) -> None:
+        self.storage = storage.storage_from_string(settings.ratelimit_storage_uri)
+        self._limiter = strategies.FixedWindowRateLimiter(self.storage)
+        self._key = settings.secret_key[:64]
+        self.sign_in: RateLimitItem = parse(SIGN_IN_LIMIT)
+
+    def client_key(self) -> str:
+        address = (request.remote_addr or "").encode()
+        return keyed_digest(self._key, b"client:" + address).hex()
+
+    def hit(self, item: RateLimitItem, scope: str) -> bool:
+        return bool(self._limiter.hit(item, "sealbox-cw", scope, self.client_key()))
+
+
+def init_limits(app: Flask, settings: Settings) -> None:
+    limits = RateLimits(settings)
+    app.extensions["sealbox_limits"] = limits
+    app.extensions["sealbox_throttle"] = LoginThrottle(settings, limits.storage)
+
+
+def limit_sign_in(scope: str) -> None:
+    """Abort with 429 when this client has posted sign-in forms too often."""
+    limits: RateLimits = current_app.extensions["sealbox_limits"]
+    if not limits.hit(limits.sign_in, scope):
+        abort(429)

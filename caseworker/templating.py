@@ -1,0 +1,42 @@
+"""Template filters for decrypted message bodies (plain strings out: Jinja escapes them)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Flask
+
+SHOWN_ELSEWHERE = frozenset({"text", "answers", "event", "feedback", "revision", "minutes_id"})
+
+
+def display_value(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return ", ".join(display_value(v) for v in value)
+    if isinstance(value, bool | int | float):
+        return str(value)
+    return json.dumps(value, ensure_ascii=False, indent=1)
+
+
+def extra_fields(body: Any) -> list[tuple[str, str]]:
+    """Fields of a message body that the templates do not lay out themselves."""
+    if not isinstance(body, dict):
+        return [("", display_value(body))]
+    return [(str(k), display_value(v)) for k, v in body.items() if k not in SHOWN_ELSEWHERE]
+
+
+def register(app: Flask) -> None:
+    app.jinja_env.filters["display_value"] = display_value
+    app.jinja_env.filters["extra_fields"] = extra_fields
+    app.jinja_env.filters["from_json"] = from_json
+
+
+def from_json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError):
+        return {}

@@ -1,0 +1,141 @@
+"""Request plumbing shared by the blueprints: the request's database session, the signed-in
+caseworker (split-key session), role checks, and small helpers.
+
+The caseworker's private key is joined from the cookie half and the database half only
+when a view asks for it (:func:`private_key`), kept on ``flask.g`` for that request, and
+dropped when the request ends.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+from urllib.parse import urlsplit
+
+from flask import abort, current_app, g, redirect, request, url_for
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
+
+from cases.models import Caseworker, today
+from cases.sessions import ActiveSession, LoginThrottle, Stage, load_session
+from cases.store import Store
+from config import Settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def store() -> Store:
+    return cast(Store, current_app.extensions["sealbox_store"])
+
+
+def settings() -> Settings:
+    return store().settings
+
+
+def throttle() -> LoginThrottle:
+    return cast(LoginThrottle, current_app.extensions["sealbox_throttle"])
+
+
+def db() -> Session:
+    """The request's database session; committed after the view (also when the view
+    answers with an error page), rolled back if it raises."""
+    if "db" not in g:
+        g.db = store().sessions()
+    return cast(Session, g.db)
+
+
+def commit_request_session() -> None:
+    if "db" in g and not g.get("db_rollback"):
+        g.db.commit()
+
+
+def close_request_session(exc: BaseException | None) -> None:
+    session = g.pop("db", None)
+    g.pop("private_key", None)
+    if session is not None:
+        if exc is not None:
+            session.rollback()
+        session.close()
+
+
+def rollback_request() -> None:
+    """Discard this request's writes (the view refused the action)."""
+    db().rollback()
+
+
+def cookie_name() -> str:
+    return "__Host-sealbox-cw" if settings().require_https_cookies else "sealbox_cw"
+
+
+def load_current_session() -> None:
+    g.cw = load_session(db(), settings(), request.cookies.get(cookie_name()))
+
+
+def active() -> ActiveSession | None:
+    return cast(ActiveSession | None, g.get("cw"))
+
+
+def current_account() -> Caseworker | None:
+    """The signed-in caseworker (second factor passed), or None."""
+    session = active()
+    if session is None or session.stage is not Stage.FULL:
+        return None
+    return session.account
+
+
+def account() -> Caseworker:
+    current = current_account()
+    if current is None:
+        abort(401)
+    return current
+
+
+def private_key() -> bytes:
+    if "private_key" not in g:
+        session = active()
+        if session is None or session.stage is not Stage.FULL:
+            abort(401)
+        g.private_key = session.private_key()
+    return cast(bytes, g.private_key)
+
+
+def signed_in(view: F) -> F:
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if current_account() is None:
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return cast(F, wrapper)
+
+
+def require_role(role: str) -> Callable[[], Response | None]:
+    """A blueprint ``before_request`` hook: signed in, and holding ``role``."""
+
+    def check() -> Response | None:
+        current = current_account()
+        if current is None:
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        if not getattr(current, f"is_{role}"):
+            abort(403)
+        return None
+
+    return check
+
+
+def safe_next(target: str | None, fallback: str) -> str:
+    """Only same-site paths: never redirect a caseworker to another site after login."""
+    if not target:
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return fallback
+    if "\\" in target:
+        return fallback
+    return target
+
+
+def today_() -> dt.date:
+    return today()

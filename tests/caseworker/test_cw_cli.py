@@ -1,0 +1,293 @@
+"""The ``sealbox`` operator CLI, through click's CliRunner."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select, update
+
+from cases.models import AuditEntry, Case, Caseworker, Status
+from cases.store import Store
+from caseworker import cli
+from config import load_settings
+from crypto import parse_recovery_key
+
+FAST = {
+    "SEALBOX_PASSPHRASE_KDF_OPSLIMIT": "1",
+    "SEALBOX_PASSPHRASE_KDF_MEMLIMIT_MIB": "8",
+    "SEALBOX_RECEIPT_KDF_OPSLIMIT": "1",
+    "SEALBOX_RECEIPT_KDF_MEMLIMIT_MIB": "8",
+}
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner(env=FAST)
+
+
+@pytest.fixture
+def instance(tmp_path: Path, runner: CliRunner) -> Path:
+    path = tmp_path / "inst"
+    assert runner.invoke(cli.main, ["init", "--instance", str(path)]).exit_code == 0
+    assert runner.invoke(cli.main, ["db", "upgrade", "--instance", str(path)]).exit_code == 0
+    return path
+
+
+def _store(instance: Path) -> Store:
+    return Store(load_settings(environ=FAST, instance_path=instance))
+
+
+def test_init_prints_a_valid_recovery_key_once_and_refuses_to_overwrite(tmp_path, runner) -> None:
+    path = tmp_path / "inst"
+    first = runner.invoke(cli.main, ["init", "--instance", str(path)])
+    assert first.exit_code == 0
+    key_line = next(line.strip() for line in first.output.splitlines() if line.count("-") >= 8)
+    assert len(parse_recovery_key(key_line)) == 32
+    assert "only" in first.output and "paper" in first.output
+    assert key_line not in (path / "instance.toml").read_text()
+    second = runner.invoke(cli.main, ["init", "--instance", str(path)])
+    assert second.exit_code == 1
+    assert "refusing to overwrite" in second.output
+    assert key_line not in second.output
+
+
+def test_instance_path_from_environment(tmp_path, runner) -> None:
+    path = tmp_path / "from-env"
+    result = runner.invoke(cli.main, ["init"], env={"SEALBOX_INSTANCE_PATH": str(path)})
+    assert result.exit_code == 0 and (path / "instance.toml").exists()
+
+
+def test_db_upgrade_creates_the_schema(instance) -> None:
+    store = _store(instance)
+    with store.transaction() as db:
+        assert db.scalars(select(AuditEntry)).all() == []
+    store.dispose()
+
+
+def test_configuration_errors_exit_2_without_traceback(tmp_path, runner) -> None:
+    missing = runner.invoke(cli.main, ["db", "upgrade", "--instance", str(tmp_path / "none")])
+    assert missing.exit_code == 2
+    assert "run `sealbox init`" in missing.output and "Traceback" not in missing.output
+    bad = runner.invoke(
+        cli.main,
+        ["audit", "verify", "--instance", str(tmp_path)],
+        env={"SEALBOX_LOCKOUT_MINUTES": "soon"},
+    )
+    assert bad.exit_code == 2 and "lockout_minutes" in bad.output
+
+
+def test_create_caseworker_with_prompted_passphrase_and_roles(instance, runner) -> None:
+    result = runner.invoke(
+        cli.main,
+        [
+            "create-caseworker",
+            "Carol",
+            "--custodian",
+            "--no-caseworker",
+            "--instance",
+            str(instance),
+        ],
+        input="a long enough passphrase\na long enough passphrase\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "a long enough passphrase" not in result.output
+    store = _store(instance)
+    with store.transaction() as db:
+        carol = db.scalars(select(Caseworker).where(Caseworker.username == "carol")).one()
+        assert (carol.is_caseworker, carol.is_custodian, carol.is_admin) == (False, True, False)
+        assert db.scalar(select(AuditEntry.action).where(AuditEntry.action == "caseworker.created"))
+    store.dispose()
+
+
+def test_create_caseworker_generated_passphrase_works(instance, runner) -> None:
+    from cases.accounts import unlock
+
+    result = runner.invoke(
+        cli.main,
+        [
+            "create-caseworker",
+            "dan",
+            "--admin",
+            "--generate-passphrase",
+            "--instance",
+            str(instance),
+        ],
+    )
+    assert result.exit_code == 0
+    passphrase = result.output.split("Passphrase (shown once): ")[1].split()[0]
+    store = _store(instance)
+    with store.transaction() as db:
+        dan = db.scalars(select(Caseworker).where(Caseworker.username == "dan")).one()
+        assert dan.is_admin and dan.is_caseworker
+        assert len(unlock(dan, passphrase)) == 32
+    store.dispose()
+    again = runner.invoke(
+        cli.main, ["create-caseworker", "dan", "--generate-passphrase", "--instance", str(instance)]
+    )
+    assert again.exit_code == 1 and "taken" in again.output
+
+
+def test_create_caseworker_refuses_a_short_passphrase(instance, runner) -> None:
+    result = runner.invoke(
+        cli.main, ["create-caseworker", "eve", "--instance", str(instance)], input="short\nshort\n"
+    )
+    assert result.exit_code == 1 and "12 characters" in result.output
+
+
+def test_disable_caseworker(instance, runner) -> None:
+    runner.invoke(
+        cli.main, ["create-caseworker", "eve", "--generate-passphrase", "--instance", str(instance)]
+    )
+    result = runner.invoke(
+        cli.main, ["disable-caseworker", "eve", "--yes", "--instance", str(instance)]
+    )
+    assert result.exit_code == 0, result.output
+    store = _store(instance)
+    with store.transaction() as db:
+        assert not db.scalars(select(Caseworker).where(Caseworker.username == "eve")).one().active
+    store.dispose()
+    unknown = runner.invoke(
+        cli.main, ["disable-caseworker", "nobody", "--yes", "--instance", str(instance)]
+    )
+    assert unknown.exit_code == 1
+
+
+def test_audit_verify_passes_then_fails_after_tampering(instance, runner) -> None:
+    runner.invoke(
+        cli.main, ["create-caseworker", "eve", "--generate-passphrase", "--instance", str(instance)]
+    )
+    runner.invoke(
+        cli.main, ["create-caseworker", "fay", "--generate-passphrase", "--instance", str(instance)]
+    )
+    ok = runner.invoke(cli.main, ["audit", "verify", "--instance", str(instance)])
+    assert ok.exit_code == 0 and "intact" in ok.output
+    store = _store(instance)
+    with store.transaction() as db:
+        db.execute(
+            update(AuditEntry).where(AuditEntry.id == 1).values(detail='{"roles":["admin"]}')
+        )
+    store.dispose()
+    broken = runner.invoke(cli.main, ["audit", "verify", "--instance", str(instance)])
+    assert broken.exit_code == 1
+    assert "entry 1 was altered" in broken.output
+
+
+def test_purge_dry_run_then_purge(instance, runner) -> None:
+    from cases.reports import Submission, new_submission
+
+    store = _store(instance)
+    with new_submission(store) as draft:
+        draft.finalize(Submission(report={"text": "old case"}))
+        old_id = draft.case_id
+    with new_submission(store) as draft:
+        draft.finalize(Submission(report={"text": "held case"}))
+        held_id = draft.case_id
+    long_ago = dt.date.today() - dt.timedelta(days=400)
+    with store.transaction() as db:
+        db.execute(update(Case).values(status=Status.CLOSED, closed_on=long_ago))
+        db.get_one(Case, held_id).legal_hold_reason = "court order 17"
+    store.dispose()
+    dry = runner.invoke(cli.main, ["purge", "--dry-run", "--instance", str(instance)])
+    assert dry.exit_code == 0 and old_id in dry.output and held_id not in dry.output
+    store = _store(instance)
+    with store.transaction() as db:
+        assert db.get(Case, old_id) is not None
+    store.dispose()
+    done = runner.invoke(cli.main, ["purge", "--instance", str(instance)])
+    assert done.exit_code == 0 and "1 case(s) purged" in done.output
+    store = _store(instance)
+    with store.transaction() as db:
+        assert db.get(Case, old_id) is None and db.get(Case, held_id) is not None
+        assert (
+            db.scalar(select(AuditEntry.case_id).where(AuditEntry.action == "case.purged"))
+            == old_id
+        )
+    store.dispose()
+
+
+def test_reset_2fa_and_unlock(instance, runner) -> None:
+    runner.invoke(
+        cli.main, ["create-caseworker", "eve", "--generate-passphrase", "--instance", str(instance)]
+    )
+    store = _store(instance)
+    with store.transaction() as db:
+        eve = db.scalars(select(Caseworker).where(Caseworker.username == "eve")).one()
+        eve.totp_secret_enc = b"x"
+        eve.locked_until = dt.datetime(2999, 1, 1)
+    store.dispose()
+    assert runner.invoke(cli.main, ["reset-2fa", "eve", "--instance", str(instance)]).exit_code == 0
+    assert runner.invoke(cli.main, ["unlock", "eve", "--instance", str(instance)]).exit_code == 0
+    store = _store(instance)
+    with store.transaction() as db:
+        eve = db.scalars(select(Caseworker).where(Caseworker.username == "eve")).one()
+        assert eve.totp_secret_enc is None and eve.locked_until is None
+    store.dispose()
+
+
+def test_serve_initialises_everything_and_starts_both_apps(tmp_path, runner, monkeypatch) -> None:
+    seen = {}
+
+    def fake_run_apps(commands, env, urls):
+        seen.update(commands=commands, env=env, urls=urls)
+        return 0
+
+    monkeypatch.setattr(cli, "run_apps", fake_run_apps)
+    path = tmp_path / "inst"
+    result = runner.invoke(
+        cli.main,
+        ["serve", "--instance", str(path), "--intake-port", "9180", "--caseworker-port", "9181"],
+    )
+    assert result.exit_code == 0, result.output
+    assert "RECOVERY KEY" in result.output
+    assert "username:   admin" in result.output
+    passphrase = result.output.split("passphrase: ")[1].split()[0]
+    assert seen["commands"]["intake"][:3] == [sys.executable, "-m", "intake"]
+    assert seen["commands"]["caseworker"][:3] == [sys.executable, "-m", "caseworker"]
+    assert "9181" in seen["commands"]["caseworker"] and "9180" in seen["commands"]["intake"]
+    assert seen["env"]["SEALBOX_INSTANCE_PATH"] == str(path.resolve())
+    store = _store(path)
+    with store.transaction() as db:
+        admin = db.scalars(select(Caseworker)).one()
+        assert (admin.username, admin.is_admin, admin.is_caseworker, admin.is_custodian) == (
+            "admin",
+            True,
+            True,
+            True,
+        )
+        from cases.accounts import unlock
+
+        assert len(unlock(admin, passphrase)) == 32
+    store.dispose()
+    # A second start prints neither the recovery key nor a new account.
+    again = runner.invoke(cli.main, ["serve", "--instance", str(path)])
+    assert again.exit_code == 0
+    assert "RECOVERY KEY" not in again.output and "passphrase:" not in again.output
+
+
+def test_run_apps_fails_when_an_app_dies_and_stops_the_other() -> None:
+    sleeper = [sys.executable, "-c", "import time; time.sleep(60)"]
+    dying = [sys.executable, "-c", "import sys; sys.exit(3)"]
+    started = {}
+    import subprocess
+
+    real_popen = subprocess.Popen
+
+    def tracking_popen(command, **kwargs):
+        process = real_popen(command, **kwargs)
+        started[tuple(command)] = process
+        return process
+
+    import caseworker.cli as module
+
+    original = module.subprocess.Popen
+    module.subprocess.Popen = tracking_popen  # type: ignore[misc]
+    try:
+        code = cli.run_apps({"a": sleeper, "b": dying}, {}, {"a": "http://x", "b": "http://y"})
+    finally:
+        module.subprocess.Popen = original  # type: ignore[misc]
+    assert code == 3
+    assert started[tuple(sleeper)].poll() is not None  # the survivor was stopped
