@@ -150,12 +150,22 @@ def redis_problems(uri: str) -> list[str]:
         client.set(REDIS_PROBE_KEY, b"1", ex=10)
         client.delete(REDIS_PROBE_KEY)
     except redis.AuthenticationError as exc:
+        if "@" not in uri:
+            return [
+                f"Redis {shown} requires a user and password: write them into "
+                "ratelimit_storage_uri (redis://USER:PASSWORD@host:6379/0)"
+            ]
         return [f"Redis {shown} refused the credentials: {_first_line(exc)}"]
     except redis.ConnectionError as exc:
         return [f"Redis {shown} is not reachable: {_first_line(exc)}"]
     except redis.TimeoutError:
         return [f"Redis {shown} did not answer within {CONNECT_TIMEOUT_SECONDS} s"]
     except redis.ResponseError as exc:  # NOAUTH, NOPERM, READONLY, bad db index...
+        if str(exc).startswith("NOAUTH") and "@" not in uri:
+            return [
+                f"Redis {shown} requires a password: write it into ratelimit_storage_uri "
+                "(redis://:PASSWORD@host:6379/0 or redis://USER:PASSWORD@...)"
+            ]
         return [f"Redis {shown} refused the rate-limit storage: {_first_line(exc)}"]
     except redis.RedisError as exc:
         return [f"Redis {shown}: {_first_line(exc)}"]
