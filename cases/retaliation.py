@@ -68,21 +68,35 @@ def report_retaliation(
     start_case(case, on, deadlines)
     session.add(case)
     session.flush()
-    excluded = set(session.scalars(select(CaseExclusion.caseworker_id).where(CaseExclusion.case_id == original.id)))
+    excluded = set(
+        session.scalars(
+            select(CaseExclusion.caseworker_id).where(CaseExclusion.case_id == original.id)
+        )
+    )
     for cw_id in excluded:
         session.add(CaseExclusion(case_id=case.id, caseworker_id=cw_id, reason="reporter"))
     holder_ids = holders(session, original.id, KeyPurpose.THREAD) - excluded
     recipients: list[Caseworker] = []
     if holder_ids:
         recipients = list(
-            session.scalars(select(Caseworker).where(Caseworker.id.in_(holder_ids), Caseworker.active))
+            session.scalars(
+                select(Caseworker).where(Caseworker.id.in_(holder_ids), Caseworker.active)
+            )
         )
     if not recipients:
         recipients = routed_caseworkers(session, original.category_id, excluded)
-    wrap_to_caseworkers(session, case.id, KeyPurpose.THREAD, keys.thread, recipients, recovery_public_key)
-    wrap_to(session, case.id, KeyPurpose.THREAD, keys.thread, reporter_public_key, HolderKind.REPORTER)
-    wrap_to_caseworkers(session, case.id, KeyPurpose.INTERNAL, keys.internal, recipients, recovery_public_key)
-    add_message(session, case.id, MessageKind.REPORT, keys.thread, {**body, "retaliation": True}, on=on)
+    wrap_to_caseworkers(
+        session, case.id, KeyPurpose.THREAD, keys.thread, recipients, recovery_public_key
+    )
+    wrap_to(
+        session, case.id, KeyPurpose.THREAD, keys.thread, reporter_public_key, HolderKind.REPORTER
+    )
+    wrap_to_caseworkers(
+        session, case.id, KeyPurpose.INTERNAL, keys.internal, recipients, recovery_public_key
+    )
+    add_message(
+        session, case.id, MessageKind.REPORT, keys.thread, {**body, "retaliation": True}, on=on
+    )
     session.add(CaseLabel(case_id=case.id, label=LABEL))
     first, second = sorted((original.id, case.id))
     session.add(CaseLink(case_id=first, other_case_id=second, created_on=on))
@@ -96,7 +110,9 @@ def linked_reports(session: Session, original: Case, reporter_public_key: bytes)
     return list(
         session.scalars(
             select(Case)
-            .where(Case.linked_case_id == original.id, Case.reporter_public_key == reporter_public_key)
+            .where(
+                Case.linked_case_id == original.id, Case.reporter_public_key == reporter_public_key
+            )
             .order_by(Case.received_on, Case.id)
         )
     )

@@ -45,11 +45,15 @@ class AnonymousRequestHandler(WSGIRequestHandler):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m intake", description="Sealbox intake (development server)")
+    parser = argparse.ArgumentParser(
+        prog="python -m intake", description="Sealbox intake (development server)"
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8080)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     try:
         settings = load_settings()
@@ -62,8 +66,19 @@ def main(argv: list[str] | None = None) -> int:
     from intake import create_app
 
     app = create_app(settings, store)
-    print(f"Sealbox intake on http://{args.host}:{args.port}/ (no client addresses are logged)", file=sys.stderr, flush=True)
-    run_simple(args.host, args.port, app, request_handler=AnonymousRequestHandler, threaded=True, use_reloader=False)
+    print(
+        f"Sealbox intake on http://{args.host}:{args.port}/ (no client addresses are logged)",
+        file=sys.stderr,
+        flush=True,
+    )
+    run_simple(
+        args.host,
+        args.port,
+        app,
+        request_handler=AnonymousRequestHandler,
+        threaded=True,
+        use_reloader=False,
+    )
     return 0
 
 

@@ -60,14 +60,19 @@ def _explain(e: HTTPException) -> tuple[str, str]:
             "connection was interrupted. Nothing was stored. Go back and send the form again."
         )
     if code == 404:
-        return _("Page not found"), _("There is no page at this address. Check the address, or start again from the home page.")
+        return _("Page not found"), _(
+            "There is no page at this address. "
+            "Check the address, or start again from the home page."
+        )
     if code == 405:
         return _("This page cannot be used like this"), _(
-            "This address only works when you send a form from our pages. Start again from the home page."
+            "This address only works when you send a form from our pages. "
+            "Start again from the home page."
         )
     if code == 413:
         return _("What you sent is too large"), _(
-            "Nothing was stored. The limits are: at most %(files)d files, each up to %(file_mb)s MB, "
+            "Nothing was stored. The limits are: at most %(files)d files, "
+            "each up to %(file_mb)s MB, "
             "and %(total_mb)s MB in total for one sending; a text field holds at most %(chars)d "
             "characters. Use your browser's Back button: your text is usually still there. "
             "Send fewer or smaller files, or add more files later with your receipt.",
@@ -114,7 +119,11 @@ def render_error(e: HTTPException) -> Response:
 
 def handle_http(e: HTTPException) -> Response:
     recover = RECOVERERS.get(request.endpoint or "")
-    if recover is not None and (e.code or 500) in (400, 413, 503) and not isinstance(e, MalformedForm | InvalidEncoding):
+    if (
+        recover is not None
+        and (e.code or 500) in (400, 413, 503)
+        and not isinstance(e, MalformedForm | InvalidEncoding)
+    ):
         try:
             response = recover(e)
         except HTTPException:

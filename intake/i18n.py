@@ -44,7 +44,10 @@ def default_language() -> str:
 
 def best_language() -> str:
     """The browser's preferred language among ours (for ``/`` and unroutable URLs)."""
-    return request.accept_languages.best_match(languages(), default=default_language()) or default_language()
+    return (
+        request.accept_languages.best_match(languages(), default=default_language())
+        or default_language()
+    )
 
 
 def language_from_path() -> str:
@@ -105,6 +108,8 @@ def init_app(app: Flask) -> None:
         return {
             "lang": lang,
             "text_dir": text_direction(lang),
-            "language_choices": [(code, NATIVE_NAMES.get(code, code), text_direction(code)) for code in languages()],
+            "language_choices": [
+                (code, NATIVE_NAMES.get(code, code), text_direction(code)) for code in languages()
+            ],
             "language_url": language_url,
         }

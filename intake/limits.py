@@ -76,14 +76,20 @@ def _per_minute(name: str) -> str:
 # Which limits each kind of view gets: (per-client limit, global limit).
 KINDS = {
     # A new report.
-    "submit": (lambda: _per_hour("submissions_per_hour_per_client"),
-               lambda: _per_minute("submissions_per_minute_global")),
+    "submit": (
+        lambda: _per_hour("submissions_per_hour_per_client"),
+        lambda: _per_minute("submissions_per_minute_global"),
+    ),
     # A receipt look-up (one Argon2id derivation each).
-    "lookup": (lambda: _per_hour("lookups_per_hour_per_client"),
-               lambda: _per_minute("lookups_per_minute_global")),
+    "lookup": (
+        lambda: _per_hour("lookups_per_hour_per_client"),
+        lambda: _per_minute("lookups_per_minute_global"),
+    ),
     # Messages, files, identity and retaliation reports during follow-up.
-    "write": (lambda: _per_hour("submissions_per_hour_per_client", 6),
-              lambda: _per_minute("submissions_per_minute_global")),
+    "write": (
+        lambda: _per_hour("submissions_per_hour_per_client", 6),
+        lambda: _per_minute("submissions_per_minute_global"),
+    ),
 }
 
 
@@ -121,7 +127,11 @@ def init_app(app: Flask) -> Limiter:
         if kind is None:
             continue
         per_client, overall = KINDS[kind]
-        wrapped = limiter.limit(per_client, exempt_when=via_onion, scope=f"{kind}-client", methods=["POST"])(view)
-        wrapped = limiter.limit(overall, key_func=global_key, scope=f"{kind}-all", methods=["POST"])(wrapped)
+        wrapped = limiter.limit(
+            per_client, exempt_when=via_onion, scope=f"{kind}-client", methods=["POST"]
+        )(view)
+        wrapped = limiter.limit(
+            overall, key_func=global_key, scope=f"{kind}-all", methods=["POST"]
+        )(wrapped)
         app.view_functions[endpoint] = wrapped
     return limiter

@@ -81,7 +81,9 @@ class UploadTarget(Protocol):
 class EncryptingSink:
     """The file object Werkzeug writes a file part into. Encrypts as it goes."""
 
-    def __init__(self, upload: AttachmentUpload | None, filename: str, content_type: str, limit: int) -> None:
+    def __init__(
+        self, upload: AttachmentUpload | None, filename: str, content_type: str, limit: int
+    ) -> None:
         self.upload = upload
         self.filename = filename
         self.content_type = content_type
@@ -187,7 +189,9 @@ class StrictFormDataParser(FormDataParser):
         kwargs["silent"] = False
         super().__init__(*args, **kwargs)
 
-    def _parse_multipart(self, stream: IO[bytes], mimetype: str, content_length: int | None, options: dict[str, str]) -> Any:
+    def _parse_multipart(
+        self, stream: IO[bytes], mimetype: str, content_length: int | None, options: dict[str, str]
+    ) -> Any:
         parser = StrictMultiPartParser(
             stream_factory=self.stream_factory,
             max_form_memory_size=self.max_form_memory_size,
@@ -200,7 +204,9 @@ class StrictFormDataParser(FormDataParser):
         form, files = parser.parse(stream, boundary, content_length)
         return stream, form, files
 
-    def _parse_urlencoded(self, stream: IO[bytes], mimetype: str, content_length: int | None, options: dict[str, str]) -> Any:
+    def _parse_urlencoded(
+        self, stream: IO[bytes], mimetype: str, content_length: int | None, options: dict[str, str]
+    ) -> Any:
         body = stream.read().decode("utf-8")  # raw bytes must be UTF-8 (ASCII in practice)
         items = parse_qsl(body, keep_blank_values=True, encoding="utf-8", errors="strict")
         return stream, self.cls(items), self.cls()

@@ -112,6 +112,10 @@ def _teardown(_exc: BaseException | None) -> None:
         _discard_unused_uploads()
     if work is not None:
         work.abandon()
+        # An error page may have used the draft's session again after a failed commit
+        # (the recoverer re-reads the form options): release its connection, or on SQLite
+        # its BEGIN IMMEDIATE write lock, here.
+        work.session.close()
     session = g.pop("_db", None)
     uploads: list[AttachmentUpload] = g.pop("_pending_uploads", [])
     committed = g.pop("_db_committed", False)

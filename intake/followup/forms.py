@@ -23,8 +23,13 @@ def _max_chars(form: _Form, field: Field) -> None:
     if len(field.data or "") > limit:
         form.too_long = True  # type: ignore[attr-defined]
         raise ValidationError(
-            _("This text has %(count)d characters; the limit is %(limit)d. Shorten it, or send it in two "
-              "messages.", count=len(field.data), limit=limit)
+            _(
+                "This text has %(count)d characters; the limit is %(limit)d. "
+                "Shorten it, or send it in two "
+                "messages.",
+                count=len(field.data),
+                limit=limit,
+            )
         )
 
 
@@ -32,7 +37,10 @@ class ReceiptForm(_Form):
     # A password field: hidden from onlookers, offered to password managers, paste allowed.
     receipt = PasswordField(
         _l("Your receipt"),
-        description=_l("The 28 digits you were given when you made your report. Spaces and dashes do not matter."),
+        description=_l(
+            "The 28 digits you were given when you made your report. "
+            "Spaces and dashes do not matter."
+        ),
     )
     draft = TextAreaField(filters=[_normalise_newlines])  # a message kept across an expired session
 
@@ -48,14 +56,18 @@ class IdentityForm(_Form):
     contact = StringField(
         _l("How we can contact you safely"),
         validators=[Optional(), Length(max=SHORT_CHARS)],
-        description=_l("For example a private e-mail address or phone number. Never a work address."),
+        description=_l(
+            "For example a private e-mail address or phone number. Never a work address."
+        ),
     )
     other = TextAreaField(
         _l("Anything else about you we should know"),
         filters=[_normalise_newlines],
         validators=[Optional(), Length(max=SHORT_CHARS * 4)],
     )
-    understood = BooleanField(_l("I understand that once I send this, it cannot be taken back or changed."))
+    understood = BooleanField(
+        _l("I understand that once I send this, it cannot be taken back or changed.")
+    )
 
     def details(self) -> dict[str, str]:
         values = {"name": self.name.data, "contact": self.contact.data, "other": self.other.data}
@@ -67,7 +79,9 @@ class IdentityForm(_Form):
 
     def validate_name(self, field: Field) -> None:
         if not self.details():
-            raise ValidationError(_("Fill in at least one of these fields, or go back without sending."))
+            raise ValidationError(
+                _("Fill in at least one of these fields, or go back without sending.")
+            )
 
 
 class RetaliationForm(_Form):
@@ -76,8 +90,10 @@ class RetaliationForm(_Form):
         _l("What has been done to you?"),
         filters=[_normalise_newlines],
         validators=[_max_chars],
-        description=_l("For example: dismissal, demotion, a bad evaluation, a transfer, threats, "
-                       "harassment, exclusion, legal action. Say who did it, if you know."),
+        description=_l(
+            "For example: dismissal, demotion, a bad evaluation, a transfer, threats, "
+            "harassment, exclusion, legal action. Say who did it, if you know."
+        ),
     )
     when = StringField(_l("When did it happen?"), validators=[Optional(), Length(max=SHORT_CHARS)])
     needs = TextAreaField(

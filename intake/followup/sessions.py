@@ -23,7 +23,13 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from cases.models import Case, ReporterSession, today
-from crypto import DecryptionError, join_session_secret, keyed_digest, public_key_of, split_session_secret
+from crypto import (
+    DecryptionError,
+    join_session_secret,
+    keyed_digest,
+    public_key_of,
+    split_session_secret,
+)
 
 COOKIE_FIELD = "followup"
 ABSOLUTE_HOURS = 8
@@ -49,7 +55,14 @@ def start(db: Session, case: Case, private_key: bytes) -> None:
     sweep(db)
     session_id = secrets.token_urlsafe(32)
     cookie_key, server_part = split_session_secret(private_key, session_id)
-    db.add(ReporterSession(id_hash=_id_hash(session_id), case_id=case.id, wrapped_key=server_part, created_on=today()))
+    db.add(
+        ReporterSession(
+            id_hash=_id_hash(session_id),
+            case_id=case.id,
+            wrapped_key=server_part,
+            created_on=today(),
+        )
+    )
     now = int(time.time())
     session[COOKIE_FIELD] = {"id": session_id, "key": cookie_key, "seen": now, "start": now}
     g.reporter = Reporter(case, private_key)
@@ -57,7 +70,9 @@ def start(db: Session, case: Case, private_key: bytes) -> None:
 
 def sweep(db: Session) -> None:
     """Delete rows from before yesterday (no session lives that long)."""
-    db.execute(delete(ReporterSession).where(ReporterSession.created_on < today() - dt.timedelta(days=1)))
+    db.execute(
+        delete(ReporterSession).where(ReporterSession.created_on < today() - dt.timedelta(days=1))
+    )
 
 
 class Expired(Exception):

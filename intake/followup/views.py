@@ -12,12 +12,27 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request, stream_with_context, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
-from cases.content import AttachmentMeta, DecryptedMessage, add_message, attachment_meta, open_attachment
+from cases.content import (
+    AttachmentMeta,
+    DecryptedMessage,
+    add_message,
+    attachment_meta,
+    open_attachment,
+)
 from cases.keyring import reporter_thread_key
 from cases.models import Attachment, Case, IdentityRecord, MessageKind, Status, today
 from cases.reporter import ReporterView, add_reporter_identity, find_case, reporter_view, touch
@@ -26,8 +41,8 @@ from crypto import ReceiptMalformed, ReceiptTypo, normalize_receipt
 from intake.followup import sessions
 from intake.followup.forms import IdentityForm, MessageForm, ReceiptForm, RetaliationForm
 from intake.followup.sessions import Expired, Reporter
-from intake.report.forms import BUILTIN_QUESTIONS, N_
 from intake.limits import rate_limited
+from intake.report.forms import BUILTIN_QUESTIONS, N_
 from intake.uploads import UploadState, accepts_uploads, clean_filename
 from intake.work import CaseWork, commit, db, store
 
@@ -35,6 +50,7 @@ bp = Blueprint("followup", __name__)
 
 
 # -- who is asking -----------------------------------------------------------------------
+
 
 def _reporter() -> Reporter | None:
     """The session's reporter; None if there is none or it just expired (then committed)."""
@@ -70,6 +86,7 @@ def _target(reporter: Reporter, ref: str) -> Case:
 
 # -- pages -------------------------------------------------------------------------------
 
+
 def _render_login(form: ReceiptForm, status: int = 200, notice: str | None = None) -> Response:
     html = render_template("followup/login.html", form=form, notice=notice)
     return current_app.make_response((html, status))
@@ -81,25 +98,41 @@ def login() -> Response:
     if request.method == "GET":
         if _reporter() is not None:
             return redirect(url_for(".case"), code=303)  # type: ignore[return-value]
-        notice = _("Your session ended. Enter your receipt again to continue.") if request.args.get("ended") else None
+        notice = (
+            _("Your session ended. Enter your receipt again to continue.")
+            if request.args.get("ended")
+            else None
+        )
         return _render_login(ReceiptForm(formdata=None), notice=notice)
     form = ReceiptForm(request.form)
     try:
         receipt = normalize_receipt(form.receipt.data or "")
     except ReceiptTypo:
-        form.receipt.errors = [_("One or more digits look mistyped: the last digit does not match the others. "
-                                 "Check each group of four digits and try again.")]
+        form.receipt.errors = [
+            _(
+                "One or more digits look mistyped: the last digit does not match the others. "
+                "Check each group of four digits and try again."
+            )
+        ]
         return _render_login(form, 400)
     except ReceiptMalformed:
-        form.receipt.errors = [_("A receipt has 28 digits, usually written in 7 groups of 4. "
-                                 "Check that you entered all of them, and only digits.")]
+        form.receipt.errors = [
+            _(
+                "A receipt has 28 digits, usually written in 7 groups of 4. "
+                "Check that you entered all of them, and only digits."
+            )
+        ]
         return _render_login(form, 400)
     sessions.end(db())  # a new log-in replaces any earlier session of this browser
     case, keys = find_case(db(), current_app.config["SEALBOX_SETTINGS"], receipt)
     if case is None:
         commit()
-        form.receipt.errors = [_("No report matches this receipt. Check the digits and try again. "
-                                 "If you have lost your receipt, you can make a new report.")]
+        form.receipt.errors = [
+            _(
+                "No report matches this receipt. Check the digits and try again. "
+                "If you have lost your receipt, you can make a new report."
+            )
+        ]
         return _render_login(form, 400)
     sessions.start(db(), case, keys.private_key)
     commit()
@@ -111,16 +144,21 @@ def login() -> Response:
 def status_words(case: Case) -> str:
     return {
         Status.RECEIVED: _("Your report has arrived. Nobody has confirmed reading it yet."),
-        Status.ACKNOWLEDGED: _("We have confirmed receiving your report. It will be assessed soon."),
+        Status.ACKNOWLEDGED: _(
+            "We have confirmed receiving your report. It will be assessed soon."
+        ),
         Status.TRIAGED: _("Your report has been assessed and is being dealt with."),
         Status.INVESTIGATING: _("Your report is being investigated."),
-        Status.CONCLUDED: _("The work on your report is finished. Read our latest message for the outcome."),
+        Status.CONCLUDED: _(
+            "The work on your report is finished. Read our latest message for the outcome."
+        ),
         Status.CLOSED: _("This case is closed. You can still read it and write to us."),
     }[case.status]
 
 
 _SOURCE_LABELS = frozenset(
-    [q.label for q in BUILTIN_QUESTIONS] + [N_("When did it happen?"), N_("What would help protect you now?")]
+    [q.label for q in BUILTIN_QUESTIONS]
+    + [N_("When did it happen?"), N_("What would help protect you now?")]
 )
 
 
@@ -141,17 +179,43 @@ class CaseView:
     file_errors: list[str]
 
 
-def _case_view(reporter: Reporter, case: Case, ref: str, form: MessageForm | None = None,
-               file_errors: list[str] | None = None) -> CaseView:
+def _case_view(
+    reporter: Reporter,
+    case: Case,
+    ref: str,
+    form: MessageForm | None = None,
+    file_errors: list[str] | None = None,
+) -> CaseView:
     view: ReporterView = reporter_view(db(), case, reporter.private_key)
-    messages = [m for m in view.messages if m.kind in (MessageKind.REPORT, MessageKind.REPORTER_MESSAGE,
-                                                        MessageKind.REPLY, MessageKind.MINUTES)]
-    return CaseView(ref, case, messages, view.attachments, ref != "main",
-                    form or MessageForm(formdata=None, prefix=ref), file_errors or [])
+    messages = [
+        m
+        for m in view.messages
+        if m.kind
+        in (
+            MessageKind.REPORT,
+            MessageKind.REPORTER_MESSAGE,
+            MessageKind.REPLY,
+            MessageKind.MINUTES,
+        )
+    ]
+    return CaseView(
+        ref,
+        case,
+        messages,
+        view.attachments,
+        ref != "main",
+        form or MessageForm(formdata=None, prefix=ref),
+        file_errors or [],
+    )
 
 
-def _render_case(status: int = 200, draft: str = "", active: str = "main", form: MessageForm | None = None,
-                 file_errors: list[str] | None = None) -> Response:
+def _render_case(
+    status: int = 200,
+    draft: str = "",
+    active: str = "main",
+    form: MessageForm | None = None,
+    file_errors: list[str] | None = None,
+) -> Response:
     reporter = _reporter()
     if reporter is None:
         return _expired_response(draft)
@@ -165,8 +229,13 @@ def _render_case(status: int = 200, draft: str = "", active: str = "main", form:
             views.append(_case_view(reporter, case, ref))
     if draft and views:
         views[0].form.text.data = draft
-    identity_dates = list(db().scalars(select(IdentityRecord.created_on).where(
-        IdentityRecord.case_id == reporter.case.id).order_by(IdentityRecord.created_on)))
+    identity_dates = list(
+        db().scalars(
+            select(IdentityRecord.created_on)
+            .where(IdentityRecord.case_id == reporter.case.id)
+            .order_by(IdentityRecord.created_on)
+        )
+    )
     commit()  # the idle timestamp in the cookie moved; nothing else changed
     html = render_template(
         "followup/case.html",
@@ -218,9 +287,13 @@ def message(ref: str) -> Response:
         return _render_case(400, active=ref, form=form)
     thread_key = reporter_thread_key(db(), target.id, reporter.private_key)
     on = today()
-    saved = add_message(db(), target.id, MessageKind.REPORTER_MESSAGE, thread_key, {"text": text}, on=on)
+    saved = add_message(
+        db(), target.id, MessageKind.REPORTER_MESSAGE, thread_key, {"text": text}, on=on
+    )
     for sink in uploads.files:
-        attachment = sink.upload.finish(clean_filename(sink.filename), sink.content_type or "application/octet-stream", on=on)
+        attachment = sink.upload.finish(
+            clean_filename(sink.filename), sink.content_type or "application/octet-stream", on=on
+        )
         attachment.message_id = saved.id
         db().add(attachment)
         sink.used = True
@@ -248,8 +321,12 @@ def download(attachment_id: str) -> Response:
     meta = attachment_meta(attachment, thread_key)
     commit()
     chunks: Iterator[bytes] = open_attachment(store().blobs, db(), attachment, thread_key)
-    response = current_app.response_class(stream_with_context(chunks), mimetype="application/octet-stream")
-    fallback = "".join(ch if ch.isascii() and ch.isprintable() and ch not in '"\\' else "_" for ch in meta.name)
+    response = current_app.response_class(
+        stream_with_context(chunks), mimetype="application/octet-stream"
+    )
+    fallback = "".join(
+        ch if ch.isascii() and ch.isprintable() and ch not in '"\\' else "_" for ch in meta.name
+    )
     response.headers["Content-Disposition"] = (
         f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(meta.name, safe='')}"
     )
@@ -268,11 +345,15 @@ def identity() -> Response:
     form = IdentityForm(request.form if request.method == "POST" else None)
     if request.method == "POST":
         if form.validate():
-            add_reporter_identity(db(), reporter.case, current_app.config["SEALBOX_SETTINGS"], form.details())
+            add_reporter_identity(
+                db(), reporter.case, current_app.config["SEALBOX_SETTINGS"], form.details()
+            )
             commit()
             return redirect(url_for(".case", done="identity"), code=303)  # type: ignore[return-value]
         commit()
-        return current_app.make_response((render_template("followup/identity.html", form=form), 400))
+        return current_app.make_response(
+            (render_template("followup/identity.html", form=form), 400)
+        )
     commit()
     return current_app.make_response(render_template("followup/identity.html", form=form))
 
@@ -289,20 +370,32 @@ def retaliation() -> Response:
     if request.method == "POST":
         if form.validate():
             settings = current_app.config["SEALBOX_SETTINGS"]
-            body = {"text": form.what.data.strip(), "answers": [
-                {"key": key, "question": question, "answer": value.strip()}
-                for key, question, value in (
-                    ("when", N_("When did it happen?"), form.when.data or ""),
-                    ("needs", N_("What would help protect you now?"), form.needs.data or ""),
-                ) if value.strip()
-            ]}
-            report_retaliation(db(), reporter.case, reporter.public_key, body,
-                               store().policy(db()).deadlines, settings.recovery_public_key)
+            body = {
+                "text": form.what.data.strip(),
+                "answers": [
+                    {"key": key, "question": question, "answer": value.strip()}
+                    for key, question, value in (
+                        ("when", N_("When did it happen?"), form.when.data or ""),
+                        ("needs", N_("What would help protect you now?"), form.needs.data or ""),
+                    )
+                    if value.strip()
+                ],
+            }
+            report_retaliation(
+                db(),
+                reporter.case,
+                reporter.public_key,
+                body,
+                store().policy(db()).deadlines,
+                settings.recovery_public_key,
+            )
             commit()
             return redirect(url_for(".case", done="retaliation"), code=303)  # type: ignore[return-value]
         commit()
         status = 413 if form.too_long else 400
-        return current_app.make_response((render_template("followup/retaliation.html", form=form), status))
+        return current_app.make_response(
+            (render_template("followup/retaliation.html", form=form), status)
+        )
     commit()
     return current_app.make_response(render_template("followup/retaliation.html", form=form))
 

@@ -21,18 +21,37 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from wtforms import Field, HiddenField, RadioField, SelectMultipleField, StringField, TextAreaField, ValidationError
+from wtforms import (
+    Field,
+    HiddenField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    ValidationError,
+)
 from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from cases.models import Category, Caseworker, Question
+try:  # WTForms >= 3.3 wants SelectChoice objects; older versions take (value, label) pairs
+    from wtforms.fields.choices import SelectChoice
+
+    def _choices(pairs: list[tuple[str, str]]) -> list[Any]:
+        return [SelectChoice(value, label) for value, label in pairs]
+except ImportError:  # pragma: no cover
+
+    def _choices(pairs: list[tuple[str, str]]) -> list[Any]:
+        return pairs
+
+
+from cases.models import Caseworker, Category, Question
 from cases.reports import routed_caseworkers
 
 SHORT_CHARS = 1000  # a one-line answer
 HONEYPOT = "website"  # a name naive bots like to fill
 
 
-def N_(text: str) -> str:  # noqa: N802
+def N_(text: str) -> str:
     """Mark a string for extraction; it is stored untranslated and translated on display."""
     return text
 
@@ -52,9 +71,20 @@ class QuestionSpec:
 BUILTIN_QUESTIONS = (
     QuestionSpec("when", N_("When did it happen? Is it still happening?"), builtin=True),
     QuestionSpec("where", N_("Where did it happen?"), builtin=True),
-    QuestionSpec("who", N_("Who is involved?"), N_("Names, roles or departments, if you know them."), "textarea", builtin=True),
-    QuestionSpec("how_known", N_("How do you know about it?"),
-                 N_("For example: you saw it, someone told you, you found documents."), "textarea", builtin=True),
+    QuestionSpec(
+        "who",
+        N_("Who is involved?"),
+        N_("Names, roles or departments, if you know them."),
+        "textarea",
+        builtin=True,
+    ),
+    QuestionSpec(
+        "how_known",
+        N_("How do you know about it?"),
+        N_("For example: you saw it, someone told you, you found documents."),
+        "textarea",
+        builtin=True,
+    ),
     QuestionSpec(
         "relationship",
         N_("What is your relationship to the organisation?"),
@@ -82,8 +112,16 @@ class FormOptions:
 
 
 def load_options(session: Session) -> FormOptions:
-    categories = list(session.scalars(select(Category).where(Category.active).order_by(Category.position, Category.id)))
-    configured = list(session.scalars(select(Question).where(Question.active).order_by(Question.position, Question.id)))
+    categories = list(
+        session.scalars(
+            select(Category).where(Category.active).order_by(Category.position, Category.id)
+        )
+    )
+    configured = list(
+        session.scalars(
+            select(Question).where(Question.active).order_by(Question.position, Question.id)
+        )
+    )
     questions = [
         QuestionSpec(
             q.key,
@@ -96,7 +134,9 @@ def load_options(session: Session) -> FormOptions:
     ] or list(BUILTIN_QUESTIONS)
     caseworkers = list(
         session.scalars(
-            select(Caseworker).where(Caseworker.active, Caseworker.is_caseworker).order_by(Caseworker.display_name)
+            select(Caseworker)
+            .where(Caseworker.active, Caseworker.is_caseworker)
+            .order_by(Caseworker.display_name)
         )
     )
     return FormOptions(categories, questions, caseworkers)
@@ -122,14 +162,21 @@ class TextLimit:
         if len(value) > self.limit:
             form.too_long = True
             raise ValidationError(
-                _("This text has %(count)d characters; the limit is %(limit)d. Shorten it, or put the rest "
-                  "in a file or in a message after sending.", count=len(value), limit=self.limit)
+                _(
+                    "This text has %(count)d characters; the limit is %(limit)d. "
+                    "Shorten it, or put the rest "
+                    "in a file or in a message after sending.",
+                    count=len(value),
+                    limit=self.limit,
+                )
             )
 
 
 def _required(form: ReportForm, field: Field) -> None:
     if not (field.data or "").strip():
-        raise ValidationError(_("Describe what happened. This is the only part of the form you must fill in."))
+        raise ValidationError(
+            _("Describe what happened. This is the only part of the form you must fill in.")
+        )
 
 
 def _normalise_newlines(value: Any) -> Any:
@@ -147,14 +194,18 @@ class ReportForm(FlaskForm):
     description = TextAreaField(
         _l("What happened?"),
         filters=[_normalise_newlines],
-        description=_l("Describe the wrongdoing in your own words: what, who, when, where. Include what is "
-                       "needed to understand it, and no more."),
+        description=_l(
+            "Describe the wrongdoing in your own words: what, who, when, where. Include what is "
+            "needed to understand it, and no more."
+        ),
     )
     identity_name = StringField(_l("Your name"), validators=[Optional(), Length(max=SHORT_CHARS)])
     identity_contact = StringField(
         _l("How we can contact you safely"),
         validators=[Optional(), Length(max=SHORT_CHARS)],
-        description=_l("For example a private e-mail address or phone number. Never a work address."),
+        description=_l(
+            "For example a private e-mail address or phone number. Never a work address."
+        ),
     )
     identity_other = TextAreaField(
         _l("Anything else about you we should know"),
@@ -221,7 +272,9 @@ class ReportForm(FlaskForm):
 
     def digest(self, submission_id: str) -> str:
         key = hashlib.blake2b(current_app.config["SECRET_KEY"], person=b"sealbox-review").digest()
-        payload = json.dumps([submission_id, self.carried()], ensure_ascii=False, separators=(",", ":"))
+        payload = json.dumps(
+            [submission_id, self.carried()], ensure_ascii=False, separators=(",", ":")
+        )
         return hmac.new(key, payload.encode(), hashlib.sha256).hexdigest()
 
     def check_digest(self, submission_id: str, token: str) -> bool:
@@ -239,7 +292,9 @@ def build_form(options: FormOptions, formdata: Any = None) -> ReportForm:
     if options.categories:
         attrs["category"] = RadioField(
             _l("What is your report about?"),
-            choices=[("", _("I am not sure"))] + [(c.slug, c.name) for c in options.categories],
+            choices=_choices(
+                [("", _("I am not sure"))] + [(c.slug, c.name) for c in options.categories]
+            ),
             default="",
             validate_choice=True,
         )
@@ -249,22 +304,33 @@ def build_form(options: FormOptions, formdata: Any = None) -> ReportForm:
         if spec.kind == "choice":
             attrs[f"q_{spec.key}"] = RadioField(
                 label,
-                choices=[("", _("No answer"))] + [(k, _t(spec, v)) for k, v in spec.choices],
+                choices=_choices(
+                    [("", _("No answer"))] + [(k, _t(spec, v)) for k, v in spec.choices]
+                ),
                 default="",
                 description=description,
             )
         elif spec.kind == "textarea":
             attrs[f"q_{spec.key}"] = TextAreaField(
-                label, description=description, filters=[_normalise_newlines], validators=[TextLimit(settings.max_report_chars)]
+                label,
+                description=description,
+                filters=[_normalise_newlines],
+                validators=[TextLimit(settings.max_report_chars)],
             )
         else:
-            attrs[f"q_{spec.key}"] = StringField(label, description=description, validators=[TextLimit(SHORT_CHARS)])
+            attrs[f"q_{spec.key}"] = StringField(
+                label, description=description, validators=[TextLimit(SHORT_CHARS)]
+            )
     if len(options.caseworkers) > 1:
         attrs["exclude"] = MultiCheckboxField(
             _l("Is someone who handles reports involved?"),
-            choices=[(str(cw.id), cw.display_name or cw.username) for cw in options.caseworkers],
-            description=_l("Tick anyone who must not see your report. They will get no access to it. "
-                           "Leave all unticked if no one here is involved."),
+            choices=_choices(
+                [(str(cw.id), cw.display_name or cw.username) for cw in options.caseworkers]
+            ),
+            description=_l(
+                "Tick anyone who must not see your report. They will get no access to it. "
+                "Leave all unticked if no one here is involved."
+            ),
             coerce=str,
         )
     attrs["review_token"] = HiddenField()
@@ -287,8 +353,11 @@ def validate_routing(form: ReportForm, session: Session) -> bool:
             category_id = c.id
     if routed_caseworkers(session, category_id, set(form.excluded_ids())):
         return True
-    form.exclude.errors = [*form.exclude.errors, _(
-        "If you exclude everyone who handles this kind of report, nobody could read it. "
-        "Exclude fewer people, or choose another subject."
-    )]
+    form.exclude.errors = [
+        *form.exclude.errors,
+        _(
+            "If you exclude everyone who handles this kind of report, nobody could read it. "
+            "Exclude fewer people, or choose another subject."
+        ),
+    ]
     return False

@@ -27,7 +27,13 @@ from cases.workflow import add_months
 from crypto import ReceiptError, format_receipt, normalize_receipt
 from intake.errors import recovers
 from intake.limits import rate_limited
-from intake.report.forms import ReportForm, build_form, load_options, new_submission_id, validate_routing
+from intake.report.forms import (
+    ReportForm,
+    build_form,
+    load_options,
+    new_submission_id,
+    validate_routing,
+)
 from intake.uploads import accepts_uploads, clean_filename
 from intake.work import db, report_work, store
 
@@ -51,12 +57,23 @@ def render_form(form: ReportForm, status: int = 200, notice: str | None = None) 
     return current_app.make_response((html, status))
 
 
-def render_review(form: ReportForm, status: int = 200, notice: str | None = None, file_errors: list[str] | None = None) -> Response:
-    if not form.submission_id.data or not form.check_digest(form.submission_id.data, form.review_token.data or ""):
+def render_review(
+    form: ReportForm,
+    status: int = 200,
+    notice: str | None = None,
+    file_errors: list[str] | None = None,
+) -> Response:
+    if not form.submission_id.data or not form.check_digest(
+        form.submission_id.data, form.review_token.data or ""
+    ):
         form.submission_id.data = new_submission_id()
         form.review_token.data = form.digest(form.submission_id.data)
     html = render_template(
-        "report/review.html", form=form, notice=notice, file_errors=file_errors or [], limits=_limits()
+        "report/review.html",
+        form=form,
+        notice=notice,
+        file_errors=file_errors or [],
+        limits=_limits(),
     )
     return current_app.make_response((html, status))
 
@@ -82,7 +99,11 @@ def render_receipt(receipt: str, status: int = 200, error: str | None = None) ->
 
 def _honeypot(form: ReportForm) -> Response:
     form.website.data = ""
-    return render_form(form, 400, _("Your report could not be accepted as it was sent. Check it and send it again."))
+    return render_form(
+        form,
+        400,
+        _("Your report could not be accepted as it was sent. Check it and send it again."),
+    )
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -122,7 +143,11 @@ def submit() -> Response:
     if uploads.problem:
         return render_review(the_form, 413, file_errors=_file_errors(uploads))
     for sink in uploads.files:
-        work.draft.attach(sink.upload, clean_filename(sink.filename), sink.content_type or "application/octet-stream")
+        work.draft.attach(
+            sink.upload,
+            clean_filename(sink.filename),
+            sink.content_type or "application/octet-stream",
+        )
         sink.used = True
     uploads.discard_unused()
     receipt = work.draft.finalize(
@@ -151,12 +176,24 @@ def _file_errors(uploads) -> list[str]:  # type: ignore[no-untyped-def]
     limits = _limits()
     errors = []
     if uploads.too_many:
-        errors.append(_("You chose more than %(count)d files. Send at most %(count)d now; you can add more "
-                        "later with your receipt.", count=limits["max_files"]))
+        errors.append(
+            _(
+                "You chose more than %(count)d files. Send at most %(count)d now; you can add more "
+                "later with your receipt.",
+                count=limits["max_files"],
+            )
+        )
     for sink in uploads.too_large:
-        errors.append(_("The file “%(name)s” is larger than %(mb)s MB, the limit for one file.",
-                        name=clean_filename(sink.filename), mb=_mb(limits["max_file_bytes"])))
-    errors.append(_("Nothing was stored. Your text is kept below: choose the files again and send."))
+        errors.append(
+            _(
+                "The file “%(name)s” is larger than %(mb)s MB, the limit for one file.",
+                name=clean_filename(sink.filename),
+                mb=_mb(limits["max_file_bytes"]),
+            )
+        )
+    errors.append(
+        _("Nothing was stored. Your text is kept below: choose the files again and send.")
+    )
     return errors
 
 
@@ -178,7 +215,10 @@ def download_receipt() -> Response:
     receipt = _posted_receipt()
     acknowledge_by, feedback_by = _due_dates()
     text = render_template(
-        "report/receipt.txt", receipt=format_receipt(receipt), acknowledge_by=acknowledge_by, feedback_by=feedback_by
+        "report/receipt.txt",
+        receipt=format_receipt(receipt),
+        acknowledge_by=acknowledge_by,
+        feedback_by=feedback_by,
     )
     response = current_app.response_class(text.replace("\n", "\r\n"), mimetype="text/plain")
     response.headers["Content-Disposition"] = 'attachment; filename="receipt.txt"'
@@ -189,7 +229,9 @@ def download_receipt() -> Response:
 def done() -> Response:
     receipt = _posted_receipt()
     if request.form.get("saved") != "yes":
-        return render_receipt(receipt, 400, _("Tick the box to confirm that you have saved your receipt."))
+        return render_receipt(
+            receipt, 400, _("Tick the box to confirm that you have saved your receipt.")
+        )
     return current_app.make_response(render_template("report/done.html"))
 
 
@@ -202,9 +244,21 @@ def _recover(e: HTTPException) -> Response | None:
         return None
     the_form.validate()
     if e.code == 503:
-        return render_review(the_form, 503, _("The service was briefly unavailable and nothing was stored. "
-                                               "Choose your files again and send once more."))
+        return render_review(
+            the_form,
+            503,
+            _(
+                "The service was briefly unavailable and nothing was stored. "
+                "Choose your files again and send once more."
+            ),
+        )
     if e.code == 400:
-        return render_form(the_form, 400, _("This form had expired, so nothing was sent. Your text is kept "
-                                             "below: check it and continue."))
+        return render_form(
+            the_form,
+            400,
+            _(
+                "This form had expired, so nothing was sent. Your text is kept "
+                "below: check it and continue."
+            ),
+        )
     return None

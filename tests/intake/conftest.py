@@ -30,12 +30,23 @@ class FormParser(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: (v or "") for k, v in attrs}
         if tag == "form":
-            self.forms.append({"action": a.get("action", ""), "method": a.get("method", "get"),
-                               "enctype": a.get("enctype", ""), "fields": [], "inputs": []})
+            self.forms.append(
+                {
+                    "action": a.get("action", ""),
+                    "method": a.get("method", "get"),
+                    "enctype": a.get("enctype", ""),
+                    "fields": [],
+                    "inputs": [],
+                }
+            )
         elif tag == "input" and self.forms:
             self.forms[-1]["inputs"].append(a)
             kind = a.get("type", "text")
-            if kind in ("hidden", "text", "password") and a.get("name") and not (kind == "text" and a.get("name") == "username"):
+            if (
+                kind in ("hidden", "text", "password")
+                and a.get("name")
+                and not (kind == "text" and a.get("name") == "username")
+            ):
                 self.forms[-1]["fields"].append((a["name"], a.get("value", "")))
         elif tag == "textarea" and self.forms and a.get("name"):
             self._textarea = (a["name"], [])
@@ -97,13 +108,23 @@ class Browser:
         assert response.status_code == 200
         return response
 
-    def review(self, description: str = "The director takes bribes from the road contractor.", **fields: Any) -> TestResponse:
+    def review(
+        self,
+        description: str = "The director takes bribes from the road contractor.",
+        **fields: Any,
+    ) -> TestResponse:
         page = self.open_form().get_data(as_text=True)
-        data: dict[str, Any] = {"csrf_token": csrf_of(page), "description": description, "website": ""}
+        data: dict[str, Any] = {
+            "csrf_token": csrf_of(page),
+            "description": description,
+            "website": "",
+        }
         data.update(fields)
         return self.client.post(self.url("report/review"), data=data)
 
-    def send(self, review: TestResponse, files: list[tuple[str, bytes]] | None = None, **override: Any) -> TestResponse:
+    def send(
+        self, review: TestResponse, files: list[tuple[str, bytes]] | None = None, **override: Any
+    ) -> TestResponse:
         form = form_to(review.get_data(as_text=True), "/report/send")
         data: dict[str, Any] = {}
         for name, value in form["fields"]:
@@ -113,8 +134,12 @@ class Browser:
             data["files"] = [(BytesIO(content), name) for name, content in files]
         return self.client.post(form["action"], data=data, content_type="multipart/form-data")
 
-    def submit(self, description: str = "The director takes bribes from the road contractor.",
-               files: list[tuple[str, bytes]] | None = None, **fields: Any) -> str:
+    def submit(
+        self,
+        description: str = "The director takes bribes from the road contractor.",
+        files: list[tuple[str, bytes]] | None = None,
+        **fields: Any,
+    ) -> str:
         review = self.review(description, **fields)
         assert review.status_code == 200, review.get_data(as_text=True)[:2000]
         response = self.send(review, files)
@@ -123,13 +148,20 @@ class Browser:
 
     def login(self, receipt: str) -> TestResponse:
         page = self.client.get(self.url("followup/")).get_data(as_text=True)
-        return self.client.post(self.url("followup/"), data={"csrf_token": csrf_of(page), "receipt": receipt})
+        return self.client.post(
+            self.url("followup/"), data={"csrf_token": csrf_of(page), "receipt": receipt}
+        )
 
     def case_page(self) -> TestResponse:
         return self.client.get(self.url("followup/case"))
 
-    def post_form(self, page: TestResponse, action_part: str, files: list[tuple[str, bytes]] | None = None,
-                  **values: Any) -> TestResponse:
+    def post_form(
+        self,
+        page: TestResponse,
+        action_part: str,
+        files: list[tuple[str, bytes]] | None = None,
+        **values: Any,
+    ) -> TestResponse:
         form = form_to(page.get_data(as_text=True), action_part)
         data: dict[str, Any] = {}
         for name, value in form["fields"]:

@@ -30,7 +30,9 @@ def test_405_with_allow_header(client) -> None:  # type: ignore[no-untyped-def]
     assert "This page cannot be used like this" in response.get_data(as_text=True)
 
 
-def test_500_shows_no_traceback_and_logs_no_request_details(app, client, monkeypatch, caplog) -> None:  # type: ignore[no-untyped-def]
+def test_500_shows_no_traceback_and_logs_no_request_details(
+    app, client, monkeypatch, caplog
+) -> None:  # type: ignore[no-untyped-def]
     from intake.main import views
 
     def boom(*args, **kwargs):  # type: ignore[no-untyped-def]
@@ -38,12 +40,19 @@ def test_500_shows_no_traceback_and_logs_no_request_details(app, client, monkeyp
 
     monkeypatch.setattr(views, "render_template", boom)
     with caplog.at_level(logging.INFO):
-        response = client.get("/en/", headers={"User-Agent": "UA-MARKER", "Referer": "http://ref.example/"},
-                              environ_base={"REMOTE_ADDR": "203.0.113.9"})
+        response = client.get(
+            "/en/",
+            headers={"User-Agent": "UA-MARKER", "Referer": "http://ref.example/"},
+            environ_base={"REMOTE_ADDR": "203.0.113.9"},
+        )
     assert response.status_code == 500
     html = response.get_data(as_text=True)
     assert "Something went wrong on our side" in html
-    assert "Traceback" not in html and "secret internal detail" not in html and "RuntimeError" not in html
+    assert (
+        "Traceback" not in html
+        and "secret internal detail" not in html
+        and "RuntimeError" not in html
+    )
     logged = caplog.text
     assert "203.0.113.9" not in logged and "UA-MARKER" not in logged and "ref.example" not in logged
 
@@ -61,7 +70,9 @@ def test_503_when_the_database_is_down(client, monkeypatch) -> None:  # type: ig
     assert "briefly unavailable" in html and "could not connect" not in html
 
 
-@pytest.mark.parametrize("path", ["/en/followup/case", "/en/followup/identity", "/en/followup/retaliation"])
+@pytest.mark.parametrize(
+    "path", ["/en/followup/case", "/en/followup/identity", "/en/followup/retaliation"]
+)
 def test_follow_up_pages_need_a_session(client, path: str) -> None:  # type: ignore[no-untyped-def]
     response = client.get(path)
     assert response.status_code == 303

@@ -33,8 +33,12 @@ def test_submit_receipt_followup_message_and_file(browser, store: Store, new_cas
     assert "Nobody has confirmed reading it yet" in html  # status in plain words
     assert "We will confirm receiving it by" in html  # due dates
 
-    sent = browser.post_form(page, "/case/main/message", files=[("photo.jpg", b"\xff\xd8 more evidence")],
-                             **{"main-text": "I found more documents."})
+    sent = browser.post_form(
+        page,
+        "/case/main/message",
+        files=[("photo.jpg", b"\xff\xd8 more evidence")],
+        **{"main-text": "I found more documents."},
+    )
     assert sent.status_code == 303
     html = browser.case_page().get_data(as_text=True)
     assert "I found more documents." in html and "photo.jpg" in html
@@ -47,7 +51,9 @@ def test_submit_receipt_followup_message_and_file(browser, store: Store, new_cas
         # The routed caseworker reads the same thread, files included.
         thread = caseworker_key(session, case.id, KeyPurpose.THREAD, alice.id, alice_key)
         files = {a.id: a for a in session.scalars(select(Attachment))}
-        contents = sorted(b"".join(open_attachment(store.blobs, session, a, thread)) for a in files.values())
+        contents = sorted(
+            b"".join(open_attachment(store.blobs, session, a, thread)) for a in files.values()
+        )
         assert contents == sorted([evidence, b"\xff\xd8 more evidence"])
 
 

@@ -116,7 +116,9 @@ def test_deleting_the_row_ends_the_session(browser, store: Store) -> None:  # ty
     assert response.status_code == 303 and "/en/followup/?ended=1" in response.headers["Location"]
 
 
-def test_idle_timeout_ends_the_session_and_deletes_the_row(browser, store: Store, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_idle_timeout_ends_the_session_and_deletes_the_row(
+    browser, store: Store, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     browser.login(browser.submit())
     real = time.time
     monkeypatch.setattr(sessions.time, "time", lambda: real() + 29 * 60)
@@ -124,7 +126,9 @@ def test_idle_timeout_ends_the_session_and_deletes_the_row(browser, store: Store
     monkeypatch.setattr(sessions.time, "time", lambda: real() + 29 * 60 + 31 * 60)
     response = browser.case_page()
     assert response.status_code == 303
-    assert "Your session ended" in browser.client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Your session ended" in browser.client.get(response.headers["Location"]).get_data(
+        as_text=True
+    )
     with store.transaction() as session:
         assert session.scalar(select(func.count()).select_from(ReporterSession)) == 0
 
@@ -145,7 +149,9 @@ def test_expired_session_keeps_the_unsent_message(browser, store: Store, monkeyp
     page = browser.case_page()
     with store.transaction() as session:  # the session ends (expiry sweep, log-out elsewhere)
         session.execute(ReporterSession.__table__.delete())
-    response = browser.post_form(page, "/case/main/message", **{"main-text": "My long careful message"})
+    response = browser.post_form(
+        page, "/case/main/message", **{"main-text": "My long careful message"}
+    )
     assert response.status_code == 401
     html = response.get_data(as_text=True)
     assert "My long careful message" in html and "nothing was sent" in html
@@ -173,15 +179,31 @@ def test_logout_clears_site_data_and_deletes_the_row(browser, store: Store) -> N
     assert browser.case_page().status_code == 303
 
 
-def test_status_dates_replies_and_never_internal_notes(browser, store: Store, new_caseworker) -> None:  # type: ignore[no-untyped-def]
+def test_status_dates_replies_and_never_internal_notes(
+    browser, store: Store, new_caseworker
+) -> None:  # type: ignore[no-untyped-def]
     alice, alice_key = new_caseworker(store, "alice")
     receipt = browser.submit()
     with store.transaction() as session:
         case, _ = find_case(session, store.settings, normalize_receipt(receipt))
         thread = caseworker_key(session, case.id, KeyPurpose.THREAD, alice.id, alice_key)
         internal = caseworker_key(session, case.id, KeyPurpose.INTERNAL, alice.id, alice_key)
-        add_message(session, case.id, MessageKind.REPLY, thread, {"text": "Thank you, we are looking into it."}, author_id=alice.id)
-        add_message(session, case.id, MessageKind.NOTE, internal, {"text": "INTERNAL: suspect is the CFO"}, author_id=alice.id)
+        add_message(
+            session,
+            case.id,
+            MessageKind.REPLY,
+            thread,
+            {"text": "Thank you, we are looking into it."},
+            author_id=alice.id,
+        )
+        add_message(
+            session,
+            case.id,
+            MessageKind.NOTE,
+            internal,
+            {"text": "INTERNAL: suspect is the CFO"},
+            author_id=alice.id,
+        )
         acknowledge(case, case.received_on, store.policy(session).deadlines)
     browser.login(receipt)
     html = browser.case_page().get_data(as_text=True)
@@ -193,13 +215,19 @@ def test_status_dates_replies_and_never_internal_notes(browser, store: Store, ne
     assert "alice" not in html  # caseworkers are not named to the reporter
 
 
-def test_message_files_too_large_are_413_and_nothing_is_stored(make_app, new_browser, store: Store) -> None:  # type: ignore[no-untyped-def]
+def test_message_files_too_large_are_413_and_nothing_is_stored(
+    make_app, new_browser, store: Store
+) -> None:  # type: ignore[no-untyped-def]
     app = make_app(max_file_bytes=1024 * 1024)
     browser = new_browser(the_app=app)
     browser.login(browser.submit())
     page = browser.case_page()
-    response = browser.post_form(page, "/case/main/message", files=[("big.bin", b"x" * (1024 * 1024 + 10))],
-                                 **{"main-text": "see attached"})
+    response = browser.post_form(
+        page,
+        "/case/main/message",
+        files=[("big.bin", b"x" * (1024 * 1024 + 10))],
+        **{"main-text": "see attached"},
+    )
     assert response.status_code == 413
     html = response.get_data(as_text=True)
     assert "big.bin" in html and "see attached" in html
@@ -222,15 +250,26 @@ def test_files_of_other_cases_are_not_reachable(browser, new_browser, store: Sto
         their_file = session.scalars(select(Attachment)).one().id
     browser.login(browser.submit())
     assert browser.client.get(f"/en/followup/files/{their_file}").status_code == 404
-    assert browser.post_form(browser.case_page(), "/case/main/message", **{"main-text": "x"}).status_code == 303
+    assert (
+        browser.post_form(
+            browser.case_page(), "/case/main/message", **{"main-text": "x"}
+        ).status_code
+        == 303
+    )
     page = browser.case_page()
     form = browser.form_to(page.get_data(as_text=True), "/case/main/message")
-    assert browser.client.post(form["action"].replace("/main/", "/0123456789abcdef/"),
-                               data=dict(form["fields"])).status_code == 404
+    assert (
+        browser.client.post(
+            form["action"].replace("/main/", "/0123456789abcdef/"), data=dict(form["fields"])
+        ).status_code
+        == 404
+    )
 
 
-def test_identity_disclosure_warns_and_seals_for_custodians(browser, store: Store, new_caseworker) -> None:  # type: ignore[no-untyped-def]
-    alice, alice_key = new_caseworker(store, "alice")
+def test_identity_disclosure_warns_and_seals_for_custodians(
+    browser, store: Store, new_caseworker
+) -> None:  # type: ignore[no-untyped-def]
+    new_caseworker(store, "alice")
     carol, carol_key = new_caseworker(store, "carol", caseworker=False, custodian=True)
     browser.login(browser.submit())
     page = browser.client.get("/en/followup/identity")
@@ -240,26 +279,37 @@ def test_identity_disclosure_warns_and_seals_for_custodians(browser, store: Stor
     assert unconfirmed.status_code == 400
     assert "Tick this box" in unconfirmed.get_data(as_text=True)
     assert "Jo Bloggs" in unconfirmed.get_data(as_text=True)
-    done = browser.post_form(page, "/followup/identity", name="Jo Bloggs", contact="+1 555", understood="y")
+    done = browser.post_form(
+        page, "/followup/identity", name="Jo Bloggs", contact="+1 555", understood="y"
+    )
     assert done.status_code == 303
     assert "You shared your identity details on" in browser.case_page().get_data(as_text=True)
     with store.transaction() as session:
         record = session.scalars(select(IdentityRecord)).one()
-        key = caseworker_key(session, record.case_id, KeyPurpose.IDENTITY, carol.id, carol_key, record.id)
+        key = caseworker_key(
+            session, record.case_id, KeyPurpose.IDENTITY, carol.id, carol_key, record.id
+        )
         assert read_identity_record(record, key) == {"name": "Jo Bloggs", "contact": "+1 555"}
-        holders = set(session.scalars(select(WrappedKey.caseworker_id).where(WrappedKey.purpose == KeyPurpose.IDENTITY)))
+        holders = set(
+            session.scalars(
+                select(WrappedKey.caseworker_id).where(WrappedKey.purpose == KeyPurpose.IDENTITY)
+            )
+        )
         assert holders == {carol.id, None}  # the custodian and the recovery key only
 
 
-def test_retaliation_opens_a_linked_case_under_the_same_receipt(browser, store: Store, new_caseworker) -> None:  # type: ignore[no-untyped-def]
+def test_retaliation_opens_a_linked_case_under_the_same_receipt(
+    browser, store: Store, new_caseworker
+) -> None:  # type: ignore[no-untyped-def]
     alice, alice_key = new_caseworker(store, "alice")
     mallory, _ = new_caseworker(store, "mallory")
     receipt = browser.submit(exclude=[str(mallory.id)])
     browser.login(receipt)
     page = browser.client.get("/en/followup/retaliation")
     assert browser.post_form(page, "/followup/retaliation", what="").status_code == 400
-    response = browser.post_form(page, "/followup/retaliation", what="I was demoted after my report.",
-                                 when="last week")
+    response = browser.post_form(
+        page, "/followup/retaliation", what="I was demoted after my report.", when="last week"
+    )
     assert response.status_code == 303
     html = browser.case_page().get_data(as_text=True)
     assert "Retaliation report of" in html and "I was demoted after my report." in html
@@ -270,15 +320,24 @@ def test_retaliation_opens_a_linked_case_under_the_same_receipt(browser, store: 
         assert linked.acknowledge_due_on is not None and linked.status.value == "received"
         assert session.get(CaseLabel, {"case_id": linked.id, "label": "retaliation"}) is not None
         assert session.scalar(select(func.count()).select_from(CaseLink)) == 1
-        assert session.scalars(select(CaseExclusion.caseworker_id).where(CaseExclusion.case_id == linked.id)).all() == [mallory.id]
-        holders = set(session.scalars(select(WrappedKey.caseworker_id).where(
-            WrappedKey.case_id == linked.id, WrappedKey.holder_kind == HolderKind.CASEWORKER)))
+        assert session.scalars(
+            select(CaseExclusion.caseworker_id).where(CaseExclusion.case_id == linked.id)
+        ).all() == [mallory.id]
+        holders = set(
+            session.scalars(
+                select(WrappedKey.caseworker_id).where(
+                    WrappedKey.case_id == linked.id, WrappedKey.holder_kind == HolderKind.CASEWORKER
+                )
+            )
+        )
         assert holders == {alice.id}
         assert caseworker_key(session, linked.id, KeyPurpose.THREAD, alice.id, alice_key)
         linked_id = linked.id
     # The reporter can write to the retaliation case too.
     page = browser.case_page()
-    sent = browser.post_form(page, f"/case/{linked_id}/message", **{f"{linked_id}-text": "They also cut my pay."})
+    sent = browser.post_form(
+        page, f"/case/{linked_id}/message", **{f"{linked_id}-text": "They also cut my pay."}
+    )
     assert sent.status_code == 303
     assert "They also cut my pay." in browser.case_page().get_data(as_text=True)
 
@@ -289,7 +348,10 @@ def test_message_form_is_rate_limited_but_reading_is_not(make_app, new_browser) 
     browser.login(browser.submit())
     for i in range(6):
         page = browser.case_page()
-        assert browser.post_form(page, "/case/main/message", **{"main-text": f"m{i}"}).status_code == 303
+        assert (
+            browser.post_form(page, "/case/main/message", **{"main-text": f"m{i}"}).status_code
+            == 303
+        )
     page = browser.case_page()
     limited = browser.post_form(page, "/case/main/message", **{"main-text": "one too many"})
     assert limited.status_code == 429

@@ -13,7 +13,11 @@ from intake.limits import ROTATING_KEY, RotatingKey
 def _storage_keys(app) -> list[str]:  # type: ignore[no-untyped-def]
     limiter = app.extensions["sealbox_limiter"]
     storage = limiter.storage
-    return [str(k) for k in list(getattr(storage, "storage", {}).keys()) + list(getattr(storage, "expirations", {}).keys())]
+    return [
+        str(k)
+        for k in list(getattr(storage, "storage", {}).keys())
+        + list(getattr(storage, "expirations", {}).keys())
+    ]
 
 
 def test_submissions_per_client_then_429_with_retry_after(make_app, new_browser) -> None:  # type: ignore[no-untyped-def]
@@ -91,7 +95,9 @@ def test_rotating_key_changes_every_period_and_is_random() -> None:
 
 def test_onion_visitors_share_no_per_client_bucket(make_app, new_browser) -> None:  # type: ignore[no-untyped-def]
     onion = "x" * 56 + ".onion"
-    app = make_app(onion_address=onion, submissions_per_hour_per_client=1, submissions_per_minute_global=3)
+    app = make_app(
+        onion_address=onion, submissions_per_hour_per_client=1, submissions_per_minute_global=3
+    )
     inner = app.wsgi_app
 
     def via_tor(environ, start_response):  # type: ignore[no-untyped-def]

@@ -20,7 +20,9 @@ def test_root_redirects_by_accept_language_without_cookie(client) -> None:  # ty
     assert client.get("/", headers={"Accept-Language": "de"}).headers["Location"].endswith("/en/")
 
 
-@pytest.mark.parametrize("path", ["/", "/en/", "/ar/", "/en/no-such-page", "/static/intake.css", "/xx/"])
+@pytest.mark.parametrize(
+    "path", ["/", "/en/", "/ar/", "/en/no-such-page", "/static/intake.css", "/xx/"]
+)
 def test_no_cookie_before_a_report_or_follow_up_starts(client, path: str) -> None:  # type: ignore[no-untyped-def]
     response = client.get(path)
     assert "Set-Cookie" not in response.headers
@@ -32,7 +34,9 @@ def test_forms_set_a_strict_session_cookie(client, path: str) -> None:  # type: 
     cookie = client.get(path).headers["Set-Cookie"]
     assert cookie.startswith("sealbox=")
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
-    assert "Expires" not in cookie and "Max-Age" not in cookie  # a session cookie: gone with the browser
+    assert (
+        "Expires" not in cookie and "Max-Age" not in cookie
+    )  # a session cookie: gone with the browser
     assert "Secure" not in cookie  # plain HTTP in this test: see the HTTPS test
 
 
@@ -49,10 +53,18 @@ def test_security_headers_everywhere(client, path: str) -> None:  # type: ignore
     headers = client.get(path).headers
     csp = headers["Content-Security-Policy"]
     assert csp == CONTENT_SECURITY_POLICY
-    for directive in ("default-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"):
+    for directive in (
+        "default-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+    ):
         assert directive in csp
     assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
-    assert "camera=()" in headers["Permissions-Policy"] and "geolocation=()" in headers["Permissions-Policy"]
+    assert (
+        "camera=()" in headers["Permissions-Policy"]
+        and "geolocation=()" in headers["Permissions-Policy"]
+    )
     assert "microphone=()" in headers["Permissions-Policy"]
     assert headers["Cross-Origin-Opener-Policy"] == "same-origin"
     assert headers["X-Content-Type-Options"] == "nosniff"
@@ -67,7 +79,13 @@ def test_language_prefix_sets_lang_and_direction(client) -> None:  # type: ignor
     assert '<html lang="en" dir="ltr">' in client.get("/en/").get_data(as_text=True)
     # A visible switch to every language, each named in its own language, same page.
     page = client.get("/fr/report/").get_data(as_text=True)
-    for code, name in (("en", "English"), ("ar", "العربية"), ("zh", "中文"), ("ru", "Русский"), ("es", "Español")):
+    for code, name in (
+        ("en", "English"),
+        ("ar", "العربية"),
+        ("zh", "中文"),
+        ("ru", "Русский"),
+        ("es", "Español"),
+    ):
         assert f'href="/{code}/report/" hreflang="{code}" lang="{code}"' in page
         assert name in page
     assert 'aria-current="page" lang="fr"' in page
@@ -137,7 +155,9 @@ def test_every_page_is_light_and_self_contained(browser) -> None:  # type: ignor
     css = client.get("/static/intake.css").get_data(as_text=True)
     assert "url(" not in css and "@font-face" not in css
     # Logical properties only, so right-to-left layouts mirror correctly.
-    assert not re.search(r"(margin|padding|border)-(left|right)|text-align:\s*(left|right)|float:", css)
+    assert not re.search(
+        r"(margin|padding|border)-(left|right)|text-align:\s*(left|right)|float:", css
+    )
 
 
 def test_report_fields_have_autocomplete_off(browser) -> None:  # type: ignore[no-untyped-def]

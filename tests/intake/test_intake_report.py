@@ -10,7 +10,15 @@ import pytest
 from sqlalchemy import func, select
 
 from cases.keyring import caseworker_key
-from cases.models import Case, CaseExclusion, IdentityRecord, KeyPurpose, Message, ReporterSession, WrappedKey
+from cases.models import (
+    Case,
+    CaseExclusion,
+    IdentityRecord,
+    KeyPurpose,
+    Message,
+    ReporterSession,
+    WrappedKey,
+)
 from cases.reporter import find_case, reporter_view
 from cases.store import Store
 from crypto import normalize_receipt
@@ -47,7 +55,9 @@ def test_review_step_shows_values_and_stores_nothing(browser, store: Store) -> N
     data = dict(form["fields"])
     back = browser.client.post("/en/report/", data=data)
     assert back.status_code == 200
-    assert DESCRIPTION in back.get_data(as_text=True) and 'value="Head office"' in back.get_data(as_text=True)
+    assert DESCRIPTION in back.get_data(as_text=True) and 'value="Head office"' in back.get_data(
+        as_text=True
+    )
 
 
 def test_multiline_text_survives_the_review_page(browser, store: Store) -> None:  # type: ignore[no-untyped-def]
@@ -86,7 +96,9 @@ def test_honeypot_rejects_naive_bots(browser, store: Store) -> None:  # type: ig
     assert counts(store) == (0, 0, 0)
 
 
-def test_send_without_review_or_with_altered_values_goes_back_to_review(browser, store: Store) -> None:  # type: ignore[no-untyped-def]
+def test_send_without_review_or_with_altered_values_goes_back_to_review(
+    browser, store: Store
+) -> None:  # type: ignore[no-untyped-def]
     review = browser.review()
     altered = browser.send(review, description="something else entirely")
     assert altered.status_code == 400
@@ -135,25 +147,33 @@ def test_too_many_files_is_413_and_nothing_is_stored(make_app, new_browser, stor
     app = make_app(max_files_per_submission=2)
     browser = new_browser(the_app=app)
     review = browser.review()
-    response = browser.send(review, files=[("a.txt", b"a" * 1000), ("b.txt", b"b"), ("c.txt", b"c")])
+    response = browser.send(
+        review, files=[("a.txt", b"a" * 1000), ("b.txt", b"b"), ("c.txt", b"c")]
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 413
     assert "more than 2 files" in html and DESCRIPTION in html
     assert counts(store) == (0, 0, 0) and blob_files(store) == []
 
 
-def test_too_large_file_is_413_with_the_limit_and_nothing_is_stored(make_app, new_browser, store: Store) -> None:  # type: ignore[no-untyped-def]
+def test_too_large_file_is_413_with_the_limit_and_nothing_is_stored(
+    make_app, new_browser, store: Store
+) -> None:  # type: ignore[no-untyped-def]
     app = make_app(max_file_bytes=1024 * 1024)
     browser = new_browser(the_app=app)
     review = browser.review()
-    response = browser.send(review, files=[("small.txt", b"ok"), ("big.bin", b"x" * (1024 * 1024 + 1))])
+    response = browser.send(
+        review, files=[("small.txt", b"ok"), ("big.bin", b"x" * (1024 * 1024 + 1))]
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 413
     assert "big.bin" in html and "1 MB" in html and DESCRIPTION in html
     assert counts(store) == (0, 0, 0) and blob_files(store) == []
 
 
-def test_request_over_the_total_limit_is_413_with_limits_stated(make_app, new_browser, store: Store) -> None:  # type: ignore[no-untyped-def]
+def test_request_over_the_total_limit_is_413_with_limits_stated(
+    make_app, new_browser, store: Store
+) -> None:  # type: ignore[no-untyped-def]
     app = make_app(max_request_bytes=64 * 1024)
     browser = new_browser(the_app=app)
     review = browser.review()
@@ -168,13 +188,19 @@ def test_malformed_multipart_is_400(browser, store: Store) -> None:  # type: ign
     review = browser.review()
     token = browser.csrf_of(review.get_data(as_text=True))
     body = (
-        b"--XYZ\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n" + token.encode()
-        + b"\r\n--XYZ\r\nContent-Disposition: form-data; name=\"files\"; filename=\"a.txt\"\r\n\r\nhalf a file"
+        b'--XYZ\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n'
+        + token.encode()
+        + b'\r\n--XYZ\r\nContent-Disposition: form-data; name="files"; filename="a.txt"'
+        + b"\r\n\r\nhalf a file"
     )
-    response = browser.client.post("/en/report/send", data=body, content_type="multipart/form-data; boundary=XYZ")
+    response = browser.client.post(
+        "/en/report/send", data=body, content_type="multipart/form-data; boundary=XYZ"
+    )
     assert response.status_code == 400
     assert "The form arrived damaged" in response.get_data(as_text=True)
-    no_boundary = browser.client.post("/en/report/send", data=b"x", content_type="multipart/form-data")
+    no_boundary = browser.client.post(
+        "/en/report/send", data=b"x", content_type="multipart/form-data"
+    )
     assert no_boundary.status_code == 400
     assert counts(store) == (0, 0, 0) and blob_files(store) == []
 
@@ -183,15 +209,20 @@ def test_invalid_utf8_is_400(browser, store: Store) -> None:  # type: ignore[no-
     review = browser.review()
     token = browser.csrf_of(review.get_data(as_text=True))
     body = (
-        b"--XYZ\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n" + token.encode()
-        + b"\r\n--XYZ\r\nContent-Disposition: form-data; name=\"description\"\r\n\r\nbad \xff\xfe text"
+        b'--XYZ\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n'
+        + token.encode()
+        + b'\r\n--XYZ\r\nContent-Disposition: form-data; name="description"'
+        + b"\r\n\r\nbad \xff\xfe text"
         + b"\r\n--XYZ--\r\n"
     )
-    response = browser.client.post("/en/report/send", data=body, content_type="multipart/form-data; boundary=XYZ")
+    response = browser.client.post(
+        "/en/report/send", data=body, content_type="multipart/form-data; boundary=XYZ"
+    )
     assert response.status_code == 400
     assert "The text could not be read" in response.get_data(as_text=True)
     urlencoded = browser.client.post(
-        "/en/report/review", data=b"csrf_token=" + token.encode() + b"&description=bad%FF%FEtext",
+        "/en/report/review",
+        data=b"csrf_token=" + token.encode() + b"&description=bad%FF%FEtext",
         content_type="application/x-www-form-urlencoded",
     )
     assert urlencoded.status_code == 400
@@ -242,7 +273,11 @@ def test_excluded_caseworker_gets_no_key(browser, store: Store, new_caseworker) 
     assert "Is someone who handles reports involved?" in page and "mallory" in page
     browser.submit(exclude=[str(mallory.id)])
     with store.transaction() as session:
-        holders = set(session.scalars(select(WrappedKey.caseworker_id).where(WrappedKey.caseworker_id.is_not(None))))
+        holders = set(
+            session.scalars(
+                select(WrappedKey.caseworker_id).where(WrappedKey.caseworker_id.is_not(None))
+            )
+        )
         assert holders == {alice.id}
         assert session.scalars(select(CaseExclusion.caseworker_id)).all() == [mallory.id]
 
@@ -266,11 +301,18 @@ def test_identity_is_sealed_apart_from_the_report(browser, store: Store, new_cas
         thread = caseworker_key(session, case.id, KeyPurpose.THREAD, alice.id, alice_key)
         from cases.content import read_messages
 
-        body = read_messages(session, case.id, {KeyPurpose.THREAD: thread}, [m for m in __import__("cases.models").models.READABLE_BY_REPORTER])[0].body
+        body = read_messages(
+            session,
+            case.id,
+            {KeyPurpose.THREAD: thread},
+            [m for m in __import__("cases.models").models.READABLE_BY_REPORTER],
+        )[0].body
         assert "Jo Bloggs" not in json.dumps(body)
 
 
-def test_stored_report_reveals_no_interface_language_and_only_dates(new_browser, store: Store) -> None:  # type: ignore[no-untyped-def]
+def test_stored_report_reveals_no_interface_language_and_only_dates(
+    new_browser, store: Store
+) -> None:  # type: ignore[no-untyped-def]
     browser = new_browser("ar")
     receipt = browser.submit(DESCRIPTION, q_relationship="employee", q_when="أمس")
     with store.transaction() as session:
@@ -279,7 +321,11 @@ def test_stored_report_reveals_no_interface_language_and_only_dates(new_browser,
         body = reporter_view(session, case, keys.private_key).messages[0].body
         assert set(body) == {"text", "answers"}
         # Built-in questions are stored by their untranslated label, answers by their key.
-        assert {"key": "relationship", "question": "What is your relationship to the organisation?", "answer": "employee"} in body["answers"]
+        assert {
+            "key": "relationship",
+            "question": "What is your relationship to the organisation?",
+            "answer": "employee",
+        } in body["answers"]
         import datetime as dt
 
         for column in ("received_on", "reporter_activity_on"):
@@ -338,7 +384,9 @@ def test_filenames_are_kept_without_paths(browser, store: Store) -> None:  # typ
     with store.transaction() as session:
         case, keys = find_case(session, store.settings, normalize_receipt(receipt))
         assert case is not None
-        assert [a.name for a in reporter_view(session, case, keys.private_key).attachments] == ["secret plan.docx"]
+        assert [a.name for a in reporter_view(session, case, keys.private_key).attachments] == [
+            "secret plan.docx"
+        ]
 
 
 def test_empty_file_input_stores_nothing(browser, store: Store) -> None:  # type: ignore[no-untyped-def]

@@ -51,7 +51,11 @@ def server(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "intake", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -70,15 +74,20 @@ def server(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
         proc.wait(timeout=10)
 
 
-def _multipart(fields: list[tuple[str, str]], files: list[tuple[str, str, bytes]]) -> tuple[bytes, str]:
+def _multipart(
+    fields: list[tuple[str, str]], files: list[tuple[str, str, bytes]]
+) -> tuple[bytes, str]:
     boundary = uuid.uuid4().hex
     out = bytearray()
     for name, value in fields:
         out += f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
         out += value.encode() + b"\r\n"
     for name, filename, data in files:
-        out += (f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
-                "Content-Type: application/octet-stream\r\n\r\n").encode()
+        out += (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+            f'filename="{filename}"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
         out += data + b"\r\n"
     out += f"--{boundary}--\r\n".encode()
     return bytes(out), f"multipart/form-data; boundary={boundary}"
@@ -97,7 +106,9 @@ def test_real_server_submit_and_follow_up_logging_no_client_details(server, brow
             return e
 
     def post(path: str, data: bytes, content_type: str):  # type: ignore[no-untyped-def]
-        request = urllib.request.Request(base + path, data=data, headers={**headers, "Content-Type": content_type})
+        request = urllib.request.Request(
+            base + path, data=data, headers={**headers, "Content-Type": content_type}
+        )
         try:
             return opener.open(request, timeout=30)
         except urllib.error.HTTPError as e:
@@ -113,30 +124,46 @@ def test_real_server_submit_and_follow_up_logging_no_client_details(server, brow
     form_page = get("/en/report/").read().decode()
     assert list(jar)
     token = browser.csrf_of(form_page)
-    review = post("/en/report/review", urllib.parse.urlencode(
-        {"csrf_token": token, "description": "Bribes paid in cash", "website": ""}).encode(),
-        "application/x-www-form-urlencoded")
+    review = post(
+        "/en/report/review",
+        urllib.parse.urlencode(
+            {"csrf_token": token, "description": "Bribes paid in cash", "website": ""}
+        ).encode(),
+        "application/x-www-form-urlencoded",
+    )
     assert review.status == 200
     send_form = browser.form_to(review.read().decode(), "/report/send")
-    body, ctype = _multipart(send_form["fields"], [("files", "evidence.txt", b"evidence " * 100_000)])
+    body, ctype = _multipart(
+        send_form["fields"], [("files", "evidence.txt", b"evidence " * 100_000)]
+    )
     receipt_page = post("/en/report/send", body, ctype)
     assert receipt_page.status == 200
     receipt = re.search(r'data-receipt="([0-9 ]+)"', receipt_page.read().decode()).group(1)
 
     login_page = get("/en/followup/").read().decode()
-    logged_in = post("/en/followup/", urllib.parse.urlencode(
-        {"csrf_token": browser.csrf_of(login_page), "receipt": receipt}).encode(), "application/x-www-form-urlencoded")
+    logged_in = post(
+        "/en/followup/",
+        urllib.parse.urlencode(
+            {"csrf_token": browser.csrf_of(login_page), "receipt": receipt}
+        ).encode(),
+        "application/x-www-form-urlencoded",
+    )
     assert logged_in.status == 303
     case_html = get("/en/followup/case").read().decode()
     assert "Bribes paid in cash" in case_html and "evidence.txt" in case_html
     message_form = browser.form_to(case_html, "/case/main/message")
-    fields = [(n, v) for n, v in message_form["fields"] if n != "main-text"] + [("main-text", "A follow-up message")]
+    fields = [(n, v) for n, v in message_form["fields"] if n != "main-text"] + [
+        ("main-text", "A follow-up message")
+    ]
     body, ctype = _multipart(fields, [("files", "more.txt", b"more evidence")])
     assert post(message_form["action"], body, ctype).status == 303
     case_html = get("/en/followup/case").read().decode()
     assert "A follow-up message" in case_html and "more.txt" in case_html
-    logout = post("/en/followup/logout", urllib.parse.urlencode(
-        {"csrf_token": browser.csrf_of(case_html)}).encode(), "application/x-www-form-urlencoded")
+    logout = post(
+        "/en/followup/logout",
+        urllib.parse.urlencode({"csrf_token": browser.csrf_of(case_html)}).encode(),
+        "application/x-www-form-urlencoded",
+    )
     assert logout.status == 200 and logout.headers["Clear-Site-Data"]
     assert get("/en/missing/page").status == 404
 
@@ -144,6 +171,13 @@ def test_real_server_submit_and_follow_up_logging_no_client_details(server, brow
     output = proc.communicate(timeout=10)[0]
     assert "POST /en/report/send 200" in output  # it does log requests...
     # ...but never who made them.
-    for secret in ("127.0.0.1 -", "- - [", UA, "referrer-marker", "Bribes", receipt.replace(" ", "")):
+    for secret in (
+        "127.0.0.1 -",
+        "- - [",
+        UA,
+        "referrer-marker",
+        "Bribes",
+        receipt.replace(" ", ""),
+    ):
         assert secret not in output, secret
     assert not re.search(r"\b127\.0\.0\.1\b(?!:)", output.replace(f"{base}/", ""))

@@ -52,7 +52,9 @@ def test_large_upload_leaves_no_plaintext_anywhere(browser, store: Store, spy_tm
     # Several MB with the marker spread through it (so any chunk of it would show).
     data = (MARKER + os.urandom(4000)) * 1400
     assert len(data) > 5 * 1024 * 1024
-    receipt = browser.submit("Report with a big file", files=[("big.bin", data), ("second.bin", MARKER * 10)])
+    receipt = browser.submit(
+        "Report with a big file", files=[("big.bin", data), ("second.bin", MARKER * 10)]
+    )
     assert list(spy_tmp.iterdir()) == []  # no temporary file at all
     assert _scan(spy_tmp, MARKER) == []
     assert _scan(store.settings.instance_path, MARKER) == []  # database and blobs: ciphertext only
@@ -66,14 +68,20 @@ def test_large_upload_leaves_no_plaintext_anywhere(browser, store: Store, spy_tm
 def test_follow_up_upload_leaves_no_plaintext(browser, store: Store, spy_tmp: Path) -> None:  # type: ignore[no-untyped-def]
     browser.login(browser.submit())
     data = (MARKER + b"\x00" * 3000) * 700
-    response = browser.post_form(browser.case_page(), "/case/main/message", files=[("more.bin", data)],
-                                 **{"main-text": "more"})
+    response = browser.post_form(
+        browser.case_page(),
+        "/case/main/message",
+        files=[("more.bin", data)],
+        **{"main-text": "more"},
+    )
     assert response.status_code == 303
     assert list(spy_tmp.iterdir()) == []
     assert _scan(store.settings.instance_path, MARKER) == []
 
 
-def test_database_blob_storage_holds_no_plaintext(make_app, new_browser, store: Store, spy_tmp: Path) -> None:  # type: ignore[no-untyped-def]
+def test_database_blob_storage_holds_no_plaintext(
+    make_app, new_browser, store: Store, spy_tmp: Path
+) -> None:  # type: ignore[no-untyped-def]
     from cases.blobs import DatabaseBlobStore
 
     app = make_app(attachment_storage="database")
@@ -104,8 +112,14 @@ def test_sink_counts_and_stops_at_the_limit() -> None:
 
 @pytest.mark.parametrize(
     ("raw", "clean"),
-    [("report.pdf", "report.pdf"), ("../../etc/passwd", "passwd"), ("C:\\Users\\me\\a.doc", "a.doc"),
-     ("\u202egnp.exe", "gnp.exe"), ("", "file"), ("x" * 300, "x" * 255)],
+    [
+        ("report.pdf", "report.pdf"),
+        ("../../etc/passwd", "passwd"),
+        ("C:\\Users\\me\\a.doc", "a.doc"),
+        ("\u202egnp.exe", "gnp.exe"),
+        ("", "file"),
+        ("x" * 300, "x" * 255),
+    ],
 )
 def test_clean_filename(raw: str, clean: str) -> None:
     assert clean_filename(raw) == clean
