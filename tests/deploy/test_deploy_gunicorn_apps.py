@@ -1,0 +1,328 @@
+"""Both apps under real gunicorn with the shipped configurations, several processes
+sharing one PostgreSQL database and one Redis, driven over HTTP through their real pages:
+
+* a report sent to one intake process (with a file) is followed up through another,
+  answered by a caseworker on the caseworker app, and the answer read on the first again;
+* the global rate limits hold across processes with Redis storage, and are counted per
+  process with memory storage (as docs/OPERATIONS.md says);
+* where the kernel offers it (PR_SET_MDWE), the apps run with W^X memory enforced, as the
+  systemd units' MemoryDenyWriteExecute=yes will make them.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import re
+import secrets
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin
+
+import pytest
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
+
+from cases.accounts import create_caseworker
+from cases.models import Case
+from cases.store import Store
+from cases.twofactor import TOTP_PERIOD, new_totp_secret, seal_totp_secret
+from config import init_instance, load_settings
+
+requests = pytest.importorskip("requests", reason="the requests package is not installed")
+
+FAST = {
+    "SEALBOX_RECEIPT_KDF_OPSLIMIT": "1",
+    "SEALBOX_RECEIPT_KDF_MEMLIMIT_MIB": "8",
+    "SEALBOX_PASSPHRASE_KDF_OPSLIMIT": "1",
+    "SEALBOX_PASSPHRASE_KDF_MEMLIMIT_MIB": "8",
+}
+PASSPHRASE = "correct horse battery staple"
+REPORT = "The road contractor pays the director in cash every month."
+RECEIPT_RE = re.compile(r'data-receipt="([0-9 ]+)"')
+MDWE = """
+import ctypes, os, sys
+# PR_SET_MDWE(PR_MDWE_REFUSE_EXEC_GAIN): what systemd's MemoryDenyWriteExecute=yes does.
+if ctypes.CDLL(None, use_errno=True).prctl(65, 1, 0, 0, 0) != 0:
+    sys.exit("PR_SET_MDWE unavailable")
+os.execv(sys.argv[1], sys.argv[1:])
+"""
+
+
+def _mdwe_available() -> bool:
+    if not sys.platform.startswith("linux"):
+        return False
+    result = subprocess.run(
+        [sys.executable, "-c", MDWE, "/bin/true"], capture_output=True, check=False
+    )
+    return result.returncode == 0
+
+
+# --- a small browser: forms with their hidden fields --------------------------------------------
+
+
+class _Forms(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.forms: list[dict[str, Any]] = []
+        self._textarea: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            self.forms.append({"action": a.get("action", ""), "fields": {}, "textareas": []})
+        elif self.forms and tag == "input" and a.get("name"):
+            if a.get("type", "text") in ("hidden", "text", "password"):
+                self.forms[-1]["fields"].setdefault(a["name"], a.get("value", ""))
+        elif self.forms and tag == "textarea" and a.get("name"):
+            self._textarea = a["name"]
+            self.forms[-1]["textareas"].append(a["name"])
+            self.forms[-1]["fields"].setdefault(a["name"], "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "textarea":
+            self._textarea = None
+
+
+def form_to(html: str, action_end: str, page_url: str = "") -> dict[str, Any]:
+    parser = _Forms()
+    parser.feed(html)
+    for form in parser.forms:
+        form["action"] = form["action"] or page_url  # no action: posts back to the page
+        if form["action"].split("?")[0].endswith(action_end):
+            return form
+    raise AssertionError(f"no form posting to …{action_end}:\n{html[:3000]}")
+
+
+@dataclass
+class Client:
+    base: str
+    http: Any  # requests.Session
+
+    def get(self, path: str) -> Any:
+        return self.http.get(urljoin(self.base, path), timeout=60, allow_redirects=False)
+
+    def submit(
+        self,
+        page: Any,
+        action_end: str,
+        values: dict[str, str],
+        files: list[tuple[str, bytes]] | None = None,
+        field_for: str = "",
+    ) -> Any:
+        form = form_to(page.text, action_end, page.url)
+        data = dict(form["fields"])
+        for key, value in values.items():
+            # Forms may prefix their fields ("main-text"): match on the ending.
+            name = next((n for n in data if n == key or n.endswith("-" + key)), key)
+            data[name] = value
+        upload = None
+        if files:
+            name = next((n for n in data if n.endswith("files")), field_for or "files")
+            upload = [
+                (name, (fname, content, "application/octet-stream")) for fname, content in files
+            ]
+        return self.http.post(
+            urljoin(page.url, form["action"]),
+            data=data,
+            files=upload,
+            timeout=120,
+            allow_redirects=False,
+        )
+
+
+# --- the instance and the servers -----------------------------------------------------------------
+
+
+@dataclass
+class Deployment:
+    env: dict[str, str]
+    store: Store
+    start: Callable[..., str]
+
+
+@pytest.fixture
+def deployment(
+    pg_url: str,
+    redis_url: str,
+    tmp_path: Path,
+    launcher,
+    free_port,
+    deploy_dir: Path,
+    venv_bin: Path,
+    repo_root: Path,
+) -> Iterator[Deployment]:  # type: ignore[no-untyped-def]
+    name = make_url(pg_url).database + "_gunicorn"
+    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    database_url = make_url(pg_url).set(database=name).render_as_string(hide_password=False)
+    instance = tmp_path / "instance"
+    init_instance(instance)
+    # A Redis database of its own (1..15), so other test runs' counters never mix in.
+    redis_db = 1 + secrets.randbelow(15)
+    env = {
+        **os.environ,
+        **FAST,
+        "SEALBOX_INSTANCE_PATH": str(instance),
+        "SEALBOX_DATABASE_URL": database_url,
+        "SEALBOX_RATELIMIT_STORAGE_URI": re.sub(r"/\d*$", f"/{redis_db}", redis_url),
+        "SEALBOX_ATTACHMENT_STORAGE": "database",  # every host sees every file
+        "SEALBOX_LOOKUPS_PER_HOUR_PER_CLIENT": "1000",
+        "SEALBOX_SUBMISSIONS_PER_HOUR_PER_CLIENT": "1000",
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.pop("SEALBOX_CONFIG", None)
+    store = Store(load_settings(environ=env))
+    store.migrate()
+    mdwe = _mdwe_available()
+
+    def start(app: str, workers: int = 2, **overrides: str) -> str:
+        port = free_port()
+        argv = [
+            str(venv_bin / "gunicorn"),
+            "--config",
+            str(deploy_dir / f"gunicorn.{app}.conf.py"),
+            "--workers",
+            str(workers),
+            f"{app}:create_app()",
+        ]
+        if mdwe:
+            argv = [sys.executable, "-c", MDWE, *argv]
+        launcher.start(
+            f"{app}-{port}",
+            argv,
+            env={**env, f"SEALBOX_{app.upper()}_BIND": f"127.0.0.1:{port}", **overrides},
+            cwd=repo_root,
+            port=port,
+            timeout=60,
+        )
+        return f"http://127.0.0.1:{port}"
+
+    try:
+        yield Deployment(env, store, start)
+    finally:
+        launcher.stop_all()
+        store.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _caseworker(store: Store) -> tuple[str, str]:
+    secret = new_totp_secret()
+    with store.transaction() as db:
+        account = create_caseworker(db, store.settings, "alice", PASSPHRASE, caseworker=True)
+        account.totp_secret_enc = seal_totp_secret(store.settings.server_key, account.id, secret)
+    return "alice", secret
+
+
+def _totp(secret: str) -> str:
+    import pyotp
+
+    return str(pyotp.TOTP(secret).generate_otp(int(time.time()) // TOTP_PERIOD))
+
+
+# --- the tests ---------------------------------------------------------------------------------
+
+
+def test_report_on_one_process_followed_up_on_another(deployment: Deployment) -> None:
+    username, secret = _caseworker(deployment.store)
+    intake_a = deployment.start("intake")
+    intake_b = deployment.start("intake")
+    back_office = deployment.start("caseworker")
+
+    # The reporter writes on host A, with a file.
+    reporter = Client(intake_a, requests.Session())
+    form_page = reporter.get("/en/report/")
+    assert form_page.status_code == 200, form_page.text[:2000]
+    review = reporter.submit(form_page, "/report/review", {"description": REPORT, "website": ""})
+    assert review.status_code == 200, review.text[:3000]
+    evidence = os.urandom(300_000)
+    sent = reporter.submit(review, "/report/send", {}, files=[("ledger.pdf", evidence)])
+    assert sent.status_code == 200, sent.text[:3000]
+    receipt = RECEIPT_RE.search(sent.text).group(1)  # type: ignore[union-attr]
+
+    # Days later, from another browser, through host B: log in with the receipt and add more.
+    later = Client(intake_b, requests.Session())
+    login_page = later.get("/en/followup/")
+    logged_in = later.submit(login_page, "/followup/", {"receipt": receipt})
+    assert logged_in.status_code == 303, logged_in.text[:2000]
+    case_page = later.get("/en/followup/case")
+    assert case_page.status_code == 200 and REPORT in case_page.text
+    assert "ledger.pdf" in case_page.text
+    added = later.submit(case_page, "/message", {"text": "He also keeps a second ledger."})
+    assert added.status_code in (200, 303), added.text[:3000]
+
+    # A caseworker reads both and answers, on the caseworker app.
+    staff = Client(back_office, requests.Session())
+    login = staff.get("/login")
+    passed = staff.submit(login, "/login", {"username": username, "passphrase": PASSPHRASE})
+    assert passed.status_code == 302 and "/login/code" in passed.headers["Location"], passed.text[
+        :2000
+    ]
+    code_page = staff.get(passed.headers["Location"])
+    signed_in = staff.submit(code_page, "/login/code", {"code": _totp(secret)})
+    assert signed_in.status_code == 302, signed_in.text[:2000]
+    with deployment.store.transaction() as db:
+        case_id = db.scalars(select(Case.id)).one()
+    case_view = staff.get(f"/cases/{case_id}")
+    assert case_view.status_code == 200
+    assert REPORT in case_view.text and "He also keeps a second ledger." in case_view.text
+    replied = staff.submit(
+        case_view, f"/cases/{case_id}/reply", {"text": "Thank you, we are on it."}
+    )
+    assert replied.status_code == 302, replied.text[:3000]
+
+    # The reporter's session from host B is used on host A: the answer is there, and the
+    # file downloads intact (its ciphertext is in the shared database).
+    later.base = intake_a
+    again = later.get("/en/followup/case")
+    assert again.status_code == 200 and "Thank you, we are on it." in again.text
+    link = re.search(r'href="([^"]*/followup/files/[^"]+)"', again.text)
+    assert link, "no attachment link"
+    download = later.get(link.group(1).replace("&amp;", "&"))
+    assert download.status_code == 200 and download.content == evidence
+
+
+def _lookup_statuses(clients: list[Client], rounds: int) -> list[int]:
+    """Wrong (well-formed) receipts posted round-robin to the given intake processes."""
+    from crypto import new_receipt
+
+    statuses = []
+    for i in range(rounds):
+        client = clients[i % len(clients)]
+        page = client.get("/en/followup/")  # a fresh form (and CSRF token) each time
+        statuses.append(client.submit(page, "/followup/", {"receipt": new_receipt()}).status_code)
+    return statuses
+
+
+def test_global_rate_limit_holds_across_processes_with_redis(deployment: Deployment) -> None:
+    limit = {"SEALBOX_LOOKUPS_PER_MINUTE_GLOBAL": "4"}
+    a = Client(deployment.start("intake", **limit), requests.Session())
+    b = Client(deployment.start("intake", **limit), requests.Session())
+    # Four look-ups in all are allowed, whichever process (and worker) takes them.
+    assert _lookup_statuses([a, b], 8) == [400] * 4 + [429] * 4
+
+
+def test_memory_rate_limits_count_per_process(deployment: Deployment) -> None:
+    limit = {"SEALBOX_LOOKUPS_PER_MINUTE_GLOBAL": "2", "SEALBOX_RATELIMIT_STORAGE_URI": "memory://"}
+    a = Client(deployment.start("intake", workers=1, **limit), requests.Session())
+    b = Client(deployment.start("intake", workers=1, **limit), requests.Session())
+    # Each process counts alone: 2 + 2 pass, where Redis would have allowed 2 in all.
+    assert _lookup_statuses([a, b], 6) == [400, 400, 400, 400, 429, 429]
+
+
+def test_apps_ran_with_write_xor_execute_where_available() -> None:
+    """Records whether the runs above enforced W^X (skips with the reason if not)."""
+    if not _mdwe_available():
+        pytest.skip("this kernel has no PR_SET_MDWE: W^X was not enforced in these tests")
+    libc = ctypes.CDLL(None, use_errno=True)
+    assert libc.prctl(66, 0, 0, 0, 0) == 0  # this test process itself is unrestricted
