@@ -86,3 +86,10 @@
     input.insertAdjacentElement("afterend", box);
   });
 })();
+
+/* Move focus to the error summary so screen readers announce the problems at once. */
+(function () {
+  "use strict";
+  var summary = document.getElementById("error-summary");
+  if (summary) { summary.focus(); }
+})();
