@@ -15,7 +15,7 @@ import datetime as dt
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, literal, select, tuple_
+from sqlalchemy import Select, and_, func, literal, select, tuple_
 from sqlalchemy.orm import Session
 
 from cases.models import Case, CaseLabel, HolderKind, KeyPurpose, Status, WrappedKey
@@ -23,17 +23,18 @@ from cases.workflow import DUE_SOON_DAYS, OPEN_STATUSES
 
 PAGE_SIZE = 50
 COUNT_CAP = 10_000
-_FAR_FUTURE = dt.date(9999, 12, 31)
-_FAR_PAST = dt.date(1, 1, 1)
 
-# sort key -> (expression, descending?)
+# sort key -> (column, descending?). Nullable columns sort their NULLs last, in a second
+# phase of the keyset, so every sort walks a plain (column, id) index.
 SORTS: dict[str, tuple[Any, bool]] = {
-    "due": (func.coalesce(Case.next_due_on, literal(_FAR_FUTURE)), False),
+    "due": (Case.next_due_on, False),
     "received": (Case.received_on, True),
     "oldest": (Case.received_on, False),
     "priority": (Case.priority, True),
-    "activity": (func.coalesce(Case.reporter_activity_on, literal(_FAR_PAST)), True),
+    "activity": (Case.reporter_activity_on, True),
 }
+NULLABLE = frozenset({"due", "activity"})
+_NULL = "~"
 DEFAULT_SORT = "due"
 STATUS_FILTERS = ("open", "all", *[s.value for s in Status])
 
@@ -91,15 +92,19 @@ class InboxPage:
 
 
 def _encode_cursor(value: Any, case_id: str) -> str:
-    text = f"{value.isoformat() if isinstance(value, dt.date) else value}|{case_id}"
-    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+    shown = _NULL if value is None else value.isoformat() if isinstance(value, dt.date) else value
+    return base64.urlsafe_b64encode(f"{shown}|{case_id}".encode()).decode().rstrip("=")
 
 
 def _decode_cursor(cursor: str, sort: str) -> tuple[Any, str] | None:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         raw, case_id = text.rsplit("|", 1)
-        value: Any = int(raw) if sort == "priority" else dt.date.fromisoformat(raw)
+        value: Any
+        if raw == _NULL and sort in NULLABLE:
+            value = None
+        else:
+            value = int(raw) if sort == "priority" else dt.date.fromisoformat(raw)
     except (binascii.Error, ValueError, UnicodeDecodeError):
         return None
     if not case_id.isalnum() or len(case_id) > 16:
@@ -108,18 +113,26 @@ def _decode_cursor(cursor: str, sort: str) -> tuple[Any, str] | None:
 
 
 def _filtered(query: Select[Any], caseworker_id: int, f: InboxFilter, on: dt.date) -> Select[Any]:
-    query = query.join(
-        WrappedKey,
-        and_(
+    """Apply the access rule (the caseworker holds the case's thread key) and the filters.
+
+    Access is an EXISTS probe of the (caseworker, case) index, so the database can walk
+    cases in the requested order and stop after one page."""
+    holds_key = (
+        select(WrappedKey.id)
+        .where(
             WrappedKey.case_id == Case.id,
             WrappedKey.caseworker_id == caseworker_id,
             WrappedKey.holder_kind == HolderKind.CASEWORKER,
             WrappedKey.purpose == KeyPurpose.THREAD,
             WrappedKey.record_id == "",
-        ),
+        )
+        .exists()
     )
+    query = query.where(holds_key)
     if f.status == "open":
-        query = query.where(Case.status.in_(sorted(OPEN_STATUSES)))
+        # "not closed or concluded" rather than "one of four": no status index tempts the
+        # planner away from walking the sort index (and the meaning is the same).
+        query = query.where(Case.status.not_in(sorted(set(Status) - OPEN_STATUSES)))
     elif f.status != "all" and f.status in STATUS_FILTERS:
         query = query.where(Case.status == Status(f.status))
     if f.category_id is not None:
@@ -143,12 +156,29 @@ def _filtered(query: Select[Any], caseworker_id: int, f: InboxFilter, on: dt.dat
     return query
 
 
+def _phase(
+    base: Select[Any], column: Any, descending: bool, nulls: bool, after: tuple[Any, str] | None
+) -> Select[Any]:
+    """One phase of the keyset walk: the rows whose sort value is set, or the NULLs."""
+    if nulls:
+        query = base.where(column.is_(None))
+        if after is not None:
+            query = query.where(Case.id < after[1] if descending else Case.id > after[1])
+        return query.order_by(Case.id.desc() if descending else Case.id.asc())
+    query = base.where(column.is_not(None))
+    if after is not None:
+        key = tuple_(column, Case.id)
+        point = tuple_(literal(after[0], column.type), literal(after[1]))
+        query = query.where(key < point if descending else key > point)
+    order = (column.desc(), Case.id.desc()) if descending else (column.asc(), Case.id.asc())
+    return query.order_by(*order)
+
+
 def inbox_page(
     db: Session, caseworker_id: int, f: InboxFilter, on: dt.date, page_size: int = PAGE_SIZE
 ) -> InboxPage:
     sort = f.sort if f.sort in SORTS else DEFAULT_SORT
-    expression, descending = SORTS[sort]
-    sort_value = expression.label("sort_value")
+    column, descending = SORTS[sort]
     columns = (
         Case.id,
         Case.status,
@@ -162,19 +192,18 @@ def inbox_page(
         Case.reporter_activity_on,
         Case.unread_by_caseworkers,
         Case.legal_hold_reason.is_not(None).label("legal_hold"),
-        sort_value,
+        column.label("sort_value"),
     )
-    query = _filtered(select(*columns), caseworker_id, f, on)
+    base = _filtered(select(*columns), caseworker_id, f, on)
     cursor = _decode_cursor(f.after, sort) if f.after else None
-    if cursor is not None:
-        position: ColumnElement[bool] = (
-            tuple_(expression, Case.id) < tuple_(literal(cursor[0]), literal(cursor[1]))
-            if descending
-            else tuple_(expression, Case.id) > tuple_(literal(cursor[0]), literal(cursor[1]))
-        )
-        query = query.where(position)
-    order = (expression.desc(), Case.id.desc()) if descending else (expression.asc(), Case.id.asc())
-    rows = db.execute(query.order_by(*order).limit(page_size + 1)).all()
+    wanted = page_size + 1
+    if cursor is not None and cursor[0] is None:
+        rows = list(db.execute(_phase(base, column, descending, True, cursor).limit(wanted)))
+    else:
+        rows = list(db.execute(_phase(base, column, descending, False, cursor).limit(wanted)))
+        if len(rows) < wanted and sort in NULLABLE:
+            rest = _phase(base, column, descending, True, None).limit(wanted - len(rows))
+            rows += list(db.execute(rest))
     more = len(rows) > page_size
     rows = rows[:page_size]
     labels: dict[str, list[str]] = {}

@@ -210,6 +210,10 @@ class Case(Base):
         Index("ix_cases_category_status", "category_id", "status"),
         Index("ix_cases_assignee_status", "assignee_id", "status"),
         Index("ix_cases_received", "received_on", "id"),
+        # The inbox's keyset sorts (cases.inbox): each walks one of these in order.
+        Index("ix_cases_due_id", "next_due_on", "id"),
+        Index("ix_cases_priority_id", "priority", "id"),
+        Index("ix_cases_activity_id", "reporter_activity_on", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(16), primary_key=True, default=new_id)

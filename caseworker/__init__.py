@@ -16,6 +16,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from cases.health import check_services
 from cases.store import Store
 from config import Settings, load_settings
 from config.http import security_headers
@@ -35,7 +36,8 @@ MAX_FORM_BYTES = 2 * 1024 * 1024
 def create_app(settings: Settings | None = None, store: Store | None = None) -> Flask:
     if settings is None:
         settings = store.settings if store is not None else load_settings()
-    if store is None:
+    if store is None:  # a production start (gunicorn): one line per unreachable service
+        check_services(settings)
         store = Store(settings)
     https = settings.require_https_cookies
 

@@ -121,8 +121,16 @@ def db_upgrade(instance: Path) -> None:
     """Create or upgrade the database schema to the newest version."""
     store = _store(instance)
     store.migrate()
+    refresh_statistics(store)
     store.dispose()
     click.echo("The database is up to date.")
+
+
+def refresh_statistics(store: Any) -> None:
+    """ANALYZE, so the query planner walks the inbox's sort indexes (cases.inbox). Run by
+    `db upgrade` and by the daily `purge`; PostgreSQL's autovacuum also does it."""
+    with store.engine.begin() as connection:
+        connection.exec_driver_sql("ANALYZE")
 
 
 def _read_passphrase(generate: bool) -> tuple[str, bool]:
@@ -303,6 +311,7 @@ def purge(dry_run: bool, instance: Path) -> None:
             return
         purged = purge_expired(session, store.blobs, on, days, actor_id=None)
         sessions = sweep_expired(session, store.settings)
+    refresh_statistics(store)
     store.dispose()
     click.echo(f"{len(purged)} case(s) purged; {sessions} expired session(s) removed.")
     for case_id in purged:

@@ -3,12 +3,12 @@ metadata only (nothing is decrypted here)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from cases.inbox import SORTS, InboxFilter, inbox_page, labels_in_use
+from cases.inbox import PAGE_SIZE, SORTS, InboxFilter, inbox_page, labels_in_use
 from cases.models import Caseworker, Category, Status, today
 from caseworker import web
 from caseworker.choices import options
@@ -103,7 +103,9 @@ def index() -> str | Response:
         after=request.args.get("after", "")[:200],
     )
     on = today()
-    page = inbox_page(db, account.id, filters, on)
+    page = inbox_page(
+        db, account.id, filters, on, current_app.config.get("SEALBOX_INBOX_PAGE_SIZE", PAGE_SIZE)
+    )
     next_url = None
     if page.next_cursor:
         args = request.args.to_dict()

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 07:05:37.982188
+Create Date: 2026-11-23 07:24:09.392113
 """
 from collections.abc import Sequence
 
@@ -125,9 +125,12 @@ def upgrade() -> None:
     sa.UniqueConstraint('lookup_hash')
     )
     with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.create_index('ix_cases_activity_id', ['reporter_activity_on', 'id'], unique=False)
         batch_op.create_index('ix_cases_assignee_status', ['assignee_id', 'status'], unique=False)
         batch_op.create_index('ix_cases_category_status', ['category_id', 'status'], unique=False)
+        batch_op.create_index('ix_cases_due_id', ['next_due_on', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_cases_next_due_on'), ['next_due_on'], unique=False)
+        batch_op.create_index('ix_cases_priority_id', ['priority', 'id'], unique=False)
         batch_op.create_index('ix_cases_received', ['received_on', 'id'], unique=False)
         batch_op.create_index('ix_cases_status_next_due', ['status', 'next_due_on'], unique=False)
 
@@ -329,9 +332,12 @@ def downgrade() -> None:
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.drop_index('ix_cases_status_next_due')
         batch_op.drop_index('ix_cases_received')
+        batch_op.drop_index('ix_cases_priority_id')
         batch_op.drop_index(batch_op.f('ix_cases_next_due_on'))
+        batch_op.drop_index('ix_cases_due_id')
         batch_op.drop_index('ix_cases_category_status')
         batch_op.drop_index('ix_cases_assignee_status')
+        batch_op.drop_index('ix_cases_activity_id')
 
     op.drop_table('cases')
     op.drop_table('questions')

@@ -1,0 +1,259 @@
+"""The inbox: only cases the caseworker holds a key to, filters, sorts, keyset pages,
+plaintext metadata only, a fixed number of queries per page, and speed at 100,000 cases."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+import time
+
+import pytest
+from sqlalchemy import event, update
+
+from cases.models import Case, CaseLabel, Category, CategoryMember, HolderKind, KeyPurpose, Status
+
+CASE_LINK = re.compile(r'href="/cases/([0-9a-f]{16})"')
+
+
+def listed(page) -> list[str]:
+    return CASE_LINK.findall(page.get_data(as_text=True))
+
+
+def category(store, slug: str, *members: int) -> None:
+    with store.transaction() as db:
+        row = Category(slug=slug, name=slug.title())
+        db.add(row)
+        db.flush()
+        for member in members:
+            db.add(CategoryMember(category_id=row.id, caseworker_id=member))
+
+
+def test_only_cases_with_a_key_are_listed(store, person, signed_in, h) -> None:
+    alice, bob = person("alice"), person("bob")
+    category(store, "fraud", alice.id)
+    category(store, "hr", bob.id)
+    fraud, _ = h.submit(store, "fraud report", category_slug="fraud")
+    hr, _ = h.submit(store, "hr report", category_slug="hr")
+    assert listed(signed_in(alice).get("/")) == [fraud]
+    assert listed(signed_in(bob).get("/")) == [hr]
+
+
+def test_inbox_shows_metadata_only(store, person, signed_in, h) -> None:
+    alice = person("alice")
+    h.submit(store, "PLAINTEXT-NEEDLE-41 the treasurer")
+    page = signed_in(alice).get("/").get_data(as_text=True)
+    assert "PLAINTEXT-NEEDLE-41" not in page
+    assert "Received" in page and "1 case matches" in page
+
+
+def test_filters(store, person, signed_in, h, today) -> None:
+    alice = person("alice")
+    category(store, "fraud", alice.id)
+    ids = [
+        h.submit(store, f"report {i}", category_slug="fraud" if i == 0 else None)[0]
+        for i in range(6)
+    ]
+    with store.transaction() as db:
+        # 0: fraud category; 1: acknowledged and assigned to alice; 2: labelled; 3: overdue;
+        # 4: due in three days; 5: closed and read.
+        db.execute(update(Case).values(unread_by_caseworkers=False))
+        db.get_one(Case, ids[0]).unread_by_caseworkers = True
+        c1 = db.get_one(Case, ids[1])
+        c1.status, c1.assignee_id = Status.ACKNOWLEDGED, alice.id
+        db.add(CaseLabel(case_id=ids[2], label="bribery"))
+        db.get_one(Case, ids[3]).next_due_on = today - dt.timedelta(days=1)
+        db.get_one(Case, ids[4]).next_due_on = today + dt.timedelta(days=3)
+        for i in (0, 1, 2, 5):
+            db.get_one(Case, ids[i]).next_due_on = today + dt.timedelta(days=30)
+        c5 = db.get_one(Case, ids[5])
+        c5.status, c5.next_due_on = Status.CLOSED, None
+    b = signed_in(alice)
+    assert sorted(listed(b.get("/"))) == sorted(ids[:5])  # open cases by default
+    assert sorted(listed(b.get("/?status=all"))) == sorted(ids)
+    assert listed(b.get("/?status=closed")) == [ids[5]]
+    assert listed(b.get("/?status=acknowledged")) == [ids[1]]
+    with store.transaction() as db:
+        fraud_id = db.query(Category.id).filter(Category.slug == "fraud").scalar()
+    assert listed(b.get(f"/?category={fraud_id}")) == [ids[0]]
+    assert listed(b.get("/?assignee=me")) == [ids[1]]
+    assert ids[1] not in listed(b.get("/?assignee=none"))
+    assert listed(b.get("/?label=bribery")) == [ids[2]]
+    assert listed(b.get("/?overdue=y")) == [ids[3]]
+    assert listed(b.get("/?due_soon=y")) == [ids[4]]
+    assert listed(b.get("/?unread=y")) == [ids[0]]
+    page = b.get("/").get_data(as_text=True)
+    assert "overdue" in page and "due soon" in page and "bribery" in page
+
+
+@pytest.mark.parametrize("sort", ["due", "received", "oldest", "priority", "activity"])
+def test_keyset_pages_cover_every_case_once_in_order(
+    store, app, person, signed_in, h, today, sort
+) -> None:
+    alice = person("alice")
+    ids = [h.submit(store, f"r{i}")[0] for i in range(7)]
+    with store.transaction() as db:
+        for i, case_id in enumerate(ids):
+            case = db.get_one(Case, case_id)
+            case.received_on = today - dt.timedelta(days=i)
+            case.priority = i % 3
+            case.reporter_activity_on = None if i % 2 else today - dt.timedelta(days=i)
+            case.next_due_on = None if i in (2, 5) else today + dt.timedelta(days=i % 4)
+    app.config["SEALBOX_INBOX_PAGE_SIZE"] = 2
+    b = signed_in(alice)
+    seen: list[str] = []
+    url = f"/?status=all&sort={sort}"
+    pages = 0
+    while url:
+        page = b.get(url)
+        seen += listed(page)
+        pages += 1
+        found = re.search(r'href="([^"]+)" rel="next"', page.get_data(as_text=True))
+        url = found.group(1).replace("&amp;", "&") if found else ""
+    assert pages == 4
+    assert sorted(seen) == sorted(ids) and len(seen) == len(set(seen))
+    with store.transaction() as db:
+        rows = {c: db.get_one(Case, c) for c in ids}
+    column = {
+        "due": "next_due_on",
+        "received": "received_on",
+        "oldest": "received_on",
+        "priority": "priority",
+        "activity": "reporter_activity_on",
+    }[sort]
+    descending = sort in ("received", "priority", "activity")
+    values = [getattr(rows[c], column) for c in seen]
+    present = [v for v in values if v is not None]
+    assert present == sorted(present, reverse=descending)
+    if None in values:  # NULLs come last
+        assert values[values.index(None) :] == [None] * values.count(None)
+
+
+def test_bad_cursor_and_filters_are_harmless(store, person, signed_in, h) -> None:
+    alice = person("alice")
+    case_id, _ = h.submit(store)
+    b = signed_in(alice)
+    for query in (
+        "?after=%%%",
+        "?after=bm90LWEtY3Vyc29y",
+        "?sort=evil",
+        "?status=evil",
+        "?category=abc",
+        "?assignee=x'--",
+        "?label=" + "x" * 500,
+    ):
+        response = b.get("/" + query)
+        assert response.status_code == 200
+
+
+def test_fixed_number_of_queries_per_page(store, person, signed_in, h) -> None:
+    alice = person("alice")
+    b = signed_in(alice)
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    for i in range(2):
+        case_id, _ = h.submit(store, f"a{i}")
+        with store.transaction() as db:
+            db.add(CaseLabel(case_id=case_id, label=f"l{i}"))
+    event.listen(store.engine, "before_cursor_execute", count)
+    try:
+        b.get("/?status=all")
+        few = len(statements)
+        for i in range(8):
+            case_id, _ = h.submit(store, f"b{i}")
+            with store.transaction() as db:
+                db.add(CaseLabel(case_id=case_id, label=f"m{i}"))
+        statements.clear()
+        page = b.get("/?status=all")
+        many = len(statements)
+    finally:
+        event.remove(store.engine, "before_cursor_execute", count)
+    assert len(listed(page)) == 10
+    assert many == few
+
+
+def test_other_roles_are_sent_to_their_own_home(store, person, signed_in) -> None:
+    admin = person("root", caseworker=False, admin=True)
+    custodian = person("carol", caseworker=False, custodian=True)
+    assert signed_in(admin).get("/").location == "/admin"
+    assert signed_in(custodian).get("/").location == "/identity-requests"
+
+
+@pytest.mark.slow
+def test_inbox_stays_fast_with_100000_cases(store, person, signed_in, today) -> None:
+    alice, bob = person("alice"), person("bob")
+    n = 100_000
+    statuses = [s.value.upper() for s in Status]
+    cases, keys, labels = [], [], []
+    for i in range(n):
+        case_id = secrets.token_hex(8)
+        received = today - dt.timedelta(days=i % 900)
+        status = statuses[i % 6]
+        due = (
+            None if status in ("CONCLUDED", "CLOSED") else received + dt.timedelta(days=7 + i % 90)
+        )
+        cases.append(
+            (
+                case_id,
+                status,
+                received,
+                received,
+                received,
+                due,
+                i % 4,
+                i % 5 == 0,
+                alice.id if i % 3 == 0 else None,
+            )
+        )
+        holder = alice.id if i % 4 != 3 else bob.id
+        keys.append((case_id, holder))
+        if i % 10 == 0:
+            labels.append((case_id, "fraud"))
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO cases (id, status, received_on, acknowledge_due_on, feedback_due_on, "
+            "next_due_on, priority, unread_by_caseworkers, assignee_id, channel) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'web')"
+            if store.engine.dialect.name == "sqlite"
+            else "INSERT INTO cases (id, status, received_on, acknowledge_due_on, feedback_due_on, "
+            "next_due_on, priority, unread_by_caseworkers, assignee_id, channel) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, 'web')",
+            cases,
+        )
+        marker = "?" if store.engine.dialect.name == "sqlite" else "%s"
+        conn.exec_driver_sql(
+            "INSERT INTO wrapped_keys (case_id, purpose, record_id, holder_kind, caseworker_id, wrapped) "
+            f"VALUES ({marker}, '{KeyPurpose.THREAD.name}', '', '{HolderKind.CASEWORKER.name}', {marker}, x'00')"
+            if store.engine.dialect.name == "sqlite"
+            else "INSERT INTO wrapped_keys (case_id, purpose, record_id, holder_kind, caseworker_id, wrapped) "
+            f"VALUES ({marker}, '{KeyPurpose.THREAD.name}', '', '{HolderKind.CASEWORKER.name}', {marker}, '\\x00')",
+            keys,
+        )
+        conn.exec_driver_sql(
+            f"INSERT INTO case_labels (case_id, label) VALUES ({marker}, {marker})", labels
+        )
+        conn.exec_driver_sql("ANALYZE")
+    b = signed_in(alice)
+    worst = 0.0
+    for query in (
+        "/",
+        "/?status=all&sort=received",
+        "/?overdue=y",
+        "/?label=fraud",
+        "/?assignee=me&sort=priority",
+        "/?unread=y&status=all&sort=activity",
+        "/?due_soon=y",
+        "/?status=closed&sort=oldest",
+    ):
+        page = b.get(query)
+        assert page.status_code == 200
+        assert len(listed(page)) == 50 or query == "/?due_soon=y"
+        found = re.search(r'href="([^"]+)" rel="next"', page.get_data(as_text=True))
+        started = time.perf_counter()
+        if found:
+            assert b.get(found.group(1).replace("&amp;", "&")).status_code == 200
+        worst = max(worst, time.perf_counter() - started)
+    assert worst < 1.0, f"an inbox page took {worst:.2f} s"
