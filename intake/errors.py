@@ -7,6 +7,7 @@ everything they typed; see ``report.views`` and ``followup.views``.
 
 from __future__ import annotations
 
+import errno
 import logging
 from collections.abc import Callable
 
@@ -20,6 +21,15 @@ from intake.limits import retry_after_seconds
 from intake.uploads import InvalidEncoding, MalformedForm
 
 log = logging.getLogger("intake")
+
+DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+
+
+class InsufficientStorage(HTTPException):
+    """507: the attachment store (or the database's disk) is full."""
+
+    code = 507
+    description = "insufficient storage"
 
 # Views that can recover from an error by showing their form again: endpoint -> handler
 # returning a response, or None to fall back to the plain error page.
@@ -88,6 +98,12 @@ def _explain(e: HTTPException) -> tuple[str, str]:
             "Nothing was stored. Please try again in %(minutes)d minutes.",
             minutes=minutes,
         )
+    if code == 507:
+        return _("There is no room to store this right now"), _(
+            "The server's storage is full, so nothing was stored and no receipt was created. "
+            "Please try again later. Your text is usually still there if you use your "
+            "browser's Back button."
+        )
     if code == 503:
         return _("The service is briefly unavailable"), _(
             "Nothing was stored. Please try again in a few minutes."
@@ -137,6 +153,9 @@ def handle_exception(e: Exception) -> Response:
     if isinstance(e, OperationalError):
         log.error("database unavailable: %s", e.__class__.__name__)
         return handle_http(ServiceUnavailable())
+    if isinstance(e, OSError) and e.errno in DISK_FULL:
+        log.error("storage full: %s", errno.errorcode.get(e.errno or 0, "?"))
+        return render_error(InsufficientStorage())
     log.exception("unexpected error")
     return render_error(InternalServerError())
 

@@ -36,6 +36,7 @@ class Resp:
     status: int
     text: str
     headers: Mapping[str, str]
+    body: bytes = b""
 
     @property
     def receipt(self) -> str | None:
@@ -63,7 +64,8 @@ class FlaskHTTP:
         self.environ = dict(environ or {})
 
     def _resp(self, r: Any) -> Resp:
-        return Resp(r.status_code, r.get_data(as_text=True), dict(r.headers))
+        data = r.get_data()
+        return Resp(r.status_code, data.decode("utf-8", "replace"), dict(r.headers), data)
 
     def get(self, path: str) -> Resp:
         return self._resp(self.client.get(path, headers=self.headers,
@@ -94,7 +96,7 @@ class RealHTTP:
         self.session.headers.update(headers or {})
 
     def _resp(self, r: Any) -> Resp:
-        return Resp(r.status_code, r.text, dict(r.headers))
+        return Resp(r.status_code, r.text, dict(r.headers), r.content)
 
     def get(self, path: str) -> Resp:
         return self._resp(self.session.get(self.base + path, allow_redirects=False, timeout=120))
