@@ -20,6 +20,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.wrappers import Response
 
+from cases.health import check_services
 from cases.store import Store
 from config import Settings, load_settings
 from config.http import security_headers
@@ -38,6 +39,8 @@ class _NoCookieUntilNeeded(SecureCookieSessionInterface):
 
 def create_app(settings: Settings | None = None, store: Store | None = None) -> Flask:
     settings = settings or load_settings()
+    if store is None:  # a production start (gunicorn): one line per unreachable service
+        check_services(settings)
     store = store or Store(settings)
     app = Flask(__name__)
     app.request_class = IntakeRequest

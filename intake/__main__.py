@@ -14,6 +14,7 @@ from typing import Any
 
 from werkzeug.serving import WSGIRequestHandler, run_simple
 
+from cases.health import check_services
 from cases.store import Store
 from config import ConfigError, load_settings
 
@@ -57,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     try:
         settings = load_settings()
+        check_services(settings, schema=False)  # reachable; migrate() below does the schema
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
