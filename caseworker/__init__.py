@@ -150,6 +150,11 @@ def _check_origin() -> Response | None:
     origin = request.headers.get("Origin")
     if origin is None:
         return None
+    if origin == "null":
+        # Our own pages send `Referrer-Policy: no-referrer`, and with it browsers send
+        # `Origin: null` on every form POST; Sec-Fetch-Site still tells where it came from.
+        site = request.headers.get("Sec-Fetch-Site")
+        return None if site in (None, "same-origin") else _forbidden()
     origin_host = urlsplit(origin).hostname
     if origin_host is None or origin_host != urlsplit(f"//{request.host}").hostname:
         return _forbidden()
