@@ -184,3 +184,23 @@ def redis_url() -> str:
             pytest.fail(problems[0])
         pytest.skip(problems[0])
     return url
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _compiled_translations() -> None:
+    """Compile the apps' message catalogues (*.po -> *.mo) when a .mo is missing or older
+    than its .po, as `make translations` does, so tests see the translated pages."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    root = Path(__file__).resolve().parent.parent
+    for po in sorted(root.glob("*/translations/*/LC_MESSAGES/messages.po")):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        with po.open("rb") as fh:
+            catalog = read_po(fh)
+        tmp = mo.with_name(f".{mo.name}.{os.getpid()}.tmp")
+        with tmp.open("wb") as fh:
+            write_mo(fh, catalog, use_fuzzy=True)
+        tmp.replace(mo)  # atomic: a concurrent run never reads half a file
