@@ -108,7 +108,7 @@ def database_problems(url: str, *, schema: bool = True) -> list[str]:
     if not current:
         return [
             f"database {shown} has no Sealbox tables: run `sealbox db upgrade` "
-            "(as the migration role) before starting the apps"
+            "first (with the migration role's database URL)"
         ]
     unknown = sorted(rev for rev in current if _known(script, rev) is False)
     if unknown:
@@ -196,10 +196,11 @@ def _url_of(store: Store) -> str:
     return store.engine.url.render_as_string(hide_password=False)
 
 
-def check_database(store: Store, *, schema: bool = True) -> None:
-    """Raise ServiceError unless the store's database answers (and, with ``schema``, is
-    migrated to this code's head)."""
-    problems = database_problems(_url_of(store), schema=schema)
+def check_database(target: Store | Settings, *, schema: bool = True) -> None:
+    """Raise ServiceError unless the database of a Store (or of Settings, before a Store
+    is built) answers and, with ``schema``, is migrated to this code's head."""
+    url = _url_of(target) if isinstance(target, Store) else target.sqlalchemy_url
+    problems = database_problems(url, schema=schema)
     if problems:
         raise ServiceError(problems)
 

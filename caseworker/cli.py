@@ -64,10 +64,13 @@ def _settings(instance: Path) -> Settings:
     return load_settings(instance_path=instance)
 
 
-def _store(instance: Path) -> Any:
+def _store(instance: Path, *, schema: bool = True) -> Any:
+    from cases.health import check_database
     from cases.store import Store
 
-    return Store(_settings(instance))
+    settings = _settings(instance)
+    check_database(settings, schema=schema)  # a ConfigError: one line, exit status 2
+    return Store(settings)
 
 
 @click.group(help=__doc__)
@@ -119,7 +122,7 @@ def db() -> None:
 @config_errors
 def db_upgrade(instance: Path) -> None:
     """Create or upgrade the database schema to the newest version."""
-    store = _store(instance)
+    store = _store(instance, schema=False)
     store.migrate()
     refresh_statistics(store)
     store.dispose()
@@ -356,13 +359,16 @@ def _schema_exists(store: Any) -> bool:
 def serve(host: str, intake_port: int, caseworker_port: int, instance: Path) -> None:
     """One-command local start: instance, schema and first account if missing, then the
     intake and caseworker apps as two processes. Ctrl-C stops both."""
+    from cases.health import check_services
     from cases.store import Store
 
     instance = instance.resolve()
     if not (instance / "instance.toml").exists():
         _print_recovery_key(init_instance(instance))
         click.echo(f"A new instance was created in {instance}.\n")
-    store = Store(_settings(instance))
+    settings = _settings(instance)
+    check_services(settings, schema=False)  # migrate() below brings the schema up to date
+    store = Store(settings)
     store.migrate()
     first = _ensure_first_account(store)
     store.dispose()
