@@ -49,8 +49,6 @@ def test_review_step_shows_values_and_stores_nothing(browser, store: Store) -> N
     assert 'type="file"' in html and 'enctype="multipart/form-data"' in html
     assert counts(store) == (0, 0, 0) and blob_files(store) == []
     # "Change my report" goes back to the form with everything filled in.
-    change = browser.post_form(review, "/report/send")  # form fields as the browser would send them
-    assert change.status_code == 200
     form = browser.form_to(html, "/report/send")
     data = dict(form["fields"])
     back = browser.client.post("/en/report/", data=data)
