@@ -22,7 +22,9 @@ $(TEST_STAMP): pyproject.toml $(RUN_STAMP)
 	touch $@
 
 translations: $(RUN_STAMP)
-	@for dir in $(TRANSLATIONS); do $(BIN)/pybabel compile --use-fuzzy -d $$dir >/dev/null || exit 1; done
+	@for dir in $(TRANSLATIONS); do \
+	  ls $$dir/*/LC_MESSAGES/*.po >/dev/null 2>&1 || continue; \
+	  $(BIN)/pybabel compile -d $$dir >/dev/null || exit 1; done
 
 ## Start intake (http://127.0.0.1:8080) and caseworker (http://127.0.0.1:8081) on SQLite.
 run: $(RUN_STAMP) translations
