@@ -16,6 +16,7 @@ import hashlib
 import os
 import secrets
 import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -168,6 +169,27 @@ def test_app_role_runs_sealbox_but_cannot_change_schema_or_history(
         assert session.query(Case).count() == 0 and session.query(BlobChunk).count() == 0
         report = verify_chain(session)
         assert report.problems == [] and report.checked >= 1
+
+    # The nightly backup (sealbox-backup.service) runs as the app role too: pg_dump works.
+    backup = subprocess.run(
+        [
+            sys.executable,
+            str(deploy_dir / "backup/sealbox_backup.py"),
+            "backup",
+            "--out",
+            str(app_settings.instance_path.parent / "backups"),
+        ],
+        env={
+            **os.environ,
+            "SEALBOX_INSTANCE_PATH": str(app_settings.instance_path),
+            "SEALBOX_DATABASE_URL": pg_install.app_url,
+            "SEALBOX_ATTACHMENT_STORAGE": "database",
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert backup.returncode == 0, backup.stderr
 
     refused = [
         "UPDATE audit_log SET action = 'nothing happened'",
