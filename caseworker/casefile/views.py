@@ -124,6 +124,11 @@ def _render(case: Case, status: int = 200, **overrides: FlaskForm) -> tuple[str,
         if name == "assign_form":
             form.assignee.choices = forms["assign_form"].assignee.choices  # type: ignore[attr-defined]
         forms[name] = form
+    # Several forms on this page share field names (text, reason, priority): give every
+    # control a page-unique id so each label and error message points at its own control.
+    for name, form in forms.items():
+        for fld in form:
+            fld.id = f"{name.removesuffix('_form')}-{fld.name}"
     categories, people = lookup_names()
     requests = list(
         db.scalars(

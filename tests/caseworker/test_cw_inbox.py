@@ -11,7 +11,13 @@ import time
 import pytest
 from sqlalchemy import event, update
 
-from cases.models import Case, CaseLabel, Category, CategoryMember, HolderKind, KeyPurpose, Status
+from cases.models import (
+    Case,
+    CaseLabel,
+    Category,
+    CategoryMember,
+    Status,
+)
 
 CASE_LINK = re.compile(r'href="/cases/([0-9a-f]{16})"')
 
@@ -131,7 +137,7 @@ def test_keyset_pages_cover_every_case_once_in_order(
 
 def test_bad_cursor_and_filters_are_harmless(store, person, signed_in, h) -> None:
     alice = person("alice")
-    case_id, _ = h.submit(store)
+    h.submit(store)
     b = signed_in(alice)
     for query in (
         "?after=%%%",
@@ -155,7 +161,7 @@ def test_fixed_number_of_queries_per_page(store, person, signed_in, h) -> None:
         statements.append(statement)
 
     for i in range(2):
-        case_id, _ = h.submit(store, f"a{i}")
+        case_id, _receipt = h.submit(store, f"a{i}")
         with store.transaction() as db:
             db.add(CaseLabel(case_id=case_id, label=f"l{i}"))
     event.listen(store.engine, "before_cursor_execute", count)
@@ -182,59 +188,69 @@ def test_other_roles_are_sent_to_their_own_home(store, person, signed_in) -> Non
     assert signed_in(custodian).get("/").location == "/identity-requests"
 
 
+def _bulk_insert(store, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """Raw driver bulk load (COPY on PostgreSQL): the ORM's per-row work would dominate."""
+    names = ", ".join(columns)
+    with store.engine.begin() as conn:
+        if store.engine.dialect.name == "postgresql":
+            cursor = conn.connection.driver_connection.cursor()
+            with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        iso = [tuple(v.isoformat() if isinstance(v, dt.date) else v for v in row) for row in rows]
+        marks = ", ".join("?" * len(columns))
+        conn.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({marks})", iso)  # noqa: S608
+
+
 @pytest.mark.slow
 def test_inbox_stays_fast_with_100000_cases(store, person, signed_in, today) -> None:
     alice, bob = person("alice"), person("bob")
-    n = 100_000
-    statuses = [s.value.upper() for s in Status]
+    statuses = [s.name for s in Status]  # stored by name (non-native enum)
     cases, keys, labels = [], [], []
-    for i in range(n):
+    for i in range(100_000):
         case_id = secrets.token_hex(8)
         received = today - dt.timedelta(days=i % 900)
         status = statuses[i % 6]
         due = (
             None if status in ("CONCLUDED", "CLOSED") else received + dt.timedelta(days=7 + i % 90)
         )
+        assignee = alice.id if i % 3 == 0 else None
         cases.append(
-            (
-                case_id,
-                status,
-                received,
-                received,
-                received,
-                due,
-                i % 4,
-                i % 5 == 0,
-                alice.id if i % 3 == 0 else None,
-            )
+            (case_id, status, "web", received, received, received, due, i % 4, i % 5 == 0, assignee)
         )
-        holder = alice.id if i % 4 != 3 else bob.id
-        keys.append((case_id, holder))
+        keys.append(
+            (case_id, "THREAD", "", "CASEWORKER", alice.id if i % 4 != 3 else bob.id, b"\0")
+        )
         if i % 10 == 0:
             labels.append((case_id, "fraud"))
+    cases.sort()
+    keys.sort()
+    _bulk_insert(
+        store,
+        "cases",
+        (
+            "id",
+            "status",
+            "channel",
+            "received_on",
+            "acknowledge_due_on",
+            "feedback_due_on",
+            "next_due_on",
+            "priority",
+            "unread_by_caseworkers",
+            "assignee_id",
+        ),
+        cases,
+    )
+    _bulk_insert(
+        store,
+        "wrapped_keys",
+        ("case_id", "purpose", "record_id", "holder_kind", "caseworker_id", "wrapped"),
+        keys,
+    )
+    _bulk_insert(store, "case_labels", ("case_id", "label"), labels)
     with store.engine.begin() as conn:
-        conn.exec_driver_sql(
-            "INSERT INTO cases (id, status, received_on, acknowledge_due_on, feedback_due_on, "
-            "next_due_on, priority, unread_by_caseworkers, assignee_id, channel) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'web')"
-            if store.engine.dialect.name == "sqlite"
-            else "INSERT INTO cases (id, status, received_on, acknowledge_due_on, feedback_due_on, "
-            "next_due_on, priority, unread_by_caseworkers, assignee_id, channel) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, 'web')",
-            cases,
-        )
-        marker = "?" if store.engine.dialect.name == "sqlite" else "%s"
-        conn.exec_driver_sql(
-            "INSERT INTO wrapped_keys (case_id, purpose, record_id, holder_kind, caseworker_id, wrapped) "
-            f"VALUES ({marker}, '{KeyPurpose.THREAD.name}', '', '{HolderKind.CASEWORKER.name}', {marker}, x'00')"
-            if store.engine.dialect.name == "sqlite"
-            else "INSERT INTO wrapped_keys (case_id, purpose, record_id, holder_kind, caseworker_id, wrapped) "
-            f"VALUES ({marker}, '{KeyPurpose.THREAD.name}', '', '{HolderKind.CASEWORKER.name}', {marker}, '\\x00')",
-            keys,
-        )
-        conn.exec_driver_sql(
-            f"INSERT INTO case_labels (case_id, label) VALUES ({marker}, {marker})", labels
-        )
         conn.exec_driver_sql("ANALYZE")
     b = signed_in(alice)
     worst = 0.0
@@ -248,12 +264,14 @@ def test_inbox_stays_fast_with_100000_cases(store, person, signed_in, today) -> 
         "/?due_soon=y",
         "/?status=closed&sort=oldest",
     ):
-        page = b.get(query)
-        assert page.status_code == 200
-        assert len(listed(page)) == 50 or query == "/?due_soon=y"
-        found = re.search(r'href="([^"]+)" rel="next"', page.get_data(as_text=True))
         started = time.perf_counter()
-        if found:
-            assert b.get(found.group(1).replace("&amp;", "&")).status_code == 200
+        page = b.get(query)
+        worst = max(worst, time.perf_counter() - started)
+        assert page.status_code == 200
+        assert len(listed(page)) == 50, query
+        found = re.search(r'href="([^"]+)" rel="next"', page.get_data(as_text=True))
+        assert found, query
+        started = time.perf_counter()
+        assert len(listed(b.get(found.group(1).replace("&amp;", "&")))) == 50
         worst = max(worst, time.perf_counter() - started)
     assert worst < 1.0, f"an inbox page took {worst:.2f} s"
