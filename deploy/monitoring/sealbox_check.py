@@ -3,6 +3,7 @@
     sealbox_check.py                 # Nagios/Icinga style: one line; exit 0, 1 or 2
                                      # (OK, WARNING, CRITICAL)
     sealbox_check.py --prometheus    # node_exporter textfile-collector format on stdout
+    sealbox_check.py --audit-head    # the audit chain head, to keep off the host
 
 Reads the same SEALBOX_* environment as the apps (run it as the sealbox user with
 /etc/sealbox/sealbox.env). It reports counts only — never a case id, date of a report,
@@ -97,10 +98,35 @@ def collect(settings: Any, disk_warn: int = 90) -> Report:
     return report
 
 
+def _print_audit_head(settings: Any) -> int:
+    """The chain head, written down daily somewhere the server cannot reach, shows later
+    whether anyone with database access rewrote the whole chain after that day."""
+    from cases.models import AuditHead
+    from cases.store import Store
+
+    store = Store(settings)
+    try:
+        with store.transaction() as session:
+            head = session.get(AuditHead, 1)
+    finally:
+        store.dispose()
+    if head is None:
+        print("no audit head: run `sealbox db upgrade`")
+        return CRITICAL
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    print(f"{stamp} audit head {head.last_id} {head.last_hash.hex()}")
+    return OK
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Sealbox monitoring check (counts only).")
     parser.add_argument("--prometheus", action="store_true", help="print metrics, exit 0")
     parser.add_argument("--disk-warn", type=int, default=90, help="warn above this %% used")
+    parser.add_argument(
+        "--audit-head",
+        action="store_true",
+        help="print the audit chain's last entry number and hash (keep them off the host)",
+    )
     args = parser.parse_args(argv)
     from config import ConfigError, load_settings
 
@@ -109,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"CRITICAL - {'; '.join(exc.problems)}")
         return CRITICAL
+    if args.audit_head:
+        return _print_audit_head(settings)
     report = collect(settings, args.disk_warn)
     if args.prometheus:
         for name, value in report.metrics.items():

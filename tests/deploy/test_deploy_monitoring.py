@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -43,6 +44,8 @@ def test_overdue_case_warns_without_naming_it(settings: Settings, deploy_dir: Pa
     assert metrics.returncode == 0
     assert "sealbox_cases_overdue 1" in metrics.stdout
     assert 'sealbox_cases{status="received"} 1' in metrics.stdout
+    head = _check(deploy_dir, settings, "--audit-head")
+    assert head.returncode == 0 and re.search(r" audit head \d+ [0-9a-f]{64}$", head.stdout.strip())
     for output in (result.stdout, metrics.stdout):
         assert case_id not in output and "minister" not in output
         assert long_ago.isoformat() not in output
