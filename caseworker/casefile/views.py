@@ -128,7 +128,7 @@ def _render(case: Case, status: int = 200, **overrides: FlaskForm) -> tuple[str,
     # control a page-unique id so each label and error message points at its own control.
     for name, form in forms.items():
         for fld in form:
-            fld.id = f"{name.removesuffix('_form')}-{fld.name}"
+            fld.id = fld.label.field_id = f"{name.removesuffix('_form')}-{fld.name}"
     categories, people = lookup_names()
     requests = list(
         db.scalars(
