@@ -301,3 +301,38 @@ def intake_server(settings: Any, tmpdir: Path, log_dir: Path, **extra: str) -> S
     port = free_port()
     argv = [sys.executable, "-m", "intake", "--host", "127.0.0.1", "--port", str(port)]
     return Server(argv, server_env(settings, tmpdir, **extra), log_dir, port)
+
+
+# -- caseworker sign-in -------------------------------------------------------------------
+
+CW_PASSPHRASE = "correct horse battery staple"
+
+
+def cw_csrf(client: Any, path: str) -> str:
+    html = client.get(path).get_data(as_text=True)
+    m = re.search(r'name="(?:[a-z_]+-)?csrf_token"[^>]*value="([^"]+)"', html)
+    assert m, f"no CSRF token on {path}"
+    return m.group(1)
+
+
+def signed_in_caseworker(store: Any, app: Any, username: str = "alice",
+                         **roles: bool) -> tuple[Any, int]:
+    """A new enrolled account signed in with passphrase and a real TOTP code."""
+    import pyotp
+
+    from cases.accounts import create_caseworker
+    from cases.twofactor import TOTP_PERIOD, new_totp_secret, seal_totp_secret
+
+    secret = new_totp_secret()
+    with store.transaction() as db:
+        account = create_caseworker(db, store.settings, username, CW_PASSPHRASE, **roles)
+        account.totp_secret_enc = seal_totp_secret(store.settings.server_key, account.id, secret)
+        account_id = int(account.id)
+    client = app.test_client()
+    r = client.post("/login", data={"username": username, "passphrase": CW_PASSPHRASE,
+                                    "csrf_token": cw_csrf(client, "/login")})
+    assert r.status_code == 302, r.get_data(as_text=True)[:1000]
+    code = pyotp.TOTP(secret).generate_otp(int(time.time()) // TOTP_PERIOD)
+    r = client.post("/login/code", data={"code": code, "csrf_token": cw_csrf(client, "/login/code")})
+    assert r.status_code == 302 and r.location == "/", r.get_data(as_text=True)[:1000]
+    return client, account_id
