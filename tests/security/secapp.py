@@ -333,6 +333,7 @@ def signed_in_caseworker(store: Any, app: Any, username: str = "alice",
                                     "csrf_token": cw_csrf(client, "/login")})
     assert r.status_code == 302, r.get_data(as_text=True)[:1000]
     code = pyotp.TOTP(secret).generate_otp(int(time.time()) // TOTP_PERIOD)
-    r = client.post("/login/code", data={"code": code, "csrf_token": cw_csrf(client, "/login/code")})
+    token = cw_csrf(client, "/login/code")
+    r = client.post("/login/code", data={"code": code, "csrf_token": token})
     assert r.status_code == 302 and r.location == "/", r.get_data(as_text=True)[:1000]
     return client, account_id
