@@ -20,9 +20,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cases.content import add_message
-from cases.keyring import reporter_thread_key
+from cases.keyring import NoAccess, reporter_thread_key
 from cases.models import Case, Message, MessageKind, today
 from cases.reporter import touch
+from crypto import DecryptionError
 
 MINUTES_AGREED_EVENT = "minutes_agreed"
 
@@ -55,14 +56,18 @@ def agree_minutes(
     """Record that the reporter agrees the current minutes; return the minutes' id.
 
     The reporter's key must open the case's thread key (proof the caller holds the
-    receipt); raises ``cases.keyring.NoAccess`` or ``crypto.DecryptionError`` otherwise."""
+    receipt); raises ``cases.keyring.NoAccess`` otherwise, and ``NoMinutes`` when there is
+    nothing to agree."""
     if case.channel != "oral":
         raise NoMinutes("only oral reports have minutes to agree")
     minutes_id = latest_minutes_id(session, case.id)
     if minutes_id is None:
         raise NoMinutes("there are no minutes to agree")
     on = on or today()
-    thread_key = reporter_thread_key(session, case.id, reporter_private_key)
+    try:
+        thread_key = reporter_thread_key(session, case.id, reporter_private_key)
+    except DecryptionError as exc:
+        raise NoAccess("this key does not open the case") from exc
     add_message(
         session,
         case.id,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
@@ -45,7 +47,19 @@ class PlainForm(FlaskForm):
     """Only a CSRF token: for buttons."""
 
 
-class AcknowledgeForm(FlaskForm):
+class PrefixedForm(FlaskForm):
+    """Many forms share the case page: a prefix keeps their field names and ids apart."""
+
+    form_prefix = ""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("prefix", self.form_prefix)
+        super().__init__(*args, **kwargs)
+
+
+class AcknowledgeForm(PrefixedForm):
+    form_prefix = "ack"
+
     message = TextAreaField(
         _l("Message to the reporter (optional)"),
         validators=[Optional(), LONG],
@@ -53,7 +67,9 @@ class AcknowledgeForm(FlaskForm):
     )
 
 
-class TriageForm(FlaskForm):
+class TriageForm(PrefixedForm):
+    form_prefix = "triage"
+
     scope = TextAreaField(
         _l("Scope: what the report is about and whether this channel covers it"),
         validators=[DataRequired(), LONG],
@@ -67,7 +83,9 @@ class TriageForm(FlaskForm):
     notes = TextAreaField(_l("Notes (optional)"), validators=[Optional(), LONG])
 
 
-class RiskForm(FlaskForm):
+class RiskForm(PrefixedForm):
+    form_prefix = "risk"
+
     likelihood = SelectField(
         _l("Likelihood of retaliation"), choices=options((c, LEVEL_LABELS[c]) for c in LEVELS)
     )
@@ -78,7 +96,9 @@ class RiskForm(FlaskForm):
     review_on = DateField(_l("Review the assessment on"), validators=[Optional()])
 
 
-class ConcludeForm(FlaskForm):
+class ConcludeForm(PrefixedForm):
+    form_prefix = "conclude"
+
     outcome = SelectField(_l("Outcome"), choices=options((c, OUTCOME_LABELS[c]) for c in OUTCOMES))
     protection = SelectField(
         _l("Continued protection of the reporter"),
@@ -90,11 +110,15 @@ class ConcludeForm(FlaskForm):
     summary = TextAreaField(_l("Summary of the findings"), validators=[DataRequired(), LONG])
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(PrefixedForm):
+    form_prefix = "reopen"
+
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), LONG])
 
 
-class LegalHoldForm(FlaskForm):
+class LegalHoldForm(PrefixedForm):
+    form_prefix = "hold"
+
     reason = StringField(
         _l("Reason for the legal hold"),
         validators=[DataRequired(), Length(max=500)],
@@ -102,7 +126,9 @@ class LegalHoldForm(FlaskForm):
     )
 
 
-class LinkForm(FlaskForm):
+class LinkForm(PrefixedForm):
+    form_prefix = "link"
+
     other = StringField(
         _l("Reference of the related case"),
         validators=[DataRequired(), Length(max=32)],
@@ -114,11 +140,15 @@ class UnlinkForm(FlaskForm):
     other = HiddenField(validators=[DataRequired(), Length(max=32)])
 
 
-class AssignForm(FlaskForm):
+class AssignForm(PrefixedForm):
+    form_prefix = "assign"
+
     assignee = SelectField(_l("Assigned to"), choices=[], validate_choice=False)
 
 
-class PriorityForm(FlaskForm):
+class PriorityForm(PrefixedForm):
+    form_prefix = "prio"
+
     priority = SelectField(
         _l("Priority"),
         choices=options([("0", _l("Not set")), *PRIORITY_CHOICES]),
@@ -126,7 +156,9 @@ class PriorityForm(FlaskForm):
     )
 
 
-class LabelForm(FlaskForm):
+class LabelForm(PrefixedForm):
+    form_prefix = "label"
+
     label = StringField(
         _l("Label"),
         validators=[DataRequired(), Length(max=40)],
@@ -138,18 +170,24 @@ class RemoveLabelForm(FlaskForm):
     label = HiddenField(validators=[DataRequired(), Length(max=64)])
 
 
-class NoteForm(FlaskForm):
+class NoteForm(PrefixedForm):
+    form_prefix = "note"
+
     text = TextAreaField(_l("Internal note"), validators=[DataRequired(), LONG])
 
 
-class ReplyForm(FlaskForm):
+class ReplyForm(PrefixedForm):
+    form_prefix = "reply"
+
     text = TextAreaField(_l("Message to the reporter"), validators=[DataRequired(), LONG])
     feedback = BooleanField(
         _l("This message gives the reporter feedback on the follow-up (EU Directive, Art. 9(1)(f))")
     )
 
 
-class GrantForm(FlaskForm):
+class GrantForm(PrefixedForm):
+    form_prefix = "grant"
+
     caseworker = SelectField(_l("Caseworker"), choices=[], validate_choice=False)
     override = BooleanField(_l("Override the exclusion of this caseworker"))
     override_reason = TextAreaField(
@@ -161,7 +199,9 @@ class RevokeForm(FlaskForm):
     caseworker = HiddenField(validators=[DataRequired()])
 
 
-class IdentityRequestForm(FlaskForm):
+class IdentityRequestForm(PrefixedForm):
+    form_prefix = "identity"
+
     reason = TextAreaField(
         _l("Why you need the reporter's identity, and the legal basis"),
         validators=[DataRequired(), LONG],
@@ -171,11 +211,15 @@ class IdentityRequestForm(FlaskForm):
     )
 
 
-class MinutesForm(FlaskForm):
+class MinutesForm(PrefixedForm):
+    form_prefix = "minutes"
+
     text = TextAreaField(_l("Revised minutes"), validators=[DataRequired(), LONG])
 
 
-class ExportForm(FlaskForm):
+class ExportForm(PrefixedForm):
+    form_prefix = "export"
+
     include_internal = BooleanField(_l("Include internal notes and assessments"), default=True)
 
 

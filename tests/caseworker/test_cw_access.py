@@ -1,0 +1,126 @@
+"""Granting and revoking access (re-wrapping case keys), conflicts of interest and
+exclusions, with audited overrides."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from cases.content import read_messages
+from cases.keyring import NoAccess, caseworker_key, holders
+from cases.models import AuditEntry, CaseExclusion, KeyPurpose, MessageKind
+
+
+@pytest.fixture
+def team(store, person, signed_in, h):  # type: ignore[no-untyped-def]
+    alice = person("alice")
+    case_id, _ = h.submit(store, "shared report")
+    bob = person("bob")  # joined later: no key yet
+    return alice, bob, case_id, signed_in(alice)
+
+
+def test_grant_rewraps_the_keys_to_the_newcomer(store, team, signed_in) -> None:
+    _alice, bob, case_id, a = team
+    assert signed_in(bob).get(f"/cases/{case_id}").status_code == 404
+    response = a.post(f"/cases/{case_id}/grant", {"caseworker": str(bob.id)}, prefix="grant")
+    assert response.status_code == 302
+    with store.transaction() as db:
+        for purpose in (KeyPurpose.THREAD, KeyPurpose.INTERNAL):
+            assert caseworker_key(db, case_id, purpose, bob.id, bob.private_key)
+        detail = db.scalar(
+            select(AuditEntry.detail).where(AuditEntry.action == "case.access_granted")
+        )
+    assert json.loads(detail) == {"grantee_id": bob.id}
+    page = signed_in(bob).get(f"/cases/{case_id}")
+    assert page.status_code == 200 and "shared report" in page.get_data(as_text=True)
+    twice = a.post(f"/cases/{case_id}/grant", {"caseworker": str(bob.id)}, prefix="grant")
+    assert twice.status_code == 400
+
+
+def test_revoke_deletes_the_keys(store, team, signed_in) -> None:
+    alice, bob, case_id, a = team
+    a.post(f"/cases/{case_id}/grant", {"caseworker": str(bob.id)}, prefix="grant")
+    b = signed_in(bob)
+    assert b.get(f"/cases/{case_id}").status_code == 200
+    assert a.post(f"/cases/{case_id}/revoke", {"caseworker": str(bob.id)}).status_code == 302
+    assert b.get(f"/cases/{case_id}").status_code == 404
+    with store.transaction() as db:
+        assert bob.id not in holders(db, case_id)
+        with pytest.raises(NoAccess):
+            caseworker_key(db, case_id, KeyPurpose.INTERNAL, bob.id, bob.private_key)
+    myself = a.post(f"/cases/{case_id}/revoke", {"caseworker": str(alice.id)})
+    assert myself.status_code == 400
+    assert a.get(f"/cases/{case_id}").status_code == 200
+
+
+def test_conflict_of_interest_removes_own_keys_and_blocks_regrant(store, team, signed_in) -> None:
+    alice, bob, case_id, a = team
+    a.post(f"/cases/{case_id}/grant", {"caseworker": str(bob.id)}, prefix="grant")
+    b = signed_in(bob)
+    response = b.post(f"/cases/{case_id}/conflict")
+    assert response.status_code == 302 and response.location == "/"
+    assert b.get(f"/cases/{case_id}").status_code == 404
+    with store.transaction() as db:
+        assert bob.id not in holders(db, case_id) and bob.id not in holders(
+            db, case_id, KeyPurpose.INTERNAL
+        )
+        assert (
+            db.get(CaseExclusion, {"case_id": case_id, "caseworker_id": bob.id}).reason
+            == "conflict"
+        )
+    refused = a.post(f"/cases/{case_id}/grant", {"caseworker": str(bob.id)}, prefix="grant")
+    assert refused.status_code == 400 and "excluded" in refused.get_data(as_text=True)
+    no_reason = a.post(
+        f"/cases/{case_id}/grant", {"caseworker": str(bob.id), "override": "y"}, prefix="grant"
+    )
+    assert no_reason.status_code == 400
+    override = a.post(
+        f"/cases/{case_id}/grant",
+        {"caseworker": str(bob.id), "override": "y", "override_reason": "only Arabic speaker"},
+        prefix="grant",
+    )
+    assert override.status_code == 302
+    with store.transaction() as db:
+        detail = json.loads(
+            db.scalars(
+                select(AuditEntry.detail).where(AuditEntry.action == "case.access_granted")
+            ).all()[-1]
+        )
+        assert detail["exclusion_overridden"] is True
+        key = caseworker_key(db, case_id, KeyPurpose.INTERNAL, alice.id, alice.private_key)
+        notes = read_messages(db, case_id, {KeyPurpose.INTERNAL: key}, [MessageKind.NOTE])
+    assert notes[-1].body == {"text": "only Arabic speaker", "event": "exclusion_overridden"}
+    assert "only Arabic" not in json.dumps(detail)
+
+
+def test_last_holder_cannot_step_away(store, team) -> None:
+    alice, _bob, case_id, a = team
+    response = a.post(f"/cases/{case_id}/conflict")
+    assert response.status_code == 400
+    assert "only caseworker with access" in response.get_data(as_text=True)
+    with store.transaction() as db:
+        assert alice.id in holders(db, case_id)
+
+
+def test_caseworker_excluded_by_the_reporter(store, person, signed_in, h) -> None:
+    alice, mallory = person("alice"), person("mallory")
+    case_id, _ = h.submit(store, excluded_caseworker_ids=[mallory.id])
+    assert signed_in(mallory).get(f"/cases/{case_id}").status_code == 404
+    a = signed_in(alice)
+    page = a.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "named by the reporter" in page and "excluded from this case" in page
+    refused = a.post(f"/cases/{case_id}/grant", {"caseworker": str(mallory.id)}, prefix="grant")
+    assert refused.status_code == 400
+    with store.transaction() as db:
+        assert mallory.id not in holders(db, case_id)
+
+
+def test_grant_to_an_admin_only_account_is_refused(store, team, person) -> None:
+    _alice, _bob, case_id, a = team
+    root = person("root", caseworker=False, admin=True)
+    response = a.post(f"/cases/{case_id}/grant", {"caseworker": str(root.id)}, prefix="grant")
+    assert response.status_code == 400
+    with store.transaction() as db:
+        assert root.id not in holders(db, case_id)
