@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cases.blobs import BlobStore, BlobWriter
+from cases.filetype import TypeSniffer, disagreement
 from cases.keyring import wrap_to_caseworkers
 from cases.metadata import MetadataScrubber
 from cases.models import (
@@ -145,6 +146,8 @@ class AttachmentUpload:
     ``abort`` to discard. Nothing readable ever reaches disk, not even temporarily.
     JPEG and PNG metadata (Exif, GPS, XMP, comments...) is removed on the way in
     (``cases.metadata``) unless ``keep_metadata`` says the reporter chose to keep it.
+    The file's type is recognised from its first bytes as they pass (``cases.filetype``)
+    and stored as ``detected`` in the encrypted metadata, beside the declared name and type.
     """
 
     def __init__(
@@ -159,6 +162,7 @@ class AttachmentUpload:
     ) -> None:
         self.id = new_id()
         self.scrubber = None if keep_metadata else MetadataScrubber()
+        self.sniffer = TypeSniffer()
         self._case_id = case_id
         self._thread_key = thread_key
         self._file_key = new_key()
@@ -173,6 +177,7 @@ class AttachmentUpload:
         return self._sealer.plaintext_size
 
     def write(self, data: bytes) -> None:
+        self.sniffer.feed(data)
         if self.scrubber is not None:
             data = self.scrubber.feed(data)
         out = self._sealer.push(data)
@@ -189,7 +194,12 @@ class AttachmentUpload:
         self._writer.write(out)
         self._writer.commit()
         meta_ctx, key_ctx, _ = self._contexts
-        meta = {"name": filename, "type": content_type, "size": self._sealer.plaintext_size}
+        meta = {
+            "name": filename,
+            "type": content_type,
+            "size": self._sealer.plaintext_size,
+            "detected": self.sniffer.detected,
+        }
         return Attachment(
             id=self.id,
             case_id=self._case_id,
@@ -212,6 +222,13 @@ class AttachmentMeta:
     size: int
     from_reporter: bool
     created_on: dt.date
+    detected: str = ""  # the type by content (cases.filetype); "" for files stored before
+
+    @property
+    def content_mismatch(self) -> str | None:
+        """Words for the content when the name or declared type says otherwise
+        (e.g. "a ZIP archive" for a file named .pdf); None when they agree."""
+        return disagreement(self.name, self.content_type, self.detected)
 
 
 def attachment_meta(attachment: Attachment, thread_key: bytes) -> AttachmentMeta:
@@ -224,6 +241,7 @@ def attachment_meta(attachment: Attachment, thread_key: bytes) -> AttachmentMeta
         int(meta["size"]),
         attachment.from_reporter,
         attachment.created_on,
+        str(meta.get("detected", "")),
     )
 
 
