@@ -145,6 +145,7 @@ class Deployment:
     env: dict[str, str]
     store: Store
     start: Callable[..., str]
+    logs: dict[str, Any]  # base URL -> the launcher's record (process, log file)
 
 
 @pytest.fixture
@@ -183,6 +184,7 @@ def deployment(
     store = Store(load_settings(environ=env))
     store.migrate()
     mdwe = _mdwe_available()
+    logs: dict[str, Any] = {}
 
     def start(app: str, workers: int = 2, **overrides: str) -> str:
         port = free_port()
@@ -196,7 +198,7 @@ def deployment(
         ]
         if mdwe:
             argv = [sys.executable, "-c", MDWE, *argv]
-        launcher.start(
+        logs[f"http://127.0.0.1:{port}"] = launcher.start(
             f"{app}-{port}",
             argv,
             env={**env, f"SEALBOX_{app.upper()}_BIND": f"127.0.0.1:{port}", **overrides},
@@ -207,7 +209,7 @@ def deployment(
         return f"http://127.0.0.1:{port}"
 
     try:
-        yield Deployment(env, store, start)
+        yield Deployment(env, store, start, logs)
     finally:
         launcher.stop_all()
         store.dispose()
@@ -329,3 +331,29 @@ def test_apps_ran_with_write_xor_execute_where_available() -> None:
         pytest.skip("this kernel has no PR_SET_MDWE: W^X was not enforced in these tests")
     libc = ctypes.CDLL(None, use_errno=True)
     assert libc.prctl(66, 0, 0, 0, 0) == 0  # this test process itself is unrestricted
+
+
+def test_logs_name_no_client(deployment: Deployment, launcher) -> None:  # type: ignore[no-untyped-def]
+    """Run both apps, make requests (one malformed), stop them, and read everything they
+    wrote: intake wrote no request at all and no address; the caseworker app logged
+    requests without address or query string."""
+    import socket
+
+    intake = deployment.start("intake")
+    back_office = deployment.start("caseworker")
+    visitor = Client(intake, requests.Session())
+    assert visitor.get("/en/?from=somewhere").status_code == 200
+    staff = Client(back_office, requests.Session())
+    assert staff.get("/login?next=/cases/secret-search").status_code == 200
+    for base in (intake, back_office):
+        with socket.create_connection(("127.0.0.1", int(base.rsplit(":", 1)[1]))) as raw:
+            raw.sendall(b"NOT A REQUEST\r\n\r\n")  # gunicorn logs "Invalid request from ip=..."
+            raw.recv(1024)
+    for started in deployment.logs.values():
+        launcher.stop(started)
+    intake_log = deployment.logs[intake].output()
+    staff_log = deployment.logs[back_office].output()
+    assert "127.0.0.1" not in intake_log and "/en/" not in intake_log, intake_log
+    assert "ip=<redacted>" in intake_log  # the malformed request's line, without its address
+    assert "127.0.0.1" not in staff_log and "ip=<redacted>" in staff_log, staff_log
+    assert '"GET /login"' in staff_log and "secret-search" not in staff_log, staff_log
