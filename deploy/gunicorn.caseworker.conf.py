@@ -46,6 +46,8 @@ loglevel = _env("SEALBOX_CASEWORKER_LOGLEVEL", "warning")
 capture_output = False
 
 forwarded_allow_ips = _env("SEALBOX_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+# Only X-Forwarded-Proto says "https" (nginx sets it and clears the other two names).
+secure_scheme_headers = {"X-FORWARDED-PROTO": "https"}
 proxy_protocol = False
 
 # Heartbeat files: $TMPDIR, which the systemd units point at a private tmpfs.

@@ -55,6 +55,8 @@ capture_output = False
 # nginx on this host is the only peer whose X-Forwarded-Proto is believed. With nginx on
 # other hosts list their addresses (never "*": anyone could then claim https).
 forwarded_allow_ips = _env("SEALBOX_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+# Only X-Forwarded-Proto says "https" (nginx sets it and clears the other two names).
+secure_scheme_headers = {"X-FORWARDED-PROTO": "https"}
 proxy_protocol = False
 
 # Heartbeat files: $TMPDIR, which the systemd units point at a private tmpfs.
@@ -68,11 +70,15 @@ class _RedactAddresses(logging.Filter):
     """gunicorn names the peer in a few error-log lines; keep the line, drop the address."""
 
     _pattern = re.compile(r"\bip=\S+?(?=:\s|\s|$)")
+    # "Invalid request from ip=...: Invalid HTTP request line: '<what the client sent>'":
+    # keep the kind of error, drop the client's bytes (tests/security/test_sec_server_input).
+    _client_text = re.compile(r"(Invalid request from ip=<redacted>: [^:'\"]*).*", re.DOTALL)
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         if "ip=" in message:
-            record.msg, record.args = self._pattern.sub("ip=<redacted>", message), None
+            message = self._pattern.sub("ip=<redacted>", message)
+            record.msg, record.args = self._client_text.sub(r"\1", message).rstrip(), None
         return True
 
 

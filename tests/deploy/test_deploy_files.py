@@ -48,6 +48,7 @@ def test_gunicorn_configs_import_and_use_known_settings(gunicorn_conf) -> None: 
     assert cfg.limit_request_fields <= 100
     assert cfg.timeout <= 120
     assert "*" not in str(module.forwarded_allow_ips)
+    assert cfg.secure_scheme_headers == {"X-FORWARDED-PROTO": "https"}
     assert module.bind.startswith("127.0.0.1:")
     assert callable(module.on_starting)
 
