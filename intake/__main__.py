@@ -36,7 +36,10 @@ class AnonymousRequestHandler(WSGIRequestHandler):
         log.info("%s %s %s", command, path, getattr(code, "value", code))
 
     def log_error(self, format: str, *args: Any) -> None:
-        log.warning("request error: %s", format % args)
+        # http.server passes what the client sent ("Bad request syntax ('<request line>')"):
+        # log the status code only, never the client's bytes.
+        code = args[0] if args and format.startswith("code %d") else "-"
+        log.warning("request error: code %s", code)
 
     def log_message(self, format: str, *args: Any) -> None:
         log.info(format, *args)

@@ -6,6 +6,7 @@ Not a test module; ``conftest.py`` puts this folder on ``sys.path``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -337,3 +338,32 @@ def signed_in_caseworker(store: Any, app: Any, username: str = "alice",
     r = client.post("/login/code", data={"code": code, "csrf_token": token})
     assert r.status_code == 302 and r.location == "/", r.get_data(as_text=True)[:1000]
     return client, account_id
+
+
+def gunicorn_server(settings: Any, tmpdir: Path, log_dir: Path, workers: int = 2,
+                    **extra: str) -> Server:
+    """The intake under gunicorn with the shipped configuration (deploy/)."""
+    port = free_port()
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    argv = [str(gunicorn), "--config", str(ROOT / "deploy" / "gunicorn.intake.conf.py"),
+            "--workers", str(workers), "intake:create_app()"]
+    env = server_env(settings, tmpdir, SEALBOX_INTAKE_BIND=f"127.0.0.1:{port}",
+                     SEALBOX_WORKER_TMP_DIR=str(tmpdir), **extra)
+    return Server(argv, env, log_dir, port)
+
+
+def raw_request(port: int, request: bytes, timeout: float = 30) -> bytes:
+    """Send bytes as they are; return whatever comes back until the server closes."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            sock.sendall(request)
+        chunks = []
+        try:
+            while True:
+                data = sock.recv(65536)
+                if not data:
+                    break
+                chunks.append(data)
+        except (ConnectionResetError, TimeoutError):
+            pass
+    return b"".join(chunks)
