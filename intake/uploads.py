@@ -11,6 +11,16 @@ decorated with :func:`accepts_uploads`, naming a factory that returns the reques
 while Flask-WTF's CSRF check reads the form in ``before_request``. Parts sent to any other
 view are drained without being stored.
 
+**Metadata consent.** JPEG and PNG metadata is removed as the file streams in
+(``cases.metadata``) unless the reporter ticks the :data:`KEEP_METADATA_FIELD` box. The
+choice must be known when the first file part arrives, so it counts only if it comes
+*before* the files: browsers send fields in document order, and our forms put the box
+before the file input. A missing box means "remove". The parser notes which text fields it
+has finished (their names are in the part headers) before any file part starts; the view
+then checks the box's value against what was applied (:meth:`UploadState.keep_metadata_for`),
+so a box that came after the files, or with another value, is a malformed form, never a
+silent change of what was asked.
+
 Limits that a file breaks (size per file, number of files) do not abort the parse: the
 sink stops storing, records the problem and lets the rest of the body through, so that the
 view can show the page again *with everything the reporter typed* and the limit stated.
@@ -33,10 +43,13 @@ from urllib.parse import parse_qsl
 from flask import Request, current_app
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser, MultiPartParser
+from werkzeug.http import parse_options_header
 
 from cases.content import AttachmentUpload
 
 STRICT_UTF8 = "sealbox-strict-utf-8"
+KEEP_METADATA_FIELD = "keep_metadata"  # the reporter's consent to keep the files' metadata
+KEEP_METADATA_VALUE = "yes"
 FORM_BODY_SLACK = 256 * 1024  # non-text fields, markup of the multipart envelope
 
 
@@ -73,7 +86,7 @@ class InvalidEncoding(BadRequest):
 class UploadTarget(Protocol):
     """Where a view's uploads go: a new encrypted attachment for each file part."""
 
-    def new_upload(self) -> AttachmentUpload: ...
+    def new_upload(self, *, keep_metadata: bool = False) -> AttachmentUpload: ...
 
     def discard(self, upload: AttachmentUpload) -> None: ...
 
@@ -138,6 +151,26 @@ class UploadState:
     target: UploadTarget | None = None
     sinks: list[EncryptingSink] = field(default_factory=list)
     too_many: bool = False
+    keep_metadata: bool = False  # the consent box came before the first file part
+    consent_after_files: bool = False  # ... or after one: too late to apply
+
+    def field_done(self, name: str) -> None:
+        """The parser finished a text field (called before any later part starts)."""
+        if name == KEEP_METADATA_FIELD:
+            if self.sinks:
+                self.consent_after_files = True
+            else:
+                self.keep_metadata = True
+
+    def keep_metadata_for(self, form: Any) -> bool:
+        """The reporter's choice, which must be the one applied to the stored files."""
+        values = form.getlist(KEEP_METADATA_FIELD)
+        if values not in ([], [KEEP_METADATA_VALUE]):
+            raise MalformedForm()
+        keep = bool(values)
+        if self.files and (keep != self.keep_metadata or self.consent_after_files):
+            raise MalformedForm()
+        return keep
 
     @property
     def too_large(self) -> list[EncryptingSink]:
@@ -179,12 +212,25 @@ def clean_filename(name: str) -> str:
 
 
 class StrictMultiPartParser(MultiPartParser):
+    def __init__(
+        self, *args: Any, on_field: Callable[[str], None] | None = None, **kw: Any
+    ) -> None:
+        super().__init__(*args, **kw)
+        self.on_field = on_field
+
     def get_part_charset(self, headers: Any) -> str:
+        # Called once for each text field, when its data is complete and before the next
+        # part starts: the moment to tell the request which fields came before a file.
+        if self.on_field is not None:
+            disposition = parse_options_header(headers.get("content-disposition"))[1]
+            self.on_field(disposition.get("name", ""))
         # Whatever charset a part claims, its text is decoded as strict UTF-8.
         return STRICT_UTF8
 
 
 class StrictFormDataParser(FormDataParser):
+    on_field: Callable[[str], None] | None = None  # set by IntakeRequest
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs["silent"] = False
         super().__init__(*args, **kwargs)
@@ -197,6 +243,7 @@ class StrictFormDataParser(FormDataParser):
             max_form_memory_size=self.max_form_memory_size,
             max_form_parts=self.max_form_parts,
             cls=self.cls,
+            on_field=self.on_field,
         )
         boundary = options.get("boundary", "").encode("ascii")
         if not boundary:
@@ -241,6 +288,12 @@ class IntakeRequest(Request):
     def max_form_memory_size(self, value: int | None) -> None:
         raise AttributeError("set through the settings")
 
+    def make_form_data_parser(self) -> FormDataParser:
+        parser = super().make_form_data_parser()
+        if isinstance(parser, StrictFormDataParser):
+            parser.on_field = self.uploads.field_done
+        return parser
+
     @property
     def uploads(self) -> UploadState:
         state = self.__dict__.get("_uploads")
@@ -273,7 +326,11 @@ class IntakeRequest(Request):
                 state.too_many = True
             else:
                 target = self._upload_target()
-                upload = target.new_upload() if target is not None else None
+                upload = (
+                    target.new_upload(keep_metadata=state.keep_metadata)
+                    if target is not None
+                    else None
+                )
         sink = EncryptingSink(upload, filename or "", content_type or "", settings.max_file_bytes)
         state.sinks.append(sink)
         return sink  # type: ignore[return-value]

@@ -39,8 +39,8 @@ class ReportWork:
     def session(self) -> Session:
         return self.draft.session
 
-    def new_upload(self) -> AttachmentUpload:
-        return self.draft.new_attachment()
+    def new_upload(self, *, keep_metadata: bool = False) -> AttachmentUpload:
+        return self.draft.new_attachment(keep_metadata=keep_metadata)
 
     def discard(self, upload: AttachmentUpload) -> None:
         self.draft.discard(upload)
@@ -70,8 +70,10 @@ class CaseWork:
         self.case_id = case_id
         self.thread_key = thread_key
 
-    def new_upload(self) -> AttachmentUpload:
-        upload = AttachmentUpload(store().blobs, db(), self.case_id, self.thread_key)
+    def new_upload(self, *, keep_metadata: bool = False) -> AttachmentUpload:
+        upload = AttachmentUpload(
+            store().blobs, db(), self.case_id, self.thread_key, keep_metadata=keep_metadata
+        )
         g.setdefault("_pending_uploads", []).append(upload)
         return upload
 

@@ -43,7 +43,13 @@ from intake.followup.forms import IdentityForm, MessageForm, ReceiptForm, Retali
 from intake.followup.sessions import Expired, Reporter
 from intake.limits import rate_limited
 from intake.report.forms import BUILTIN_QUESTIONS, N_
-from intake.uploads import UploadState, accepts_uploads, clean_filename
+from intake.uploads import (
+    KEEP_METADATA_FIELD,
+    KEEP_METADATA_VALUE,
+    UploadState,
+    accepts_uploads,
+    clean_filename,
+)
 from intake.work import CaseWork, commit, db, store
 
 bp = Blueprint("followup", __name__)
@@ -177,6 +183,7 @@ class CaseView:
     retaliation: bool
     form: MessageForm
     file_errors: list[str]
+    keep_metadata: bool = False  # the box as the reporter sent it (shown again on an error)
 
 
 def _case_view(
@@ -206,6 +213,7 @@ def _case_view(
         ref != "main",
         form or MessageForm(formdata=None, prefix=ref),
         file_errors or [],
+        form is not None and request.form.get(KEEP_METADATA_FIELD) == KEEP_METADATA_VALUE,
     )
 
 
@@ -272,6 +280,7 @@ def _message_target() -> CaseWork | None:
 @rate_limited("write")
 def message(ref: str) -> Response:
     uploads: UploadState = request.uploads  # type: ignore[attr-defined]
+    uploads.keep_metadata_for(request.form)  # the choice the stored files were given
     form = MessageForm(request.form, prefix=ref)
     reporter = _reporter()
     if reporter is None:

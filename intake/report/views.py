@@ -34,7 +34,7 @@ from intake.report.forms import (
     new_submission_id,
     validate_routing,
 )
-from intake.uploads import accepts_uploads, clean_filename
+from intake.uploads import KEEP_METADATA_FIELD, KEEP_METADATA_VALUE, accepts_uploads, clean_filename
 from intake.work import db, report_work, store
 
 bp = Blueprint("report", __name__)
@@ -74,6 +74,8 @@ def render_review(
         notice=notice,
         file_errors=file_errors or [],
         limits=_limits(),
+        # Shown again as it was sent (a 413, an outage); unticked on the first review.
+        keep_metadata=request.form.get(KEEP_METADATA_FIELD) == KEEP_METADATA_VALUE,
     )
     return current_app.make_response((html, status))
 
@@ -129,6 +131,7 @@ def review() -> Response:
 def submit() -> Response:
     work = report_work()
     uploads = request.uploads  # type: ignore[attr-defined]
+    uploads.keep_metadata_for(request.form)  # the choice the stored files were given
     the_form = build_form(load_options(work.session), request.form)
     if the_form.honeypot_filled:
         return _honeypot(the_form)
