@@ -59,7 +59,7 @@ def test_report_follow_up_casework_and_reply(
     assert reporter.url.endswith("/en/report/review")
     assert REPORT in reporter.locator("dl.summary").inner_text()
     audit.check(reporter, "review", lang="en")
-    reporter.get_by_label("Files").set_input_files([str(p) for p in evidence])
+    reporter.locator("input[type=file]").set_input_files([str(p) for p in evidence])
     shots(reporter, "review")
 
     reporter.get_by_role("button", name="Send my report").click()

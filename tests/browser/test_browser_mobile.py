@@ -60,7 +60,7 @@ def test_phone_report_and_follow_up(
     page.get_by_role("button", name="Continue: check your report").click()
 
     assert_reflows(page, "review")
-    page.get_by_label("Files").set_input_files([str(evidence[0])])
+    page.locator("input[type=file]").set_input_files([str(evidence[0])])
     shots(page, "review")
     page.get_by_role("button", name="Send my report").click()
     receipt = read_receipt(page)
