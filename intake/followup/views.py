@@ -8,6 +8,7 @@ cookie and the session row (``sessions``).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -34,6 +35,7 @@ from cases.content import (
     open_attachment,
 )
 from cases.keyring import reporter_thread_key
+from cases.minutes import agree_minutes, awaiting_agreement, latest_minutes_id
 from cases.models import Attachment, Case, IdentityRecord, MessageKind, Status, today
 from cases.reporter import ReporterView, add_reporter_identity, find_case, reporter_view, touch
 from cases.retaliation import linked_reports, report_retaliation
@@ -184,6 +186,12 @@ class CaseView:
     form: MessageForm
     file_errors: list[str]
     keep_metadata: bool = False  # the box as the reporter sent it (shown again on an error)
+    minutes: DecryptedMessage | None = None  # an oral report's current minutes
+    minutes_held_on: dt.date | None = None
+
+    @property
+    def minutes_to_agree(self) -> bool:
+        return self.minutes is not None and self.case.minutes_agreed_on is None
 
 
 def _case_view(
@@ -205,6 +213,16 @@ def _case_view(
             MessageKind.MINUTES,
         )
     ]
+    minutes = None
+    held_on = None
+    if case.channel == "oral":
+        found = [m for m in messages if m.kind is MessageKind.MINUTES]
+        minutes = found[-1] if found else None
+        first = found[0].body.get("held_on") if found else None
+        try:
+            held_on = dt.date.fromisoformat(first) if first else None
+        except (TypeError, ValueError):
+            held_on = None
     return CaseView(
         ref,
         case,
@@ -214,6 +232,8 @@ def _case_view(
         form or MessageForm(formdata=None, prefix=ref),
         file_errors or [],
         form is not None and request.form.get(KEEP_METADATA_FIELD) == KEEP_METADATA_VALUE,
+        minutes,
+        held_on,
     )
 
 
@@ -310,6 +330,30 @@ def message(ref: str) -> Response:
     touch(target, on)
     commit()
     return redirect(url_for(".case", done="message") + f"#case-{ref}", code=303)  # type: ignore[return-value]
+
+
+@bp.post("/case/<ref>/minutes")
+@rate_limited("write")
+def agree(ref: str) -> Response:
+    """The reporter agrees the minutes of their oral report (EU 2019/1937 Art. 18(2)).
+
+    The page sends the id of the minutes it showed: if a caseworker revised them since, the
+    reporter has not read what they would be agreeing, so nothing is recorded and the page
+    shows the new version."""
+    reporter = _reporter()
+    if reporter is None:
+        return _expired_response()
+    target = _target(reporter, ref)
+    current = latest_minutes_id(db(), target.id)
+    if target.channel != "oral" or current is None:
+        raise NotFound()
+    done = "minutes"
+    if request.form.get("minutes_id", "") != current:
+        done = "minutes_changed"
+    elif awaiting_agreement(db(), target):  # agreeing twice records nothing new
+        agree_minutes(db(), target, reporter.private_key)
+    commit()
+    return redirect(url_for(".case", done=done) + f"#case-{ref}", code=303)  # type: ignore[return-value]
 
 
 def _file_errors(uploads: UploadState) -> list[str]:
