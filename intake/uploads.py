@@ -51,6 +51,11 @@ STRICT_UTF8 = "sealbox-strict-utf-8"
 KEEP_METADATA_FIELD = "keep_metadata"  # the reporter's consent to keep the files' metadata
 KEEP_METADATA_VALUE = "yes"
 FORM_BODY_SLACK = 256 * 1024  # non-text fields, markup of the multipart envelope
+# The body is read from the server in pieces this large. Werkzeug's default (64 KiB) is far
+# below what gunicorn receives at once (up to 1 MiB), and each small read made gunicorn copy
+# the rest of its read-ahead buffer: uploads ran at a tenth of the speed the server takes a
+# body at (bench/bench_upload.py, docs/PERFORMANCE.md).
+UPLOAD_READ_BYTES = 1024 * 1024
 
 
 def _strict_utf8_search(name: str) -> codecs.CodecInfo | None:
@@ -211,6 +216,24 @@ def clean_filename(name: str) -> str:
     return base[:255] or "file"
 
 
+class _LargeReads:
+    """Reads the body in ``UPLOAD_READ_BYTES`` pieces; hands them on uncopied, in slices no
+    larger than ``piece`` (Werkzeug refuses a single read larger than max_form_memory_size,
+    its guard against endless part headers, so the parser's reads must stay below it)."""
+
+    def __init__(self, stream: IO[bytes], piece: int) -> None:
+        self._stream = stream
+        self._piece = piece
+        self._data = memoryview(b"")
+
+    def read(self, size: int = -1) -> bytes | memoryview:
+        if not self._data:
+            self._data = memoryview(self._stream.read(UPLOAD_READ_BYTES))
+        n = self._piece if size < 0 else min(size, self._piece)
+        out, self._data = self._data[:n], self._data[n:]
+        return out
+
+
 class StrictMultiPartParser(MultiPartParser):
     def __init__(
         self, *args: Any, on_field: Callable[[str], None] | None = None, **kw: Any
@@ -244,11 +267,17 @@ class StrictFormDataParser(FormDataParser):
             max_form_parts=self.max_form_parts,
             cls=self.cls,
             on_field=self.on_field,
+            buffer_size=UPLOAD_READ_BYTES,
         )
         boundary = options.get("boundary", "").encode("ascii")
         if not boundary:
             raise ValueError("missing boundary")
-        form, files = parser.parse(stream, boundary, content_length)
+        # Werkzeug checks each read against max_form_memory_size; leave room for what its
+        # buffer may already hold (the start of a part's headers, a partial boundary).
+        limit = self.max_form_memory_size
+        piece = min(UPLOAD_READ_BYTES, max(4096, (limit or UPLOAD_READ_BYTES) // 2))
+        reader = _LargeReads(stream, piece)
+        form, files = parser.parse(reader, boundary, content_length)  # type: ignore[arg-type]
         return stream, form, files
 
     def _parse_urlencoded(
