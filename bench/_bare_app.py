@@ -8,12 +8,16 @@
   Content-Length, as a generator: what the app's attachment download does minus the
   decryption, the session and the database.
 
+* ``POST /store`` reads the body the same way into a file, fsyncs and deletes it (the
+  cost of durable storage alone, for the analysis of the upload).
+
 ``GET /`` answers 200 (the readiness probe).
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,6 +40,22 @@ def discard() -> str:
     total = 0
     while piece := stream.read(READ_PIECE):
         total += len(piece)
+    return str(total)
+
+
+@app.post("/store")
+def store() -> str:
+    """Like /discard, but the body goes to a file that is fsynced (as the app's blob store
+    does) and then deleted: what durable storage alone costs, without parsing or crypto."""
+    stream = request.stream
+    total = 0
+    folder = Path(os.environ["SEALBOX_BENCH_FILES"])
+    with tempfile.NamedTemporaryFile(dir=folder, prefix=".bare-store-") as out:
+        while piece := stream.read(READ_PIECE):
+            out.write(piece)
+            total += len(piece)
+        out.flush()
+        os.fsync(out.fileno())
     return str(total)
 
 

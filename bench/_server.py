@@ -129,16 +129,20 @@ class Server:
         *,
         workers: int | None = None,
         ready_path: str = "/",
+        root: Path = ROOT,
     ) -> None:
         self.port = free_port()
         command = [GUNICORN, "--config", str(config), "--bind", f"127.0.0.1:{self.port}"]
         if workers is not None:
             command += ["--workers", str(workers)]
         command += ["--access-logfile", "/dev/null", app]
-        full_env = {**os.environ, **env, "PYTHONPATH": str(ROOT)}
+        path = os.pathsep.join(p for p in (str(root), env.get("PYTHONPATH", "")) if p)
+        full_env = {**os.environ, **env, "PYTHONPATH": path}
         self.workers_wanted = workers
+        # The server's log goes to a file (a pipe nobody reads would block the server).
+        self.log = tempfile.TemporaryFile(prefix="sealbox-bench-gunicorn-")  # noqa: SIM115
         self.process = subprocess.Popen(
-            command, cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            command, cwd=root, env=full_env, stdout=subprocess.DEVNULL, stderr=self.log
         )
         self._wait_ready(ready_path)
 
@@ -146,9 +150,8 @@ class Server:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                stderr = self.process.stderr
-                err = stderr.read().decode(errors="replace") if stderr else ""
-                raise RuntimeError(f"gunicorn exited ({self.process.returncode}):\n{err[-3000:]}")
+                code = self.process.returncode
+                raise RuntimeError(f"gunicorn exited ({code}):\n{self.log_tail()}")
             wanted = self.workers_wanted or 1
             if len(self.workers()) >= wanted:
                 try:
@@ -162,6 +165,10 @@ class Server:
             time.sleep(0.1)
         self.stop()
         raise RuntimeError("gunicorn did not become ready")
+
+    def log_tail(self, size: int = 3000) -> str:
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")[-size:]
 
     def workers(self) -> list[int]:
         return children(self.process.pid)
@@ -181,11 +188,15 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        if self.process.stderr is not None:
-            self.process.stderr.close()
+
+    def close_log(self) -> None:
+        self.log.close()
 
     def __enter__(self) -> Server:
         return self
 
-    def __exit__(self, *_exc: object) -> None:
+    def __exit__(self, exc_type: object, *_exc: object) -> None:
         self.stop()
+        if exc_type is not None:
+            print(f"server log (gunicorn on port {self.port}):\n{self.log_tail()}", file=sys.stderr)
+        self.close_log()

@@ -30,6 +30,7 @@ SEALBOX_MAX_REQUEST_BYTES raised to 2 GiB; files are random (incompressible).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import os
 import shutil
@@ -52,14 +53,21 @@ FLAT_MIB = 64
 REPORT = "The director of procurement approves inflated invoices from one supplier. " * 27
 
 
-def best_of(candidates: dict[str, Callable[[], float]], repeats: int) -> dict[str, float]:
+def best_of(
+    candidates: dict[str, tuple[Server, Callable[[], float]]], repeats: int
+) -> tuple[dict[str, float], dict[str, float]]:
     """Like bench._common.best_of_interleaved, for runs that time themselves (a submission
-    has untimed form steps before the timed upload)."""
+    has untimed form steps before the timed upload). Also the least CPU time the server's
+    worker used for one run (user + system, from /proc): far less disturbed by other work
+    on the machine than wall time, it shows what a change saves in work done."""
     best = dict.fromkeys(candidates, float("inf"))
+    cpu = dict.fromkeys(candidates, float("inf"))
     for _ in range(repeats):
-        for name, run in candidates.items():
+        for name, (server, run) in candidates.items():
+            before = server.worker_cpu_seconds()
             best[name] = min(best[name], run())
-    return best
+            cpu[name] = min(cpu[name], server.worker_cpu_seconds() - before)
+    return best, cpu
 
 
 # --- intake: submit like a browser --------------------------------------------------------
@@ -89,10 +97,10 @@ def submit(port: int, file: Path | None) -> float:
     return seconds
 
 
-def discard(port: int, file: Path, fields: list[tuple[str, str]]) -> float:
+def post_bare(port: int, path: str, file: Path, fields: list[tuple[str, str]]) -> float:
     browser = Browser(port)
     start = time.perf_counter()
-    reply = browser.post_multipart("/discard", fields, [("files", "evidence.bin", file)])
+    reply = browser.post_multipart(path, fields, [("files", "evidence.bin", file)])
     seconds = time.perf_counter() - start
     browser.close()
     if reply.status != 200 or int(reply.body) <= file.stat().st_size:
@@ -214,32 +222,70 @@ def mib(value: int) -> float:
     return round(value / MIB, 1)
 
 
-def upload_size(inst: Instance, env: dict[str, str], file: Path, repeats: int) -> dict[str, Any]:
-    size = file.stat().st_size
-    with (
-        Server("intake:create_app()", INTAKE_CONF, env, workers=1, ready_path="/en/") as app,
-        Server(BARE_APP, INTAKE_CONF, env, workers=1) as bare,
-    ):
-        _, form = review_form(app.port)  # the same fields the bare endpoint gets
-        fields = form["fields"]
-        start_rss = {"app": app.memory()[0]["VmRSS"], "bare": bare.memory()[0]["VmRSS"]}
-        best = best_of(
-            {
-                "app": functools.partial(submit, app.port, file),
-                "app, no file": functools.partial(submit, app.port, None),
-                "bare": functools.partial(discard, bare.port, file, fields),
-            },
-            repeats,
-        )
-        peak = {"app": app.memory()[0]["VmHWM"], "bare": bare.memory()[0]["VmHWM"]}
-    return {
-        "best_seconds": best,
-        "mb_per_s": {"app": size / 1e6 / best["app"], "bare": size / 1e6 / best["bare"]},
-        "app_over_bare": best["bare"] / best["app"],
-        "app_file_part_over_bare": best["bare"] / max(best["app"] - best["app, no file"], 1e-9),
-        "worker_rss_at_start_mib": {k: mib(v) for k, v in start_rss.items()},
-        "worker_peak_rss_mib": {k: mib(v) for k, v in peak.items()},
+def servers(
+    stack: contextlib.ExitStack, app: str, config: Path, env: dict[str, str], ready: str,
+    other_tree: Path | None,
+) -> dict[str, Server]:
+    """The app, the bare baseline and (optionally) the app from another checkout."""
+    made = {
+        "app": stack.enter_context(Server(app, config, env, workers=1, ready_path=ready)),
+        "bare": stack.enter_context(Server(BARE_APP, config, env, workers=1)),
     }
+    if other_tree is not None:
+        made["other"] = stack.enter_context(
+            Server(app, config, env, workers=1, ready_path=ready, root=other_tree)
+        )
+    return made
+
+
+def rss(made: dict[str, Server], key: str) -> dict[str, float]:
+    return {name: mib(server.memory()[0][key]) for name, server in made.items()}
+
+
+def upload_size(
+    env: dict[str, str], file: Path, repeats: int, other_tree: Path | None
+) -> dict[str, Any]:
+    size = file.stat().st_size
+    with contextlib.ExitStack() as stack:
+        made = servers(stack, "intake:create_app()", INTAKE_CONF, env, "/en/", other_tree)
+        app, bare = made["app"].port, made["bare"].port
+        _, form = review_form(app)  # the same fields the bare endpoint gets
+        fields = form["fields"]
+        start_rss = rss(made, "VmRSS")
+        candidates = {
+            "app": (made["app"], functools.partial(submit, app, file)),
+            "app, no file": (made["app"], functools.partial(submit, app, None)),
+            "bare": (made["bare"], functools.partial(post_bare, bare, "/discard", file, fields)),
+            "bare, stored": (
+                made["bare"], functools.partial(post_bare, bare, "/store", file, fields)
+            ),
+        }
+        if "other" in made:
+            other = made["other"]
+            candidates["other tree"] = (other, functools.partial(submit, other.port, file))
+        best, cpu = best_of(candidates, repeats)
+        peak = rss(made, "VmHWM")
+    return summary(size, best, cpu, start_rss, peak) | {
+        "app_file_part_over_bare": best["bare"] / max(best["app"] - best["app, no file"], 1e-9),
+        "app_over_bare_stored": best["bare, stored"] / best["app"],
+    }
+
+
+def summary(
+    size: int, best: dict[str, float], cpu: dict[str, float], start_rss: dict[str, float],
+    peak: dict[str, float],
+) -> dict[str, Any]:
+    out = {
+        "best_seconds": best,
+        "worker_cpu_seconds_per_gib": {n: secs * 1024 * MIB / size for n, secs in cpu.items()},
+        "mb_per_s": {n: size / 1e6 / secs for n, secs in best.items() if "no file" not in n},
+        "app_over_bare": best["bare"] / best["app"],
+        "worker_rss_at_start_mib": start_rss,
+        "worker_peak_rss_mib": peak,
+    }
+    if "other tree" in best:
+        out["app_over_other_tree"] = best["other tree"] / best["app"]
+    return out
 
 
 def caseworker_server(env: dict[str, str]) -> Server:
@@ -248,38 +294,34 @@ def caseworker_server(env: dict[str, str]) -> Server:
 
 def download_size(
     env: dict[str, str], file: Path, case_attachment: tuple[str, str], repeats: int,
-    cookies: dict[str, str],
+    cookies: dict[str, str], other_tree: Path | None,
 ) -> dict[str, Any]:
     size = file.stat().st_size
     case_id, attachment_id = case_attachment
     path = f"/cases/{case_id}/attachments/{attachment_id}"
-    with (
-        caseworker_server(env) as app,
-        Server(BARE_APP, CASEWORKER_CONF, env, workers=1) as bare,
-    ):
-        start_rss = {"app": app.memory()[0]["VmRSS"], "bare": bare.memory()[0]["VmRSS"]}
+    with contextlib.ExitStack() as stack:
+        made = servers(stack, "caseworker:create_app()", CASEWORKER_CONF, env, "/login", other_tree)
+        start_rss = rss(made, "VmRSS")
         # Once, untimed: the decrypted download is the very file that was uploaded.
-        browser = Browser(app.port)
+        browser = Browser(made["app"].port)
         browser.cookies = dict(cookies)
         status, received, digest = browser.download_digest(path)
         browser.close()
         if status != 200 or received != size or digest != file_digest(file):
             raise RuntimeError(f"download differs from the upload (status {status})")
-        best = best_of(
-            {
-                "app": functools.partial(fetch, app.port, path, size, cookies),
-                "bare": functools.partial(fetch, bare.port, f"/file/{file.name}", size, {}),
-            },
-            repeats,
-        )
-        peak = {"app": app.memory()[0]["VmHWM"], "bare": bare.memory()[0]["VmHWM"]}
-    return {
-        "best_seconds": best,
-        "mb_per_s": {"app": size / 1e6 / best["app"], "bare": size / 1e6 / best["bare"]},
-        "app_over_bare": best["bare"] / best["app"],
-        "worker_rss_at_start_mib": {k: mib(v) for k, v in start_rss.items()},
-        "worker_peak_rss_mib": {k: mib(v) for k, v in peak.items()},
-    }
+        app, bare = made["app"], made["bare"]
+        candidates = {
+            "app": (app, functools.partial(fetch, app.port, path, size, cookies)),
+            "bare": (bare, functools.partial(fetch, bare.port, f"/file/{file.name}", size, {})),
+        }
+        if "other" in made:
+            other = made["other"]
+            candidates["other tree"] = (
+                other, functools.partial(fetch, other.port, path, size, cookies)
+            )
+        best, cpu = best_of(candidates, repeats)
+        peak = rss(made, "VmHWM")
+    return summary(size, best, cpu, start_rss, peak)
 
 
 def gpg_size(gpg: Gpg, file: Path, repeats: int) -> dict[str, float]:
@@ -297,6 +339,11 @@ def main() -> None:
     parser.add_argument("--sizes-mib", default="10,100,1024")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument(
+        "--other-tree", type=Path, default=None,
+        help="also time the apps from this checkout (e.g. a git worktree of the commit "
+        "before a fix), interleaved with the others: before/after in one run",
+    )
     args = parser.parse_args()
     sizes = [4, 16, 64] if args.quick else [int(s) for s in args.sizes_mib.split(",")]
     repeats = 2 if args.quick else args.repeats
@@ -323,12 +370,14 @@ def main() -> None:
                 row: dict[str, Any] = {}
                 # gpg at ~30 MB/s: fewer runs for big files, so the whole run stays short.
                 gpg_repeats = max(1, min(repeats, (256 * MIB) // size))
-                row["upload"] = upload_size(inst, env, file, repeats)
+                row["upload"] = upload_size(env, file, repeats, args.other_tree)
                 if cookies is None:
                     with caseworker_server(env) as cw:
                         cookies = sign_in(cw.port)
                 attachment = attachment_of_size(inst, size)
-                row["download"] = download_size(env, file, attachment, repeats, cookies)
+                row["download"] = download_size(
+                    env, file, attachment, repeats, cookies, args.other_tree
+                )
                 if gpg.gpg is not None:
                     row["gpg_seconds"] = gpg_size(gpg, file, gpg_repeats)
                     row["upload"]["app_over_gpg_encrypt"] = (
@@ -354,22 +403,22 @@ def main() -> None:
 def report_size(size_mib: int, row: dict[str, Any]) -> None:
     for way in ("upload", "download"):
         r = row[way]
-        line = (
-            f"  {size_mib:>5} MiB {way:<8} app {r['mb_per_s']['app']:6.0f} MB/s, "
-            f"bare {r['mb_per_s']['bare']:6.0f} MB/s, app/bare {r['app_over_bare']:5.2f}x"
-        )
+        rates = ", ".join(f"{name} {rate:.0f}" for name, rate in r["mb_per_s"].items())
+        line = f"  {size_mib:>5} MiB {way:<8} MB/s: {rates}; app/bare {r['app_over_bare']:.2f}x"
         gpg_key = "app_over_gpg_encrypt" if way == "upload" else "app_over_gpg_decrypt"
         if gpg_key in r:
-            line += f", app vs gpg {r[gpg_key]:5.1f}x"
-        line += (
-            f"; worker peak RSS app {r['worker_peak_rss_mib']['app']:.0f} MiB, "
-            f"bare {r['worker_peak_rss_mib']['bare']:.0f} MiB"
-        )
-        print(line)
+            line += f", app/gpg {r[gpg_key]:.1f}x"
+        if "app_over_other_tree" in r:
+            line += f", app/other tree {r['app_over_other_tree']:.2f}x"
+        peaks = ", ".join(f"{k} {v:.0f}" for k, v in r["worker_peak_rss_mib"].items())
+        print(f"{line}; worker peak RSS MiB: {peaks}")
+        cpu = ", ".join(f"{k} {v:.2f}" for k, v in r["worker_cpu_seconds_per_gib"].items())
+        print(f"  {'':>5}     {way} worker CPU s/GiB: {cpu}")
     up = row["upload"]
     print(
         f"  {'':>5}     upload: submission with no file {up['best_seconds']['app, no file']:.3f} s"
-        f" (receipt Argon2id); file part alone vs bare {up['app_file_part_over_bare']:5.2f}x"
+        f" (receipt Argon2id); file part alone / bare {up['app_file_part_over_bare']:.2f}x;"
+        f" app / bare that stores (fsync) {up['app_over_bare_stored']:.2f}x"
     )
 
 
