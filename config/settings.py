@@ -36,6 +36,10 @@ class Settings:
     organisation_name: str = "Example Organisation"
     onion_address: str = ""
     public_url: str = ""
+    # Competent authorities for external reports (EU 2019/1937 Art. 9(1)(g)), shown on the
+    # landing page: each "Name | URL or contact". A TOML list, or in the environment
+    # entries separated by ";" (names often contain commas).
+    external_authorities: tuple[str, ...] = ()
     # Argon2id cost for receipts (89-bit secrets: interactive cost is plenty) and for
     # caseworker passphrases (human-chosen: a higher memory cost).
     receipt_kdf_opslimit: int = 2
@@ -145,6 +149,8 @@ def _coerce(values: dict[str, Any], problems: list[str]) -> Settings:
     clean: dict[str, Any] = {}
     for name, raw in values.items():
         kind = types.get(name)
+        if name == "external_authorities" and isinstance(raw, str):
+            raw = raw.split(";")
         try:
             clean[name] = _coerce_one(str(kind), raw)
         except (TypeError, ValueError):
@@ -236,6 +242,15 @@ def _validate(s: Settings) -> list[str]:
         problems.append("ratelimit_storage_uri: use memory:// or a redis:// URL")
     if s.default_language not in s.languages:
         problems.append(f"default_language: {s.default_language!r} is not in languages")
+    for number, entry in enumerate(s.external_authorities, 1):
+        name, bar, _contact = entry.partition("|")
+        if not bar:
+            problems.append(
+                f"external_authorities: entry {number} {entry!r} needs the form "
+                "'Name | URL or contact'"
+            )
+        elif not name.strip():
+            problems.append(f"external_authorities: entry {number} {entry!r} has no name")
     if s.secret_key and len(s.secret_key) < 32:
         problems.append("secret_key: must be at least 32 bytes")
     if s.instance_salt and len(s.instance_salt) != 16:

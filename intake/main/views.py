@@ -3,7 +3,7 @@ external reporting, and the two ways in."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, render_template
 
 from intake.limits import via_onion
 from intake.work import db, store
@@ -11,7 +11,19 @@ from intake.work import db, store
 bp = Blueprint("main", __name__)
 
 
+def external_authorities() -> list[tuple[str, str]]:
+    """(name, URL or contact) of each configured authority ("Name | URL or contact")."""
+    entries = current_app.config["SEALBOX_SETTINGS"].external_authorities
+    pairs = [entry.partition("|") for entry in entries]
+    return [(name.strip(), contact.strip()) for name, _bar, contact in pairs]
+
+
 @bp.get("/")
 def index() -> str:
     policy = store().policy(db())
-    return render_template("main/index.html", onion=via_onion(), policy=policy)
+    return render_template(
+        "main/index.html",
+        onion=via_onion(),
+        policy=policy,
+        authorities=external_authorities(),
+    )
