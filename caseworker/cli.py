@@ -296,7 +296,8 @@ def audit_verify(instance: Path) -> None:
 @config_errors
 def purge(dry_run: bool, instance: Path) -> None:
     """Delete closed cases past the retention period (their keys first: crypto-shredding),
-    and expired sign-in sessions. Meant to run daily from a timer."""
+    expired sign-in sessions and orphaned attachment ciphertext. Meant to run daily from a
+    timer."""
     from cases.models import today
     from cases.retention import due_for_purge, purge_expired
     from cases.sessions import sweep_expired
@@ -314,9 +315,12 @@ def purge(dry_run: bool, instance: Path) -> None:
             return
         purged = purge_expired(session, store.blobs, on, days, actor_id=None)
         sessions = sweep_expired(session, store.settings)
+        # Ciphertext a crash left without its row (past the blob store's grace period).
+        orphans = store.blobs.sweep_orphans(session)
     refresh_statistics(store)
     store.dispose()
     click.echo(f"{len(purged)} case(s) purged; {sessions} expired session(s) removed.")
+    click.echo(f"{orphans} orphaned attachment ciphertext(s) removed.")
     for case_id in purged:
         click.echo(f"  {case_id}")
 

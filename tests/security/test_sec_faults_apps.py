@@ -7,7 +7,8 @@ fault still decrypts.
 
 Orphan sweep: ``FilesystemBlobStore.sweep_orphans`` keeps unreferenced ciphertext for
 ``ORPHAN_GRACE_SECONDS`` (an upload may still be streaming in another worker) and removes
-it after. The app does not sweep at start-up; ``sealbox purge`` (the daily timer) does.
+it after. The app does not sweep at start-up; ``sealbox purge`` (the daily timer) does,
+and the kill test runs that command.
 """
 
 from __future__ import annotations
@@ -71,13 +72,21 @@ def read_back(reporter: Reporter, receipt: str) -> dict[str, bytes]:
     return out
 
 
-def sweep_after_grace(store: Store) -> int:
-    """What the daily ``sealbox purge`` does once the grace period is over."""
+def sweep_after_grace(store: Store, env: dict[str, str]) -> int:
+    """Run the daily ``sealbox purge`` once the grace period is over; return how many
+    orphans it reports removing."""
+    import sys
+
     old = time.time() - ORPHAN_GRACE_SECONDS - 60
     for p in store.settings.blob_path.iterdir():
         os.utime(p, (old, old))
-    with store.transaction() as db:
-        return store.blobs.sweep_orphans(db)
+    sealbox = Path(sys.executable).with_name("sealbox")
+    done = subprocess.run([str(sealbox), "purge", "--instance", str(store.settings.instance_path)],
+                          env=env, capture_output=True, text=True, check=False, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    found = re.search(r"(\d+) orphaned attachment ciphertext", done.stdout)
+    assert found, done.stdout
+    return int(found.group(1))
 
 
 # -- killed mid-upload ----------------------------------------------------------------------
@@ -146,7 +155,7 @@ def test_server_killed_mid_upload_then_restarted(
 
         server.start()  # restart on the same instance and database
         assert counts(store) == before
-        assert sweep_after_grace(store) == len(leftovers)
+        assert sweep_after_grace(store, server.env) == len(leftovers)
         assert blob_names(store) == blobs_before == referenced(store)
         # Crash recovery: every committed case still opens and decrypts, files included.
         for receipt, data in committed.items():
