@@ -93,3 +93,72 @@
   var summary = document.getElementById("error-summary");
   if (summary) { summary.focus(); }
 })();
+
+/* Upload progress: a form with chosen files is sent with XMLHttpRequest so the reporter
+   sees how much has gone (large files over Tor take minutes). The server's answer then
+   replaces the page exactly as a normal submission would. Without this script, or if the
+   browser lacks what it needs, the form is sent the ordinary way. */
+(function () {
+  "use strict";
+  var body = document.body;
+  var lang = document.documentElement.lang || "en";
+  if (!window.FormData || !window.XMLHttpRequest || !body.hasAttribute("data-sending")) { return; }
+  document.querySelectorAll("form[enctype='multipart/form-data']").forEach(function (form) {
+    var input = form.querySelector("input[type=file]");
+    if (!input) { return; }
+    form.addEventListener("submit", function (event) {
+      var submitter = event.submitter;
+      if (submitter && submitter.hasAttribute("formaction")) { return; }  // e.g. "Change my report"
+      if (!input.files || input.files.length === 0) { return; }
+      event.preventDefault();
+      var data = new FormData(form);
+      if (submitter && submitter.name) { data.append(submitter.name, submitter.value); }
+      var buttons = form.querySelectorAll("button[type=submit]");
+      var box = document.createElement("div");
+      box.className = "upload-progress";
+      var text = document.createElement("p");
+      text.id = "upload-progress-text";
+      text.setAttribute("role", "status");
+      var bar = document.createElement("progress");
+      bar.max = 100;
+      bar.value = 0;
+      bar.setAttribute("aria-labelledby", text.id);
+      box.appendChild(text);
+      box.appendChild(bar);
+      form.appendChild(box);
+      var announced = -1;
+      var show = function (percent) {
+        bar.value = percent;
+        var step = Math.floor(percent / 10);  // announce every 10 %, not every packet
+        if (step !== announced) {
+          announced = step;
+          text.textContent = body.getAttribute("data-sending").replace(
+            "%(percent)s", (percent / 100).toLocaleString(lang, { style: "percent" }));
+        }
+      };
+      show(0);
+      buttons.forEach(function (b) { b.disabled = true; });
+      var xhr = new XMLHttpRequest();
+      xhr.open("POST", form.action);
+      xhr.upload.addEventListener("progress", function (e) {
+        if (e.lengthComputable && e.total > 0) { show(Math.floor(e.loaded * 100 / e.total)); }
+      });
+      xhr.upload.addEventListener("load", function () {
+        show(100);
+        text.textContent = body.getAttribute("data-sent");
+      });
+      xhr.addEventListener("load", function () {
+        if (xhr.responseURL) { history.replaceState(null, "", xhr.responseURL); }
+        document.open();
+        document.write(xhr.responseText);
+        document.close();
+      });
+      xhr.addEventListener("error", function () {
+        text.textContent = body.getAttribute("data-send-failed");
+        bar.remove();
+        buttons.forEach(function (b) { b.disabled = false; });
+      });
+      xhr.send(data);
+    });
+  });
+})();
