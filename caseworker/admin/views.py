@@ -90,9 +90,19 @@ def create() -> str | tuple[str, int]:
             )
             account.language = form.language.data or "en"
     except AccountError as exc:
-        form.username.errors = [_(str(exc))]
+        form.username.errors = [_account_error(exc)]
         return _accounts_page(form, 400)
     return render_template("admin/caseworker_created.html", person=account, passphrase=passphrase)
+
+
+def _account_error(exc: AccountError) -> str:
+    """cases.accounts words its errors for the CLI; give the form a translatable one."""
+    text = str(exc)
+    if "taken" in text:
+        return _("This username is already taken.")
+    if "username" in text:
+        return _("A username uses letters, digits, '-', '_' or '.' only.")
+    return _("This account cannot be created: %(reason)s", reason=text)
 
 
 def _person(person_id: int) -> Caseworker:

@@ -363,3 +363,25 @@ def test_private_key_is_not_in_the_session_row(browser, store, person, h) -> Non
         row = db.scalars(select(CaseworkerSession)).one()
     assert alice.private_key not in row.wrapped_key
     assert browser.cookie("sealbox_cw").encode() not in row.wrapped_key
+
+
+def test_new_recovery_codes_need_a_current_code_and_replace_the_old_ones(
+    browser, store, person, h
+) -> None:
+    alice = person("alice")
+    h.sign_in(browser, store, alice)
+    refused = browser.post("/account/recovery-codes", {"code": "000000"})
+    assert refused.status_code == 400
+    response = browser.post("/account/recovery-codes", {"code": h.fresh_code(store, alice)})
+    assert response.status_code == 200
+    codes = re.findall(r"<code>([A-Z2-7-]{19})</code>", response.get_data(as_text=True))
+    assert len(codes) == 10
+    again = browser.post("/account/recovery-codes", {"code": h.fresh_code(store, alice)})
+    newer = re.findall(r"<code>([A-Z2-7-]{19})</code>", again.get_data(as_text=True))
+    assert set(codes).isdisjoint(newer)
+    from cases.twofactor import use_recovery_code
+
+    with store.transaction() as db:
+        account = db.get_one(Caseworker, alice.id)
+        assert not use_recovery_code(db, store.settings.server_key, account, codes[0])
+        assert use_recovery_code(db, store.settings.server_key, account, newer[0])

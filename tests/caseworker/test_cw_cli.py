@@ -291,3 +291,37 @@ def test_run_apps_fails_when_an_app_dies_and_stops_the_other() -> None:
         module.subprocess.Popen = original  # type: ignore[misc]
     assert code == 3
     assert started[tuple(sleeper)].poll() is not None  # the survivor was stopped
+
+
+def test_development_server_logs_no_client_address(instance, tmp_path) -> None:
+    import os
+    import socket
+    import subprocess
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, **FAST, "SEALBOX_INSTANCE_PATH": str(instance)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "caseworker", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login?who=me") as page:
+                    assert page.status == 200
+                break
+            except OSError:
+                import time
+
+                time.sleep(0.1)
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=10)[0]
+    assert '"GET /login" 200' in output
+    assert "127.0.0.1 -" not in output and "who=me" not in output

@@ -253,7 +253,18 @@ def test_inbox_stays_fast_with_100000_cases(store, person, signed_in, today) -> 
     with store.engine.begin() as conn:
         conn.exec_driver_sql("ANALYZE")
     b = signed_in(alice)
-    worst = 0.0
+
+    def best_of_three(url: str):  # type: ignore[no-untyped-def]
+        """Best of three timings: other processes on a busy machine only add time."""
+        timings, page = [], None
+        for _ in range(3):
+            started = time.perf_counter()
+            page = b.get(url)
+            timings.append(time.perf_counter() - started)
+            assert page.status_code == 200
+        return min(timings), page
+
+    slowest, timings = 0.0, {}
     for query in (
         "/",
         "/?status=all&sort=received",
@@ -264,14 +275,16 @@ def test_inbox_stays_fast_with_100000_cases(store, person, signed_in, today) -> 
         "/?due_soon=y",
         "/?status=closed&sort=oldest",
     ):
-        started = time.perf_counter()
-        page = b.get(query)
-        worst = max(worst, time.perf_counter() - started)
-        assert page.status_code == 200
+        seconds, page = best_of_three(query)
+        timings[query] = round(seconds, 3)
+        slowest = max(slowest, seconds)
         assert len(listed(page)) == 50, query
         found = re.search(r'href="([^"]+)" rel="next"', page.get_data(as_text=True))
         assert found, query
-        started = time.perf_counter()
-        assert len(listed(b.get(found.group(1).replace("&amp;", "&")))) == 50
-        worst = max(worst, time.perf_counter() - started)
-    assert worst < 1.0, f"an inbox page took {worst:.2f} s"
+        seconds, page = best_of_three(found.group(1).replace("&amp;", "&"))
+        timings[query + " (page 2)"] = round(seconds, 3)
+        slowest = max(slowest, seconds)
+        assert len(listed(page)) == 50
+    # A plan that reads every case the caseworker holds and sorts them takes over a second
+    # here; walking the sort index takes tens of milliseconds.
+    assert slowest < 0.75, f"an inbox page took {slowest:.2f} s: {timings}"

@@ -1,0 +1,352 @@
+"""Administration: accounts and roles, categories and routing, questions, policy, audit
+log viewer, retention purge, indicators dashboard and CSV. Admins read no case content."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+
+import pytest
+from sqlalchemy import select, update
+
+from cases.accounts import unlock
+from cases.keyring import holders
+from cases.models import (
+    AuditEntry,
+    Case,
+    Caseworker,
+    CaseworkerSession,
+    Category,
+    CategoryMember,
+    Question,
+    Status,
+    WrappedKey,
+)
+
+
+@pytest.fixture
+def admin(person, signed_in):  # type: ignore[no-untyped-def]
+    root = person("root", caseworker=False, admin=True)
+    return root, signed_in(root)
+
+
+def test_admin_pages_need_the_admin_role(store, person, signed_in) -> None:
+    alice = person("alice")
+    b = signed_in(alice)
+    for url in (
+        "/admin",
+        "/admin/caseworkers",
+        "/admin/audit",
+        "/admin/dashboard",
+        "/admin/dashboard.csv",
+        "/admin/policy",
+        "/admin/retention",
+        "/admin/categories",
+    ):
+        assert b.get(url).status_code == 403, url
+
+
+def test_create_caseworker_shows_a_generated_passphrase_once(store, admin) -> None:
+    _root, b = admin
+    page = b.get("/admin/caseworkers")
+    assert page.status_code == 200
+    response = b.post(
+        "/admin/caseworkers",
+        {
+            "username": "Nina",
+            "display_name": "Nina K",
+            "is_caseworker": "y",
+            "is_custodian": "y",
+            "language": "fr",
+        },
+    )
+    assert response.status_code == 200
+    passphrase = re.search(
+        r'<code class="secret">([a-z0-9-]+)</code>', response.get_data(as_text=True)
+    )
+    assert passphrase
+    with store.transaction() as db:
+        nina = db.scalars(select(Caseworker).where(Caseworker.username == "nina")).one()
+        assert (nina.is_caseworker, nina.is_custodian, nina.is_admin, nina.language) == (
+            True,
+            True,
+            False,
+            "fr",
+        )
+        assert len(unlock(nina, passphrase.group(1))) == 32
+        assert db.scalar(select(WrappedKey.id).where(WrappedKey.caseworker_id == nina.id)) is None
+    taken = b.post("/admin/caseworkers", {"username": "nina", "language": "en"})
+    assert taken.status_code == 400 and "already taken" in taken.get_data(as_text=True)
+
+
+def test_removing_the_caseworker_role_deletes_case_keys(store, admin, person, signed_in, h) -> None:
+    _root, b = admin
+    alice, bob = person("alice"), person("bob")
+    case_id, _ = h.submit(store)
+    response = b.post(f"/admin/caseworkers/{bob.id}/roles", {"is_custodian": "y"})
+    assert response.status_code == 302
+    with store.transaction() as db:
+        assert bob.id not in holders(db, case_id) and alice.id in holders(db, case_id)
+        account = db.get_one(Caseworker, bob.id)
+        assert (account.is_caseworker, account.is_custodian) == (False, True)
+    assert signed_in(bob).get(f"/cases/{case_id}").status_code == 403
+
+
+def test_last_admin_keeps_the_role_and_cannot_be_disabled(store, admin) -> None:
+    root, b = admin
+    b.post(f"/admin/caseworkers/{root.id}/roles", {})
+    with store.transaction() as db:
+        assert db.get_one(Caseworker, root.id).is_admin
+    page = b.post(f"/admin/caseworkers/{root.id}/disable", {"confirm": "y"})
+    assert page.status_code == 302
+    with store.transaction() as db:
+        assert db.get_one(Caseworker, root.id).active
+
+
+def test_disable_ends_sessions_and_deletes_keys(store, admin, person, signed_in, h) -> None:
+    _root, b = admin
+    _alice, bob = person("alice"), person("bob")
+    case_id, _ = h.submit(store)
+    bob_browser = signed_in(bob)
+    page = b.get(f"/admin/caseworkers/{bob.id}").get_data(as_text=True)
+    assert "Cases only this account can open" in page
+    unconfirmed = b.post(f"/admin/caseworkers/{bob.id}/disable", {})
+    assert unconfirmed.status_code == 302
+    with store.transaction() as db:
+        assert db.get_one(Caseworker, bob.id).active
+    b.post(f"/admin/caseworkers/{bob.id}/disable", {"confirm": "y"})
+    with store.transaction() as db:
+        assert not db.get_one(Caseworker, bob.id).active
+        assert bob.id not in holders(db, case_id)
+        assert (
+            db.scalar(
+                select(CaseworkerSession.id_hash).where(CaseworkerSession.caseworker_id == bob.id)
+            )
+            is None
+        )
+    assert bob_browser.get("/").status_code == 302
+    refused = bob_browser.post("/login", {"username": "bob", "passphrase": bob.passphrase})
+    assert "not right" in refused.get_data(as_text=True)
+
+
+def test_reset_two_factor_and_unlock(store, admin, person, new_browser) -> None:
+    _root, b = admin
+    alice = person("alice")
+    with store.transaction() as db:
+        db.get_one(Caseworker, alice.id).locked_until = dt.datetime(2999, 1, 1)
+    assert b.post(f"/admin/caseworkers/{alice.id}/unlock").status_code == 302
+    assert b.post(f"/admin/caseworkers/{alice.id}/reset-2fa").status_code == 302
+    with store.transaction() as db:
+        account = db.get_one(Caseworker, alice.id)
+        assert account.locked_until is None and account.totp_secret_enc is None
+    fresh = new_browser()
+    response = fresh.post("/login", {"username": "alice", "passphrase": alice.passphrase})
+    assert response.location.startswith("/login/enrol")
+    with store.transaction() as db:
+        actions = set(db.scalars(select(AuditEntry.action)))
+    assert {"caseworker.unlocked", "caseworker.second_factor_reset"} <= actions
+
+
+def test_categories_route_new_reports_to_their_members(store, admin, person, h) -> None:
+    _root, b = admin
+    alice, _bob = person("alice"), person("bob")
+    response = b.post(
+        "/admin/categories", {"slug": "fraud", "name": "Fraud", "position": "1", "active": "y"}
+    )
+    assert response.status_code == 302
+    with store.transaction() as db:
+        category = db.scalars(select(Category)).one()
+    bad = b.post("/admin/categories", {"slug": "Not A Slug!", "name": "x", "position": "0"})
+    assert bad.status_code == 400
+    assert (
+        b.post(f"/admin/categories/{category.id}/members", {"members": [str(alice.id)]}).status_code
+        == 302
+    )
+    with store.transaction() as db:
+        assert [m.caseworker_id for m in db.scalars(select(CategoryMember))] == [alice.id]
+    case_id, _ = h.submit(store, category_slug="fraud")
+    with store.transaction() as db:
+        assert holders(db, case_id) == {alice.id}
+    edit = b.post(
+        f"/admin/categories/{category.id}",
+        {"slug": "fraud", "name": "Fraud and bribery", "position": "2"},
+    )
+    assert edit.status_code == 302
+    with store.transaction() as db:
+        updated = db.get_one(Category, category.id)
+        assert updated.name == "Fraud and bribery" and updated.active is False
+
+
+def test_questions(store, admin) -> None:
+    _root, b = admin
+    ok = b.post(
+        "/admin/questions",
+        {
+            "key": "when",
+            "label": "When did it happen?",
+            "kind": "text",
+            "position": "1",
+            "active": "y",
+        },
+    )
+    assert ok.status_code == 302
+    bad = b.post(
+        "/admin/questions",
+        {"key": "who", "label": "Role?", "kind": "choice", "choices": "only one", "position": "2"},
+    )
+    assert bad.status_code == 400 and "at least two choices" in bad.get_data(as_text=True)
+    with store.transaction() as db:
+        question = db.scalars(select(Question)).one()
+    edit = b.post(
+        f"/admin/questions/{question.id}",
+        {
+            "key": "when",
+            "label": "When?",
+            "kind": "choice",
+            "choices": "Before 2020\n\nAfter 2020\n",
+            "position": "1",
+        },
+    )
+    assert edit.status_code == 302
+    with store.transaction() as db:
+        question = db.get_one(Question, question.id)
+        assert question.choices == "Before 2020\nAfter 2020" and not question.active
+
+
+def test_policy(store, admin) -> None:
+    _root, b = admin
+    page = b.get("/admin/policy")
+    assert page.status_code == 200
+    too_long = b.post(
+        "/admin/policy",
+        {
+            "acknowledge_within_days": "8",
+            "feedback_within_months": "3",
+            "retention_days_after_close": "60",
+        },
+    )
+    assert too_long.status_code == 400
+    ok = b.post(
+        "/admin/policy",
+        {
+            "acknowledge_within_days": "5",
+            "feedback_within_months": "2",
+            "retention_days_after_close": "90",
+            "auto_acknowledge": "y",
+        },
+    )
+    assert ok.status_code == 302
+    with store.transaction() as db:
+        policy = store.policy(db)
+    assert (
+        policy.acknowledge_within_days,
+        policy.feedback_within_months,
+        policy.retention_days_after_close,
+        policy.auto_acknowledge,
+    ) == (5, 2, 90, True)
+
+
+def test_audit_viewer_verifies_the_chain_and_reports_tampering(store, admin, person, h) -> None:
+    _root, b = admin
+    person("alice")
+    h.submit(store, "SECRET REPORT TEXT")
+    page = b.get("/admin/audit").get_data(as_text=True)
+    assert "The chain is intact" in page and "caseworker.created" in page
+    assert "SECRET REPORT TEXT" not in page
+    filtered = b.get("/admin/audit?action=login.").get_data(as_text=True)
+    assert "login.succeeded" in filtered and "caseworker.created" not in filtered
+    with store.transaction() as db:
+        db.execute(
+            update(AuditEntry).where(AuditEntry.id == 1).values(action="caseworker.tampered")
+        )
+    broken = b.get("/admin/audit").get_data(as_text=True)
+    assert "The audit chain is broken" in broken and "entry 1 was altered" in broken
+
+
+def test_retention_purge_from_the_admin_page(store, admin, person, h, today) -> None:
+    root, b = admin
+    person("alice")
+    old, _ = h.submit(store)
+    held, _ = h.submit(store)
+    with store.transaction() as db:
+        db.execute(
+            update(Case).values(status=Status.CLOSED, closed_on=today - dt.timedelta(days=400))
+        )
+        db.get_one(Case, held).legal_hold_reason = "litigation"
+    page = b.get("/admin/retention").get_data(as_text=True)
+    assert old in page and held not in page
+    assert b.post("/admin/retention", {}).status_code == 400  # not confirmed
+    assert b.post("/admin/retention", {"confirm": "y"}).status_code == 302
+    with store.transaction() as db:
+        assert db.get(Case, old) is None and db.get(Case, held) is not None
+        assert db.scalar(select(WrappedKey.id).where(WrappedKey.case_id == old)) is None
+        purged = db.scalar(select(AuditEntry.actor_id).where(AuditEntry.action == "case.purged"))
+    assert purged == root.id
+
+
+def seed_indicators(store, h, today) -> None:  # type: ignore[no-untyped-def]
+    with store.transaction() as db:
+        db.add(Category(slug="fraud", name='=HYPERLINK("x")'))
+    ids = [h.submit(store, f"r{i}", category_slug="fraud" if i < 2 else None)[0] for i in range(9)]
+    with store.transaction() as db:
+        for n, case_id in enumerate(ids):
+            case = db.get_one(Case, case_id)
+            case.received_on = today - dt.timedelta(days=20)
+            if n < 7:
+                case.status, case.acknowledged_on = (
+                    Status.ACKNOWLEDGED,
+                    today - dt.timedelta(days=20 - n),
+                )
+            if n < 6:
+                case.feedback_given_on = today - dt.timedelta(days=10)
+            if n == 0:
+                case.status, case.outcome = Status.CONCLUDED, "substantiated"
+            if n == 8:
+                case.next_due_on = today - dt.timedelta(days=2)
+
+
+def test_dashboard_draws_server_side_svg(store, admin, person, h, today) -> None:
+    _root, b = admin
+    person("alice")
+    seed_indicators(store, h, today)
+    response = b.get("/admin/dashboard")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert page.count('<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img"') == 3
+    assert "<script" not in page and "style=" not in page
+    assert "Cases by status" in page and "=HYPERLINK(&#34;x&#34;)" in page
+    assert "Median days to acknowledgement" in page
+    assert re.search(r"<dt>Cases</dt><dd>9</dd>", page)
+    assert "r0" not in page  # no content
+
+
+def test_indicator_csv_suppresses_small_counts(store, admin, person, h, today) -> None:
+    _root, b = admin
+    person("alice")
+    seed_indicators(store, h, today)
+    response = b.get("/admin/dashboard.csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    rows = {(r[0], r[1]): r[2] for r in csv.reader(io.StringIO(response.get_data(as_text=True)))}
+    assert rows[("cases", "total")] == "9"
+    assert rows[("cases_by_status", "acknowledged")] == "6"
+    assert rows[("cases_by_status", "received")] == "<5"  # 2 cases
+    assert rows[("cases_by_status", "concluded")] == "<5"  # 1 case
+    assert rows[("cases_by_status", "closed")] == "0"
+    assert rows[("cases_by_outcome", "substantiated")] == "<5"
+    assert rows[("overdue_open_cases", "")] == "<5"
+    # Complementary suppression: one hidden cell would be the total minus the others.
+    assert rows[("cases_by_category", '\'=HYPERLINK("x")')] == "<5"
+    assert rows[("cases_by_category", "uncategorised")] == "<5"
+    assert rows[("median_days_to_acknowledgement", "")] == "3"
+    assert rows[("median_days_to_feedback", "")] == "10"
+
+
+def test_indicators_suppression_helper() -> None:
+    from cases.indicators import suppress_group
+
+    assert suppress_group({"a": 10, "b": 3, "c": 20}) == {"a": "<5", "b": "<5", "c": "20"}
+    assert suppress_group({"a": 10, "b": 3, "c": 2}) == {"a": "10", "b": "<5", "c": "<5"}
+    assert suppress_group({"a": 0, "b": 7}) == {"a": "0", "b": "7"}
