@@ -83,9 +83,11 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         response.headers["Vary"] = "Accept-Language"
         return response
 
-    # Rate limits run before the CSRF check, so a flood is refused before its body is read.
-    limits.init_app(app)
-    CSRFProtect(app)
+    # Flask-WTF's own before_request check would parse the body before any rate limit is
+    # counted, so a flood of forged tokens would never be limited: instead every view checks
+    # CSRF itself, inside its rate limits (limits.init_app), before it reads the form.
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    limits.init_app(app, CSRFProtect(app))
     errors.init_app(app)
 
     headers = security_headers(https=https)

@@ -17,12 +17,16 @@ Two consequences are accepted and documented:
 
 from __future__ import annotations
 
+import functools
 import secrets
 import threading
 import time
+from collections.abc import Callable
+from typing import Any
 
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
+from flask_wtf.csrf import CSRFProtect
 
 from crypto import keyed_digest
 
@@ -113,8 +117,25 @@ def retry_after_seconds() -> int:
     return max(1, int(current.reset_at - time.time()))
 
 
-def init_app(app: Flask) -> Limiter:
-    """A Limiter of this app's own, and the marked views wrapped with their limits."""
+_UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _csrf_checked(view: Callable[..., Any], csrf: CSRFProtect) -> Callable[..., Any]:
+    @functools.wraps(view)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        if request.method in _UNSAFE_METHODS:
+            csrf.protect()
+        return view(*args, **kwargs)
+
+    return checked
+
+
+def init_app(app: Flask, csrf: CSRFProtect) -> Limiter:
+    """A Limiter of this app's own; every view checks CSRF, inside its limits if it has any.
+
+    Order per request: rate limits, then the CSRF token (which parses the form), then the
+    view. A refused request is therefore refused before its body is read, and requests with
+    forged or stale tokens count against the limits like any other."""
     settings = app.config["SEALBOX_SETTINGS"]
     app.config["RATELIMIT_STORAGE_URI"] = settings.ratelimit_storage_uri
     app.config["RATELIMIT_STRATEGY"] = "fixed-window"
@@ -123,15 +144,15 @@ def init_app(app: Flask) -> Limiter:
     limiter.init_app(app)
     app.extensions["sealbox_limiter"] = limiter
     for endpoint, view in list(app.view_functions.items()):
+        wrapped = _csrf_checked(view, csrf)
         kind = getattr(view, "rate_limit_kind", None)
-        if kind is None:
-            continue
-        per_client, overall = KINDS[kind]
-        wrapped = limiter.limit(
-            per_client, exempt_when=via_onion, scope=f"{kind}-client", methods=["POST"]
-        )(view)
-        wrapped = limiter.limit(
-            overall, key_func=global_key, scope=f"{kind}-all", methods=["POST"]
-        )(wrapped)
+        if kind is not None:
+            per_client, overall = KINDS[kind]
+            wrapped = limiter.limit(
+                per_client, exempt_when=via_onion, scope=f"{kind}-client", methods=["POST"]
+            )(wrapped)
+            wrapped = limiter.limit(
+                overall, key_func=global_key, scope=f"{kind}-all", methods=["POST"]
+            )(wrapped)
         app.view_functions[endpoint] = wrapped
     return limiter

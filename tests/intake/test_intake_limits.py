@@ -128,3 +128,31 @@ def test_redis_storage(make_app, new_browser) -> None:  # type: ignore[no-untype
     browser.client.environ_base["REMOTE_ADDR"] = "192.0.2." + str(secrets.randbelow(250))
     assert browser.login(new_receipt()).status_code == 400
     assert browser.login(new_receipt()).status_code == 429
+
+
+def test_posts_with_a_bad_csrf_token_count_against_the_limits(make_app, new_browser) -> None:  # type: ignore[no-untyped-def]
+    """A flood without valid tokens must be refused too, not parsed forever."""
+    app = make_app(submissions_per_hour_per_client=2, submissions_per_minute_global=1000)
+    browser = new_browser(the_app=app)
+    for _ in range(2):
+        refused = browser.client.post("/en/report/send", data={"csrf_token": "forged"})
+        assert refused.status_code == 400
+    third = browser.client.post("/en/report/send", data={"csrf_token": "forged"})
+    assert third.status_code == 429
+    assert browser.send(browser.review()).status_code == 429
+
+
+def test_every_post_endpoint_requires_a_csrf_token(app) -> None:  # type: ignore[no-untyped-def]
+    """CSRF is checked per view (inside the limits): no view may be left without it."""
+    client = app.test_client()
+    client.get("/en/report/")  # a session, as a real browser would have
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if "POST" not in (rule.methods or set()):
+            continue
+        values = {k: "en" if k == "lang" else "0000000000000000" for k in rule.arguments}
+        url = rule.build(values)[1]
+        response = client.post(url, data={"csrf_token": "forged", "text": "x"})
+        assert response.status_code == 400, (rule.rule, response.status_code)
+        checked += 1
+    assert checked >= 5
