@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cases.audit import record
@@ -41,7 +41,6 @@ from cases.keyring import (
     wrap_to,
 )
 from cases.models import (
-    READABLE_BY_REPORTER,
     AuditEntry,
     Case,
     CaseExclusion,
@@ -811,18 +810,6 @@ def custodian_identity_access(db: Session, case_id: str, caseworker_id: int) -> 
     return bool(identity_info(db, case_id, caseworker_id).readable_ids)
 
 
-def drop_identity_access(db: Session, case_id: str, caseworker_id: int) -> int:
-    result = db.execute(
-        delete(WrappedKey).where(
-            WrappedKey.case_id == case_id,
-            WrappedKey.purpose == KeyPurpose.IDENTITY,
-            WrappedKey.holder_kind == HolderKind.CASEWORKER,
-            WrappedKey.caseworker_id == caseworker_id,
-        )
-    )
-    return int(result.rowcount)  # type: ignore[attr-defined]
-
-
 # --- oral reports ------------------------------------------------------------------------
 
 
@@ -866,7 +853,3 @@ def record_oral_report(
         )
         case_id = draft.case_id
     return case_id, receipt
-
-
-def reporter_readable(kind: MessageKind) -> bool:
-    return kind in READABLE_BY_REPORTER

@@ -9,11 +9,11 @@ import datetime as dt
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, g, render_template, request
+from flask import Flask, Request, g, render_template, request
 from flask_babel import Babel, format_date
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.wrappers import Response
 
 from cases.health import check_services
@@ -33,6 +33,16 @@ RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur"})
 MAX_FORM_BYTES = 2 * 1024 * 1024
 
 
+class _Request(Request):
+    """A multipart part without a name reaches the form as the key None, on which
+    Flask-WTF's CSRF check crashes (a 500 any client could cause): refuse it with a 400."""
+
+    def _load_form_data(self) -> None:
+        super()._load_form_data()
+        if None in self.form or None in self.files:
+            raise BadRequest("a form field has no name")
+
+
 def create_app(settings: Settings | None = None, store: Store | None = None) -> Flask:
     if settings is None:
         settings = store.settings if store is not None else load_settings()
@@ -42,6 +52,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     https = settings.require_https_cookies
 
     app = Flask(__name__, static_folder="static", template_folder="templates")
+    app.request_class = _Request
     app.config.update(
         SECRET_KEY=settings.secret_key,
         # Flask's own (signed) session cookie carries only the CSRF token and flash notices.

@@ -8,7 +8,6 @@ dropped when the request ends.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
@@ -18,7 +17,7 @@ from flask import abort, current_app, g, redirect, request, url_for
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from cases.models import Caseworker, today
+from cases.models import Caseworker
 from cases.sessions import ActiveSession, LoginThrottle, Stage, load_session
 from cases.store import Store
 from config import Settings
@@ -135,7 +134,3 @@ def safe_next(target: str | None, fallback: str) -> str:
     if "\\" in target:
         return fallback
     return target
-
-
-def today_() -> dt.date:
-    return today()

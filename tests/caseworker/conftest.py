@@ -115,7 +115,7 @@ def fresh_code(store: Store, person: Person) -> str:
         last = db.get_one(Caseworker, person.id).totp_last_counter
     while True:
         now = int(time.time()) // TOTP_PERIOD
-        counter = max(last + 1, now - 1)
+        counter = max(last + 1, now)
         if counter <= now + 1:
             return str(pyotp.TOTP(person.secret).generate_otp(counter))
         time.sleep(1)

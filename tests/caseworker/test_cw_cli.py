@@ -311,7 +311,7 @@ def test_development_server_logs_no_client_address(instance, tmp_path) -> None:
         text=True,
     )
     try:
-        for _ in range(100):
+        for _ in range(300):
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/login?who=me") as page:
                     assert page.status == 200
