@@ -278,6 +278,8 @@ class StrictFormDataParser(FormDataParser):
         piece = min(UPLOAD_READ_BYTES, max(4096, (limit or UPLOAD_READ_BYTES) // 2))
         reader = _LargeReads(stream, piece)
         form, files = parser.parse(reader, boundary, content_length)  # type: ignore[arg-type]
+        if None in form or None in files:  # a part without a name: Flask-WTF would crash
+            raise ValueError("a form part has no name")
         return stream, form, files
 
     def _parse_urlencoded(

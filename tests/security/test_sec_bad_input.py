@@ -474,3 +474,21 @@ def test_bad_receipts_get_a_clear_400_and_cost_no_derivation(
     assert "<script>alert(1)</script>" not in r.text
     assert derivations == []
     assert snapshot(limited) == before
+
+
+NAMELESS = b"--b\r\nContent-Disposition: form-data\r\n\r\nvalue\r\n--b--\r\n"
+
+
+def test_a_multipart_part_without_a_name_is_a_400_in_both_apps(app: Flask, limited: Store) -> None:
+    """Found by the fuzz: Werkzeug files such a part under the key None, and Flask-WTF's
+    CSRF check then crashed (a 500 any client could cause) in both apps."""
+    from caseworker import create_app as caseworker_app
+
+    before = snapshot(limited)
+    for the_app, path in ((app, "/en/followup/"), (caseworker_app(limited.settings, limited),
+                                                    "/login")):
+        r = the_app.test_client().post(path, data=NAMELESS,
+                                       content_type="multipart/form-data; boundary=b")
+        assert r.status_code == 400, (path, r.status_code)
+        assert "Traceback" not in r.get_data(as_text=True)
+    assert snapshot(limited) == before
