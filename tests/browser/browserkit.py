@@ -120,6 +120,7 @@ class Sealbox:
     env: dict[str, str]
     logs: Path
     servers: dict[str, Server] = field(default_factory=dict)
+    accounts: dict[str, Caseworker] = field(default_factory=dict)
 
     @property
     def settings(self) -> Any:
@@ -148,8 +149,13 @@ class Sealbox:
     def caseworker(self) -> str:
         return self.start("caseworker").url
 
-    def add_caseworker(self, username: str, *, enrolled: bool = True, **roles: bool) -> Caseworker:
-        """An account made through cases/, with TOTP set up (the test knows the secret)."""
+    def add_caseworker(
+        self, username: str, *, enrolled: bool = True, language: str = "en", **roles: bool
+    ) -> Caseworker:
+        """An account made through cases/, with TOTP set up (the test knows the secret).
+        Asking again for the same username returns the account made before."""
+        if username in self.accounts:
+            return self.accounts[username]
         from cases.accounts import create_caseworker
         from cases.store import Store
         from cases.twofactor import new_totp_secret, seal_totp_secret
@@ -164,10 +170,12 @@ class Sealbox:
                     account.totp_secret_enc = seal_totp_secret(
                         settings.server_key, account.id, secret
                     )
+                account.language = language
                 account_id = account.id
         finally:
             store.dispose()
-        return Caseworker(account_id, username, PASSPHRASE, secret)
+        self.accounts[username] = Caseworker(account_id, username, PASSPHRASE, secret)
+        return self.accounts[username]
 
     def stop(self) -> None:
         for server in self.servers.values():
