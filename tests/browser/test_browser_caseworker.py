@@ -1,0 +1,125 @@
+"""The back office's other pages in a real browser, each audited with axe-core: first
+sign-in with TOTP enrolment (the secret is read from the page, as a person would type it
+into an authenticator), recovery codes, sign-in with a recovery code, the account page, the
+administration pages, an oral report and its receipt, error pages. The passphrase field
+takes a pasted passphrase (password managers, WCAG 3.3.8)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pyotp
+import pytest
+from browserkit import Audit, Sealbox, Shots, remember_enrolment, totp_code
+
+pytestmark = pytest.mark.browser
+
+
+def _paste(page: Any, field: Any, text: str) -> None:
+    page.evaluate("text => navigator.clipboard.writeText(text)", text)
+    field.focus()
+    page.keyboard.press("ControlOrMeta+V")
+
+
+def test_enrolment_recovery_codes_and_admin_pages(
+    sealbox: Sealbox, new_context: Any, audit: Audit, shots: Shots
+) -> None:
+    erin = sealbox.add_caseworker("erin", enrolled=False, admin=True, custodian=True)
+    context = new_context(javascript=True, viewport={"width": 1280, "height": 900})
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=sealbox.caseworker)
+    page = context.new_page()
+    page.goto(sealbox.caseworker + "/login")
+    page.get_by_label("Username").fill(erin.username)
+    passphrase = page.get_by_label("Passphrase")
+    _paste(page, passphrase, erin.passphrase)  # from a password manager
+    assert passphrase.input_value() == erin.passphrase
+    assert passphrase.get_attribute("autocomplete") == "current-password"
+    page.get_by_role("button", name="Continue").click()
+
+    # Enrolment: the QR code, and the same secret as text to type into an app.
+    assert page.get_by_role("heading", level=1).inner_text() == "Set up two-step sign-in"
+    audit.check(page, "enrolment")
+    shots(page, "enrolment")
+    secret = re.sub(r"\s+", "", page.locator("code.secret").inner_text())
+    wrong = "000000" if pyotp.TOTP(secret).now() != "000000" else "111111"
+    page.get_by_label("Six-digit code").fill(wrong)
+    page.get_by_role("button", name="Confirm and sign in").click()
+    assert page.get_by_role("alert").is_visible()
+    audit.check(page, "enrolment, wrong code")
+    page.get_by_label("Six-digit code").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Confirm and sign in").click()
+    remember_enrolment(secret)
+
+    assert page.get_by_role("heading", level=1).inner_text() == "Your recovery codes"
+    codes = page.locator("ol.codes code").all_inner_texts()
+    assert len(codes) == 10
+    audit.check(page, "recovery codes")
+    page.get_by_role("link", name="I have saved my codes: continue").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Inbox"
+    audit.check(page, "empty inbox")
+
+    for path, name in [("/account", "account"), ("/admin", "administration"),
+                       ("/admin/caseworkers", "accounts"), ("/admin/categories", "categories"),
+                       ("/admin/questions", "questions"), ("/admin/policy", "policy"),
+                       ("/admin/retention", "retention"), ("/admin/dashboard", "indicators"),
+                       ("/admin/audit", "audit log"), ("/identity-requests", "identity requests"),
+                       ("/cases/new-oral", "oral report form"),
+                       ("/cases/no-such-case", "not found")]:
+        page.goto(sealbox.caseworker + path)
+        audit.check(page, name)
+        shots(page, name)
+
+    # An oral report: the caseworker writes the minutes and hands the reporter a receipt.
+    page.goto(sealbox.caseworker + "/cases/new-oral")
+    page.get_by_role("button", name="Register the report").click()  # nothing filled in
+    audit.check(page, "oral report form with errors")
+    page.get_by_label("Minutes or transcript").fill("The caller says the tender was rigged in May.")
+    page.get_by_label("Date of the call or meeting").fill("2026-11-20")
+    page.get_by_role("button", name="Register the report").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "The report is registered"
+    audit.check(page, "oral report receipt")
+    shots(page, "oral-receipt")
+
+    # A new account made by the administrator, then sign out.
+    page.goto(sealbox.caseworker + "/admin/caseworkers")
+    page.get_by_label("Username").fill("frank")
+    page.get_by_role("button", name="Create account").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Account created"
+    audit.check(page, "account created")
+    page.get_by_role("button", name="Sign out").click()
+    assert "/login" in page.url
+    audit.check(page, "signed out")
+
+    # Next sign-in with a recovery code instead of the authenticator.
+    page.get_by_label("Username").fill(erin.username)
+    page.get_by_label("Passphrase").fill(erin.passphrase)
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("link", name="I cannot use my authenticator: use a recovery code").click()
+    audit.check(page, "recovery code sign-in")
+    page.get_by_label("Recovery code").fill(codes[0])
+    page.get_by_role("button", name="Sign in").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Inbox"
+    assert "recovery code" in page.get_by_role("status").first.inner_text()
+    audit.check(page, "inbox after a recovery code")
+
+
+def test_wrong_second_factor_and_expired_session(
+    sealbox: Sealbox, new_context: Any, audit: Audit
+) -> None:
+    gus = sealbox.add_caseworker("gus")
+    page = new_context(javascript=True).new_page()
+    page.goto(sealbox.caseworker + "/login")
+    page.get_by_label("Username").fill(gus.username)
+    page.get_by_label("Passphrase").fill(gus.passphrase)
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_label("Six-digit code").fill("12345")
+    page.get_by_role("button", name="Sign in").click()
+    audit.check(page, "second factor with a field error")
+    page.get_by_label("Six-digit code").fill(totp_code(gus.totp_secret))
+    page.get_by_role("button", name="Sign in").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Inbox"
+    page.context.clear_cookies()
+    page.goto(sealbox.caseworker + "/")
+    assert "/login" in page.url
+    audit.check(page, "sign-in after the session ended")
