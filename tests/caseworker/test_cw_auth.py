@@ -376,6 +376,8 @@ def test_new_recovery_codes_need_a_current_code_and_replace_the_old_ones(
     assert response.status_code == 200
     codes = re.findall(r"<code>([A-Z2-7-]{19})</code>", response.get_data(as_text=True))
     assert len(codes) == 10
+    with store.transaction() as db:  # replay is tested elsewhere: don't wait for a new step
+        db.get_one(Caseworker, alice.id).totp_last_counter = 0
     again = browser.post("/account/recovery-codes", {"code": h.fresh_code(store, alice)})
     newer = re.findall(r"<code>([A-Z2-7-]{19})</code>", again.get_data(as_text=True))
     assert set(codes).isdisjoint(newer)
