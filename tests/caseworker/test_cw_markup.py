@@ -32,7 +32,11 @@ class Page(HTMLParser):
         if tag == "form":
             self.forms.append(a)
             self.form_tokens.append(False)
-        if tag == "input" and a.get("type") == "hidden" and (a.get("name") or "").endswith("csrf_token"):
+        if (
+            tag == "input"
+            and a.get("type") == "hidden"
+            and (a.get("name") or "").endswith("csrf_token")
+        ):
             self.form_tokens[-1] = True
         if tag == "script" or "style" in a or any(k.startswith("on") for k in a):
             self.inline.append(tag)
@@ -56,9 +60,7 @@ def check(html: str) -> None:
 @pytest.fixture
 def everything(store, person, signed_in, h):  # type: ignore[no-untyped-def]
     root = person("root", admin=True, custodian=True)
-    case_id, _ = h.submit(
-        store, "report", files={"a.txt": b"x"}, identity={"name": "Jo"}
-    )
+    case_id, _ = h.submit(store, "report", files={"a.txt": b"x"}, identity={"name": "Jo"})
     return signed_in(root), case_id
 
 
@@ -66,10 +68,22 @@ def test_pages_are_well_formed(browser, store, everything) -> None:
     b, case_id = everything
     check(browser.get("/login").get_data(as_text=True))
     urls = [
-        "/", "/?status=all", f"/cases/{case_id}", f"/cases/{case_id}/identity", "/cases/new-oral",
-        "/account", "/identity-requests", "/admin", "/admin/caseworkers", "/admin/caseworkers/1",
-        "/admin/categories", "/admin/questions", "/admin/policy", "/admin/audit",
-        "/admin/retention", "/admin/dashboard",
+        "/",
+        "/?status=all",
+        f"/cases/{case_id}",
+        f"/cases/{case_id}/identity",
+        "/cases/new-oral",
+        "/account",
+        "/identity-requests",
+        "/admin",
+        "/admin/caseworkers",
+        "/admin/caseworkers/1",
+        "/admin/categories",
+        "/admin/questions",
+        "/admin/policy",
+        "/admin/audit",
+        "/admin/retention",
+        "/admin/dashboard",
     ]
     for url in urls:
         response = b.get(url)
