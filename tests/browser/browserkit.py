@@ -32,7 +32,7 @@ from typing import Any
 from config import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = Path(os.environ.get("SEALBOX_CHROMIUM", "/usr/bin/chromium"))  # Debian's package
 CHROMIUM_ARGS = [
     "--headless=new",
     "--no-sandbox",

@@ -11,7 +11,14 @@ from typing import Any
 
 import pyotp
 import pytest
-from browserkit import Audit, Sealbox, Shots, remember_enrolment, totp_code
+from browserkit import (
+    Audit,
+    Sealbox,
+    Shots,
+    horizontal_overflow,
+    remember_enrolment,
+    totp_code,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -80,6 +87,20 @@ def test_enrolment_recovery_codes_and_admin_pages(
     assert page.get_by_role("heading", level=1).inner_text() == "The report is registered"
     audit.check(page, "oral report receipt")
     shots(page, "oral-receipt")
+    page.get_by_role("link", name="I have handed over the receipt: open the case").click()
+    assert "The caller says the tender was rigged in May." in page.locator("#report").inner_text()
+    audit.check(page, "case view of an oral report")
+
+    # Reflow (WCAG 1.4.10): at 320 CSS px no page scrolls sideways (wide tables scroll
+    # inside their own box, which the success criterion allows).
+    case_url = page.url
+    page.set_viewport_size({"width": 320, "height": 800})
+    for url in [case_url, sealbox.caseworker + "/", sealbox.caseworker + "/account",
+                sealbox.caseworker + "/admin/caseworkers", sealbox.caseworker + "/admin/audit"]:
+        page.goto(url)
+        assert horizontal_overflow(page) == 0, f"{url} scrolls sideways at 320 CSS px"
+    shots(page, "case-at-320px")
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     # A new account made by the administrator, then sign out.
     page.goto(sealbox.caseworker + "/admin/caseworkers")
