@@ -15,9 +15,18 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
-from secapp import FlaskHTTP, RealHTTP, Reporter, intake_server
+from secapp import (
+    CW_PASSPHRASE,
+    FlaskHTTP,
+    RealHTTP,
+    Reporter,
+    cw_csrf,
+    intake_server,
+    signed_in_caseworker,
+)
 from secutil import Scanner, marker
 
 from cases import casework
@@ -68,7 +77,7 @@ MARKER_NAMES = (
 
 
 def journey(reporter: Reporter, store: Store, alice_key: bytes, alice_id: int,
-            m: dict[str, str], big: int) -> None:
+            m: dict[str, str], big: int, cw: Any = None) -> None:
     """Submit, read back, write, and have a caseworker reply and note."""
     receipt = reporter.submit(
         report_fields(m),
@@ -89,26 +98,50 @@ def journey(reporter: Reporter, store: Store, alice_key: bytes, alice_id: int,
         case = db.scalars(select(Case)).one()
         alice = db.get_one(Caseworker, alice_id)
         casework.acknowledge_case(db, store, case, alice, alice_key, "")
-        casework.reply(db, case, alice, alice_key, f"thanks {m['reply']}")
-        casework.add_note(db, case, alice, alice_key, f"note {m['note']}")
+        if cw is None:  # no caseworker app in this run: the same domain calls it makes
+            casework.reply(db, case, alice, alice_key, f"thanks {m['reply']}")
+            casework.add_note(db, case, alice, alice_key, f"note {m['note']}")
+    if cw is not None:  # through the caseworker app's own forms
+        page = cw.get(f"/cases/{case.id}")
+        assert page.status_code == 200 and m["description"] in page.get_data(as_text=True)
+        for action, prefix, text in (("reply", "reply", f"thanks {m['reply']}"),
+                                     ("notes", "note", f"note {m['note']}")):
+            token = cw_csrf(cw, f"/cases/{case.id}")
+            r = cw.post(f"/cases/{case.id}/{action}",
+                        data={f"{prefix}-text": text, f"{prefix}-csrf_token": token})
+            assert r.status_code in (200, 302, 303), r.get_data(as_text=True)[:1000]
+        identity = cw.get(f"/cases/{case.id}/identity")
+        assert identity.status_code < 500
+        from cases.models import Message, MessageKind
+
+        with store.transaction() as db:
+            kinds = list(db.scalars(select(Message.kind).where(Message.case_id == case.id)))
+        assert MessageKind.NOTE in kinds and MessageKind.REPLY in kinds
     page = reporter.case_page()
     assert m["reply"] in page.text and m["note"] not in page.text
 
 
 def test_test_client_writes_no_plaintext_and_no_identifiers(
-    scanner: Scanner, store: Store, new_caseworker, caplog: pytest.LogCaptureFixture,  # type: ignore[no-untyped-def]
+    scanner: Scanner, store: Store, caplog: pytest.LogCaptureFixture,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
     from intake import create_app
 
     caplog.set_level(logging.DEBUG)
-    alice, alice_key = new_caseworker(store, "alice")
+    from caseworker import create_app as caseworker_app
+
+    cw_app = caseworker_app(store.settings, store)
+    cw, alice_id = signed_in_caseworker(store, cw_app, "alice", custodian=True)
+    with store.transaction() as db:
+        from cases.accounts import unlock
+        from cases.models import Caseworker
+
+        alice_key = unlock(db.get_one(Caseworker, alice_id), CW_PASSPHRASE)
     app = create_app(store.settings, store)
     headers, identifiers = identifying_headers()
     m = {name: marker(name.replace("_", "")) for name in MARKER_NAMES}
-    with app.test_client() as client:
-        http = FlaskHTTP(client, headers, environ={"REMOTE_ADDR": CLIENT_IP})
-        journey(Reporter(http), store, alice_key, alice.id, m, big=6 * MIB + 11)
+    http = FlaskHTTP(app.test_client(), headers, environ={"REMOTE_ADDR": CLIENT_IP})
+    journey(Reporter(http), store, alice_key, alice_id, m, big=6 * MIB + 11, cw=cw)
     out, err = capfd.readouterr()
     scanner.add_text("caplog", caplog.text)
     scanner.add_text("captured stdout/stderr", out + err)
