@@ -69,6 +69,7 @@ class InboxRow:
     reporter_activity_on: dt.date | None
     unread: bool
     legal_hold: bool
+    risk_review_on: dt.date | None = None
     labels: list[str] = field(default_factory=list)
 
     def overdue(self, on: dt.date) -> bool:
@@ -77,6 +78,14 @@ class InboxRow:
     def due_soon(self, on: dt.date) -> bool:
         return self.next_due_on is not None and on <= self.next_due_on <= on + dt.timedelta(
             days=DUE_SOON_DAYS
+        )
+
+    def risk_review_due(self, on: dt.date) -> bool:
+        """The retaliation-risk assessment of an open case is due for review."""
+        return (
+            self.risk_review_on is not None
+            and self.risk_review_on <= on
+            and self.status in OPEN_STATUSES
         )
 
     def no_human_acknowledgement(self, on: dt.date) -> bool:
@@ -192,6 +201,7 @@ def inbox_page(
         Case.reporter_activity_on,
         Case.unread_by_caseworkers,
         Case.legal_hold_reason.is_not(None).label("legal_hold"),
+        Case.risk_review_on,
         column.label("sort_value"),
     )
     base = _filtered(select(*columns), caseworker_id, f, on)
@@ -228,6 +238,7 @@ def inbox_page(
             reporter_activity_on=r.reporter_activity_on,
             unread=r.unread_by_caseworkers,
             legal_hold=bool(r.legal_hold),
+            risk_review_on=r.risk_review_on,
             labels=labels.get(r.id, []),
         )
         for r in rows

@@ -319,3 +319,19 @@ def test_automatic_acknowledgement_is_sent_but_the_case_still_needs_a_person(
         assert not db.scalars(select(AuditEntry).where(AuditEntry.case_id == case_id)).all()
     page = signed_in(alice).get(f"/cases/{case_id}").get_data(as_text=True)
     assert "Automatic acknowledgement of receipt (not a human acknowledgement)" in page
+
+
+def test_risk_review_due_is_flagged(store, case, today) -> None:
+    _alice, b, case_id, _ = case
+    run_to_triaged(b, case_id)
+    review = (today + dt.timedelta(days=10)).isoformat()
+    b.post(
+        f"/cases/{case_id}/risk",
+        {"likelihood": "high", "impact": "high", "review_on": review},
+        prefix="risk",
+    )
+    assert "risk review due" not in b.get("/").get_data(as_text=True)
+    with store.transaction() as db:
+        db.get_one(Case, case_id).risk_review_on = today
+    assert "risk review due" in b.get("/").get_data(as_text=True)
+    assert "due for review" in b.get(f"/cases/{case_id}").get_data(as_text=True)
