@@ -167,3 +167,37 @@ def test_server_process_writes_no_plaintext_and_no_identifiers(
     scanner.add_path(log_dir)
     scanner.assert_clean([*m.values(), *identifiers])
     scanner.assert_scanned(str(log_dir))
+
+
+@pytest.mark.redis
+def test_rate_limit_storage_in_redis_holds_no_client_address(
+    store: Store, redis_url: str
+) -> None:
+    """Production keeps rate-limit counters in Redis: only keyed digests may be there."""
+    import re
+    import secrets as _secrets
+    from dataclasses import replace
+
+    import redis
+
+    from intake import create_app
+
+    url = re.sub(r"/\d*$", f"/{1 + _secrets.randbelow(15)}", redis_url)
+    client = redis.Redis.from_url(url)
+    # No FLUSHDB: another run may share this database; its keys hold no address of ours,
+    # and limiter keys expire with their window.
+    try:
+        s = Store(replace(store.settings, ratelimit_storage_uri=url), engine=store.engine)
+        app = create_app(s.settings, s)
+        headers, identifiers = identifying_headers()
+        reporter = Reporter(FlaskHTTP(app.test_client(), headers,
+                                      environ={"REMOTE_ADDR": CLIENT_IP}))
+        receipt = reporter.submit({"description": "counted"})
+        assert reporter.login(receipt).status == 303
+        scanner = Scanner()
+        scanner.add_redis(url)
+        assert client.dbsize() > 0, "nothing was counted in Redis"
+        scanner.assert_clean(identifiers)
+        scanner.assert_scanned("redis")
+    finally:
+        client.close()
