@@ -41,13 +41,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench import _caseworker
 from bench._common import MIB, machine, print_machine, save
 from bench._http import Browser, csrf_of, file_digest, form_to, write_random_file
 from bench._server import BARE_APP, CASEWORKER_CONF, INTAKE_CONF, Instance, Server, instance
 
-CASEWORKER = "bench-reader"
-PASSPHRASE = "bench reader passphrase for the download benchmark"  # noqa: S105
-TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105 (a throwaway account)
 LIMIT = 2 * 1024 * MIB - 1
 FLAT_MIB = 64
 REPORT = "The director of procurement approves inflated invoices from one supplier. " * 27
@@ -108,44 +106,16 @@ def post_bare(port: int, path: str, file: Path, fields: list[tuple[str, str]]) -
     return seconds
 
 
-# --- caseworker: sign in like a person ----------------------------------------------------
+# --- caseworker ----------------------------------------------------------------------------
 
 
 def create_reader(inst: Instance) -> None:
     """A caseworker with a known passphrase and TOTP secret; every case is routed to them."""
-    from cases.accounts import create_caseworker
     from cases.store import Store
-    from cases.twofactor import seal_totp_secret
 
-    settings = inst.settings()
-    store = Store(settings)
-    with store.transaction() as session:
-        account = create_caseworker(session, settings, CASEWORKER, PASSPHRASE)
-        account.totp_secret_enc = seal_totp_secret(settings.server_key, account.id, TOTP_SECRET)
+    store = Store(inst.settings())
+    _caseworker.create_reader(store)
     store.dispose()
-
-
-def sign_in(port: int) -> dict[str, str]:
-    """Passphrase, then a TOTP code, over HTTP; returns the signed-in cookies."""
-    import pyotp
-
-    browser = Browser(port)
-    page = browser.get("/login")
-    reply = browser.post(
-        "/login",
-        {"csrf_token": csrf_of(page.text), "username": CASEWORKER, "passphrase": PASSPHRASE},
-    )
-    if reply.status not in (302, 303):
-        raise RuntimeError(f"sign-in answered {reply.status}")
-    page = browser.follow(reply)
-    code = pyotp.TOTP(TOTP_SECRET).now()
-    reply = browser.post("/login/code", {"csrf_token": csrf_of(page.text), "code": code})
-    if reply.status not in (302, 303):
-        raise RuntimeError(f"second factor answered {reply.status}")
-    if browser.follow(reply).status != 200:
-        raise RuntimeError("not signed in")
-    browser.close()
-    return dict(browser.cookies)
 
 
 def attachment_of_size(inst: Instance, size: int) -> tuple[str, str]:
@@ -373,7 +343,7 @@ def main() -> None:
                 row["upload"] = upload_size(env, file, repeats, args.other_tree)
                 if cookies is None:
                     with caseworker_server(env) as cw:
-                        cookies = sign_in(cw.port)
+                        cookies = _caseworker.sign_in_http(cw.port)
                 attachment = attachment_of_size(inst, size)
                 row["download"] = download_size(
                     env, file, attachment, repeats, cookies, args.other_tree
