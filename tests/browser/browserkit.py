@@ -300,7 +300,6 @@ class Audit:
             expected_dir = "rtl" if lang in RTL else "ltr"
             if page_dir != expected_dir:
                 problems.append(f"dir is {page_dir!r}, expected {expected_dir!r} for {lang}")
-        self.audited.append(f"{name} ({page.url})")
         message = ""
         if violations:
             message += f"axe found {len(violations)} WCAG violation(s) on {name} ({page.url}):\n"
@@ -309,6 +308,7 @@ class Audit:
             message += f"page checks failed on {name} ({page.url}):\n"
             message += "\n".join(f"- {p}" for p in problems)
         assert not message, message
+        self.audited.append(f"{name}: {page.url}")
 
     def _auditor_tab(self) -> Any:
         if self._tab is None:

@@ -19,9 +19,12 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from browserkit import (
+    ARTIFACTS,
+    AXE_TAGS,
     CHROMIUM,
     CHROMIUM_ARGS,
     FAST_KDF_ENV,
+    ROOT,
     SCRIPTLESS,
     Audit,
     Sealbox,
@@ -120,13 +123,27 @@ def sealbox(tmp_path_factory: pytest.TempPathFactory, playwright_driver: Any) ->
         box.stop()
 
 
+_AUDITED: list[str] = []
+
+
 @pytest.fixture(scope="session")
 def audit(chromium: Any) -> Iterator[Audit]:
     auditor = Audit(chromium)
+    auditor.audited = _AUDITED
     try:
         yield auditor
     finally:
         auditor.close()
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        (ARTIFACTS / "axe-audited-pages.txt").write_text("\n".join(_AUDITED) + "\n")
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _AUDITED:
+        terminalreporter.write_line(
+            f"axe-core ({', '.join(AXE_TAGS)}): {len(_AUDITED)} page states audited without "
+            f"violations; list in {ARTIFACTS.relative_to(ROOT)}/axe-audited-pages.txt"
+        )
 
 
 @pytest.fixture

@@ -110,6 +110,11 @@ def test_counter_progress_and_copy_button(
     shots(page, "counter")
     page.get_by_role("button", name="Continue: check your report").click()
     watched.check("review")
+    # "Change my report" is an ordinary submit (no files, another address): not intercepted.
+    page.get_by_role("button", name="Change my report").click()
+    assert page.get_by_label("What happened?").input_value() == "Kickbacks!"
+    page.get_by_role("button", name="Continue: check your report").click()
+    watched.check("review again")
 
     # Upload progress: over a slow line the bar moves and is announced; the receipt follows.
     big = tmp_path / "ledger-scan.bin"
