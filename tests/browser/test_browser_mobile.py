@@ -86,12 +86,19 @@ def test_phone_report_and_follow_up(
     shots(page, "follow-up-thread")
     page.get_by_role("link", name="Report retaliation").click()
     assert_reflows(page, "retaliation form")
-    audit.check(page, "retaliation form (phone)", lang="en")
-    page.go_back()
+    page.get_by_role("button", name="Send retaliation report").click()  # empty
+    assert "Describe what has been done to you." in page.locator("#error-summary").inner_text()
+    assert_reflows(page, "retaliation form with an error")
+    audit.check(page, "retaliation form with an error (phone)", lang="en")
+    page.get_by_role("link", name="Go back without sending").click()
     page.get_by_role("link", name="Tell us who you are").click()
     assert_reflows(page, "identity form")
-    audit.check(page, "identity form (phone)", lang="en")
-    page.go_back()
+    page.get_by_role("button", name="Send my identity details").click()  # empty
+    assert page.locator("#error-summary").is_visible()
+    assert_reflows(page, "identity form with errors")
+    audit.check(page, "identity form with errors (phone)", lang="en")
+    shots(page, "identity-errors")
+    page.get_by_role("link", name="Go back without sending").click()
     page.get_by_role("button", name="Log out").click()
     assert_reflows(page, "logged out")
 
