@@ -73,6 +73,11 @@ def machine() -> dict[str, Any]:
 
 def print_machine(info: Mapping[str, Any]) -> None:
     print("machine: " + ", ".join(f"{key}={value}" for key, value in info.items()))
+    if info["load_average_1min"] >= info["cpus"] / 2:
+        print(
+            f"warning: load average {info['load_average_1min']} on {info['cpus']} CPUs: other"
+            " work is running; ratios mostly hold, absolute and parallel figures will not"
+        )
 
 
 def save(name: str, results: Mapping[str, Any]) -> Path:
