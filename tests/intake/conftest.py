@@ -4,7 +4,6 @@ that fills and sends the real forms (hidden fields, CSRF token and all)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import replace
 from html.parser import HTMLParser
 from io import BytesIO
@@ -200,9 +199,10 @@ def app(make_app) -> Flask:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def client(app: Flask) -> Iterator[FlaskClient]:
-    with app.test_client() as c:
-        yield c
+def client(app: Flask) -> FlaskClient:
+    # Not ``with app.test_client()``: a client kept open that way keeps its app context
+    # pushed, and every other client of the app would then share its ``flask.g``.
+    return app.test_client()
 
 
 @pytest.fixture
