@@ -61,7 +61,6 @@ RTL = frozenset({"ar"})
 SCRIPTLESS: weakref.WeakSet[Any] = weakref.WeakSet()  # contexts with JavaScript off
 
 
-
 # -- the servers ------------------------------------------------------------------------
 
 def free_port() -> int:
@@ -379,7 +378,7 @@ def failure_screenshot(test_name: str, label: str, page: Any) -> None:
 
 
 def save_docs_screenshot(page: Any, name: str, max_height: int = 1300) -> None:
-    """A small PNG for the README: the top of the page, 1000 CSS px wide, 256 colours."""
+    """A small PNG for the README: the top of the page, 1000 px wide, 128 colours."""
     from PIL import Image
 
     png = page.screenshot(full_page=True, animations="disabled")
