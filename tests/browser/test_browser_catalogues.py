@@ -1,29 +1,51 @@
 """Message catalogues are complete: every message a fresh extraction finds in an app's code
 and templates (with babel.cfg, as the README's commands do) has a non-fuzzy, non-empty
 translation in every language the app offers, with the same placeholders as the source
-text, and survives the %-formatting Jinja applies to every translated string.
+text, and survives the %-formatting Jinja applies to every translated string. The caseworker
+catalogue also holds the refusal messages raised in cases/ (caseworker/babel.cfg).
 
 No browser needed: these tests run in every suite (also `make test-postgres`)."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from babel.messages.catalog import Catalog
-from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir, extract_from_file
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
 from config import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
-KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None}  # lazy_gettext is imported as _l
 APPS = {
     "intake": Settings().languages,  # en ar es fr ru zh
     "caseworker": Settings().caseworker_languages,  # en fr
+}
+
+
+@dataclass(frozen=True)
+class Sources:
+    """Where an app's messages come from: the commands in babel.cfg and caseworker/babel.cfg."""
+
+    config: str
+    folder: str
+    files: tuple[str, ...] = ()  # refusal messages raised in cases/, shown translated
+    keywords: tuple[str, ...] = ()
+
+
+SOURCES = {
+    "intake": Sources("babel.cfg", "intake", keywords=("_l",)),
+    "caseworker": Sources(
+        "caseworker/babel.cfg" if (ROOT / "caseworker" / "babel.cfg").exists() else "babel.cfg",
+        "caseworker",
+        files=("cases/casework.py", "cases/administration.py"),
+        keywords=("_l", "CaseworkRefused", "AdminRefused"),
+    ),
 }
 PLACEHOLDER = re.compile(r"%\((\w+)\)([sdifr])|%([sdifr%])")
 LANGUAGE_CASES = [(app, lang) for app, langs in APPS.items() for lang in langs]
@@ -31,16 +53,27 @@ LANGUAGE_CASES = [(app, lang) for app, langs in APPS.items() for lang in langs]
 
 def extract(app: str) -> dict[Any, str]:
     """msgid (a tuple for plurals) -> where it was found, from a fresh extraction."""
-    with (ROOT / "babel.cfg").open() as fh:
+    source = SOURCES[app]
+    keywords = {**DEFAULT_KEYWORDS, **dict.fromkeys(source.keywords)}
+    with (ROOT / source.config).open() as fh:
         method_map, options_map = parse_mapping_cfg(fh)
     found: dict[Any, str] = {}
-    for filename, lineno, message, _comments, _context in extract_from_dir(
-        str(ROOT / app), method_map, options_map, keywords=KEYWORDS
-    ):
+
+    def add(message: Any, where: str) -> None:
         msgid = message if isinstance(message, str) else tuple(message)
         key = msgid if isinstance(msgid, str) else msgid[0]
         if key:
-            found.setdefault(msgid, f"{app}/{filename}:{lineno}")
+            found.setdefault(msgid, where)
+
+    for filename, lineno, message, _comments, _context in extract_from_dir(
+        str(ROOT / source.folder), method_map, options_map, keywords=keywords
+    ):
+        add(message, f"{source.folder}/{filename}:{lineno}")
+    for path in source.files:
+        for lineno, message, _comments, _context in extract_from_file(
+            "python", str(ROOT / path), keywords=keywords
+        ):
+            add(message, f"{path}:{lineno}")
     return found
 
 
