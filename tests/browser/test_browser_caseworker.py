@@ -80,6 +80,12 @@ def test_enrolment_recovery_codes_and_admin_pages(
     # An oral report: the caseworker writes the minutes and hands the reporter a receipt.
     page.goto(sealbox.caseworker + "/cases/new-oral")
     page.get_by_role("button", name="Register the report").click()  # nothing filled in
+    # Errors: announced at the top, and each tied to its field.
+    assert page.get_by_role("alert").first.is_visible()
+    minutes = page.get_by_label("Minutes or transcript")
+    assert minutes.get_attribute("aria-invalid") == "true"
+    error_id = (minutes.get_attribute("aria-describedby") or "").split()[-1]
+    assert page.locator(f"#{error_id}").inner_text().strip()
     audit.check(page, "oral report form with errors")
     page.get_by_label("Minutes or transcript").fill("The caller says the tender was rigged in May.")
     page.get_by_label("Date of the call or meeting").fill("2026-11-20")
@@ -131,11 +137,17 @@ def test_wrong_second_factor_and_expired_session(
     gus = sealbox.add_caseworker("gus")
     page = new_context(javascript=True).new_page()
     page.goto(sealbox.caseworker + "/login")
+    page.get_by_role("button", name="Continue").click()  # nothing filled in
+    assert "Some fields need attention" in page.get_by_role("alert").inner_text()
+    assert page.get_by_label("Username").get_attribute("aria-invalid") == "true"
+    audit.check(page, "sign-in with empty fields")
     page.get_by_label("Username").fill(gus.username)
     page.get_by_label("Passphrase").fill(gus.passphrase)
     page.get_by_role("button", name="Continue").click()
     page.get_by_label("Six-digit code").fill("12345")
     page.get_by_role("button", name="Sign in").click()
+    assert "Some fields need attention" in page.get_by_role("alert").inner_text()
+    assert page.get_by_label("Six-digit code").get_attribute("aria-invalid") == "true"
     audit.check(page, "second factor with a field error")
     page.get_by_label("Six-digit code").fill(totp_code(gus.totp_secret))
     page.get_by_role("button", name="Sign in").click()
