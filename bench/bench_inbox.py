@@ -254,9 +254,11 @@ def populate(store: Any, n: int, today: dt.date) -> tuple[int, dict[str, int]]:
             conn.exec_driver_sql("VACUUM ANALYZE")
             conn.exec_driver_sql("CHECKPOINT")
     else:
-        with store.engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-            conn.rollback()
+        raw = store.engine.raw_connection()  # autocommit: a checkpoint runs outside BEGIN
+        try:
+            raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            raw.close()
     return reader, {"cases": len(cases), "wrapped_keys": len(keys), "case_labels": len(labels)}
 
 
