@@ -206,7 +206,8 @@ class ReporterSession(Base):
 class Case(Base):
     __tablename__ = "cases"
     __table_args__ = (
-        Index("ix_cases_status_next_due", "status", "next_due_on"),
+        # Also a status filter's whole keyset walk, the NULL phase included (cases.inbox).
+        Index("ix_cases_status_next_due", "status", "next_due_on", "id"),
         Index("ix_cases_category_status", "category_id", "status"),
         Index("ix_cases_assignee_status", "assignee_id", "status"),
         Index("ix_cases_received", "received_on", "id"),

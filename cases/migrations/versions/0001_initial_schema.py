@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 07:24:09.392113
+Create Date: 2026-11-23 08:05:33.325635
 """
 from collections.abc import Sequence
 
@@ -132,7 +132,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_cases_next_due_on'), ['next_due_on'], unique=False)
         batch_op.create_index('ix_cases_priority_id', ['priority', 'id'], unique=False)
         batch_op.create_index('ix_cases_received', ['received_on', 'id'], unique=False)
-        batch_op.create_index('ix_cases_status_next_due', ['status', 'next_due_on'], unique=False)
+        batch_op.create_index('ix_cases_status_next_due', ['status', 'next_due_on', 'id'], unique=False)
 
     op.create_table('caseworker_sessions',
     sa.Column('id_hash', sa.LargeBinary(length=32), nullable=False),
