@@ -19,7 +19,17 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         )
         _harden_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    # Two planner settings for every connection (bench/bench_inbox.py, docs/PERFORMANCE.md):
+    # * plan_cache_mode: psycopg prepares a statement after 5 runs, and PostgreSQL then
+    #   switches to a generic plan, blind to the values; the inbox count, whose cost depends
+    #   wholly on which caseworker and which statuses, went from 17 ms to 450 ms per page.
+    # * no parallel workers: Sealbox's queries touch a few thousand rows at most; starting
+    #   workers for them cost more than it saved (the inbox's default page 40 -> 25 ms).
+    connect_args = {
+        "options": "-c plan_cache_mode=force_custom_plan -c max_parallel_workers_per_gather=0"
+    }
+    connect_args |= kwargs.pop("connect_args", {})
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
 
 
 def _harden_sqlite(engine: Engine) -> None:
