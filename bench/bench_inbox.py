@@ -520,8 +520,9 @@ def main() -> None:
             s["page_ms"]["p95"] <= TARGET_MS for s in result["scenarios"].values())
         targets[f"{db}: no full scan or whole-result sort in the plans"] = not any(
             s["flagged"] for s in result["scenarios"].values())
-        targets[f"{db}: app SQL statements the same for 50 and 5 rows (no N+1)"] = all(
-            r["statements"] == r["statements_at_page_size_5"] for r in result["app"].values())
+        # A short page of a nullable sort runs the keyset's NULL phase: one statement more.
+        targets[f"{db}: app SQL statements do not grow with the rows (no N+1)"] = all(
+            r["statements"] - r["statements_at_page_size_5"] <= 1 for r in result["app"].values())
     print()
     for name, met in targets.items():
         print(f"  target {name}: {'met' if met else 'MISSED'}")
