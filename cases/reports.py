@@ -34,7 +34,7 @@ from cases.models import (
 )
 from cases.store import Store
 from cases.workflow import start_case
-from crypto import derive_reporter_keys, new_case_keys, new_receipt
+from crypto import ReporterKeys, derive_reporter_keys, new_case_keys, new_receipt
 
 
 @dataclass
@@ -82,6 +82,7 @@ class SubmissionDraft:
         self._uploads: list[AttachmentUpload] = []
         self._finished: list[Any] = []
         self.receipt: str | None = None
+        self._derived: tuple[str, ReporterKeys] | None = None
 
     def new_attachment(self, *, keep_metadata: bool = False) -> AttachmentUpload:
         upload = AttachmentUpload(
@@ -101,6 +102,20 @@ class SubmissionDraft:
         upload.abort()
         self._uploads.remove(upload)
 
+    def derive_receipt(self) -> tuple[str, ReporterKeys]:
+        """Make the receipt and derive the reporter's keys (Argon2id, ~0.1 s) now.
+
+        ``finalize`` does it if this was not called. Call it before the draft's session runs
+        its first statement where that matters: on SQLite every transaction takes the write
+        lock at its first statement (cases.db), so a derivation inside the transaction held
+        every other request of the instance up behind it (bench/bench_submissions.py)."""
+        if self._derived is None:
+            receipt = new_receipt()
+            settings = self.store.settings
+            keys = derive_reporter_keys(receipt, settings.instance_salt, settings.receipt_kdf)
+            self._derived = (receipt, keys)
+        return self._derived
+
     def finalize(
         self,
         submission: Submission,
@@ -111,8 +126,7 @@ class SubmissionDraft:
         """Write the case; return the receipt (show it only after the commit succeeds)."""
         on = on or today()
         settings = self.store.settings
-        receipt = new_receipt()
-        reporter = derive_reporter_keys(receipt, settings.instance_salt, settings.receipt_kdf)
+        receipt, reporter = self.derive_receipt()
         session = self.session
         category = None
         if submission.category_slug:
