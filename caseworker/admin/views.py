@@ -9,6 +9,7 @@ import datetime as dt
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from cases import administration as adm
@@ -273,30 +274,36 @@ def category_members(category_id: int) -> Response:
     return redirect(url_for("admin.category", category_id=item.id))
 
 
+def _save_question(db: Session, item: Question | None, form: f.QuestionForm) -> bool:
+    """Save a new (``item`` None) or existing question; on refusal mark the form and
+    return False so the page is shown again with the error."""
+    try:
+        with db.begin_nested():
+            adm.save_question(
+                db,
+                item,
+                key=form.key.data or "",
+                label=form.label.data or "",
+                help_text=form.help_text.data or "",
+                kind=form.kind.data or "text",
+                choices=form.choices.data or "",
+                position=form.position.data or 0,
+                active=bool(form.active.data),
+                actor_id=web.account().id,
+            )
+    except AdminRefused as exc:
+        form.key.errors = [_(str(exc))]
+        return False
+    flash(_("The question is saved."), "success")
+    return True
+
+
 @bp.route("/questions", methods=["GET", "POST"])
 def questions() -> str | Response | tuple[str, int]:
     db = web.db()
     form = f.QuestionForm()
-    if form.validate_on_submit():
-        try:
-            with db.begin_nested():
-                adm.save_question(
-                    db,
-                    None,
-                    key=form.key.data or "",
-                    label=form.label.data or "",
-                    help_text=form.help_text.data or "",
-                    kind=form.kind.data or "text",
-                    choices=form.choices.data or "",
-                    position=form.position.data or 0,
-                    active=bool(form.active.data),
-                    actor_id=web.account().id,
-                )
-        except AdminRefused as exc:
-            form.key.errors = [_(str(exc))]
-        else:
-            flash(_("The question is saved."), "success")
-            return redirect(url_for("admin.questions"))
+    if form.validate_on_submit() and _save_question(db, None, form):
+        return redirect(url_for("admin.questions"))
     rows = list(db.scalars(select(Question).order_by(Question.position, Question.id)))
     status = 400 if form.is_submitted() else 200
     return render_template("admin/questions.html", rows=rows, form=form), status
@@ -309,26 +316,8 @@ def question(question_id: int) -> str | Response | tuple[str, int]:
     if item is None:
         abort(404)
     form = f.QuestionForm(obj=item)
-    if form.validate_on_submit():
-        try:
-            with db.begin_nested():
-                adm.save_question(
-                    db,
-                    item,
-                    key=form.key.data or "",
-                    label=form.label.data or "",
-                    help_text=form.help_text.data or "",
-                    kind=form.kind.data or "text",
-                    choices=form.choices.data or "",
-                    position=form.position.data or 0,
-                    active=bool(form.active.data),
-                    actor_id=web.account().id,
-                )
-        except AdminRefused as exc:
-            form.key.errors = [_(str(exc))]
-        else:
-            flash(_("The question is saved."), "success")
-            return redirect(url_for("admin.questions"))
+    if form.validate_on_submit() and _save_question(db, item, form):
+        return redirect(url_for("admin.questions"))
     status = 400 if form.is_submitted() else 200
     return render_template("admin/question.html", item=item, form=form), status
 
