@@ -193,27 +193,32 @@ def unlock(person_id: int) -> Response:
 # --- categories and questions ------------------------------------------------------------
 
 
+def _save_category(db: Session, item: Category | None, form: f.CategoryForm) -> Category | None:
+    """Save a new (``item`` None) or existing category; on refusal mark the form and
+    return None so the page is shown again with the error."""
+    try:
+        with db.begin_nested():
+            return adm.save_category(
+                db,
+                item,
+                slug=form.slug.data or "",
+                name=form.name.data or "",
+                description=form.description.data or "",
+                position=form.position.data or 0,
+                active=bool(form.active.data),
+                actor_id=web.account().id,
+            )
+    except AdminRefused as exc:
+        form.slug.errors = [_(str(exc))]
+        return None
+
+
 @bp.route("/categories", methods=["GET", "POST"])
 def categories() -> str | Response | tuple[str, int]:
     db = web.db()
     form = f.CategoryForm()
-    if form.validate_on_submit():
-        try:
-            with db.begin_nested():
-                category = adm.save_category(
-                    db,
-                    None,
-                    slug=form.slug.data or "",
-                    name=form.name.data or "",
-                    description=form.description.data or "",
-                    position=form.position.data or 0,
-                    active=bool(form.active.data),
-                    actor_id=web.account().id,
-                )
-        except AdminRefused as exc:
-            form.slug.errors = [_(str(exc))]
-        else:
-            return redirect(url_for("admin.category", category_id=category.id))
+    if form.validate_on_submit() and (category := _save_category(db, None, form)) is not None:
+        return redirect(url_for("admin.category", category_id=category.id))
     rows = list(db.scalars(select(Category).order_by(Category.position, Category.name)))
     counts = {}
     for member in db.scalars(select(CategoryMember)):
@@ -239,24 +244,9 @@ def category(category_id: int) -> str | Response | tuple[str, int]:
     )
     members.members.choices = options((p.id, p.display_name or p.username) for p in people)
     members.members.data = [m.caseworker_id for m in item.members]
-    if form.validate_on_submit():
-        try:
-            with db.begin_nested():
-                adm.save_category(
-                    db,
-                    item,
-                    slug=form.slug.data or "",
-                    name=form.name.data or "",
-                    description=form.description.data or "",
-                    position=form.position.data or 0,
-                    active=bool(form.active.data),
-                    actor_id=web.account().id,
-                )
-        except AdminRefused as exc:
-            form.slug.errors = [_(str(exc))]
-        else:
-            flash(_("The category is saved."), "success")
-            return redirect(url_for("admin.category", category_id=item.id))
+    if form.validate_on_submit() and _save_category(db, item, form) is not None:
+        flash(_("The category is saved."), "success")
+        return redirect(url_for("admin.category", category_id=item.id))
     status = 400 if form.is_submitted() else 200
     return render_template("admin/category.html", item=item, form=form, members=members), status
 
