@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import sys
 
 _env = os.environ.get
@@ -57,18 +56,6 @@ proc_name = APP
 umask = 0o077
 
 
-class _RedactAddresses(logging.Filter):
-    """gunicorn names the peer in a few error-log lines; keep the line, drop the address."""
-
-    _pattern = re.compile(r"\bip=\S+?(?=:\s|\s|$)")
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if "ip=" in message:
-            record.msg, record.args = self._pattern.sub("ip=<redacted>", message), None
-        return True
-
-
 def _harden_process() -> None:
     """No core dumps and no ptrace/`/proc/<pid>/mem` reading by other processes of the
     same user: unwrapped caseworker keys and decrypted cases live in these processes."""
@@ -96,6 +83,10 @@ def _check_services() -> None:
 
 
 def on_starting(server: object) -> None:
-    logging.getLogger("gunicorn.error").addFilter(_RedactAddresses())
+    # No client address, no client bytes and no traceback (which can quote what a
+    # reporter wrote) in gunicorn's error log: config/logs.py.
+    from config.logs import install
+
+    install(logging.getLogger("gunicorn.error"))
     _harden_process()
     _check_services()

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import sys
 
 _env = os.environ.get
@@ -66,22 +65,6 @@ proc_name = APP
 umask = 0o077
 
 
-class _RedactAddresses(logging.Filter):
-    """gunicorn names the peer in a few error-log lines; keep the line, drop the address."""
-
-    _pattern = re.compile(r"\bip=\S+?(?=:\s|\s|$)")
-    # "Invalid request from ip=...: Invalid HTTP request line: '<what the client sent>'":
-    # keep the kind of error, drop the client's bytes (tests/security/test_sec_server_input).
-    _client_text = re.compile(r"(Invalid request from ip=<redacted>: [^:'\"]*).*", re.DOTALL)
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if "ip=" in message:
-            message = self._pattern.sub("ip=<redacted>", message)
-            record.msg, record.args = self._client_text.sub(r"\1", message).rstrip(), None
-        return True
-
-
 def _harden_process() -> None:
     """No core dumps and no ptrace/`/proc/<pid>/mem` reading by other processes of the
     same user: a crash or a compromised neighbour must not yield decrypted reports.
@@ -111,6 +94,10 @@ def _check_services() -> None:
 
 
 def on_starting(server: object) -> None:
-    logging.getLogger("gunicorn.error").addFilter(_RedactAddresses())
+    # No client address, no client bytes and no traceback (which can quote what a
+    # reporter wrote) in gunicorn's error log: config/logs.py.
+    from config.logs import install
+
+    install(logging.getLogger("gunicorn.error"))
     _harden_process()
     _check_services()

@@ -156,7 +156,8 @@ def handle_exception(e: Exception) -> Response:
     if isinstance(e, OSError) and e.errno in DISK_FULL:
         log.error("storage full: %s", errno.errorcode.get(e.errno or 0, "?"))
         return render_error(InsufficientStorage())
-    log.exception("unexpected error")
+    # The class only, as the caseworker app does: a traceback can quote what was typed.
+    log.error("unexpected error: %s", e.__class__.__name__)
     return render_error(InternalServerError())
 
 

@@ -70,10 +70,11 @@ def test_caseworker_access_log_has_no_address_query_agent_or_referrer(deploy_dir
     assert "%(U)s" in fmt  # the path, without the query string
 
 
-def test_gunicorn_error_log_filter_redacts_addresses(gunicorn_conf) -> None:  # type: ignore[no-untyped-def]
+def test_gunicorn_error_log_filter_redacts_addresses() -> None:
     import logging
 
-    _, module, _ = gunicorn_conf
+    from config.logs import RedactAddresses
+
     record = logging.LogRecord(
         "gunicorn.error",
         logging.WARNING,
@@ -83,8 +84,40 @@ def test_gunicorn_error_log_filter_redacts_addresses(gunicorn_conf) -> None:  # 
         ("203.0.113.7", "bad line"),
         None,
     )
-    assert module._RedactAddresses().filter(record)
+    assert RedactAddresses().filter(record)
     assert record.getMessage() == "Invalid request from ip=<redacted>: bad line"
+
+
+def test_gunicorn_error_log_keeps_no_request_path_or_traceback(gunicorn_conf) -> None:  # type: ignore[no-untyped-def]
+    """gunicorn logs "Error handling request <path>" with a traceback; the filters it
+    installs (config/logs.py) keep the line and the exception class only."""
+    import logging
+    import sys
+
+    _, module, _ = gunicorn_conf
+    logger = logging.getLogger("gunicorn.error")
+    saved = list(logger.filters)
+    try:
+        module._check_services = lambda: None  # no database here: only the log set-up
+        module._harden_process = lambda: None
+        module.on_starting(object())
+        try:
+            raise ValueError("REPORT-TEXT-MARKER")
+        except ValueError:
+            record = logger.makeRecord(
+                logger.name,
+                logging.ERROR,
+                __file__,
+                1,
+                "Error handling request %s",
+                ("/en/followup/files/0123456789abcdef",),
+                sys.exc_info(),
+            )
+        assert all(f.filter(record) for f in logger.filters)
+        line = logging.Formatter().format(record)
+        assert line == "Error handling request (ValueError)"
+    finally:
+        logger.filters[:] = saved
 
 
 # --- nginx --------------------------------------------------------------------------------

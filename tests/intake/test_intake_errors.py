@@ -68,6 +68,10 @@ def test_500_shows_no_traceback_and_logs_no_request_details(
     )
     logged = caplog.text
     assert "203.0.113.9" not in logged and "UA-MARKER" not in logged and "ref.example" not in logged
+    # The class of the error, never its message or a traceback (it could quote report text).
+    assert "RuntimeError" in logged
+    assert "secret internal detail" not in logged and "Traceback" not in logged
+    assert not any(r.exc_info for r in caplog.records)
 
 
 def test_503_when_the_database_is_down(client, monkeypatch) -> None:  # type: ignore[no-untyped-def]

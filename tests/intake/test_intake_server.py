@@ -159,6 +159,10 @@ def test_real_server_submit_and_follow_up_logging_no_client_details(server, brow
     assert post(message_form["action"], body, ctype).status == 303
     case_html = get("/en/followup/case").read().decode()
     assert "A follow-up message" in case_html and "more.txt" in case_html
+    file_ids = re.findall(r"/en/followup/files/([0-9a-f]{16})", case_html)
+    assert file_ids
+    downloaded = get(f"/en/followup/files/{file_ids[0]}").read()
+    assert downloaded in (b"evidence " * 100_000, b"more evidence")
     logout = post(
         "/en/followup/logout",
         urllib.parse.urlencode({"csrf_token": browser.csrf_of(case_html)}).encode(),
@@ -169,9 +173,12 @@ def test_real_server_submit_and_follow_up_logging_no_client_details(server, brow
 
     proc.terminate()
     output = proc.communicate(timeout=10)[0]
-    assert "POST /en/report/send 200" in output  # it does log requests...
-    # ...but never who made them.
+    assert "POST /<lang>/report/send 200" in output  # it does log requests...
+    assert "GET /<lang>/followup/files/<attachment_id> 200" in output
+    # ...but never who made them, in which language, or which case's file was read.
     for secret in (
+        *file_ids,
+        "/en/",
         "127.0.0.1 -",
         "- - [",
         UA,
