@@ -304,14 +304,24 @@ def check_passphrase(
         locked = throttle.record_failure(None, name, now)
         record(db, "login.failed", actor_id=None, locked=locked)
         return PassphraseCheck(None, None, locked)
-    if not verify_password(account.password_hash, passphrase):
+    # Both checks run whatever the first one says: a wrong passphrase that stopped after
+    # the hash check cost one Argon2 run where a right one (and an unknown name, above)
+    # costs two, so the time told which usernames exist (tests/security/test_sec_login_timing).
+    verified = verify_password(account.password_hash, passphrase)
+    key = _unwrap_or_none(account, passphrase)
+    if not verified:
         locked = throttle.record_failure(account, name, now)
         record(db, "login.failed", actor_id=actor, locked=locked)
         return PassphraseCheck(None, None, locked)
-    try:
-        key = unlock_private_key(account.wrapped_private_key, passphrase)
-    except WrongPassphrase:
+    if key is None:
         # The login hash and the key wrapping disagree: refuse rather than half sign in.
         record(db, "login.key_unwrap_failed", actor_id=actor)
         return PassphraseCheck(None, None, False)
     return PassphraseCheck(account, key, False)
+
+
+def _unwrap_or_none(account: Caseworker, passphrase: str) -> bytes | None:
+    try:
+        return unlock_private_key(account.wrapped_private_key, passphrase)
+    except WrongPassphrase:
+        return None
