@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from cases.accounts import AccountError, change_passphrase
 from cases.audit import record
-from cases.sessions import Stage, end_all_sessions, open_session, session_count
+from cases.sessions import ActiveSession, Stage, end_all_sessions, open_session, session_count
 from cases.twofactor import check_totp, new_recovery_codes, remaining_recovery_codes
 from caseworker import LANGUAGE_NAMES, web
 from caseworker.account.forms import ConfirmCodeForm, LanguageForm, PassphraseForm, PlainForm
-from caseworker.auth.views import clear_session_cookie, set_session_cookie
+from caseworker.auth.views import (
+    clear_session_cookie,
+    count_failure,
+    refuse_if_locked,
+    set_session_cookie,
+)
 from caseworker.choices import options
+from caseworker.limits import limit_sign_in
 from crypto import WrongPassphrase, verify_password
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -71,16 +78,36 @@ def language() -> Response | str:
     return _page(language_form=form)
 
 
+def _guarded(form: FlaskForm) -> Response | None:
+    """A form that takes a secret (passphrase, code) is throttled like sign-in: per
+    client, and a locked account answers nothing here either (auth.views)."""
+    if form.is_submitted():
+        limit_sign_in("account")
+    return refuse_if_locked(_session())
+
+
+def _session() -> ActiveSession:
+    session = web.active()
+    if session is None:
+        abort(401)
+    return session
+
+
 @bp.route("/passphrase", methods=["POST"])
 def passphrase() -> Response | tuple[str, int]:
     form = PassphraseForm()
     account = web.account()
+    refused = _guarded(form)
+    if refused is not None:
+        return refused
     if form.validate_on_submit():
         db = web.db()
         current = form.current.data or ""
         new = form.new.data or ""
         if not verify_password(account.password_hash, current):
-            record(db, "caseworker.passphrase_change_refused", actor_id=account.id)
+            locked_out = count_failure(_session(), "caseworker.passphrase_change_refused")
+            if locked_out is not None:
+                return locked_out
             form.current.errors = [_("This is not your current passphrase.")]
         elif new.strip().lower() == account.username or new == current:
             form.new.errors = [_("Choose a new passphrase that is not your username.")]
@@ -102,10 +129,13 @@ def passphrase() -> Response | tuple[str, int]:
 
 
 @bp.route("/recovery-codes", methods=["POST"])
-def recovery_codes() -> str | tuple[str, int]:
+def recovery_codes() -> Response | str | tuple[str, int]:
     form = ConfirmCodeForm()
     account = web.account()
     db = web.db()
+    refused = _guarded(form)
+    if refused is not None:
+        return refused
     if form.validate_on_submit():
         if check_totp(web.settings().server_key, account, form.code.data or ""):
             codes = new_recovery_codes(db, web.settings().server_key, account)
@@ -113,6 +143,9 @@ def recovery_codes() -> str | tuple[str, int]:
             return render_template(
                 "auth/recovery_codes.html", codes=codes, next_url=url_for("account.index")
             )
+        locked_out = count_failure(_session(), "caseworker.recovery_codes_refused")
+        if locked_out is not None:
+            return locked_out
         form.code.errors = [_("That code is not right, or it has already been used.")]
     return _page(codes_form=form), 400
 

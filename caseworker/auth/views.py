@@ -16,6 +16,7 @@ from cases.sessions import (
     LoginThrottle,
     Stage,
     check_passphrase,
+    end_all_sessions,
     end_session,
     open_session,
     promote,
@@ -147,25 +148,29 @@ def _complete(session: ActiveSession, method: str) -> str:
     return cookie
 
 
-def _second_factor_failed(session: ActiveSession) -> Response | None:
-    """Count a wrong code; on lockout end the pending session and go back to sign-in."""
+def count_failure(session: ActiveSession, event: str) -> Response | None:
+    """Count a wrong passphrase or code against the account's lockout, whether it was
+    typed at sign-in or on the account page of a session someone else may be using. On
+    lockout every session of the account ends and the browser goes back to sign-in."""
     db = web.db()
     account = session.account
     locked = web.throttle().record_failure(account, account.username, utcnow())
-    record(db, "login.second_factor_failed", actor_id=account.id, locked=locked)
+    record(db, event, actor_id=account.id, locked=locked)
     if locked:
-        end_session(db, session.row)
-        flash(_locked_message(), "error")
-        return clear_session_cookie(redirect(url_for("auth.login")))
+        return _locked_out(session)
     return None
 
 
-def _refuse_if_locked(session: ActiveSession) -> Response | None:
+def refuse_if_locked(session: ActiveSession) -> Response | None:
     if web.throttle().is_locked(session.account, session.account.username, utcnow()):
-        end_session(web.db(), session.row)
-        flash(_locked_message(), "error")
-        return clear_session_cookie(redirect(url_for("auth.login")))
+        return _locked_out(session)
     return None
+
+
+def _locked_out(session: ActiveSession) -> Response:
+    end_all_sessions(web.db(), session.account.id)
+    flash(_locked_message(), "error")
+    return clear_session_cookie(redirect(url_for("auth.login")))
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
@@ -177,12 +182,12 @@ def second_factor() -> Response | str:
     error = None
     if form.validate_on_submit():
         limit_sign_in("second-factor")
-        refused = _refuse_if_locked(session)
+        refused = refuse_if_locked(session)
         if refused is not None:
             return refused
         if check_totp(web.settings().server_key, session.account, form.code.data or ""):
             return set_session_cookie(redirect(_next()), _complete(session, "totp"))
-        refused = _second_factor_failed(session)
+        refused = count_failure(session, "login.second_factor_failed")
         if refused is not None:
             return refused
         error = _("That code is not right, or it has already been used. Wait for a new code.")
@@ -198,7 +203,7 @@ def recovery() -> Response | str:
     error = None
     if form.validate_on_submit():
         limit_sign_in("second-factor")
-        refused = _refuse_if_locked(session)
+        refused = refuse_if_locked(session)
         if refused is not None:
             return refused
         db = web.db()
@@ -217,7 +222,7 @@ def recovery() -> Response | str:
                 "warning",
             )
             return set_session_cookie(redirect(_next()), _complete(session, "recovery_code"))
-        refused = _second_factor_failed(session)
+        refused = count_failure(session, "login.second_factor_failed")
         if refused is not None:
             return refused
         error = _("That recovery code is not right, or it has already been used.")
@@ -249,7 +254,7 @@ def enrol() -> Response | str:
     error = None
     if form.validate_on_submit():
         limit_sign_in("second-factor")
-        refused = _refuse_if_locked(session)
+        refused = refuse_if_locked(session)
         if refused is not None:
             return refused
         account = session.account
@@ -259,7 +264,7 @@ def enrol() -> Response | str:
             cookie = _complete(session, "enrolment")
             page = render_template("auth/recovery_codes.html", codes=codes, next_url=_next())
             return set_session_cookie(make_response(page), cookie)
-        refused = _second_factor_failed(session)
+        refused = count_failure(session, "login.second_factor_failed")
         if refused is not None:
             return refused
         error = _("That code is not right. Check the clock of your phone and try the next code.")

@@ -8,6 +8,7 @@ import re
 import pyotp
 from sqlalchemy import func, select
 
+from cases.accounts import unlock
 from cases.models import AuditEntry, Caseworker, CaseworkerSession
 
 
@@ -387,3 +388,60 @@ def test_new_recovery_codes_need_a_current_code_and_replace_the_old_ones(
         account = db.get_one(Caseworker, alice.id)
         assert not use_recovery_code(db, store.settings.server_key, account, codes[0])
         assert use_recovery_code(db, store.settings.server_key, account, newer[0])
+
+
+def _guess_from_a_session(browser, path: str, data: dict[str, str], attempts: int) -> list:  # type: ignore[no-untyped-def]
+    return [browser.post(path, data) for _ in range(attempts)]
+
+
+def test_passphrase_guesses_from_a_session_lock_the_account_like_sign_in(
+    store, person, signed_in, new_browser, h
+) -> None:
+    """A stolen session must not be a way to guess the passphrase without limit."""
+    alice = person("alice")
+    here, elsewhere = signed_in(alice), signed_in(alice)
+    limit = store.settings.login_attempts_before_lockout
+    wrong = {"current": "wrong wrong wrong", "new": "a brand new passphrase",
+             "confirm": "a brand new passphrase"}
+    answers = _guess_from_a_session(here, "/account/passphrase", wrong, limit)
+    assert [r.status_code for r in answers[:-1]] == [400] * (limit - 1)
+    assert answers[-1].status_code == 302 and answers[-1].location.startswith("/login")
+    with store.transaction() as db:
+        account = db.get_one(Caseworker, alice.id)
+        assert account.locked_until is not None
+        refused = [e.detail for e in db.scalars(
+            select(AuditEntry).where(AuditEntry.action == "caseworker.passphrase_change_refused"))]
+    assert len(refused) == limit and '"locked":true' in refused[-1]
+    # Every session of the account ended, and the right passphrase cannot sign in now.
+    assert here.get("/account").status_code == 302
+    assert elsewhere.get("/account").status_code == 302
+    again = new_browser().post("/login", {"username": "alice", "passphrase": h.passphrase})
+    assert again.status_code == 200 and "paused" in again.get_data(as_text=True)
+
+
+def test_recovery_code_renewal_guesses_lock_the_account(store, person, signed_in) -> None:
+    alice = person("alice")
+    here = signed_in(alice)
+    limit = store.settings.login_attempts_before_lockout
+    answers = _guess_from_a_session(here, "/account/recovery-codes", {"code": "000000"}, limit)
+    assert [r.status_code for r in answers[:-1]] == [400] * (limit - 1)
+    assert answers[-1].status_code == 302
+    with store.transaction() as db:
+        assert db.get_one(Caseworker, alice.id).locked_until is not None
+    assert here.get("/account").status_code == 302
+
+
+def test_a_locked_account_refuses_account_page_secrets_at_once(
+    store, person, signed_in, h
+) -> None:
+    """Failures counted elsewhere (sign-in attempts) lock the account page too."""
+    alice = person("alice")
+    here = signed_in(alice)
+    with store.transaction() as db:
+        db.get_one(Caseworker, alice.id).locked_until = dt.datetime(2999, 1, 1)
+    right = {"current": h.passphrase, "new": "a brand new passphrase",
+             "confirm": "a brand new passphrase"}
+    assert here.post("/account/passphrase", right).status_code == 302
+    with store.transaction() as db:
+        account = db.get_one(Caseworker, alice.id)
+        assert unlock(account, h.passphrase)  # unchanged
