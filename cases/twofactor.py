@@ -16,7 +16,7 @@ import hmac
 import secrets
 
 import pyotp
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from cases.models import Caseworker, RecoveryCode
@@ -98,7 +98,11 @@ def match_totp(
 
 
 def check_totp(
-    server_key: bytes, account: Caseworker, code: str, now: dt.datetime | None = None
+    session: Session,
+    server_key: bytes,
+    account: Caseworker,
+    code: str,
+    now: dt.datetime | None = None,
 ) -> bool:
     """Check a code against the account's secret and, if good, consume it (no replay)."""
     if account.totp_secret_enc is None:
@@ -106,10 +110,21 @@ def check_totp(
     counter = match_totp(
         open_totp_secret(server_key, account), code, account.totp_last_counter, now
     )
-    if counter is None:
-        return False
-    account.totp_last_counter = counter
-    return True
+    return counter is not None and _consume_counter(session, account, counter)
+
+
+def _consume_counter(session: Session, account: Caseworker, counter: int) -> bool:
+    """Move the account's last counter to ``counter`` if nobody moved it there first.
+
+    A compare-and-set in one statement: two requests that both read the old counter and
+    both matched the same code cannot both succeed. On PostgreSQL the second UPDATE waits
+    for the first to commit, then finds the condition false; SQLite serialises writers."""
+    result = session.execute(
+        update(Caseworker)
+        .where(Caseworker.id == account.id, Caseworker.totp_last_counter < counter)
+        .values(totp_last_counter=counter)
+    )
+    return int(result.rowcount) == 1  # type: ignore[attr-defined]
 
 
 def enable_totp(
@@ -159,18 +174,17 @@ def use_recovery_code(session: Session, server_key: bytes, account: Caseworker, 
     if len(normalized) != 16:
         return False
     wanted = _hash_recovery_code(server_key, normalized)
-    row = session.scalar(
-        select(RecoveryCode).where(
+    # Compare-and-set, as for TOTP codes: one code, one sign-in, even at the same moment.
+    result = session.execute(
+        update(RecoveryCode)
+        .where(
             RecoveryCode.caseworker_id == account.id,
             RecoveryCode.code_hash == wanted,
             RecoveryCode.used.is_(False),
         )
+        .values(used=True)
     )
-    if row is None:
-        return False
-    row.used = True
-    session.flush()
-    return True
+    return int(result.rowcount) == 1  # type: ignore[attr-defined]
 
 
 def remaining_recovery_codes(session: Session, account_id: int) -> int:

@@ -137,7 +137,7 @@ def recovery_codes() -> Response | str | tuple[str, int]:
     if refused is not None:
         return refused
     if form.validate_on_submit():
-        if check_totp(web.settings().server_key, account, form.code.data or ""):
+        if check_totp(db, web.settings().server_key, account, form.code.data or ""):
             codes = new_recovery_codes(db, web.settings().server_key, account)
             record(db, "caseworker.recovery_codes_renewed", actor_id=account.id)
             return render_template(

@@ -185,7 +185,7 @@ def second_factor() -> Response | str:
         refused = refuse_if_locked(session)
         if refused is not None:
             return refused
-        if check_totp(web.settings().server_key, session.account, form.code.data or ""):
+        if check_totp(web.db(), web.settings().server_key, session.account, form.code.data or ""):
             return set_session_cookie(redirect(_next()), _complete(session, "totp"))
         refused = count_failure(session, "login.second_factor_failed")
         if refused is not None:

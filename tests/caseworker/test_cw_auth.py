@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 import pyotp
 from sqlalchemy import func, select
@@ -445,3 +446,78 @@ def test_a_locked_account_refuses_account_page_secrets_at_once(
     with store.transaction() as db:
         account = db.get_one(Caseworker, alice.id)
         assert unlock(account, h.passphrase)  # unchanged
+
+
+def test_one_totp_code_signs_in_once_even_from_two_requests_at_once(
+    store, person, new_browser, h, db_backend, monkeypatch
+) -> None:
+    """Two sign-ins that both passed the passphrase send the same code at the same moment
+    (a phished code replayed at once): on PostgreSQL both requests are held until each has
+    read the account's last counter, so only the compare-and-set can refuse the second."""
+    import threading
+
+    from cases import twofactor
+
+    alice = person("alice")
+    browsers = [new_browser(), new_browser()]
+    for b in browsers:
+        r = b.post("/login", {"username": "alice", "passphrase": h.passphrase})
+        assert r.status_code == 302 and r.location.startswith("/login/code")
+    code = h.fresh_code(store, alice)
+    real_match = twofactor.match_totp
+    both_read = threading.Barrier(2)
+
+    def match_together(*args, **kwargs):  # type: ignore[no-untyped-def]
+        found = real_match(*args, **kwargs)
+        if db_backend == "postgres":  # SQLite serialises the two requests' transactions
+            both_read.wait(timeout=20)
+        return found
+
+    monkeypatch.setattr(twofactor, "match_totp", match_together)
+    assert _signed_in_at_once(browsers, "/login/code", code) == 1
+
+
+def _signed_in_at_once(browsers: list, path: str, code: str) -> int:  # type: ignore[type-arg]
+    """POST the same code from every browser in threads; how many got signed in."""
+    import threading
+
+    answers: dict[int, Any] = {}
+
+    def send(i: int) -> None:
+        answers[i] = browsers[i].post(path, {"code": code})
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(len(browsers))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert len(answers) == len(browsers)
+    return sum(1 for a in answers.values() if a.status_code == 302 and a.location == "/")
+
+
+def test_one_recovery_code_signs_in_once_even_from_two_requests_at_once(
+    store, person, new_browser, h, db_backend, monkeypatch
+) -> None:
+    import threading
+
+    from cases import twofactor
+
+    alice = person("alice")
+    with store.transaction() as db:
+        code = twofactor.new_recovery_codes(
+            db, store.settings.server_key, db.get_one(Caseworker, alice.id)
+        )[0]
+    browsers = [new_browser(), new_browser()]
+    for b in browsers:
+        signed = b.post("/login", {"username": "alice", "passphrase": h.passphrase})
+        assert signed.status_code == 302
+    real_hash = twofactor._hash_recovery_code
+    both_ready = threading.Barrier(2)
+
+    def hash_together(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if db_backend == "postgres":  # both requests reach the database at once
+            both_ready.wait(timeout=20)
+        return real_hash(*args, **kwargs)
+
+    monkeypatch.setattr(twofactor, "_hash_recovery_code", hash_together)
+    assert _signed_in_at_once(browsers, "/login/recovery", code) == 1
