@@ -221,7 +221,12 @@ class PrivateRedis:
     folder: Path
 
 
-def _redis_conf_from_file(deploy_dir: Path, port: int, password: str, folder: Path) -> list[str]:
+Start = tuple[list[str], dict[str, str]]  # redis argv, extra environment
+
+
+def _redis_conf_from_file(
+    server: str, deploy_dir: Path, port: int, password: str, folder: Path
+) -> Start:
     text = (deploy_dir / "redis/sealbox.conf").read_text()
     digest = hashlib.sha256(password.encode()).hexdigest()
     assert "#" + "0" * 64 in text
@@ -229,17 +234,28 @@ def _redis_conf_from_file(deploy_dir: Path, port: int, password: str, folder: Pa
     text += f'\ndir {folder}\nlogfile ""\ndaemonize no\n'
     conf = folder / "redis.conf"
     conf.write_text(text)
-    return [str(conf)]
+    return [server, str(conf)], {}
 
 
-def _redis_args_from_compose(deploy_dir: Path, port: int, password: str, folder: Path) -> list[str]:
+def _redis_from_compose(
+    server: str, deploy_dir: Path, port: int, password: str, folder: Path
+) -> Start:
+    """The compose service's own start: its entrypoint script on the shipped file, the
+    password only in the script's environment, then the service's command."""
     yaml = pytest.importorskip("yaml", reason="PyYAML is not installed")
-    command = yaml.safe_load((deploy_dir / "compose.yaml").read_text())["services"]["redis"][
-        "command"
-    ]
-    assert command[0] == "redis-server"
-    args = [a.replace("${SEALBOX_REDIS_PASSWORD:?set it in .env}", password) for a in command[1:]]
-    return [*args, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder)]
+    service = yaml.safe_load((deploy_dir / "compose.yaml").read_text())["services"]["redis"]
+    assert service["entrypoint"] == ["/sealbox/compose-start.sh"]
+    assert service["environment"]["SEALBOX_REDIS_PASSWORD"].startswith("${SEALBOX_REDIS_PASSWORD")
+    assert not any("PASSWORD" in str(arg) for arg in service["command"])
+    env = {
+        "SEALBOX_REDIS_CONF": str(deploy_dir / "redis/sealbox.conf"),
+        "SEALBOX_REDIS_RUN_DIR": str(folder / "run"),
+        "SEALBOX_REDIS_PASSWORD": password,
+        "PATH": f"{Path(server).parent}:{os.environ.get('PATH', '')}",
+    }
+    script = str(deploy_dir / "redis/compose-start.sh")
+    local = ["--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder), "--logfile", ""]
+    return ["sh", script, *service["command"], *local], env
 
 
 @pytest.fixture(params=["redis/sealbox.conf", "compose.yaml"])
@@ -250,10 +266,14 @@ def private_redis(
     port, password = free_port(), secrets.token_urlsafe(24)
     folder = tmp_path / "redis"
     folder.mkdir()
-    make = _redis_conf_from_file if request.param.startswith("redis/") else _redis_args_from_compose
-    started = launcher.start(
-        "redis", [server, *make(deploy_dir, port, password, folder)], port=port
-    )
+    make = _redis_conf_from_file if request.param.startswith("redis/") else _redis_from_compose
+    argv, env = make(server, deploy_dir, port, password, folder)
+    started = launcher.start("redis", argv, env={**os.environ, **env}, port=port)
+    # Nobody on the host reads the password off the server process: not in its arguments
+    # (what `ps` shows every user), not in its environment.
+    proc = Path(f"/proc/{started.proc.pid}")
+    assert password.encode() not in (proc / "cmdline").read_bytes()
+    assert password.encode() not in (proc / "environ").read_bytes()
     yield PrivateRedis(f"redis://sealbox:{password}@127.0.0.1:{port}/0", folder)
     launcher.stop(started)
     # Nothing to persist, nothing persisted: no RDB or AOF file after a clean shutdown.
