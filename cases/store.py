@@ -3,10 +3,12 @@ blob store, with explicit transactions."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
@@ -15,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cases.audit import ensure_head
 from cases.blobs import BlobStore, make_blob_store
-from cases.db import make_engine, make_session_factory
+from cases.db import is_sqlite, make_engine, make_session_factory
 from cases.models import InstancePolicy
 from cases.workflow import Deadlines
 from config import Settings
@@ -89,6 +91,31 @@ class Store:
             raise KeyError(key)
         text = ("true" if value else "false") if isinstance(value, bool) else str(int(value))
         session.merge(InstancePolicy(key=key, value=text))
+
+    def scrub_freed_data(self, attempts: int = 20) -> bool:
+        """Make rows deleted by committed transactions (a purge) leave the database's files.
+
+        SQLite overwrites a deleted row's bytes (``secure_delete``) only when its page is
+        written to the main file; until a checkpoint the write-ahead log still holds the
+        pages as they were, wrapped keys and ciphertext included. A TRUNCATE checkpoint
+        copies every page into the main file and empties the log. It needs a moment
+        without readers, so it is retried briefly; False says it could not finish (the
+        next purge tries again). On PostgreSQL, VACUUM marks the dead rows' space free for
+        reuse; it does not overwrite it (docs/THREAT_MODEL.md, "Data after deletion")."""
+        if not is_sqlite(self.engine):
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as pg:
+                pg.exec_driver_sql("VACUUM")
+            return True
+        with self.engine.connect() as connection:
+            # The driver's own connection: pysqlite's transaction handling is off
+            # (cases.db), so this runs outside any transaction, as a checkpoint must.
+            raw: Any = connection.connection.driver_connection
+            for _ in range(attempts):
+                busy, _log, _copied = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                if not busy:
+                    return True
+                time.sleep(0.05)
+        return False
 
     def dispose(self) -> None:
         self.engine.dispose()

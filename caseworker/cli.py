@@ -317,10 +317,17 @@ def purge(dry_run: bool, instance: Path) -> None:
         sessions = sweep_expired(session, store.settings)
         # Ciphertext a crash left without its row (past the blob store's grace period).
         orphans = store.blobs.sweep_orphans(session)
+    scrubbed = store.scrub_freed_data()
     refresh_statistics(store)
     store.dispose()
     click.echo(f"{len(purged)} case(s) purged; {sessions} expired session(s) removed.")
     click.echo(f"{orphans} orphaned attachment ciphertext(s) removed.")
+    if not scrubbed:
+        click.echo(
+            "warning: the database was busy, so deleted rows may remain in its write-ahead "
+            "log until the next purge.",
+            err=True,
+        )
     for case_id in purged:
         click.echo(f"  {case_id}")
 

@@ -392,7 +392,11 @@ def retention() -> str | Response | tuple[str, int]:
     on = today()
     form = f.PurgeForm()
     if form.validate_on_submit():
-        purged = purge_expired(db, store.blobs, on, days, actor_id=web.account().id)
+        actor_id = web.account().id
+        db.commit()  # the purge is a transaction of its own, so its deletions can be scrubbed
+        with store.transaction() as purge:
+            purged = purge_expired(purge, store.blobs, on, days, actor_id=actor_id)
+        store.scrub_freed_data()
         flash(_("%(num)d cases were purged.", num=len(purged)), "success")
         return redirect(url_for("admin.retention"))
     due = due_for_purge(db, on, days)
