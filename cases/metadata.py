@@ -3,18 +3,29 @@
 
 No Flask, no whole-file buffering: :class:`MetadataScrubber` sits in front of the
 encryption in ``cases.content.AttachmentUpload`` and sees each piece as it streams in,
-holding back at most a few bytes of a segment header. The file type is recognised by
+holding back at most a segment header and an identifier. The file type is recognised by
 content (the first bytes), never by the name or the declared type.
 
-* **JPEG**: drops APP1 (Exif, XMP: camera, serial numbers, GPS position, timestamps,
-  author), APP13 (Photoshop IRB / IPTC: author, captions, locations) and COM (comments)
-  segments, and anything after the end-of-image marker (camera "trailers", embedded
-  motion-photo video). APP0 (JFIF), APP2 (ICC colour profile) and APP14 (Adobe colour
-  transform) stay: decoders need them to show the colours right.
-* **PNG**: drops tEXt, zTXt, iTXt (author, software, comments, XMP), eXIf and tIME
-  chunks, and anything after IEND. All are ancillary, so the image is unchanged.
+The image is rebuilt from an **allow-list** of what a decoder needs to show it; every
+other segment or chunk goes, known or not, so that a kind of metadata nobody has heard of
+yet (as C2PA content credentials were once) is removed too:
+
+* **JPEG** keeps the frame and scan headers, the quantisation, Huffman and arithmetic
+  tables, the restart interval and the entropy-coded data; of the application segments
+  only APP2 ``ICC_PROFILE`` and APP14 ``Adobe`` (colour decoding needs them) and APP0
+  ``JFIF``, which is rewritten without its thumbnail (a thumbnail can show what the
+  picture was before it was cropped). Everything else goes: Exif and XMP (APP1), MPF
+  previews and depth maps (APP2), JUMBF/C2PA (APP11), APP12, IPTC (APP13), every other
+  APPn, comments, extension markers, and anything after the end of the image.
+* **PNG** keeps the critical chunks and the ancillary ones that change how it looks
+  (transparency, gamma, chromaticities, colour space and ICC profile, significant bits,
+  background, pixel size, HDR metadata, animation frames); text, Exif, time, C2PA
+  (``caBX``), private and unknown chunks go, and anything after IEND.
 * **Anything else** passes through untouched (documents, archives, video: the landing
   page tells reporters to clean those themselves).
+
+What stays can still say something: an ICC profile names the colour space and sometimes
+the device family; a JFIF header keeps its pixel density (docs/THREAT_MODEL.md).
 
 A file whose structure breaks the rules part-way (a truncated or damaged image) is not
 "repaired": from that point the rest passes through unchanged, so evidence is never
@@ -27,13 +38,26 @@ from enum import Enum
 
 JPEG_MAGIC = b"\xff\xd8\xff"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-SNIFF_BYTES = len(PNG_MAGIC)
 
-JPEG_DROP = frozenset({0xE1, 0xED, 0xFE})  # APP1, APP13, COM
+# Segments a decoder needs: SOF0-15 (but JPG, 0xC8), DHT (0xC4) and DAC (0xCC) among them;
+# DQT, DNL, DRI, DHP, EXP; and SOS, after which the entropy-coded data follows.
+JPEG_DECODING = frozenset({*range(0xC0, 0xC8), *range(0xC9, 0xD0), 0xDB, 0xDC, 0xDD, 0xDE, 0xDF})
+JPEG_APP0, JPEG_SOS, JPEG_EOI = 0xE0, 0xDA, 0xD9
+# Application segments kept, by their identifier: colour decoding needs these.
+JPEG_APP_KEEP = {0xE2: b"ICC_PROFILE\0", 0xEE: b"Adobe"}
+JFIF_ID = b"JFIF\0"
+JFIF_HEADER = 14  # identifier 5, version 2, units 1, densities 2 + 2, thumbnail size 1 + 1
+APP_ID_BYTES = max(JFIF_HEADER, *(len(i) for i in JPEG_APP_KEEP.values()))
 # Markers without a length field: TEM, RST0-7, SOI, EOI.
 JPEG_STANDALONE = frozenset({0x01, *range(0xD0, 0xD8), 0xD8, 0xD9})
-JPEG_SOS, JPEG_EOI = 0xDA, 0xD9
-PNG_DROP = frozenset({b"tEXt", b"zTXt", b"iTXt", b"eXIf", b"tIME"})
+PNG_KEEP = frozenset(
+    {
+        *(b"IHDR", b"PLTE", b"IDAT", b"IEND"),  # critical
+        *(b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"iCCP", b"sBIT", b"bKGD", b"pHYs"),
+        *(b"cICP", b"mDCV", b"cLLI"),  # HDR colour
+        *(b"acTL", b"fcTL", b"fdAT"),  # APNG animation
+    }
+)
 PNG_MAX_CHUNK = 2**31 - 1
 
 
@@ -177,17 +201,37 @@ class MetadataScrubber:
         if length < 2:
             self._damaged()
             return True
+        keep: bool | bytes = marker in JPEG_DECODING or marker == JPEG_SOS
+        if 0xE0 <= marker <= 0xEF:
+            wanted = min(length - 2, APP_ID_BYTES)
+            if len(buf) < 4 + wanted:
+                return False  # the identifier decides
+            keep = self._app_segment(marker, bytes(buf[4 : 4 + wanted]))
         self._remaining = length - 2
-        if marker in JPEG_DROP:
-            self.removed.append("COM" if marker == 0xFE else f"APP{marker - 0xE0}")
+        if isinstance(keep, bytes):  # a rewritten segment: write it, skip the original
+            out += keep
             del buf[:4]
             self._state, self._then = _State.SKIP, _State.JPEG_MARKER
-        else:
+        elif keep:
             out += buf[:4]
             del buf[:4]
             after = _State.JPEG_ENTROPY if marker == JPEG_SOS else _State.JPEG_MARKER
             self._state, self._then = _State.COPY, after
+        else:
+            self.removed.append(_jpeg_name(marker))
+            del buf[:4]
+            self._state, self._then = _State.SKIP, _State.JPEG_MARKER
         return True
+
+    def _app_segment(self, marker: int, head: bytes) -> bool | bytes:
+        """Keep (True), drop (False) or rewrite (the new segment) an APPn segment."""
+        if marker == JPEG_APP0 and head.startswith(JFIF_ID) and len(head) >= JFIF_HEADER:
+            if head[12] or head[13]:
+                self.removed.append("JFIF thumbnail")
+            # The same header with a 0 x 0 thumbnail: length 16 = 2 + 14.
+            return b"\xff\xe0\x00\x10" + head[:12] + b"\x00\x00"
+        identifier = JPEG_APP_KEEP.get(marker)
+        return identifier is not None and head.startswith(identifier)
 
     def _jpeg_entropy(self, out: bytearray) -> bool:
         """Entropy-coded data after SOS: runs until a marker other than a stuffed 0xFF00
@@ -224,12 +268,18 @@ class MetadataScrubber:
             return True
         self._remaining = length + 4  # data and CRC
         after = _State.TRAILER if kind == b"IEND" else _State.PNG_CHUNK
-        if kind in PNG_DROP:
-            self.removed.append(kind.decode("ascii"))
-            del buf[:8]
-            self._state, self._then = _State.SKIP, after
-        else:
+        if kind in PNG_KEEP:
             out += buf[:8]
             del buf[:8]
             self._state, self._then = _State.COPY, after
+        else:
+            self.removed.append(kind.decode("ascii"))
+            del buf[:8]
+            self._state, self._then = _State.SKIP, after
         return True
+
+
+def _jpeg_name(marker: int) -> str:
+    if 0xE0 <= marker <= 0xEF:
+        return f"APP{marker - 0xE0}"
+    return "COM" if marker == 0xFE else f"marker 0x{marker:02X}"

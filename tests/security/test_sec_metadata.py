@@ -113,6 +113,68 @@ def test_png_loses_text_itxt_ztxt_exif_time_and_trailer() -> None:
     assert pixels(cleaned) == pixels(original)
 
 
+def jpeg_with_unusual_segments(secret: str) -> bytes:
+    """Metadata a deny-list missed: C2PA/JUMBF (APP11), APP12, APP3, APP15, an MPF preview
+    (APP2 that is no ICC profile), a JFIF thumbnail; and what must stay: ICC and Adobe."""
+    from PIL import ImageCms
+
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    buf = io.BytesIO()
+    photo().save(buf, "JPEG", quality=90, icc_profile=icc)
+    data = buf.getvalue()
+    assert data[2:4] == b"\xff\xe0" and data[6:11] == b"JFIF\0"
+    jfif_end = 4 + struct.unpack(">H", data[4:6])[0]
+    token = secret.encode()
+    thumb = app_segment(0xE0, b"JFIF\0\x01\x01\x00\x00\x01\x00\x01"
+                        + bytes([len(token), 1]) + token * 3)
+    extra = b"".join([
+        app_segment(0xEB, b"JP\0\0" + b"jumb" + b"c2pa " + token),  # C2PA content credentials
+        app_segment(0xEC, b"Ducky\0" + token),
+        app_segment(0xE3, b"META\0" + token),
+        app_segment(0xEF, b"vendor " + token),
+        app_segment(0xE2, b"MPF\0" + token),  # multi-picture: previews, depth maps
+        app_segment(0xEE, b"Adobe\0\x64\0\0\0\0\x01"),  # colour transform: kept
+    ])
+    return data[:2] + thumb + extra + data[jfif_end:]
+
+
+@pytest.mark.filterwarnings("ignore:Image appears to be a malformed MPO file")
+def test_jpeg_is_rebuilt_from_an_allow_list_of_segments() -> None:
+    secret = marker("allow")
+    original = jpeg_with_unusual_segments(secret)
+    assert original.count(secret.encode()) >= 6
+    cleaned, s = scrub(original)
+    assert s.complete and secret.encode() not in cleaned
+    assert {"APP11", "APP12", "APP3", "APP15", "APP2", "JFIF thumbnail"} <= set(s.removed)
+    assert pixels(cleaned) == pixels(original)
+    with Image.open(io.BytesIO(cleaned)) as im:
+        assert im.info.get("icc_profile")  # the colour profile stays
+        assert im.info.get("jfif") and "adobe" in im.info
+    for piece in (1, 3, 7):
+        assert scrub(original, piece=piece)[0] == cleaned
+
+
+def png_chunk(kind: bytes, payload: bytes) -> bytes:
+    return (struct.pack(">I", len(payload)) + kind + payload
+            + struct.pack(">I", zlib.crc32(kind + payload)))
+
+
+def test_png_is_rebuilt_from_an_allow_list_of_chunks() -> None:
+    secret = marker("pngallow").encode()
+    buf = io.BytesIO()
+    photo().save(buf, "PNG")
+    data = buf.getvalue()
+    ihdr_end = 8 + 25
+    extra = (png_chunk(b"caBX", b"jumb c2pa " + secret) + png_chunk(b"prVt", secret)
+             + png_chunk(b"zzZz", secret) + png_chunk(b"gAMA", struct.pack(">I", 45455)))
+    original = data[:ihdr_end] + extra + data[ihdr_end:]
+    cleaned, s = scrub(original)
+    assert s.complete and secret not in cleaned
+    assert {"caBX", "prVt", "zzZz"} <= set(s.removed)
+    assert b"gAMA" in cleaned
+    assert pixels(cleaned) == pixels(original)
+
+
 @pytest.mark.parametrize("kind", ["jpeg", "png"])
 def test_result_does_not_depend_on_how_the_stream_is_cut(kind: str) -> None:
     secret = marker(kind)
