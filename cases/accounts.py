@@ -29,6 +29,7 @@ def create_caseworker(
     passphrase: str,
     *,
     display_name: str = "",
+    team: str = "",
     caseworker: bool = True,
     custodian: bool = False,
     admin: bool = False,
@@ -46,7 +47,8 @@ def create_caseworker(
     public_key, wrapped = new_caseworker_keys(passphrase, settings.passphrase_kdf)
     account = Caseworker(
         username=username,
-        display_name=display_name or username,
+        display_name=display_name.strip(),
+        team=team.strip(),
         password_hash=hash_password(passphrase, settings.passphrase_kdf),
         public_key=public_key,
         wrapped_private_key=wrapped,

@@ -96,6 +96,15 @@ def set_roles(
     return removed
 
 
+def set_profile(
+    db: Session, account: Caseworker, *, display_name: str, team: str, actor_id: int | None
+) -> None:
+    """The names reporters and colleagues see (the username stays private)."""
+    account.display_name = display_name.strip()[:200]
+    account.team = team.strip()[:64]
+    record(db, "caseworker.profile_changed", actor_id=actor_id, target_id=account.id)
+
+
 def sole_holder_cases(db: Session, caseworker_id: int) -> int:
     """How many cases only this caseworker can open (besides the offline recovery key)."""
     mine = select(WrappedKey.case_id).where(

@@ -119,7 +119,7 @@ def export_case(
         case = db.get(Case, case_id)
         if case is None:
             return
-        names = {cw.id: cw.display_name or cw.username for cw in db.scalars(select(Caseworker))}
+        names = {cw.id: cw.name for cw in db.scalars(select(Caseworker))}
         category = db.get(Category, case.category_id) if case.category_id else None
         labels = list(db.scalars(select(CaseLabel.label).where(CaseLabel.case_id == case_id)))
         key_map = {KeyPurpose.THREAD: keys.thread}

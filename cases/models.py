@@ -134,7 +134,11 @@ class Caseworker(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
+    # What reporters may see (the report form's exclusion question) and colleagues see;
+    # empty until someone chooses one: a username is a sign-in secret, never shown.
     display_name: Mapped[str] = mapped_column(String(200), default="")
+    # A team reporters can exclude as a whole when the names are hidden (policy).
+    team: Mapped[str] = mapped_column(String(64), default="", server_default="")
     password_hash: Mapped[str] = mapped_column(String(200))
     public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
     wrapped_private_key: Mapped[bytes] = mapped_column(LargeBinary)
@@ -150,6 +154,11 @@ class Caseworker(Base):
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     language: Mapped[str] = mapped_column(String(8), default="en")
+
+    @property
+    def name(self) -> str:
+        """How colleagues see this account in the back office."""
+        return self.display_name or self.username
 
     def has_role(self, role: Role) -> bool:
         return {

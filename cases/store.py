@@ -34,6 +34,7 @@ class Policy:
     feedback_within_months: int
     retention_days_after_close: int
     auto_acknowledge: bool
+    show_caseworker_names: bool
 
     @property
     def deadlines(self) -> Deadlines:
@@ -45,6 +46,7 @@ POLICY_KEYS = (
     "feedback_within_months",
     "retention_days_after_close",
     "auto_acknowledge",
+    "show_caseworker_names",
 )
 
 
@@ -72,18 +74,11 @@ class Store:
             ensure_head(session)
 
     def policy(self, session: Session) -> Policy:
-        s = self.settings
-        values: dict[str, int | bool] = {
-            "acknowledge_within_days": s.acknowledge_within_days,
-            "feedback_within_months": s.feedback_within_months,
-            "retention_days_after_close": s.retention_days_after_close,
-            "auto_acknowledge": s.auto_acknowledge,
-        }
+        values: dict[str, int | bool] = {key: getattr(self.settings, key) for key in POLICY_KEYS}
         for row in session.scalars(select(InstancePolicy)):
             if row.key in values:
-                values[row.key] = (
-                    row.value == "true" if row.key == "auto_acknowledge" else int(row.value)
-                )
+                is_flag = isinstance(values[row.key], bool)
+                values[row.key] = row.value == "true" if is_flag else int(row.value)
         return Policy(**values)  # type: ignore[arg-type]
 
     def set_policy(self, session: Session, key: str, value: int | bool) -> None:

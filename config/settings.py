@@ -67,6 +67,9 @@ class Settings:
     caseworker_languages: tuple[str, ...] = ("en", "fr")
     default_language: str = "en"
     auto_acknowledge: bool = False
+    # The report form's "who must not see this" question lists caseworkers by display
+    # name; off, it lists teams instead (an administrator's choice: names can be sensitive).
+    show_caseworker_names: bool = True
     require_https_cookies: bool = False
     # Filled from the instance file written by ``sealbox init``; never from defaults.
     secret_key: bytes = field(default=b"", repr=False)

@@ -28,11 +28,28 @@ class NewCaseworkerForm(FlaskForm):
         validators=[DataRequired(), Length(max=64)],
         render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"},
     )
-    display_name = StringField(_l("Display name"), validators=[Optional(), Length(max=200)])
+    display_name = StringField(
+        _l("Display name"),
+        validators=[Optional(), Length(max=200)],
+        description=_l(
+            "Shown to colleagues, and to reporters choosing who must not see their report. "
+            "Without one, reporters cannot name this person."
+        ),
+    )
+    team = StringField(
+        _l("Team"),
+        validators=[Optional(), Length(max=64)],
+        description=_l("Reporters can exclude a whole team when names are hidden from them."),
+    )
     is_caseworker = BooleanField(_l("Caseworker: handles cases"), default=True)
     is_custodian = BooleanField(_l("Identity custodian: holds reporters' identity keys"))
     is_admin = BooleanField(_l("Administrator: manages accounts and settings (reads no case)"))
     language = SelectField(_l("Interface language"), choices=[])
+
+
+class ProfileForm(FlaskForm):
+    display_name = NewCaseworkerForm.display_name
+    team = NewCaseworkerForm.team
 
 
 class RolesForm(FlaskForm):
@@ -109,6 +126,10 @@ class PolicyForm(FlaskForm):
     )
     auto_acknowledge = BooleanField(
         _l("Send an automatic acknowledgement of receipt to every new report")
+    )
+    show_caseworker_names = BooleanField(
+        _l("Reporters see caseworkers' display names when they choose who must not see a report"),
+        description=_l("When this is off, they choose among teams instead."),
     )
 
 

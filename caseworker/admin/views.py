@@ -56,9 +56,12 @@ def _new_form() -> f.NewCaseworkerForm:
 
 def _accounts_page(form: f.NewCaseworkerForm, status: int = 200) -> tuple[str, int]:
     people = list(web.db().scalars(select(Caseworker).order_by(Caseworker.username)))
+    shows_names = web.store().policy(web.db()).show_caseworker_names
+    unnamed = [p for p in people if p.active and p.is_caseworker and not p.display_name]
     return render_template(
         "admin/caseworkers.html",
         people=people,
+        unnamed=len(unnamed) if shows_names else 0,
         form=form,
         now=dt.datetime.now(dt.UTC).replace(tzinfo=None),
     ), status
@@ -84,6 +87,7 @@ def create() -> str | tuple[str, int]:
                 form.username.data or "",
                 passphrase,
                 display_name=form.display_name.data or "",
+                team=form.team.data or "",
                 caseworker=bool(form.is_caseworker.data),
                 custodian=bool(form.is_custodian.data),
                 admin=bool(form.is_admin.data),
@@ -120,12 +124,31 @@ def caseworker(person_id: int) -> str:
     return render_template(
         "admin/caseworker.html",
         person=person,
+        profile_form=f.ProfileForm(formdata=None, obj=person),
         roles_form=roles,
         disable_form=f.DisableForm(formdata=None),
         plain_form=f.PlainForm(),
         sole_cases=adm.sole_holder_cases(web.db(), person.id),
         now=dt.datetime.now(dt.UTC).replace(tzinfo=None),
     )
+
+
+@bp.route("/caseworkers/<int:person_id>/profile", methods=["POST"])
+def profile(person_id: int) -> Response:
+    person = _person(person_id)
+    form = f.ProfileForm()
+    if form.validate_on_submit():
+        adm.set_profile(
+            web.db(),
+            person,
+            display_name=form.display_name.data or "",
+            team=form.team.data or "",
+            actor_id=web.account().id,
+        )
+        flash(_("The names are saved."), "success")
+    else:
+        flash(_("A display name has at most 200 characters, a team at most 64."), "error")
+    return redirect(url_for("admin.caseworker", person_id=person.id))
 
 
 @bp.route("/caseworkers/<int:person_id>/roles", methods=["POST"])
@@ -242,7 +265,7 @@ def category(category_id: int) -> str | Response | tuple[str, int]:
             .order_by(Caseworker.username)
         )
     )
-    members.members.choices = options((p.id, p.display_name or p.username) for p in people)
+    members.members.choices = options((p.id, p.name) for p in people)
     members.members.data = [m.caseworker_id for m in item.members]
     if form.validate_on_submit() and _save_category(db, item, form) is not None:
         flash(_("The category is saved."), "success")
@@ -324,9 +347,10 @@ def policy() -> str | Response | tuple[str, int]:
     if form.validate_on_submit():
         changed = {}
         for key in POLICY_KEYS:
-            value = getattr(form, key).data
-            if value != getattr(current, key):
-                store.set_policy(db, key, bool(value) if key == "auto_acknowledge" else int(value))
+            was, given = getattr(current, key), getattr(form, key).data
+            value = bool(given) if isinstance(was, bool) else int(given)
+            if value != was:
+                store.set_policy(db, key, value)
                 changed[key] = value
         record(db, "policy.changed", actor_id=web.account().id, **changed)
         flash(

@@ -70,7 +70,7 @@ def _grant_choices(
     for person in rows:
         if person.id in holder_ids:
             continue
-        label = person.display_name or person.username
+        label = person.name
         if person.id in excluded:
             label = _("%(name)s (excluded from this case)", name=label)
         choices.append((str(person.id), label))
@@ -82,7 +82,7 @@ def _forms(
 ) -> dict[str, FlaskForm]:
     assign = f.AssignForm(formdata=None)
     assign.assignee.choices = options(
-        [("", _("Nobody"))] + [(str(h.id), h.display_name or h.username) for h in holders]
+        [("", _("Nobody"))] + [(str(h.id), h.name) for h in holders]
     )
     assign.assignee.data = str(case.assignee_id or "")
     priority = f.PriorityForm(formdata=None)

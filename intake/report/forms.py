@@ -104,14 +104,36 @@ BUILTIN_QUESTIONS = (
 )
 
 
+TEAM_PREFIX = "team:"
+
+
 @dataclass
 class FormOptions:
     categories: list[Category] = field(default_factory=list)
     questions: list[QuestionSpec] = field(default_factory=list)
     caseworkers: list[Caseworker] = field(default_factory=list)
+    show_names: bool = True  # the policy: exclusion by display name, else by team
+
+    def exclusion_choices(self) -> list[tuple[str, str]]:
+        """What a reporter may exclude: caseworkers by display name (never a username), or
+        teams when the administrator hides the names."""
+        if self.show_names:
+            return [(str(cw.id), cw.display_name) for cw in self.caseworkers if cw.display_name]
+        teams = sorted({cw.team for cw in self.caseworkers if cw.team})
+        return [(TEAM_PREFIX + team, team) for team in teams]
+
+    def excluded_ids(self, values: list[str]) -> list[int]:
+        ids: set[int] = set()
+        for value in values:
+            if value.startswith(TEAM_PREFIX):
+                team = value.removeprefix(TEAM_PREFIX)
+                ids |= {cw.id for cw in self.caseworkers if cw.team == team}
+            elif value.isdigit():
+                ids.add(int(value))
+        return sorted(ids)
 
 
-def load_options(session: Session) -> FormOptions:
+def load_options(session: Session, show_names: bool = True) -> FormOptions:
     categories = list(
         session.scalars(
             select(Category).where(Category.active).order_by(Category.position, Category.id)
@@ -136,10 +158,10 @@ def load_options(session: Session) -> FormOptions:
         session.scalars(
             select(Caseworker)
             .where(Caseworker.active, Caseworker.is_caseworker)
-            .order_by(Caseworker.display_name)
+            .order_by(Caseworker.display_name, Caseworker.id)
         )
     )
-    return FormOptions(categories, questions, caseworkers)
+    return FormOptions(categories, questions, caseworkers, show_names)
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -229,7 +251,7 @@ class ReportForm(FlaskForm):
         return (self.category.data or None) if "category" in self else None
 
     def excluded_ids(self) -> list[int]:
-        return [int(i) for i in self.exclude.data or []] if "exclude" in self else []
+        return self.options.excluded_ids(self.exclude.data or []) if "exclude" in self else []
 
     def report_body(self) -> dict[str, Any]:
         answers = []
@@ -321,13 +343,20 @@ def build_form(options: FormOptions, formdata: Any = None) -> ReportForm:
             attrs[f"q_{spec.key}"] = StringField(
                 label, description=description, validators=[TextLimit(SHORT_CHARS)]
             )
-    if len(options.caseworkers) > 1:
+    exclusion = options.exclusion_choices()
+    if len(options.caseworkers) > 1 and len(exclusion) > 1:
+        by_team = not options.show_names
         attrs["exclude"] = MultiCheckboxField(
-            _l("Is someone who handles reports involved?"),
-            choices=_choices(
-                [(str(cw.id), cw.display_name or cw.username) for cw in options.caseworkers]
-            ),
+            _l("Is a team that handles reports involved?")
+            if by_team
+            else _l("Is someone who handles reports involved?"),
+            choices=_choices(exclusion),
             description=_l(
+                "Tick any team that must not see your report. Nobody in it will get access "
+                "to it. Leave all unticked if no team here is involved."
+            )
+            if by_team
+            else _l(
                 "Tick anyone who must not see your report. They will get no access to it. "
                 "Leave all unticked if no one here is involved."
             ),

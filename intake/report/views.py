@@ -19,6 +19,7 @@ import datetime as dt
 
 from flask import Blueprint, Response, current_app, render_template, request, session
 from flask_babel import gettext as _
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import BadRequest, HTTPException
 
 from cases.db import is_sqlite
@@ -29,6 +30,7 @@ from crypto import ReceiptError, format_receipt, normalize_receipt
 from intake.errors import recovers
 from intake.limits import rate_limited
 from intake.report.forms import (
+    FormOptions,
     ReportForm,
     build_form,
     load_options,
@@ -41,6 +43,11 @@ from intake.work import db, report_work, store
 bp = Blueprint("report", __name__)
 
 SENT_FIELD = "sent"  # submission ids already sent from this browser session (last few)
+
+
+def _options(session: Session) -> FormOptions:
+    """What this instance's form asks, offers and lets the reporter exclude."""
+    return load_options(session, store().policy(session).show_caseworker_names)
 
 
 def _limits() -> dict[str, int]:
@@ -112,13 +119,13 @@ def _honeypot(form: ReportForm) -> Response:
 @bp.route("/", methods=["GET", "POST"])
 def form() -> Response:
     """The form. A POST comes from "Change" on the review page: show those values again."""
-    the_form = build_form(load_options(db()), request.form if request.method == "POST" else None)
+    the_form = build_form(_options(db()), request.form if request.method == "POST" else None)
     return render_form(the_form)
 
 
 @bp.post("/review")
 def review() -> Response:
-    the_form = build_form(load_options(db()), request.form)
+    the_form = build_form(_options(db()), request.form)
     if the_form.honeypot_filled:
         return _honeypot(the_form)
     if not (the_form.validate() and validate_routing(the_form, db())):
@@ -138,7 +145,7 @@ def submit() -> Response:
         # receipt's Argon2id (~0.1 s) must not run under it, or every request of the
         # instance waits for it (submissions ran one at a time: bench/bench_submissions.py).
         work.draft.derive_receipt()
-    the_form = build_form(load_options(work.session), request.form)
+    the_form = build_form(_options(work.session), request.form)
     if the_form.honeypot_filled:
         return _honeypot(the_form)
     if not (the_form.validate() and validate_routing(the_form, work.session)):
@@ -248,7 +255,7 @@ def done() -> Response:
 def _recover(e: HTTPException) -> Response | None:
     """An expired form token, a database hiccup: show the form again with what was typed."""
     try:
-        the_form = build_form(load_options(db()), request.form)
+        the_form = build_form(_options(db()), request.form)
     except Exception:  # the database is down too: the plain error page will do
         return None
     the_form.validate()

@@ -57,3 +57,34 @@ def test_upgrade_matches_models_and_downgrades_clean(empty_db: tuple[str, Engine
     assert diff == [], f"models and migrations differ: {diff}"
     _run(engine, url, "downgrade", "base")
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+
+
+def _caseworker_row(conn, username: str, display_name: str) -> None:  # type: ignore[no-untyped-def]
+    conn.execute(
+        text(
+            "INSERT INTO caseworkers (username, display_name, password_hash, public_key,"
+            " wrapped_private_key, totp_last_counter, is_caseworker, is_custodian, is_admin,"
+            " active, failed_logins, created_at, language) VALUES (:u, :d, 'h', :k, :w, 0,"
+            " true, false, false, true, 0, '2026-01-01 00:00:00', 'en')"
+        ),
+        {"u": username, "d": display_name, "k": bytes(32), "w": bytes(97)},
+    )
+
+
+def test_0002_clears_display_names_copied_from_usernames_and_back(
+    empty_db: tuple[str, Engine],
+) -> None:
+    url, engine = empty_db
+    _run(engine, url, "upgrade", "0001")
+    with engine.begin() as conn:
+        _caseworker_row(conn, "alice", "alice")  # copied by the old create_caseworker
+        _caseworker_row(conn, "bob", "Bob Martin")
+    _run(engine, url, "upgrade", "0002")
+    with engine.connect() as conn:
+        query = "SELECT username, display_name || '|' || team FROM caseworkers"
+        rows = dict(conn.execute(text(query)).all())
+    assert rows == {"alice": "|", "bob": "Bob Martin|"}
+    _run(engine, url, "downgrade", "0001")
+    with engine.connect() as conn:
+        rows = dict(conn.execute(text("SELECT username, display_name FROM caseworkers")).all())
+    assert rows == {"alice": "alice", "bob": "Bob Martin"}

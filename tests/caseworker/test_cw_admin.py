@@ -354,3 +354,23 @@ def test_indicators_suppression_helper() -> None:
     assert suppress_group({"a": 10, "b": 3, "c": 20}) == {"a": "<5", "b": "<5", "c": "20"}
     assert suppress_group({"a": 10, "b": 3, "c": 2}) == {"a": "10", "b": "<5", "c": "<5"}
     assert suppress_group({"a": 0, "b": 7}) == {"a": "0", "b": "7"}
+
+
+def test_admin_names_an_account_and_a_team_and_sees_who_has_no_name(store, admin, person) -> None:
+    root, b = admin
+    alice = person("alice")
+    page = b.get("/admin/caseworkers").get_data(as_text=True)
+    assert "1 caseworker has no display name" in page
+    done = b.post(
+        f"/admin/caseworkers/{alice.id}/profile",
+        {"display_name": "Alice Archer", "team": "Compliance"},
+    )
+    assert done.status_code == 302
+    with store.transaction() as db:
+        account = db.get_one(Caseworker, alice.id)
+        assert (account.display_name, account.team) == ("Alice Archer", "Compliance")
+        entry = db.scalars(
+            select(AuditEntry).where(AuditEntry.action == "caseworker.profile_changed")
+        ).one()
+        assert entry.actor_id == root.id
+    assert "has no display name" not in b.get("/admin/caseworkers").get_data(as_text=True)

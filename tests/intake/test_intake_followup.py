@@ -301,8 +301,8 @@ def test_identity_disclosure_warns_and_seals_for_custodians(
 def test_retaliation_opens_a_linked_case_under_the_same_receipt(
     browser, store: Store, new_caseworker
 ) -> None:  # type: ignore[no-untyped-def]
-    alice, alice_key = new_caseworker(store, "alice")
-    mallory, _ = new_caseworker(store, "mallory")
+    alice, alice_key = new_caseworker(store, "alice", display_name="Alice A.")
+    mallory, _ = new_caseworker(store, "mallory", display_name="Mallory M.")
     receipt = browser.submit(exclude=[str(mallory.id)])
     browser.login(receipt)
     page = browser.client.get("/en/followup/retaliation")

@@ -265,10 +265,10 @@ def test_receipt_downloads_as_text_and_finish_needs_confirmation(browser) -> Non
 
 
 def test_excluded_caseworker_gets_no_key(browser, store: Store, new_caseworker) -> None:  # type: ignore[no-untyped-def]
-    alice, _ = new_caseworker(store, "alice")
-    mallory, _ = new_caseworker(store, "mallory")
+    alice, _ = new_caseworker(store, "alice", display_name="Alice Archer")
+    mallory, _ = new_caseworker(store, "mallory", display_name="Mallory Mole")
     page = browser.open_form().get_data(as_text=True)
-    assert "Is someone who handles reports involved?" in page and "mallory" in page
+    assert "Is someone who handles reports involved?" in page and "Mallory Mole" in page
     browser.submit(exclude=[str(mallory.id)])
     with store.transaction() as session:
         holders = set(
@@ -280,9 +280,46 @@ def test_excluded_caseworker_gets_no_key(browser, store: Store, new_caseworker) 
         assert session.scalars(select(CaseExclusion.caseworker_id)).all() == [mallory.id]
 
 
+def test_the_form_names_caseworkers_by_display_name_never_by_username(
+    browser, store: Store, new_caseworker
+) -> None:  # type: ignore[no-untyped-def]
+    """A username is half of a sign-in: the public form must not list it, and an account
+    without a display name cannot be named by a reporter at all."""
+    new_caseworker(store, "alice-signin-7731", display_name="Alice Archer")
+    new_caseworker(store, "bob-signin-7731", display_name="Bob Baker")
+    hidden, _ = new_caseworker(store, "carol-signin-7731")
+    page = browser.open_form().get_data(as_text=True)
+    assert "Alice Archer" in page and "Bob Baker" in page
+    assert "signin-7731" not in page
+    assert f'value="{hidden.id}"' not in page
+
+
+def test_with_names_hidden_the_reporter_excludes_a_team(
+    browser, store: Store, new_caseworker
+) -> None:  # type: ignore[no-untyped-def]
+    alice, _ = new_caseworker(store, "alice", display_name="Alice Archer", team="Compliance")
+    hr1, _ = new_caseworker(store, "hr1", display_name="Harriet Ross", team="Human resources")
+    hr2, _ = new_caseworker(store, "hr2", team="Human resources")
+    with store.transaction() as session:
+        store.set_policy(session, "show_caseworker_names", False)
+    page = browser.open_form().get_data(as_text=True)
+    assert "Is a team that handles reports involved?" in page
+    assert "Human resources" in page and "Compliance" in page
+    assert "Alice Archer" not in page and "Harriet Ross" not in page
+    browser.submit(exclude=["team:Human resources"])
+    with store.transaction() as session:
+        holders = set(
+            session.scalars(
+                select(WrappedKey.caseworker_id).where(WrappedKey.caseworker_id.is_not(None))
+            )
+        )
+        excluded = set(session.scalars(select(CaseExclusion.caseworker_id)))
+    assert holders == {alice.id} and excluded == {hr1.id, hr2.id}
+
+
 def test_excluding_everyone_is_refused(browser, store: Store, new_caseworker) -> None:  # type: ignore[no-untyped-def]
-    alice, _ = new_caseworker(store, "alice")
-    bob, _ = new_caseworker(store, "bob")
+    alice, _ = new_caseworker(store, "alice", display_name="Alice Archer")
+    bob, _ = new_caseworker(store, "bob", display_name="Bob Baker")
     response = browser.review(exclude=[str(alice.id), str(bob.id)])
     assert response.status_code == 400
     assert "nobody could read it" in response.get_data(as_text=True)
