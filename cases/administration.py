@@ -76,7 +76,7 @@ def set_roles(
         db.execute(update(Case).where(Case.assignee_id == account.id).values(assignee_id=None))
         db.execute(delete(CategoryMember).where(CategoryMember.caseworker_id == account.id))
     if account.is_custodian and not custodian:
-        removed += _delete_keys(db, account.id, (KeyPurpose.IDENTITY,))
+        removed += _delete_keys(db, account.id, (KeyPurpose.IDENTITY, KeyPurpose.REQUEST))
     account.is_caseworker = caseworker
     account.is_custodian = custodian
     account.is_admin = admin

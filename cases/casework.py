@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cases.access import CaseworkRefused, clean_text, has_access
 from cases.audit import record
 from cases.content import (
     INTERNAL_KINDS,
@@ -27,18 +28,16 @@ from cases.content import (
     DecryptedMessage,
     add_message,
     list_attachments,
-    read_identity_record,
     read_messages,
 )
+from cases.identity import IdentityInfo, identity_info
 from cases.keyring import (
     ExcludedFromCase,
-    NoAccess,
     caseworker_key,
     grant_access,
     holders,
     is_excluded,
     revoke_access,
-    wrap_to,
 )
 from cases.models import (
     AuditEntry,
@@ -47,15 +46,10 @@ from cases.models import (
     CaseLabel,
     CaseLink,
     Caseworker,
-    HolderKind,
-    IdentityRecord,
-    IdentityRequest,
     KeyPurpose,
     MessageKind,
     Status,
-    WrappedKey,
     today,
-    utcnow,
 )
 from cases.store import Store
 from cases.workflow import (
@@ -64,7 +58,6 @@ from cases.workflow import (
     change_status,
     record_feedback,
 )
-from crypto import Context, decrypt_record, encrypt_record
 
 THREAD_KINDS = (
     MessageKind.REPORT,
@@ -88,41 +81,6 @@ PROTECTION = ("continue", "end", "not_needed")
 MEDIUMS = ("phone", "meeting", "voice_message", "other")
 NO_HUMAN_ACK_DAYS = 7
 LABEL_PATTERN = re.compile(r"^[\w][\w .\-]{0,39}$")
-MAX_TEXT = 50_000
-
-
-class CaseworkRefused(Exception):
-    """The action is not allowed; the message is fit to show to the caseworker."""
-
-
-# --- access ------------------------------------------------------------------------------
-
-
-def has_access(db: Session, case_id: str, caseworker_id: int) -> bool:
-    return (
-        db.scalar(
-            select(WrappedKey.id).where(
-                WrappedKey.case_id == case_id,
-                WrappedKey.purpose == KeyPurpose.THREAD,
-                WrappedKey.holder_kind == HolderKind.CASEWORKER,
-                WrappedKey.caseworker_id == caseworker_id,
-            )
-        )
-        is not None
-    )
-
-
-def case_for(db: Session, case_id: str, actor: Caseworker) -> Case:
-    """The case if the actor is an active caseworker holding its key; else NoAccess.
-
-    A missing case and a case without a key look the same to the caller (no oracle)."""
-    case = db.get(Case, case_id) if len(case_id) <= 16 else None
-    if case is None or not actor.is_caseworker or not actor.active:
-        raise NoAccess("no such case")
-    if not has_access(db, case.id, actor.id):
-        record(db, "case.access_denied", actor_id=actor.id, case_id=case.id)
-        raise NoAccess("no key to this case")
-    return case
 
 
 def _key(
@@ -131,22 +89,7 @@ def _key(
     return caseworker_key(db, case.id, purpose, actor.id, private_key)
 
 
-def _clean(text: str, field: str, *, required: bool = True) -> str:
-    text = (text or "").replace("\r\n", "\n").strip()
-    if required and not text:
-        raise CaseworkRefused("Fill in the required text.")
-    if len(text) > MAX_TEXT:
-        raise CaseworkRefused("This text is too long.")
-    return text
-
-
 # --- reading -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class IdentityInfo:
-    records: int
-    readable_ids: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -156,23 +99,6 @@ class CaseFile:
     internal: list[DecryptedMessage]
     attachments: list[AttachmentMeta]
     identity: IdentityInfo
-
-
-def identity_info(db: Session, case_id: str, caseworker_id: int) -> IdentityInfo:
-    record_ids = list(
-        db.scalars(select(IdentityRecord.id).where(IdentityRecord.case_id == case_id))
-    )
-    readable = set(
-        db.scalars(
-            select(WrappedKey.record_id).where(
-                WrappedKey.case_id == case_id,
-                WrappedKey.purpose == KeyPurpose.IDENTITY,
-                WrappedKey.holder_kind == HolderKind.CASEWORKER,
-                WrappedKey.caseworker_id == caseworker_id,
-            )
-        )
-    )
-    return IdentityInfo(len(record_ids), frozenset(readable & set(record_ids)))
 
 
 def read_case(db: Session, case: Case, actor: Caseworker, private_key: bytes) -> CaseFile:
@@ -251,7 +177,7 @@ def acknowledge_case(
     on = on or today()
     if case.status is not Status.RECEIVED:
         raise CaseworkRefused("This case has already been acknowledged.")
-    text = _clean(message, "message", required=False)
+    text = clean_text(message, required=False)
     old = case.status
     acknowledge(case, on, store.policy(db).deadlines)
     if text:
@@ -285,10 +211,10 @@ def record_triage(
     if case.status is Status.RECEIVED:
         raise CaseworkRefused("Acknowledge the report before triage.")
     body = {
-        "scope": _clean(scope, "scope"),
+        "scope": clean_text(scope),
         "priority": priority,
         "completeness": completeness,
-        "notes": _clean(notes, "notes", required=False),
+        "notes": clean_text(notes, required=False),
     }
     key = _key(db, case, actor, private_key, KeyPurpose.INTERNAL)
     message = add_message(db, case.id, MessageKind.TRIAGE, key, body, author_id=actor.id, on=on)
@@ -320,7 +246,7 @@ def record_risk(
     body = {
         "likelihood": likelihood,
         "impact": impact,
-        "measures": _clean(measures, "protective measures", required=False),
+        "measures": clean_text(measures, required=False),
         "review_on": review_on.isoformat() if review_on else None,
     }
     key = _key(db, case, actor, private_key, KeyPurpose.INTERNAL)
@@ -358,8 +284,8 @@ def conclude(
     body = {
         "outcome": outcome,
         "continued_protection": protection,
-        "protection_measures": _clean(protection_measures, "protective measures", required=False),
-        "summary": _clean(summary, "summary"),
+        "protection_measures": clean_text(protection_measures, required=False),
+        "summary": clean_text(summary),
     }
     key = _key(db, case, actor, private_key, KeyPurpose.INTERNAL)
     message = add_message(db, case.id, MessageKind.CONCLUSION, key, body, author_id=actor.id, on=on)
@@ -390,7 +316,7 @@ def reopen(
         case.id,
         MessageKind.NOTE,
         key,
-        {"text": _clean(reason, "reason"), "event": "reopened"},
+        {"text": clean_text(reason), "event": "reopened"},
         author_id=actor.id,
         on=on,
     )
@@ -399,7 +325,7 @@ def reopen(
 
 def set_legal_hold(db: Session, case: Case, actor: Caseworker, reason: str) -> None:
     """Suspend retention purge. The reason is workflow metadata (administrators see it)."""
-    reason = _clean(reason, "reason")
+    reason = clean_text(reason)
     if len(reason) > 500:
         raise CaseworkRefused("Keep the reason under 500 characters.")
     case.legal_hold_reason = reason
@@ -500,7 +426,7 @@ def add_note(
         case.id,
         MessageKind.NOTE,
         key,
-        {"text": _clean(text, "note")},
+        {"text": clean_text(text)},
         author_id=actor.id,
         on=on,
     )
@@ -523,7 +449,7 @@ def reply(
     if gives_feedback and case.acknowledged_on is None:
         raise CaseworkRefused("Acknowledge the report before giving feedback.")
     key = _key(db, case, actor, private_key, KeyPurpose.THREAD)
-    body: dict[str, Any] = {"text": _clean(text, "reply")}
+    body: dict[str, Any] = {"text": clean_text(text)}
     if gives_feedback:
         body["feedback"] = True
     message = add_message(db, case.id, MessageKind.REPLY, key, body, author_id=actor.id, on=on)
@@ -557,7 +483,7 @@ def revise_minutes(
         case.id,
         MessageKind.MINUTES,
         key,
-        {"text": _clean(text, "minutes"), "revision": True},
+        {"text": clean_text(text), "revision": True},
         author_id=actor.id,
         on=on,
     )
@@ -603,7 +529,7 @@ def grant(
             case.id,
             MessageKind.NOTE,
             key,
-            {"text": _clean(override_reason, "reason"), "event": "exclusion_overridden"},
+            {"text": clean_text(override_reason), "event": "exclusion_overridden"},
             author_id=actor.id,
         )
         detail.update(exclusion_overridden=True, note_id=note.id)
@@ -665,151 +591,6 @@ def exclusions(db: Session, case_id: str) -> dict[int, str]:
     }
 
 
-# --- identity access ---------------------------------------------------------------------
-
-
-def _reason_context(request: IdentityRequest) -> Context:
-    return Context(request.case_id, f"identity-request:{request.id}")
-
-
-def request_identity(
-    db: Session, server_key: bytes, case: Case, actor: Caseworker, reason: str
-) -> IdentityRequest:
-    """A caseworker asks the custodians for the reporter's identity, with a reason.
-
-    The reason is encrypted under the server key (custodians may hold no case key, yet
-    must read it to decide); it never goes to the audit log."""
-    reason = _clean(reason, "reason")
-    if not db.scalar(select(IdentityRecord.id).where(IdentityRecord.case_id == case.id)):
-        raise CaseworkRefused("The reporter has not given any identity details.")
-    info = identity_info(db, case.id, actor.id)
-    if info.readable_ids and len(info.readable_ids) == info.records:
-        raise CaseworkRefused("You already have access to the identity details.")
-    pending = db.scalar(
-        select(IdentityRequest.id).where(
-            IdentityRequest.case_id == case.id,
-            IdentityRequest.requester_id == actor.id,
-            IdentityRequest.state == "pending",
-        )
-    )
-    if pending is not None:
-        raise CaseworkRefused("Your earlier request is still waiting for a custodian.")
-    request = IdentityRequest(case_id=case.id, requester_id=actor.id, reason_enc=b"")
-    db.add(request)
-    db.flush()
-    request.reason_enc = encrypt_record(server_key, reason.encode(), _reason_context(request))
-    record(db, "identity.requested", actor_id=actor.id, case_id=case.id, request_id=request.id)
-    return request
-
-
-def request_reason(server_key: bytes, request: IdentityRequest) -> str:
-    return decrypt_record(server_key, request.reason_enc, _reason_context(request)).decode()
-
-
-def pending_identity_requests(db: Session) -> list[IdentityRequest]:
-    return list(
-        db.scalars(
-            select(IdentityRequest)
-            .where(IdentityRequest.state == "pending")
-            .order_by(IdentityRequest.created_at, IdentityRequest.id)
-        )
-    )
-
-
-def decide_identity_request(
-    db: Session,
-    request: IdentityRequest,
-    custodian: Caseworker,
-    private_key: bytes,
-    *,
-    approve: bool,
-) -> int:
-    """A custodian approves (re-wraps each identity record key they hold to the requester)
-    or denies. Returns how many records were shared."""
-    if not custodian.is_custodian or not custodian.active:
-        raise NoAccess("only identity custodians decide identity requests")
-    if request.state != "pending":
-        raise CaseworkRefused("This request has already been decided.")
-    if request.requester_id == custodian.id:
-        raise CaseworkRefused("A custodian cannot approve their own request.")
-    shared = 0
-    if approve:
-        requester = db.get(Caseworker, request.requester_id)
-        if (
-            requester is None
-            or not requester.active
-            or not has_access(db, request.case_id, requester.id)
-        ):
-            raise CaseworkRefused("The requester no longer has access to the case.")
-        if is_excluded(db, request.case_id, requester.id):
-            raise CaseworkRefused("The requester is excluded from the case.")
-        already = identity_info(db, request.case_id, requester.id).readable_ids
-        for record_id in db.scalars(
-            select(IdentityRecord.id).where(IdentityRecord.case_id == request.case_id)
-        ):
-            if record_id in already:
-                continue
-            try:
-                key = caseworker_key(
-                    db, request.case_id, KeyPurpose.IDENTITY, custodian.id, private_key, record_id
-                )
-            except NoAccess:
-                continue
-            wrap_to(
-                db,
-                request.case_id,
-                KeyPurpose.IDENTITY,
-                key,
-                requester.public_key,
-                HolderKind.CASEWORKER,
-                requester.id,
-                record_id,
-            )
-            shared += 1
-        if shared == 0 and not already:
-            raise CaseworkRefused("You hold no key to this reporter's identity details.")
-    request.state = "approved" if approve else "denied"
-    request.decided_by_id = custodian.id
-    request.decided_at = utcnow()
-    db.flush()
-    record(
-        db,
-        "identity.approved" if approve else "identity.denied",
-        actor_id=custodian.id,
-        case_id=request.case_id,
-        request_id=request.id,
-        requester_id=request.requester_id,
-        records_shared=shared,
-    )
-    return shared
-
-
-def read_identity(
-    db: Session, case: Case, actor: Caseworker, private_key: bytes
-) -> list[tuple[IdentityRecord, dict[str, str]]]:
-    """Decrypt the identity records this caseworker holds a key to; audit the disclosure."""
-    out = []
-    rows = db.scalars(
-        select(IdentityRecord)
-        .where(IdentityRecord.case_id == case.id)
-        .order_by(IdentityRecord.created_on)
-    )
-    for row in rows:
-        try:
-            key = caseworker_key(db, case.id, KeyPurpose.IDENTITY, actor.id, private_key, row.id)
-        except NoAccess:
-            continue
-        out.append((row, read_identity_record(row, key)))
-    if not out:
-        raise NoAccess("no identity key")
-    record(db, "identity.viewed", actor_id=actor.id, case_id=case.id, records=len(out))
-    return out
-
-
-def custodian_identity_access(db: Session, case_id: str, caseworker_id: int) -> bool:
-    return bool(identity_info(db, case_id, caseworker_id).readable_ids)
-
-
 # --- oral reports ------------------------------------------------------------------------
 
 
@@ -832,7 +613,7 @@ def record_oral_report(
 
     if medium not in MEDIUMS:
         raise CaseworkRefused("Choose how the report was received.")
-    text = _clean(minutes, "minutes")
+    text = clean_text(minutes)
     with new_submission(store) as draft:
         receipt = draft.finalize(
             Submission(

@@ -62,6 +62,7 @@ class KeyPurpose(StrEnum):
     THREAD = "thread"  # report, attachments, messages both ways
     INTERNAL = "internal"  # notes, triage, risk assessment, conclusions
     IDENTITY = "identity"  # one identity record's key
+    REQUEST = "request"  # the key of one identity request's reason (cases.identity)
 
 
 class HolderKind(StrEnum):

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from cases.audit import ensure_head
 from cases.blobs import BlobStore, make_blob_store
 from cases.db import is_sqlite, make_engine, make_session_factory
+from cases.identity import reseal_server_key_reasons
 from cases.models import InstancePolicy
 from cases.workflow import Deadlines
 from config import Settings
@@ -72,6 +73,8 @@ class Store:
             command.upgrade(cfg, "head")
         with self.transaction() as session:
             ensure_head(session)
+            s = self.settings
+            reseal_server_key_reasons(session, s.server_key, s.recovery_public_key)
 
     def policy(self, session: Session) -> Policy:
         values: dict[str, int | bool] = {key: getattr(self.settings, key) for key in POLICY_KEYS}

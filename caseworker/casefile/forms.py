@@ -9,7 +9,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from cases.casework import COMPLETENESS, LEVELS, MAX_TEXT, MEDIUMS, OUTCOMES, PROTECTION
+from cases.access import MAX_TEXT
+from cases.casework import COMPLETENESS, LEVELS, MEDIUMS, OUTCOMES, PROTECTION
 from caseworker.choices import options
 
 LONG = Length(max=MAX_TEXT)

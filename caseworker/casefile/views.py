@@ -19,8 +19,9 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from cases import casework as cw
+from cases import identity as ia
+from cases.access import CaseworkRefused, case_for
 from cases.audit import record
-from cases.casework import CaseworkRefused
 from cases.content import attachment_meta, open_attachment, read_ahead
 from cases.export import ExportKeys, export_case, safe_filename
 from cases.keyring import NoAccess, caseworker_key
@@ -48,7 +49,7 @@ bp.before_request(web.require_role("caseworker"))
 
 def _case(case_id: str) -> Case:
     try:
-        return cw.case_for(web.db(), case_id, web.account())
+        return case_for(web.db(), case_id, web.account())
     except NoAccess:
         abort(404)
 
@@ -538,8 +539,12 @@ def request_identity(case_id: str) -> Response | tuple[str, int]:
         case_id,
         form,
         "identity_form",
-        lambda case: cw.request_identity(
-            web.db(), web.settings().server_key, case, web.account(), form.reason.data or ""
+        lambda case: ia.request_identity(
+            web.db(),
+            web.settings().recovery_public_key,
+            case,
+            web.account(),
+            form.reason.data or "",
         ),
         _("Your request is with the identity custodians."),
         "identity",
@@ -550,7 +555,7 @@ def request_identity(case_id: str) -> Response | tuple[str, int]:
 def identity(case_id: str) -> str:
     case = _case(case_id)
     try:
-        records = cw.read_identity(web.db(), case, web.account(), web.private_key())
+        records = ia.read_identity(web.db(), case, web.account(), web.private_key())
     except NoAccess:
         abort(404)
     return render_template("casefile/identity.html", case=case, records=records)

@@ -10,8 +10,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from cases import casework as cw
-from cases.casework import CaseworkRefused
+from cases import identity as ia
+from cases.access import CaseworkRefused
 from cases.keyring import NoAccess
 from cases.models import IdentityRequest
 from caseworker import web
@@ -26,14 +26,14 @@ bp.before_request(web.require_role("custodian"))
 def index() -> str:
     db = web.db()
     account = web.account()
-    server_key = web.settings().server_key
+    key = web.private_key()
     pending = [
         (
             request,
-            cw.request_reason(server_key, request),
-            cw.custodian_identity_access(db, request.case_id, account.id),
+            ia.request_reason(db, request, account, key),
+            ia.custodian_identity_access(db, request.case_id, account.id),
         )
-        for request in cw.pending_identity_requests(db)
+        for request in ia.pending_identity_requests(db, account)
     ]
     _categories, people = lookup_names()
     return render_template(
@@ -53,7 +53,7 @@ def decide(request_id: int) -> Response:
     approve = bool(form.approve.data)
     try:
         with db.begin_nested():
-            cw.decide_identity_request(
+            ia.decide_identity_request(
                 db, request, web.account(), web.private_key(), approve=approve
             )
     except NoAccess:

@@ -43,7 +43,12 @@ SOURCES = {
     "caseworker": Sources(
         "caseworker/babel.cfg" if (ROOT / "caseworker" / "babel.cfg").exists() else "babel.cfg",
         "caseworker",
-        files=("cases/casework.py", "cases/administration.py"),
+        files=(
+            "cases/access.py",
+            "cases/casework.py",
+            "cases/identity.py",
+            "cases/administration.py",
+        ),
         keywords=("_l", "CaseworkRefused", "AdminRefused"),
     ),
 }

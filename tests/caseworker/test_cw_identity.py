@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from cases.keyring import NoAccess, caseworker_key
-from cases.models import AuditEntry, IdentityRecord, IdentityRequest, KeyPurpose
+from cases.models import AuditEntry, IdentityRecord, IdentityRequest, KeyPurpose, WrappedKey
 
 
 @pytest.fixture
@@ -117,3 +117,69 @@ def test_no_identity_given(store, person, signed_in, h) -> None:
     assert "has not given any identity details" in a.get(f"/cases/{case_id}").get_data(as_text=True)
     response = a.post(f"/cases/{case_id}/identity/request", {"reason": "x"}, prefix="identity")
     assert response.status_code == 400
+
+
+def test_an_excluded_custodian_neither_sees_nor_decides_the_cases_requests(
+    store, person, signed_in, h
+) -> None:
+    """Exclusion covers identity requests: the custodian the reporter named does not learn
+    that someone asked, cannot read why, and cannot deny (or approve) it."""
+    alice = person("alice")
+    mallory = person("mallory", custodian=True)  # caseworker and custodian, excluded below
+    dave = person("dave", caseworker=False, custodian=True)
+    case_id, _ = h.submit(
+        store, identity={"name": "Jo Bloggs"}, excluded_caseworker_ids=[mallory.id]
+    )
+    a, m, d = signed_in(alice), signed_in(mallory), signed_in(dave)
+    a.post(f"/cases/{case_id}/identity/request", {"reason": "REASON-MARKER-417"},
+           prefix="identity")
+    with store.transaction() as db:
+        request = db.scalars(select(IdentityRequest)).one()
+        readers = set(db.scalars(select(WrappedKey.caseworker_id).where(
+            WrappedKey.purpose == KeyPurpose.REQUEST, WrappedKey.record_id == str(request.id))))
+    assert readers == {alice.id, dave.id, None}  # requester, eligible custodian, recovery
+    seen_by_mallory = m.get("/identity-requests").get_data(as_text=True)
+    assert case_id not in seen_by_mallory and "REASON-MARKER-417" not in seen_by_mallory
+    assert "REASON-MARKER-417" in d.get("/identity-requests").get_data(as_text=True)
+    assert m.post(f"/identity-requests/{request.id}", {"deny": "Deny"}).status_code == 403
+    with store.transaction() as db:
+        assert db.get_one(IdentityRequest, request.id).state == "pending"
+    assert d.post(f"/identity-requests/{request.id}", {"approve": "Approve"}).status_code == 302
+    assert a.get(f"/cases/{case_id}/identity").status_code == 200
+
+
+def test_the_reason_is_not_readable_with_the_server_key(store, setup) -> None:
+    """The server key (in the instance file) and the database together no longer open it."""
+    from cases.identity import _reason_context
+    from crypto import DecryptionError, decrypt_record
+
+    _alice, _carol, case_id, a, _c = setup
+    a.post(f"/cases/{case_id}/identity/request", {"reason": "why I ask"}, prefix="identity")
+    with store.transaction() as db:
+        request = db.scalars(select(IdentityRequest)).one()
+        with pytest.raises(DecryptionError):
+            decrypt_record(store.settings.server_key, request.reason_enc, _reason_context(request))
+
+
+def test_requests_sealed_under_the_server_key_are_resealed_by_the_upgrade(store, setup) -> None:
+    """Requests made before this version: `sealbox db upgrade` (Store.migrate) seals each
+    reason to its readers and the server key no longer opens it."""
+    from cases.identity import _reason_context
+    from crypto import DecryptionError, decrypt_record, encrypt_record
+
+    _alice, _carol, case_id, a, c = setup
+    a.post(f"/cases/{case_id}/identity/request", {"reason": "old reason"}, prefix="identity")
+    with store.transaction() as db:  # as the previous version stored it
+        request = db.scalars(select(IdentityRequest)).one()
+        request.reason_enc = encrypt_record(
+            store.settings.server_key, b"an older reason", _reason_context(request)
+        )
+        db.query(WrappedKey).filter(WrappedKey.purpose == KeyPurpose.REQUEST).delete()
+    store.migrate()
+    assert "an older reason" in c.get("/identity-requests").get_data(as_text=True)
+    with store.transaction() as db:
+        request = db.scalars(select(IdentityRequest)).one()
+        with pytest.raises(DecryptionError):
+            decrypt_record(store.settings.server_key, request.reason_enc, _reason_context(request))
+    store.migrate()  # idempotent
+    assert "an older reason" in c.get("/identity-requests").get_data(as_text=True)
