@@ -178,7 +178,7 @@ CASE_COLUMNS = (
     "concluded_on", "closed_on", "outcome", "legal_hold_reason", "linked_case_id",
     "reporter_activity_on", "unread_by_caseworkers", "minutes_agreed_on",
 )
-KEY_COLUMNS = ("case_id", "purpose", "record_id", "holder_kind", "caseworker_id", "wrapped")
+KEY_COLUMNS = ("id", "case_id", "purpose", "record_id", "holder_kind", "caseworker_id", "wrapped")
 
 
 def bulk_insert(
@@ -241,6 +241,8 @@ def populate(store: Any, n: int, today: dt.date) -> tuple[int, dict[str, int]]:
                 session.add(CategoryMember(category_id=category.id, caseworker_id=member))
     cases, keys, labels = generate(n, today, ids, routes, seed=7)
     bulk_insert(store, "cases", CASE_COLUMNS, cases)
+    key_ids = random.Random(11)
+    keys = [(key_ids.randbytes(8).hex(), *row) for row in keys]  # random ids (cases.models)
     bulk_insert(store, "wrapped_keys", KEY_COLUMNS, keys)
     bulk_insert(store, "case_labels", ("case_id", "label"), labels)
     from caseworker.cli import refresh_statistics

@@ -12,7 +12,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from cases.blobs import BlobStore, BlobWriter
@@ -22,6 +22,7 @@ from cases.metadata import MetadataScrubber
 from cases.models import (
     READABLE_BY_REPORTER,
     Attachment,
+    Case,
     Caseworker,
     IdentityRecord,
     KeyPurpose,
@@ -68,6 +69,7 @@ def add_message(
     message = Message(
         id=message_id,
         case_id=case_id,
+        position=_next_position(session, case_id),
         kind=kind,
         author_id=author_id,
         ciphertext=encrypt_record(key, plaintext, message_context(case_id, kind, message_id)),
@@ -78,6 +80,19 @@ def add_message(
     return message
 
 
+def _next_position(session: Session, case_id: str) -> int:
+    """The case's next message number, counted on the case row in one statement: it also
+    locks that row, so two writers to one case (on PostgreSQL) take numbers in turn."""
+    number = session.execute(
+        update(Case)
+        .where(Case.id == case_id)
+        .values(last_position=Case.last_position + 1)
+        .returning(Case.last_position)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
+    return int(number)
+
+
 def read_messages(
     session: Session, case_id: str, keys: dict[KeyPurpose, bytes], kinds: Iterable[MessageKind]
 ) -> list[DecryptedMessage]:
@@ -86,7 +101,7 @@ def read_messages(
     rows = session.scalars(
         select(Message)
         .where(Message.case_id == case_id, Message.kind.in_(wanted))
-        .order_by(Message.seq)
+        .order_by(Message.position)
     )
     out = []
     for m in rows:

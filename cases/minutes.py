@@ -36,7 +36,7 @@ def latest_minutes_id(session: Session, case_id: str) -> str | None:
     return session.scalar(
         select(Message.id)
         .where(Message.case_id == case_id, Message.kind == MessageKind.MINUTES)
-        .order_by(Message.seq.desc())
+        .order_by(Message.position.desc())
         .limit(1)
     )
 

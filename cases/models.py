@@ -4,6 +4,13 @@ Only workflow metadata is stored in the clear: statuses, dates, ids, category sl
 assignment. Every piece of report content, message, note, file and file name, and the
 reporter's identity, is a ciphertext column (``bytes``) made by ``crypto``.
 Reporter-caused dates are ``Date`` (no time of day), per DESIGN.md.
+
+Nor may the *order* of rows tell the time of day of a reporter's action (it would place
+the action between two audited caseworker actions). So the tables a reporter's action
+writes have random primary keys, and on SQLite they are ``WITHOUT ROWID`` tables, stored in
+the order of those keys rather than of insertion; messages are numbered within their case
+only. What the databases' own bookkeeping keeps, and the nightly step that rewrites it, is
+in ``cases.maintenance`` and docs/THREAT_MODEL.md ("Time of day").
 """
 
 from __future__ import annotations
@@ -31,8 +38,14 @@ from cases.db import Base
 
 
 def new_id() -> str:
-    """A random, unguessable identifier (64 bits): sequential ids would leak volumes."""
+    """A random, unguessable identifier (64 bits): sequential ids would leak volumes and
+    the order of writes."""
     return secrets.token_hex(8)
+
+
+# Table options of every table a reporter's action writes: on SQLite, rows are stored in
+# primary-key order, with no hidden rowid counting insertions (models docstring).
+UNORDERED: dict[str, object] = {"sqlite_with_rowid": False}
 
 
 def utcnow() -> dt.datetime:
@@ -202,13 +215,15 @@ class CaseworkerSession(Base):
 class ReporterSession(Base):
     """Server half of a reporter's follow-up session (reporter key split as above).
 
-    Only a date is kept: idle expiry is enforced from the signed cookie, and rows older
-    than a day are swept, so no time of day about a reporter reaches the disk."""
+    It names no case: the reporter's cases are found from their key, which only the two
+    halves together give. Only a date is kept: idle expiry is enforced from the signed
+    cookie, and rows from before yesterday are swept (at each sign-in and by the daily
+    ``sealbox purge``), so no time of day about a reporter reaches the disk."""
 
     __tablename__ = "reporter_sessions"
+    __table_args__ = UNORDERED
 
     id_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
-    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
     created_on: Mapped[dt.date] = mapped_column(Date, default=today)
 
@@ -225,11 +240,14 @@ class Case(Base):
         Index("ix_cases_due_id", "next_due_on", "id"),
         Index("ix_cases_priority_id", "priority", "id"),
         Index("ix_cases_activity_id", "reporter_activity_on", "id"),
+        UNORDERED,
     )
 
     id: Mapped[str] = mapped_column(String(16), primary_key=True, default=new_id)
-    lookup_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32), unique=True)
-    reporter_public_key: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    # The receipt's look-up hash: shared by a report and the retaliation reports made with
+    # its receipt, so each stays reachable when another is purged.
+    lookup_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32), index=True)
+    reporter_public_key: Mapped[bytes | None] = mapped_column(LargeBinary(32), index=True)
     category_id: Mapped[int | None] = mapped_column(
         ForeignKey("categories.id", ondelete="SET NULL")
     )
@@ -259,6 +277,8 @@ class Case(Base):
     reporter_activity_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
     unread_by_caseworkers: Mapped[bool] = mapped_column(Boolean, default=True)
     minutes_agreed_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    # The last message number given in this case (cases.content numbers them per case).
+    last_position: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     category: Mapped[Category | None] = relationship()
     labels: Mapped[list[CaseLabel]] = relationship(cascade="all, delete-orphan")
@@ -266,6 +286,7 @@ class Case(Base):
 
 class CaseLabel(Base):
     __tablename__ = "case_labels"
+    __table_args__ = UNORDERED
 
     case_id: Mapped[str] = mapped_column(
         ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
@@ -278,6 +299,7 @@ class CaseLink(Base):
     the smaller id first."""
 
     __tablename__ = "case_links"
+    __table_args__ = UNORDERED
 
     case_id: Mapped[str] = mapped_column(
         ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
@@ -293,6 +315,7 @@ class CaseExclusion(Base):
     declared a conflict of interest."""
 
     __tablename__ = "case_exclusions"
+    __table_args__ = UNORDERED
 
     case_id: Mapped[str] = mapped_column(
         ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
@@ -310,9 +333,10 @@ class WrappedKey(Base):
     __table_args__ = (
         UniqueConstraint("case_id", "purpose", "record_id", "holder_kind", "caseworker_id"),
         Index("ix_wrapped_keys_holder", "caseworker_id", "case_id"),
+        UNORDERED,
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[str] = mapped_column(String(16), primary_key=True, default=new_id)
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     purpose: Mapped[KeyPurpose] = mapped_column(SAEnum(KeyPurpose, native_enum=False, length=16))
     record_id: Mapped[str] = mapped_column(String(16), default="")  # identity record, else ""
@@ -326,14 +350,17 @@ class WrappedKey(Base):
 
 
 class Message(Base):
-    """Any encrypted text item of a case; ``kind`` says which key and who may read it."""
+    """Any encrypted text item of a case; ``kind`` says which key and who may read it.
+
+    ``position`` orders a case's messages (1, 2, 3...) and nothing else: no number runs
+    across cases, so a message's place says nothing of other cases' audited writes."""
 
     __tablename__ = "messages"
-    __table_args__ = (Index("ix_messages_case_seq", "case_id", "seq"),)
+    __table_args__ = (UniqueConstraint("case_id", "position"), UNORDERED)
 
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    id: Mapped[str] = mapped_column(String(16), unique=True, default=new_id)
+    id: Mapped[str] = mapped_column(String(16), primary_key=True, default=new_id)
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
     kind: Mapped[MessageKind] = mapped_column(SAEnum(MessageKind, native_enum=False, length=24))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("caseworkers.id", ondelete="SET NULL"))
     ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
@@ -345,6 +372,7 @@ class IdentityRecord(Base):
     that only identity custodians and the recovery key hold."""
 
     __tablename__ = "identity_records"
+    __table_args__ = UNORDERED
 
     id: Mapped[str] = mapped_column(String(16), primary_key=True, default=new_id)
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
@@ -369,6 +397,7 @@ class IdentityRequest(Base):
 
 class Attachment(Base):
     __tablename__ = "attachments"
+    __table_args__ = UNORDERED
 
     id: Mapped[str] = mapped_column(String(16), primary_key=True, default=new_id)
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
@@ -387,6 +416,7 @@ class BlobChunk(Base):
     in order, so every app host sees it through the one replicated database."""
 
     __tablename__ = "blob_chunks"
+    __table_args__ = UNORDERED
 
     blob_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     position: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from cases.content import (
@@ -17,7 +18,15 @@ from cases.content import (
     read_messages,
 )
 from cases.keyring import reporter_thread_key
-from cases.models import READABLE_BY_REPORTER, Case, CaseExclusion, KeyPurpose, MessageKind, today
+from cases.models import (
+    READABLE_BY_REPORTER,
+    Case,
+    CaseExclusion,
+    KeyPurpose,
+    MessageKind,
+    ReporterSession,
+    today,
+)
 from cases.reports import custodians
 from config import Settings
 from crypto import ReporterKeys, derive_reporter_keys
@@ -26,13 +35,29 @@ from crypto import ReporterKeys, derive_reporter_keys
 def find_case(
     session: Session, settings: Settings, receipt: str
 ) -> tuple[Case | None, ReporterKeys]:
-    """Derive from a normalised receipt and look the case up.
+    """Derive from a normalised receipt and look up the report it opens.
 
     The full Argon2id derivation runs whether or not a case exists, so a wrong receipt
-    costs the same and returns through the same path as a right one."""
+    costs the same and runs the same one statement as a right one."""
     keys = derive_reporter_keys(receipt, settings.instance_salt, settings.receipt_kdf)
-    case = session.scalar(select(Case).where(Case.lookup_hash == keys.lookup_hash))
-    return case, keys
+    found = reports_first(session.scalars(select(Case).where(Case.lookup_hash == keys.lookup_hash)))
+    return (found[0] if found else None), keys
+
+
+def reporter_cases(session: Session, reporter_public_key: bytes) -> list[Case]:
+    """Every case the reporter's key opens: their report and the retaliation reports made
+    from it, the report first."""
+    return reports_first(
+        session.scalars(select(Case).where(Case.reporter_public_key == reporter_public_key))
+    )
+
+
+def reports_first(cases: Iterable[Case]) -> list[Case]:
+    """A report before the retaliation reports linked to it, then oldest first. When the
+    report is purged, the oldest retaliation report left comes first (its link is gone)."""
+    rows = sorted(cases, key=lambda c: (c.received_on, c.id))
+    ids = {c.id for c in rows}
+    return sorted(rows, key=lambda c: c.linked_case_id in ids)  # stable
 
 
 @dataclass(frozen=True)
@@ -73,6 +98,14 @@ def add_reporter_identity(
         session, case.id, details, custodians(session, excluded), settings.recovery_public_key
     )
     touch(case, on or today())
+
+
+def sweep_reporter_sessions(session: Session, on: dt.date | None = None) -> int:
+    """Delete follow-up session rows from before yesterday (no session lives that long):
+    at each sign-in, and daily from ``sealbox purge``, so none lingers on a quiet instance."""
+    cut = (on or today()) - dt.timedelta(days=1)
+    result = session.execute(delete(ReporterSession).where(ReporterSession.created_on < cut))
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def touch(case: Case, on: dt.date) -> None:

@@ -8,8 +8,9 @@ original case is closed and later purged. So it is a new case, not a message:
   labelled ``retaliation`` so the inbox can put it first;
 * readable by the caseworkers who hold the original case (they know the context), minus
   everyone excluded from it (the exclusions are copied), and by the recovery key;
-* its thread key wrapped to the *same* reporter public key, with no look-up hash of its
-  own: the reporter's one receipt opens both, and no second receipt exists to lose.
+* its thread key wrapped to the *same* reporter public key, under the same look-up hash:
+  the reporter's one receipt opens both (no second receipt exists to lose), and still
+  opens the retaliation case once the original is purged.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def report_retaliation(
     keys = new_case_keys()
     case = Case(
         id=new_id(),
-        lookup_hash=None,
+        lookup_hash=original.lookup_hash,
         reporter_public_key=reporter_public_key,
         category_id=original.category_id,
         channel=original.channel,
@@ -103,16 +104,3 @@ def report_retaliation(
     touch(original, on)
     session.flush()
     return case
-
-
-def linked_reports(session: Session, original: Case, reporter_public_key: bytes) -> list[Case]:
-    """The retaliation cases the same reporter opened from ``original``, oldest first."""
-    return list(
-        session.scalars(
-            select(Case)
-            .where(
-                Case.linked_case_id == original.id, Case.reporter_public_key == reporter_public_key
-            )
-            .order_by(Case.received_on, Case.id)
-        )
-    )

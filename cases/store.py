@@ -67,10 +67,7 @@ class Store:
 
     def migrate(self) -> None:
         """Bring the schema to the newest Alembic revision and set up the audit head."""
-        with self.engine.begin() as connection:
-            cfg = alembic_config(self.settings.sqlalchemy_url)
-            cfg.attributes["connection"] = connection
-            command.upgrade(cfg, "head")
+        run_migrations(self.engine, self.settings.sqlalchemy_url, "upgrade", "head")
         with self.transaction() as session:
             ensure_head(session)
             s = self.settings
@@ -98,11 +95,11 @@ class Store:
         pages as they were, wrapped keys and ciphertext included. A TRUNCATE checkpoint
         copies every page into the main file and empties the log. It needs a moment
         without readers, so it is retried briefly; False says it could not finish (the
-        next purge tries again). On PostgreSQL, VACUUM marks the dead rows' space free for
-        reuse; it does not overwrite it (docs/THREAT_MODEL.md, "Data after deletion")."""
+        next purge tries again). On PostgreSQL, deleted rows stay in the table files until
+        the nightly CLUSTER (cases.maintenance) writes new ones (docs/THREAT_MODEL.md)."""
         if not is_sqlite(self.engine):
-            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as pg:
-                pg.exec_driver_sql("VACUUM")
+            # The app role may not VACUUM (only the tables' owner may); the owner's nightly
+            # `sealbox db maintain` rewrites the tables a purge deletes from (cases.maintenance).
             return True
         with self.engine.connect() as connection:
             # The driver's own connection: pysqlite's transaction handling is off
@@ -117,6 +114,31 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def run_migrations(engine: Engine, url: str, verb: str, target: str) -> None:
+    """``alembic upgrade|downgrade target`` in one transaction on ``engine``.
+
+    On SQLite a revision that rebuilds a table (create the new one, copy, drop the old,
+    rename) must run with foreign keys off: dropping a table that others reference would
+    otherwise delete their rows (ON DELETE CASCADE). They are checked before the commit
+    and switched on again after it; the pragma has no effect inside a transaction, so it
+    goes through the driver's own connection, outside one."""
+    with engine.connect() as connection:
+        raw: Any = connection.connection.driver_connection if is_sqlite(engine) else None
+        if raw is not None:
+            raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with connection.begin():
+                cfg = alembic_config(url)
+                cfg.attributes["connection"] = connection
+                getattr(command, verb)(cfg, target)
+                check = "PRAGMA foreign_key_check"
+                if raw is not None and connection.exec_driver_sql(check).first():
+                    raise RuntimeError("the migration left rows whose references do not resolve")
+        finally:
+            if raw is not None:
+                raw.execute("PRAGMA foreign_keys=ON")
 
 
 def alembic_config(url: str) -> AlembicConfig:

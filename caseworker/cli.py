@@ -2,6 +2,7 @@
 
     sealbox init                  create an instance and print its recovery key once
     sealbox db upgrade            create or upgrade the database schema
+    sealbox db maintain           store reporter-written tables in key order (nightly)
     sealbox create-caseworker     add an account (passphrase prompted or generated)
     sealbox disable-caseworker    disable an account and delete its case keys
     sealbox reset-2fa             let an account enrol a new authenticator
@@ -29,6 +30,7 @@ from typing import Any, TypeVar
 
 import click
 from sqlalchemy import func, inspect, select
+from sqlalchemy.exc import OperationalError
 
 from config import ConfigError, InstanceExists, Settings, init_instance, load_settings
 
@@ -127,6 +129,21 @@ def db_upgrade(instance: Path) -> None:
     refresh_statistics(store)
     store.dispose()
     click.echo("The database is up to date.")
+
+
+@db.command("maintain")
+@instance_option
+@config_errors
+def db_maintain(instance: Path) -> None:
+    """Rewrite the tables reporters write in the order of their random keys, so the
+    database's storage no longer says when each row was written (nightly, before the
+    backup; on PostgreSQL as the tables' owner, like `db upgrade`)."""
+    from cases.maintenance import reorder
+
+    store = _store(instance)
+    reorder(store.engine)
+    store.dispose()
+    click.echo("The tables reporters write are stored in key order again.")
 
 
 def refresh_statistics(store: Any) -> None:
@@ -298,7 +315,10 @@ def purge(dry_run: bool, instance: Path) -> None:
     """Delete closed cases past the retention period (their keys first: crypto-shredding),
     expired sign-in sessions and orphaned attachment ciphertext. Meant to run daily from a
     timer."""
+    from cases.db import is_sqlite
+    from cases.maintenance import reorder
     from cases.models import today
+    from cases.reporter import sweep_reporter_sessions
     from cases.retention import due_for_purge, purge_expired
     from cases.sessions import sweep_expired
 
@@ -315,9 +335,15 @@ def purge(dry_run: bool, instance: Path) -> None:
             return
         purged = purge_expired(session, store.blobs, on, days, actor_id=None)
         sessions = sweep_expired(session, store.settings)
+        sessions += sweep_reporter_sessions(session, on)
         # Ciphertext a crash left without its row (past the blob store's grace period).
         orphans = store.blobs.sweep_orphans(session)
     scrubbed = store.scrub_freed_data()
+    if is_sqlite(store.engine):  # the embedded default has no separate maintenance timer
+        try:
+            reorder(store.engine)
+        except OperationalError:  # the apps kept it busy: the next night does it
+            scrubbed = False
     refresh_statistics(store)
     store.dispose()
     click.echo(f"{len(purged)} case(s) purged; {sessions} expired session(s) removed.")
@@ -325,7 +351,7 @@ def purge(dry_run: bool, instance: Path) -> None:
     if not scrubbed:
         click.echo(
             "warning: the database was busy, so deleted rows may remain in its write-ahead "
-            "log until the next purge.",
+            "log, and its tables in the order of writing, until the next purge.",
             err=True,
         )
     for case_id in purged:

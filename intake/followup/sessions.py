@@ -4,16 +4,16 @@ After a successful receipt look-up the reporter's X25519 private key is encrypte
 random key. That random key lives only in the reporter's cookie; the ciphertext lives in
 a ``ReporterSession`` row found by a keyed hash of a random session id. Neither the
 cookie nor the database alone yields the key, the receipt is in neither, and deleting the
-row (logout, expiry) ends the session for good.
+row (logout, expiry) ends the session for good. The row names no case: the reporter's
+cases are found from the key itself (``cases.reporter.reporter_cases``).
 
 Idle and absolute expiry are enforced from timestamps in the signed cookie, so the server
 stores no time of day about a reporter: the row carries only its creation date, and rows
-from before yesterday are swept at each new log-in.
+from before yesterday are swept at each new log-in and by the daily ``sealbox purge``.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import secrets
 import time
 from dataclasses import dataclass
@@ -22,7 +22,8 @@ from flask import current_app, g, session
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from cases.models import Case, ReporterSession, today
+from cases.models import Case, ReporterSession
+from cases.reporter import reporter_cases, sweep_reporter_sessions
 from crypto import (
     DecryptionError,
     join_session_secret,
@@ -37,8 +38,12 @@ ABSOLUTE_HOURS = 8
 
 @dataclass
 class Reporter:
-    case: Case
+    cases: list[Case]  # the report first, then the retaliation reports made from it
     private_key: bytes
+
+    @property
+    def case(self) -> Case:
+        return self.cases[0]
 
     @property
     def public_key(self) -> bytes:
@@ -50,29 +55,15 @@ def _id_hash(session_id: str) -> bytes:
     return keyed_digest(key, b"reporter-session:" + session_id.encode())
 
 
-def start(db: Session, case: Case, private_key: bytes) -> None:
-    """Open a follow-up session for ``case``; the caller commits."""
-    sweep(db)
+def start(db: Session, cases: list[Case], private_key: bytes) -> None:
+    """Open a follow-up session for the reporter of ``cases``; the caller commits."""
+    sweep_reporter_sessions(db)
     session_id = secrets.token_urlsafe(32)
     cookie_key, server_part = split_session_secret(private_key, session_id)
-    db.add(
-        ReporterSession(
-            id_hash=_id_hash(session_id),
-            case_id=case.id,
-            wrapped_key=server_part,
-            created_on=today(),
-        )
-    )
+    db.add(ReporterSession(id_hash=_id_hash(session_id), wrapped_key=server_part))
     now = int(time.time())
     session[COOKIE_FIELD] = {"id": session_id, "key": cookie_key, "seen": now, "start": now}
-    g.reporter = Reporter(case, private_key)
-
-
-def sweep(db: Session) -> None:
-    """Delete rows from before yesterday (no session lives that long)."""
-    db.execute(
-        delete(ReporterSession).where(ReporterSession.created_on < today() - dt.timedelta(days=1))
-    )
+    g.reporter = Reporter(cases, private_key)
 
 
 class Expired(Exception):
@@ -104,8 +95,7 @@ def current(db: Session) -> Reporter | None:
         end(db)
         raise Expired()
     row = db.get(ReporterSession, _id_hash(session_id))
-    case = db.get(Case, row.case_id) if row is not None else None
-    if row is None or case is None:
+    if row is None:
         end(db)
         raise Expired()
     try:
@@ -113,9 +103,13 @@ def current(db: Session) -> Reporter | None:
     except DecryptionError:
         end(db)
         raise Expired() from None
+    cases = reporter_cases(db, public_key_of(private_key))
+    if not cases:  # purged while signed in
+        end(db)
+        raise Expired()
     data["seen"] = now
     session[COOKIE_FIELD] = data
-    g.reporter = Reporter(case, private_key)
+    g.reporter = Reporter(cases, private_key)
     return g.reporter  # type: ignore[no-any-return]
 
 

@@ -37,8 +37,15 @@ from cases.content import (
 from cases.keyring import reporter_thread_key
 from cases.minutes import agree_minutes, awaiting_agreement, latest_minutes_id
 from cases.models import Attachment, Case, IdentityRecord, MessageKind, Status, today
-from cases.reporter import ReporterView, add_reporter_identity, find_case, reporter_view, touch
-from cases.retaliation import linked_reports, report_retaliation
+from cases.reporter import (
+    ReporterView,
+    add_reporter_identity,
+    find_case,
+    reporter_cases,
+    reporter_view,
+    touch,
+)
+from cases.retaliation import report_retaliation
 from crypto import ReceiptMalformed, ReceiptTypo, normalize_receipt
 from intake.followup import sessions
 from intake.followup.forms import IdentityForm, MessageForm, ReceiptForm, RetaliationForm
@@ -77,11 +84,8 @@ def _expired_response(draft: str = "") -> Response:
 
 
 def _cases_of(reporter: Reporter) -> dict[str, Case]:
-    """The cases this session may see: its own, and the retaliation cases linked to it."""
-    found = {reporter.case.id: reporter.case}
-    for case in linked_reports(db(), reporter.case, reporter.public_key):
-        found[case.id] = case
-    return found
+    """The cases this session may see: its own, and the retaliation cases made from it."""
+    return {case.id: case for case in reporter.cases}
 
 
 def _target(reporter: Reporter, ref: str) -> Case:
@@ -142,7 +146,7 @@ def login() -> Response:
             )
         ]
         return _render_login(form, 400)
-    sessions.start(db(), case, keys.private_key)
+    sessions.start(db(), reporter_cases(db(), keys.public_key), keys.private_key)
     commit()
     if form.draft.data:
         return _render_case(draft=form.draft.data)
@@ -248,9 +252,7 @@ def _render_case(
     if reporter is None:
         return _expired_response(draft)
     views = []
-    for ref, case in [("main", reporter.case)] + [
-        (c.id, c) for c in linked_reports(db(), reporter.case, reporter.public_key)
-    ]:
+    for ref, case in [("main", reporter.case)] + [(c.id, c) for c in reporter.cases[1:]]:
         if ref == active:
             views.append(_case_view(reporter, case, ref, form, file_errors))
         else:

@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from cases.db import Base, make_engine
-from cases.store import alembic_config
+from cases.store import run_migrations
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -39,10 +38,7 @@ def empty_db(request: pytest.FixtureRequest, tmp_path) -> Iterator[tuple[str, En
 
 
 def _run(engine: Engine, url: str, verb: str, target: str) -> None:
-    with engine.begin() as conn:
-        cfg = alembic_config(url)
-        cfg.attributes["connection"] = conn
-        getattr(command, verb)(cfg, target)
+    run_migrations(engine, url, verb, target)
 
 
 def test_upgrade_matches_models_and_downgrades_clean(empty_db: tuple[str, Engine]) -> None:
@@ -88,3 +84,90 @@ def test_0002_clears_display_names_copied_from_usernames_and_back(
     with engine.connect() as conn:
         rows = dict(conn.execute(text("SELECT username, display_name FROM caseworkers")).all())
     assert rows == {"alice": "alice", "bob": "Bob Martin"}
+
+
+TABLES_SQL = "SELECT name, sql FROM sqlite_master WHERE type = 'table'"
+UNORDERED_TABLES = {
+    "cases", "messages", "wrapped_keys", "attachments", "identity_records", "blob_chunks",
+    "case_links", "case_labels", "case_exclusions", "reporter_sessions",
+}
+
+
+def _case_row(conn, case_id: str, lookup: bytes | None, linked: str | None = None) -> None:  # type: ignore[no-untyped-def]
+    conn.execute(
+        text(
+            "INSERT INTO cases (id, lookup_hash, reporter_public_key, channel, status, priority,"
+            " received_on, acknowledge_due_on, feedback_due_on, linked_case_id,"
+            " unread_by_caseworkers) VALUES (:id, :l, :k, 'web', 'RECEIVED', 0, '2026-01-01',"
+            " '2026-01-08', '2026-04-08', :linked, true)"
+        ),
+        {"id": case_id, "l": lookup, "k": b"k" * 32, "linked": linked},
+    )
+
+
+def test_0003_numbers_messages_per_case_and_back(empty_db: tuple[str, Engine]) -> None:
+    url, engine = empty_db
+    _run(engine, url, "upgrade", "0002")
+    with engine.begin() as conn:
+        _case_row(conn, "aaaaaaaaaaaaaaaa", b"L" * 32)
+        _case_row(conn, "bbbbbbbbbbbbbbbb", b"M" * 32)
+        _case_row(conn, "cccccccccccccccc", None, linked="aaaaaaaaaaaaaaaa")  # retaliation
+        # Messages of two cases, interleaved under the old global counter.
+        order = ["aaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbb"] * 2 + ["aaaaaaaaaaaaaaaa"]
+        for n, case_id in enumerate(order):
+            conn.execute(
+                text("INSERT INTO messages (id, case_id, kind, ciphertext, created_on) VALUES"
+                     " (:id, :c, 'REPORT', :x, '2026-01-01')"),
+                {"id": f"m{n:015d}", "c": case_id, "x": bytes([n])},
+            )
+        for n in range(3):
+            conn.execute(
+                text("INSERT INTO wrapped_keys (case_id, purpose, record_id, holder_kind,"
+                     " wrapped) VALUES ('aaaaaaaaaaaaaaaa', 'THREAD', :r, 'RECOVERY', :w)"),
+                {"r": str(n), "w": bytes([n])},
+            )
+        conn.execute(
+            text("INSERT INTO reporter_sessions (id_hash, case_id, wrapped_key, created_on)"
+                 " VALUES (:h, 'aaaaaaaaaaaaaaaa', :w, '2026-01-01')"),
+            {"h": b"h" * 32, "w": b"w"},
+        )
+    _run(engine, url, "upgrade", "0003")
+    with engine.connect() as conn:
+        positions = conn.execute(
+            text("SELECT case_id, position, id FROM messages ORDER BY case_id, position")
+        ).all()
+        key_ids = [r[0] for r in conn.execute(text("SELECT id FROM wrapped_keys"))]
+        lookups = dict(conn.execute(text("SELECT id, lookup_hash FROM cases")).all())
+        last = dict(conn.execute(text("SELECT id, last_position FROM cases")).all())
+        sessions = conn.execute(text("SELECT id_hash, wrapped_key FROM reporter_sessions")).all()
+    assert [(c[0], p, i) for c, p, i in positions] == [
+        ("a", 1, "m000000000000000"), ("a", 2, "m000000000000002"), ("a", 3, "m000000000000004"),
+        ("b", 1, "m000000000000001"), ("b", 2, "m000000000000003"),
+    ]
+    assert len(set(key_ids)) == 3 and all(len(k) == 16 and int(k, 16) >= 0 for k in key_ids)
+    assert lookups["cccccccccccccccc"] == lookups["aaaaaaaaaaaaaaaa"] == b"L" * 32
+    assert last == {"aaaaaaaaaaaaaaaa": 3, "bbbbbbbbbbbbbbbb": 2, "cccccccccccccccc": 0}
+    assert sessions == [(b"h" * 32, b"w")]
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            ddl = dict(conn.execute(text(TABLES_SQL)).all())
+        assert all("WITHOUT ROWID" in ddl[t] for t in UNORDERED_TABLES), ddl
+        assert "WITHOUT ROWID" not in ddl["audit_log"]
+    _run(engine, url, "downgrade", "0002")
+    with engine.connect() as conn:
+        seqs = conn.execute(text("SELECT id, seq FROM messages ORDER BY seq")).all()
+        lookups = dict(conn.execute(text("SELECT id, lookup_hash FROM cases")).all())
+        keys = conn.execute(text("SELECT count(*) FROM wrapped_keys")).scalar()
+    assert [i for i, _ in seqs][:3] == ["m000000000000000", "m000000000000002", "m000000000000004"]
+    assert lookups["cccccccccccccccc"] is None and lookups["aaaaaaaaaaaaaaaa"] == b"L" * 32
+    assert keys == 3
+
+
+def test_head_tables_a_reporter_writes_have_no_rowid_on_sqlite(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    engine = make_engine(url)
+    _run(engine, url, "upgrade", "head")
+    with engine.connect() as conn:
+        ddl = dict(conn.execute(text(TABLES_SQL)).all())
+    engine.dispose()
+    assert {t for t, sql in ddl.items() if "WITHOUT ROWID" in sql} == UNORDERED_TABLES

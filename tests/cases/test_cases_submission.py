@@ -242,6 +242,7 @@ def test_messages_cannot_be_moved_between_cases(any_store: Store, new_caseworker
         assert case1 is not None and case2 is not None
         moved = session.scalars(select(Message).where(Message.case_id == case1.id)).one()
         moved.case_id = case2.id  # an attacker with database access relabels a row
+        moved.position = 99  # (and numbers it after the other case's messages)
         session.flush()
         key2 = caseworker_key(session, case2.id, KeyPurpose.THREAD, alice.id, alice_key)
         with pytest.raises(DecryptionError):

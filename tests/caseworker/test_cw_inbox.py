@@ -221,12 +221,13 @@ def test_inbox_plans_walk_an_index_at_100000_cases(store, person, signed_in, tod
             (case_id, status, "web", received, received, received, due, i % 4, i % 5 == 0, assignee)
         )
         keys.append(
-            (case_id, "THREAD", "", "CASEWORKER", alice.id if i % 4 != 3 else bob.id, b"\0")
+            (secrets.token_hex(8), case_id, "THREAD", "", "CASEWORKER",
+             alice.id if i % 4 != 3 else bob.id, b"\0")
         )
         if i % 10 == 0:
             labels.append((case_id, "fraud"))
     cases.sort()
-    keys.sort()
+    keys.sort(key=lambda k: k[1:])
     _bulk_insert(
         store,
         "cases",
@@ -247,7 +248,7 @@ def test_inbox_plans_walk_an_index_at_100000_cases(store, person, signed_in, tod
     _bulk_insert(
         store,
         "wrapped_keys",
-        ("case_id", "purpose", "record_id", "holder_kind", "caseworker_id", "wrapped"),
+        ("id", "case_id", "purpose", "record_id", "holder_kind", "caseworker_id", "wrapped"),
         keys,
     )
     _bulk_insert(store, "case_labels", ("case_id", "label"), labels)

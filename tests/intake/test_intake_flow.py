@@ -46,7 +46,7 @@ def test_submit_receipt_followup_message_and_file(browser, store: Store, new_cas
     with store.transaction() as session:
         case = session.scalars(select(Case)).one()
         assert session.scalar(select(func.count()).select_from(Attachment)) == 2
-        kinds = [m.kind for m in session.scalars(select(Message).order_by(Message.seq))]
+        kinds = [m.kind for m in session.scalars(select(Message).order_by(Message.position))]
         assert kinds == [MessageKind.REPORT, MessageKind.REPORTER_MESSAGE]
         # The routed caseworker reads the same thread, files included.
         thread = caseworker_key(session, case.id, KeyPurpose.THREAD, alice.id, alice_key)

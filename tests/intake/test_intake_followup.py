@@ -97,7 +97,12 @@ def test_session_key_is_split_between_cookie_and_row(browser, store: Store) -> N
     with store.transaction() as session:
         case, keys = find_case(session, store.settings, digits)
         row = session.scalars(select(ReporterSession)).one()
-        assert row.case_id == case.id
+        assert case is not None
+        # The row names no case: nothing in it but the key's half and a date.
+        assert set(ReporterSession.__table__.columns.keys()) == {
+            "id_hash", "wrapped_key", "created_on"
+        }
+        assert case.id.encode() not in row.wrapped_key + row.id_hash
         assert keys.private_key not in row.wrapped_key and keys.private_key != data["key"]
         # Both halves are needed: together they give the reporter's key.
         assert join_session_secret(data["key"], row.wrapped_key, data["id"]) == keys.private_key
@@ -316,7 +321,9 @@ def test_retaliation_opens_a_linked_case_under_the_same_receipt(
     with store.transaction() as session:
         original, keys = find_case(session, store.settings, normalize_receipt(receipt))
         linked = session.scalars(select(Case).where(Case.linked_case_id == original.id)).one()
-        assert linked.lookup_hash is None and linked.reporter_public_key == keys.public_key
+        # The same receipt, so the same look-up hash: it opens both (and either alone).
+        assert linked.lookup_hash == original.lookup_hash
+        assert linked.reporter_public_key == keys.public_key
         assert linked.acknowledge_due_on is not None and linked.status.value == "received"
         assert session.get(CaseLabel, {"case_id": linked.id, "label": "retaliation"}) is not None
         assert session.scalar(select(func.count()).select_from(CaseLink)) == 1
@@ -357,3 +364,28 @@ def test_message_form_is_rate_limited_but_reading_is_not(make_app, new_browser) 
     assert limited.status_code == 429
     assert browser.case_page().status_code == 200
     assert re.search(r"try again in \d+ minutes", limited.get_data(as_text=True))
+
+
+def test_the_receipt_still_opens_the_retaliation_case_after_the_report_is_purged(
+    browser, store: Store, new_caseworker
+) -> None:  # type: ignore[no-untyped-def]
+    """Retaliation must not vanish with the original case (ISO 37002 8.4.3): once the
+    report is closed and purged, the same receipt opens the retaliation case alone."""
+    from cases.retention import purge_case
+
+    new_caseworker(store, "alice")
+    receipt = browser.submit("The report that will be purged.")
+    browser.login(receipt)
+    page = browser.client.get("/en/followup/retaliation")
+    assert browser.post_form(
+        page, "/followup/retaliation", what="I was moved to another site."
+    ).status_code == 303
+    with store.transaction() as session:
+        original, _ = find_case(session, store.settings, normalize_receipt(receipt))
+        assert original is not None
+        purge_case(session, store.blobs, original)
+    fresh = browser.__class__(browser.client.application.test_client())
+    assert fresh.login(receipt).status_code == 303
+    html = fresh.case_page().get_data(as_text=True)
+    assert "I was moved to another site." in html
+    assert "The report that will be purged." not in html

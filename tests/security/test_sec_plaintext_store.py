@@ -17,7 +17,7 @@ from dataclasses import replace
 import pytest
 from secutil import Scanner, marker
 
-from cases import casework
+from cases import casework, identity
 from cases.models import Case
 from cases.reporter import add_reporter_message, find_case
 from cases.reports import Submission, new_submission
@@ -94,7 +94,7 @@ def test_nothing_the_domain_writes_is_readable(
         casework.grant(db, case, alice, alice_key, bob.id)
     with store.transaction() as db:
         case = db.get_one(Case, case.id)
-        casework.request_identity(db, store.settings.server_key, case, bob, m["reason"])
+        identity.request_identity(db, store.settings.recovery_public_key, case, bob, m["reason"])
     casework.record_oral_report(
         store, alice, m["minutes"], medium="phone", held_on=dt.date.today(),
         identity={"name": m["medium_name"]},
