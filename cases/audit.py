@@ -2,7 +2,14 @@
 
 Each entry's hash covers its own canonical bytes and the previous entry's hash; entry ids
 are consecutive and a head row records the last one. ``verify_chain`` therefore finds any
-edited, removed, inserted or reordered entry, and a truncated tail.
+edited, removed, inserted or reordered entry; a truncated tail is found against a head
+exported earlier (``verify_chain(..., head=...)``, ``sealbox audit verify --head``).
+
+An entry about a case also commits to the case's content as it stands: the number of its
+items and the head of its content chain (``detail["content"]``, docs/CRYPTO.md). So once
+an entry is written, a message or attachment that existed then cannot be rewritten or
+removed without ``cases.integrity.verify_content`` noticing, even by someone who can write
+to the database and holds a case key.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cases.models import AuditEntry, AuditHead, utcnow
+from cases.models import AuditEntry, AuditHead, Case, utcnow
 from crypto import chain_digest
 
 GENESIS = bytes(32)
@@ -62,6 +69,8 @@ def record(
         head = session.get_one(AuditHead, _HEAD_ID)
     entry_id = head.last_id + 1
     at = utcnow().replace(microsecond=0)
+    if case_id is not None:
+        detail.update(_content_commitment(session, case_id))
     detail_json = json.dumps(detail, sort_keys=True, separators=(",", ":"), default=str)
     entry_hash = chain_digest(
         head.last_hash, _canonical(entry_id, at, actor_id, action, case_id, detail_json)
@@ -81,6 +90,30 @@ def record(
     head.last_hash = entry_hash
     session.flush()
     return entry
+
+
+def _content_commitment(session: Session, case_id: str) -> dict[str, str]:
+    row = session.execute(
+        select(Case.last_position, Case.content_head).where(Case.id == case_id)
+    ).first()
+    if row is None or row.content_head is None:
+        return {}  # a case purged by this very action, or with nothing stored yet
+    return {"content": f"{row.last_position}:{row.content_head.hex()}"}
+
+
+def content_commitment(entry: AuditEntry) -> tuple[int, bytes] | None:
+    """(item count, content head) an entry committed to, if any."""
+    value = json.loads(entry.detail).get("content")
+    if not isinstance(value, str) or ":" not in value:
+        return None
+    count, head = value.split(":", 1)
+    return int(count), bytes.fromhex(head)
+
+
+def current_head(session: Session) -> tuple[int, bytes]:
+    """The last entry's id and hash: what to export (``sealbox audit head``)."""
+    head = session.get(AuditHead, _HEAD_ID)
+    return (head.last_id, head.last_hash) if head is not None else (0, GENESIS)
 
 
 @dataclass
@@ -105,8 +138,20 @@ def _entries(session: Session, batch: int = 1000) -> Iterator[AuditEntry]:
         last = rows[-1].id
 
 
-def verify_chain(session: Session) -> ChainReport:
+def verify_chain(session: Session, head: tuple[int, bytes] | None = None) -> ChainReport:
+    """Check every link; with ``head`` (an entry id and hash exported earlier), also that
+    the log still holds that entry unchanged, so a log cut back to before it, or rewritten
+    from a point before it, is found too."""
     report = ChainReport()
+    if head is not None:
+        exported = session.get(AuditEntry, head[0])
+        if exported is None:
+            report.problems.append(
+                f"entry {head[0]}, exported as the head earlier, is missing: "
+                "the log was cut back"
+            )
+        elif exported.entry_hash != head[1]:
+            report.problems.append(f"entry {head[0]} differs from the head exported earlier")
     expected_prev = GENESIS
     expected_id = 1
     for entry in _entries(session):
@@ -125,9 +170,9 @@ def verify_chain(session: Session) -> ChainReport:
         expected_prev = entry.entry_hash
         expected_id = entry.id + 1
         report.checked += 1
-    head = session.get(AuditHead, _HEAD_ID)
-    last_id = head.last_id if head else 0
-    if last_id != expected_id - 1 or (head is not None and head.last_hash != expected_prev):
+    row = session.get(AuditHead, _HEAD_ID)
+    last_id = row.last_id if row else 0
+    if last_id != expected_id - 1 or (row is not None and row.last_hash != expected_prev):
         report.problems.append(
             f"the log ends at entry {expected_id - 1} but the head records entry {last_id}: "
             "entries were removed from the end or the head was altered"

@@ -31,9 +31,20 @@ from cases.models import (
     new_id,
     today,
 )
-from crypto import Context, FileSealer, decrypt_record, decrypt_stream, encrypt_record, new_key
+from crypto import (
+    ContentDigest,
+    Context,
+    FileSealer,
+    content_digest,
+    content_link,
+    decrypt_record,
+    decrypt_stream,
+    encrypt_record,
+    new_key,
+)
 
 INTERNAL_KINDS = frozenset(MessageKind) - READABLE_BY_REPORTER
+CONTENT_GENESIS = bytes(32)  # the content chain's head before a case's first item
 
 
 def key_purpose_of(kind: MessageKind) -> KeyPurpose:
@@ -66,13 +77,16 @@ def add_message(
     """Encrypt and store one message. ``key`` must be the case key for the kind's purpose."""
     message_id = new_id()
     plaintext = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    ciphertext = encrypt_record(key, plaintext, message_context(case_id, kind, message_id))
+    digest = content_digest(ciphertext)
     message = Message(
         id=message_id,
         case_id=case_id,
-        position=_next_position(session, case_id),
+        position=append_content(session, case_id, message_id, digest),
         kind=kind,
         author_id=author_id,
-        ciphertext=encrypt_record(key, plaintext, message_context(case_id, kind, message_id)),
+        ciphertext=ciphertext,
+        digest=digest,
         created_on=on or today(),
     )
     session.add(message)
@@ -80,16 +94,34 @@ def add_message(
     return message
 
 
-def _next_position(session: Session, case_id: str) -> int:
-    """The case's next message number, counted on the case row in one statement: it also
-    locks that row, so two writers to one case (on PostgreSQL) take numbers in turn."""
-    number = session.execute(
+def store_attachment(session: Session, attachment: Attachment) -> None:
+    """Number a finished upload after the case's other items, chain it, and add it."""
+    if attachment.digest is None:
+        raise ValueError("an attachment is stored once its upload has finished")
+    attachment.position = append_content(
+        session, attachment.case_id, attachment.id, attachment.digest
+    )
+    session.add(attachment)
+
+
+def append_content(session: Session, case_id: str, item_id: str, digest: bytes) -> int:
+    """The case's next item number, and its content chain moved past the new item.
+
+    The number is counted on the case row, which the first statement also locks, so two
+    writers to one case (on PostgreSQL) take numbers and chain links in turn."""
+    number, head = session.execute(
         update(Case)
         .where(Case.id == case_id)
         .values(last_position=Case.last_position + 1)
-        .returning(Case.last_position)
+        .returning(Case.last_position, Case.content_head)
         .execution_options(synchronize_session=False)
-    ).scalar_one()
+    ).one()
+    session.execute(
+        update(Case)
+        .where(Case.id == case_id)
+        .values(content_head=content_link(head or CONTENT_GENESIS, number, item_id, digest))
+        .execution_options(synchronize_session=False)
+    )
     return int(number)
 
 
@@ -188,6 +220,7 @@ class AttachmentUpload:
         self._contexts = _attachment_contexts(case_id, self.id)
         self._sealer = FileSealer(self._file_key, self._contexts[2])
         self._writer: BlobWriter = blobs.writer(session, self.id)
+        self._digest = ContentDigest()
         self.ciphertext_size = 0
 
     @property
@@ -198,18 +231,17 @@ class AttachmentUpload:
         self.sniffer.feed(data)
         if self.scrubber is not None:
             data = self.scrubber.feed(data)
-        out = self._sealer.push(data)
-        self.ciphertext_size += len(out)
-        self._writer.write(out)
+        self._store(self._sealer.push(data))
+
+    def _store(self, ciphertext: bytes) -> None:
+        self.ciphertext_size += len(ciphertext)
+        self._digest.update(ciphertext)
+        self._writer.write(ciphertext)
 
     def finish(self, filename: str, content_type: str, *, on: dt.date | None = None) -> Attachment:
         if self.scrubber is not None:
-            tail = self._sealer.push(self.scrubber.finish())
-            self.ciphertext_size += len(tail)
-            self._writer.write(tail)
-        out = self._sealer.finish()
-        self.ciphertext_size += len(out)
-        self._writer.write(out)
+            self._store(self._sealer.push(self.scrubber.finish()))
+        self._store(self._sealer.finish())
         self._writer.commit()
         meta_ctx, key_ctx, _ = self._contexts
         meta = {
@@ -218,12 +250,17 @@ class AttachmentUpload:
             "size": self._sealer.plaintext_size,
             "detected": self.sniffer.detected,
         }
+        meta_ct = encrypt_record(self._thread_key, json.dumps(meta).encode(), meta_ctx)
+        key_ct = encrypt_record(self._thread_key, self._file_key, key_ctx)
+        self._digest.update(meta_ct)
+        self._digest.update(key_ct)
         return Attachment(
             id=self.id,
             case_id=self._case_id,
-            meta_ciphertext=encrypt_record(self._thread_key, json.dumps(meta).encode(), meta_ctx),
-            file_key_ciphertext=encrypt_record(self._thread_key, self._file_key, key_ctx),
+            meta_ciphertext=meta_ct,
+            file_key_ciphertext=key_ct,
             ciphertext_size=self.ciphertext_size,
+            digest=self._digest.digest(),
             from_reporter=self._from_reporter,
             created_on=on or today(),
         )

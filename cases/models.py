@@ -277,8 +277,11 @@ class Case(Base):
     reporter_activity_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
     unread_by_caseworkers: Mapped[bool] = mapped_column(Boolean, default=True)
     minutes_agreed_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
-    # The last message number given in this case (cases.content numbers them per case).
+    # The last number given to a message or attachment of this case (cases.content), and
+    # the head of the case's content chain over them (docs/CRYPTO.md): what the audit log
+    # commits to, so a rewritten or removed item is found by `sealbox audit verify`.
     last_position: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    content_head: Mapped[bytes | None] = mapped_column(LargeBinary(32), default=None)
 
     category: Mapped[Category | None] = relationship()
     labels: Mapped[list[CaseLabel]] = relationship(cascade="all, delete-orphan")
@@ -364,6 +367,7 @@ class Message(Base):
     kind: Mapped[MessageKind] = mapped_column(SAEnum(MessageKind, native_enum=False, length=24))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("caseworkers.id", ondelete="SET NULL"))
     ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    digest: Mapped[bytes | None] = mapped_column(LargeBinary(32), default=None)  # content
     created_on: Mapped[dt.date] = mapped_column(Date, default=today)
 
 
@@ -397,7 +401,10 @@ class IdentityRequest(Base):
 
 class Attachment(Base):
     __tablename__ = "attachments"
-    __table_args__ = UNORDERED
+    __table_args__ = (
+        Index("ix_attachments_case_position", "case_id", "position", unique=True),
+        UNORDERED,
+    )
 
     id: Mapped[str] = mapped_column(String(16), primary_key=True, default=new_id)
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
@@ -407,6 +414,10 @@ class Attachment(Base):
     # The file's own stream key, encrypted under the thread key.
     file_key_ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
     ciphertext_size: Mapped[int] = mapped_column(Integer)
+    # Numbered with the case's messages; the content digest of the blob's ciphertext, the
+    # metadata and the file key ciphertexts (docs/CRYPTO.md).
+    position: Mapped[int | None] = mapped_column(Integer, default=None)
+    digest: Mapped[bytes | None] = mapped_column(LargeBinary(32), default=None)
     from_reporter: Mapped[bool] = mapped_column(Boolean, default=True)
     created_on: Mapped[dt.date] = mapped_column(Date, default=today)
 

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cases.acknowledgement import send_automatic_acknowledgement
-from cases.content import AttachmentUpload, add_identity_record, add_message
+from cases.content import AttachmentUpload, add_identity_record, add_message, store_attachment
 from cases.keyring import wrap_to, wrap_to_caseworkers
 from cases.models import (
     Case,
@@ -174,7 +174,7 @@ class SubmissionDraft:
         )
         for attachment in self._finished:
             attachment.message_id = message.id
-            session.add(attachment)
+            store_attachment(session, attachment)
         if submission.channel != "oral" and self.store.policy(session).auto_acknowledge:
             send_automatic_acknowledgement(session, case.id, self.keys.thread, on)
         if submission.identity:

@@ -19,6 +19,7 @@ from cases.audit import ensure_head
 from cases.blobs import BlobStore, make_blob_store
 from cases.db import is_sqlite, make_engine, make_session_factory
 from cases.identity import reseal_server_key_reasons
+from cases.integrity import backfill_content
 from cases.models import InstancePolicy
 from cases.workflow import Deadlines
 from config import Settings
@@ -72,6 +73,7 @@ class Store:
             ensure_head(session)
             s = self.settings
             reseal_server_key_reasons(session, s.server_key, s.recovery_public_key)
+            backfill_content(session, self.blobs)
 
     def policy(self, session: Session) -> Policy:
         values: dict[str, int | bool] = {key: getattr(self.settings, key) for key in POLICY_KEYS}

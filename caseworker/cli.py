@@ -7,7 +7,8 @@
     sealbox disable-caseworker    disable an account and delete its case keys
     sealbox reset-2fa             let an account enrol a new authenticator
     sealbox unlock                lift a sign-in lock
-    sealbox audit verify          check the audit chain (exit 1 if broken)
+    sealbox audit verify          check the audit chain and the content it commits to
+    sealbox audit head            print the chain's head, to keep off the server
     sealbox purge                 delete closed cases past retention (crypto-shredding)
     sealbox serve                 start intake and caseworker apps on this machine
 
@@ -287,24 +288,58 @@ def audit() -> None:
     """The tamper-evident audit log."""
 
 
+def _parse_head(value: str | None) -> tuple[int, bytes] | None:
+    if not value:
+        return None
+    entry_id, _, digest = value.partition(":")
+    try:
+        return int(entry_id), bytes.fromhex(digest)
+    except ValueError:
+        raise click.BadParameter("give it as ID:HASH, as `sealbox audit head` prints") from None
+
+
 @audit.command("verify")
+@click.option("--head", "head", help="A head exported earlier (ID:HASH): also check that "
+              "the log still holds it, so a log cut back or rewritten before it is found.")
 @instance_option
 @config_errors
-def audit_verify(instance: Path) -> None:
-    """Check every link of the audit chain; exit 1 and list the problems if broken."""
+def audit_verify(head: str | None, instance: Path) -> None:
+    """Check every link of the audit chain, and that every message and attachment is still
+    what the audit log committed to; exit 1 and list the problems if not."""
     from cases.audit import verify_chain
+    from cases.integrity import verify_content
+
+    exported = _parse_head(head)
+    store = _store(instance)
+    with store.transaction() as session:
+        chain = verify_chain(session, exported)
+        content = verify_content(session, store.blobs)
+    store.dispose()
+    if chain.ok and content.ok:
+        click.echo(f"The audit chain is intact ({chain.checked} entries"
+                   + (f", including exported entry {exported[0]}" if exported else "") + ").")
+        click.echo(f"The content matches it: {content.items} items of {content.cases} cases, "
+                   f"{content.commitments} commitments.")
+        return
+    click.echo("The audit log or the content it commits to is BROKEN:", err=True)
+    for problem in chain.problems + content.problems:
+        click.echo(f"  - {problem}", err=True)
+    sys.exit(1)
+
+
+@audit.command("head")
+@instance_option
+@config_errors
+def audit_head(instance: Path) -> None:
+    """Print the last entry's id and hash (ID:HASH). Keep copies off this server: with one,
+    `audit verify --head` finds a log cut back to before it."""
+    from cases.audit import current_head
 
     store = _store(instance)
     with store.transaction() as session:
-        report = verify_chain(session)
+        entry_id, digest = current_head(session)
     store.dispose()
-    if report.ok:
-        click.echo(f"The audit chain is intact ({report.checked} entries).")
-        return
-    click.echo(f"The audit chain is BROKEN ({report.checked} entries checked):", err=True)
-    for problem in report.problems:
-        click.echo(f"  - {problem}", err=True)
-    sys.exit(1)
+    click.echo(f"{entry_id}:{digest.hex()}")
 
 
 @main.command()
@@ -315,7 +350,9 @@ def purge(dry_run: bool, instance: Path) -> None:
     """Delete closed cases past the retention period (their keys first: crypto-shredding),
     expired sign-in sessions and orphaned attachment ciphertext. Meant to run daily from a
     timer."""
+    from cases.audit import current_head
     from cases.db import is_sqlite
+    from cases.integrity import seal_recent_content
     from cases.maintenance import reorder
     from cases.models import today
     from cases.reporter import sweep_reporter_sessions
@@ -334,10 +371,12 @@ def purge(dry_run: bool, instance: Path) -> None:
             store.dispose()
             return
         purged = purge_expired(session, store.blobs, on, days, actor_id=None)
+        sealed = seal_recent_content(session, on)
         sessions = sweep_expired(session, store.settings)
         sessions += sweep_reporter_sessions(session, on)
         # Ciphertext a crash left without its row (past the blob store's grace period).
         orphans = store.blobs.sweep_orphans(session)
+        head_id, head_hash = current_head(session)
     scrubbed = store.scrub_freed_data()
     if is_sqlite(store.engine):  # the embedded default has no separate maintenance timer
         try:
@@ -348,6 +387,8 @@ def purge(dry_run: bool, instance: Path) -> None:
     store.dispose()
     click.echo(f"{len(purged)} case(s) purged; {sessions} expired session(s) removed.")
     click.echo(f"{orphans} orphaned attachment ciphertext(s) removed.")
+    click.echo(f"{sealed} case(s) with reporter activity sealed into the audit log.")
+    click.echo(f"audit head {head_id}:{head_hash.hex()}  (copy it off this server)")
     if not scrubbed:
         click.echo(
             "warning: the database was busy, so deleted rows may remain in its write-ahead "

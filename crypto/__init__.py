@@ -5,7 +5,7 @@ recipes below are the whole supported surface. docs/CRYPTO.md specifies every fo
 """
 
 from crypto._primitives import ARGON2_BUDGET, DecryptionError
-from crypto.audit import chain_digest, keyed_digest
+from crypto.audit import ContentDigest, chain_digest, content_digest, content_link, keyed_digest
 from crypto.envelopes import (
     CaseKeys,
     Context,
@@ -59,6 +59,7 @@ __all__ = [
     "ENTROPY_BITS",
     "RECEIPT_DIGITS",
     "CaseKeys",
+    "ContentDigest",
     "Context",
     "DecryptionError",
     "FileSealer",
@@ -70,6 +71,8 @@ __all__ = [
     "WrongPassphrase",
     "burn_password_check",
     "chain_digest",
+    "content_digest",
+    "content_link",
     "decrypt_record",
     "decrypt_stream",
     "derive_reporter_keys",

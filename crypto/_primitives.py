@@ -13,6 +13,7 @@ from contextlib import contextmanager
 
 import nacl.bindings as sodium
 import nacl.exceptions
+import nacl.hashlib
 import nacl.pwhash.argon2id as argon2id
 
 KEY_BYTES = 32
@@ -77,6 +78,19 @@ def blake2b(data: bytes, *, person: bytes, key: bytes = b"", size: int = 32) -> 
             data, digest_size=size, key=key, person=person.ljust(16, b"\0")
         )
     )
+
+
+class Blake2bStream:
+    """BLAKE2b over data that arrives in pieces (a file's ciphertext as it is written)."""
+
+    def __init__(self, *, person: bytes, size: int = 32) -> None:
+        self._state = nacl.hashlib.blake2b(digest_size=size, person=person.ljust(16, b"\0"))
+
+    def update(self, data: bytes) -> None:
+        self._state.update(data)
+
+    def digest(self) -> bytes:
+        return bytes(self._state.digest())
 
 
 class _MemoryBudget:

@@ -100,21 +100,24 @@ def collect(settings: Any, disk_warn: int = 90) -> Report:
 
 def _print_audit_head(settings: Any) -> int:
     """The chain head, written down daily somewhere the server cannot reach, shows later
-    whether anyone with database access rewrote the whole chain after that day."""
+    whether anyone with database access rewrote or cut back the chain after that day
+    (`sealbox audit verify --head ID:HASH` with the value printed here)."""
+    from cases.audit import current_head
     from cases.models import AuditHead
     from cases.store import Store
 
     store = Store(settings)
     try:
         with store.transaction() as session:
-            head = session.get(AuditHead, 1)
+            exists = session.get(AuditHead, 1) is not None
+            entry_id, digest = current_head(session)
     finally:
         store.dispose()
-    if head is None:
+    if not exists:
         print("no audit head: run `sealbox db upgrade`")
         return CRITICAL
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    print(f"{stamp} audit head {head.last_id} {head.last_hash.hex()}")
+    print(f"{stamp} audit head {entry_id}:{digest.hex()}")
     return OK
 
 

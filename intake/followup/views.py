@@ -33,6 +33,7 @@ from cases.content import (
     add_message,
     attachment_meta,
     open_attachment,
+    store_attachment,
 )
 from cases.keyring import reporter_thread_key
 from cases.minutes import agree_minutes, awaiting_agreement, latest_minutes_id
@@ -326,7 +327,7 @@ def message(ref: str) -> Response:
             clean_filename(sink.filename), sink.content_type or "application/octet-stream", on=on
         )
         attachment.message_id = saved.id
-        db().add(attachment)
+        store_attachment(db(), attachment)
         sink.used = True
     uploads.discard_unused()
     touch(target, on)

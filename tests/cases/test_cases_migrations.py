@@ -171,3 +171,14 @@ def test_head_tables_a_reporter_writes_have_no_rowid_on_sqlite(tmp_path) -> None
         ddl = dict(conn.execute(text(TABLES_SQL)).all())
     engine.dispose()
     assert {t for t, sql in ddl.items() if "WITHOUT ROWID" in sql} == UNORDERED_TABLES
+
+
+def test_0004_down_keeps_the_tables_without_rowid(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    url = f"sqlite:///{tmp_path / 'd.db'}"
+    engine = make_engine(url)
+    _run(engine, url, "upgrade", "head")
+    _run(engine, url, "downgrade", "0003")
+    with engine.connect() as conn:
+        ddl = dict(conn.execute(text(TABLES_SQL)).all())
+    engine.dispose()
+    assert {t for t, sql in ddl.items() if "WITHOUT ROWID" in sql} == UNORDERED_TABLES

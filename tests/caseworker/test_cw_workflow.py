@@ -41,7 +41,8 @@ def status_changes(store, case_id: str) -> list[dict]:
             .where(AuditEntry.case_id == case_id, AuditEntry.action == "case.status_changed")
             .order_by(AuditEntry.id)
         )
-        return [json.loads(r) for r in rows]
+        # Without the content commitment every case entry carries (cases.audit).
+        return [{k: v for k, v in json.loads(r).items() if k != "content"} for r in rows]
 
 
 def run_to_triaged(b, case_id: str) -> None:

@@ -45,7 +45,7 @@ def test_overdue_case_warns_without_naming_it(settings: Settings, deploy_dir: Pa
     assert "sealbox_cases_overdue 1" in metrics.stdout
     assert 'sealbox_cases{status="received"} 1' in metrics.stdout
     head = _check(deploy_dir, settings, "--audit-head")
-    assert head.returncode == 0 and re.search(r" audit head \d+ [0-9a-f]{64}$", head.stdout.strip())
+    assert head.returncode == 0 and re.search(r" audit head \d+:[0-9a-f]{64}$", head.stdout.strip())
     for output in (result.stdout, metrics.stdout):
         assert case_id not in output and "minister" not in output
         assert long_ago.isoformat() not in output
