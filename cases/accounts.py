@@ -8,7 +8,13 @@ from sqlalchemy.orm import Session
 from cases.audit import record
 from cases.models import Caseworker, CaseworkerSession, WrappedKey
 from config import Settings
-from crypto import hash_password, new_caseworker_keys, rewrap_private_key, unlock_private_key
+from crypto import (
+    certify_key,
+    hash_password,
+    new_caseworker_keys,
+    rewrap_private_key,
+    unlock_private_key,
+)
 
 MIN_PASSPHRASE_CHARS = 12
 
@@ -58,6 +64,7 @@ def create_caseworker(
     )
     session.add(account)
     session.flush()
+    account.key_certificate = certify(settings, account.id, public_key)
     record(
         session,
         "caseworker.created",
@@ -70,6 +77,30 @@ def create_caseworker(
         ],
     )
     return account
+
+
+def certify(settings: Settings, account_id: int, public_key: bytes) -> bytes:
+    """The instance's certificate for an account's new public key (cases.keyring.Trust)."""
+    if not settings.key_signing_secret:
+        raise AccountError(
+            "this process holds no key-signing key (caseworker-secrets.toml): "
+            "keys are made by the caseworker app and the sealbox command only"
+        )
+    return certify_key(settings.key_signing_secret, account_id, public_key)
+
+
+def certify_existing_keys(session: Session, settings: Settings) -> int:
+    """Accounts made before keys were certified: certify the keys they hold now (run by
+    ``Store.migrate``, where the signing key is at hand; idempotent)."""
+    if not settings.key_signing_secret:
+        return 0
+    pending = list(
+        session.scalars(select(Caseworker).where(Caseworker.key_certificate.is_(None)))
+    )
+    for account in pending:
+        account.key_certificate = certify(settings, account.id, account.public_key)
+        record(session, "caseworker.key_certified", target_id=account.id, on_upgrade=True)
+    return len(pending)
 
 
 def change_passphrase(

@@ -33,6 +33,8 @@ from cases.content import (
 from cases.identity import IdentityInfo, identity_info
 from cases.keyring import (
     ExcludedFromCase,
+    Trust,
+    UncertifiedKey,
     caseworker_key,
     grant_access,
     holders,
@@ -497,6 +499,7 @@ def revise_minutes(
 
 def grant(
     db: Session,
+    trust: Trust,
     case: Case,
     actor: Caseworker,
     private_key: bytes,
@@ -515,11 +518,21 @@ def grant(
         raise CaseworkRefused("Give the reason for overriding the exclusion.")
     try:
         grant_access(
-            db, case.id, actor.id, private_key, grantee, override_exclusion=override_exclusion
+            db,
+            trust,
+            case.id,
+            actor.id,
+            private_key,
+            grantee,
+            override_exclusion=override_exclusion,
         )
     except ExcludedFromCase as exc:
         raise CaseworkRefused(
             "This caseworker is excluded from the case (named by the reporter or conflicted)."
+        ) from exc
+    except UncertifiedKey as exc:
+        raise CaseworkRefused(
+            "This colleague's key cannot be verified: an administrator must check the account."
         ) from exc
     detail: dict[str, Any] = {"grantee_id": grantee.id}
     if excluded:

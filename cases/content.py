@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from cases.blobs import BlobStore, BlobWriter
 from cases.filetype import TypeSniffer, disagreement
-from cases.keyring import wrap_to_caseworkers
+from cases.keyring import Trust, wrap_to_caseworkers
 from cases.metadata import MetadataScrubber
 from cases.models import (
     READABLE_BY_REPORTER,
@@ -152,7 +152,7 @@ def add_identity_record(
     case_id: str,
     details: dict[str, str],
     custodians: list[Caseworker],
-    recovery_public_key: bytes,
+    trust: Trust,
 ) -> IdentityRecord:
     """Seal identity details under a fresh key that only custodians and recovery hold.
 
@@ -167,9 +167,7 @@ def add_identity_record(
         ciphertext=encrypt_record(key, plaintext, identity_context(case_id, record_id)),
     )
     session.add(record)
-    wrap_to_caseworkers(
-        session, case_id, KeyPurpose.IDENTITY, key, custodians, recovery_public_key, record_id
-    )
+    wrap_to_caseworkers(session, trust, case_id, KeyPurpose.IDENTITY, key, custodians, record_id)
     session.flush()
     return record
 

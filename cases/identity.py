@@ -19,7 +19,15 @@ from sqlalchemy.orm import Session
 from cases.access import CaseworkRefused, clean_text, has_access
 from cases.audit import record
 from cases.content import read_identity_record
-from cases.keyring import NoAccess, caseworker_key, is_excluded, wrap_to, wrap_to_caseworkers
+from cases.keyring import (
+    NoAccess,
+    Trust,
+    UncertifiedKey,
+    caseworker_key,
+    is_excluded,
+    wrap_to_caseworker,
+    wrap_to_caseworkers,
+)
 from cases.models import (
     Case,
     Caseworker,
@@ -70,9 +78,7 @@ def eligible_custodians(db: Session, case_id: str) -> list[Caseworker]:
     return [c for c in rows if not is_excluded(db, case_id, c.id)]
 
 
-def _seal_reason(
-    db: Session, request: IdentityRequest, reason: str, recovery_public_key: bytes
-) -> None:
+def _seal_reason(db: Session, request: IdentityRequest, reason: str, trust: Trust) -> None:
     """Encrypt the reason under a fresh key wrapped to its readers (module docstring)."""
     key = new_key()
     request.reason_enc = encrypt_record(key, reason.encode(), _reason_context(request))
@@ -81,18 +87,12 @@ def _seal_reason(
     if requester is not None and requester.id not in {c.id for c in readers}:
         readers.append(requester)
     wrap_to_caseworkers(
-        db,
-        request.case_id,
-        KeyPurpose.REQUEST,
-        key,
-        readers,
-        recovery_public_key,
-        str(request.id),
+        db, trust, request.case_id, KeyPurpose.REQUEST, key, readers, str(request.id)
     )
 
 
 def request_identity(
-    db: Session, recovery_public_key: bytes, case: Case, actor: Caseworker, reason: str
+    db: Session, trust: Trust, case: Case, actor: Caseworker, reason: str
 ) -> IdentityRequest:
     """Ask the eligible custodians for the reporter's identity, with a reason."""
     reason = clean_text(reason)
@@ -115,7 +115,7 @@ def request_identity(
     request = IdentityRequest(case_id=case.id, requester_id=actor.id, reason_enc=b"")
     db.add(request)
     db.flush()
-    _seal_reason(db, request, reason, recovery_public_key)
+    _seal_reason(db, request, reason, trust)
     record(db, "identity.requested", actor_id=actor.id, case_id=case.id, request_id=request.id)
     return request
 
@@ -147,6 +147,7 @@ def pending_identity_requests(db: Session, custodian: Caseworker) -> list[Identi
 
 def decide_identity_request(
     db: Session,
+    trust: Trust,
     request: IdentityRequest,
     custodian: Caseworker,
     private_key: bytes,
@@ -163,7 +164,7 @@ def decide_identity_request(
         raise CaseworkRefused("This request has already been decided.")
     if request.requester_id == custodian.id:
         raise CaseworkRefused("A custodian cannot approve their own request.")
-    shared = _share_identity(db, request, custodian, private_key) if approve else 0
+    shared = _share_identity(db, trust, request, custodian, private_key) if approve else 0
     request.state = "approved" if approve else "denied"
     request.decided_by_id = custodian.id
     request.decided_at = utcnow()
@@ -181,7 +182,7 @@ def decide_identity_request(
 
 
 def _share_identity(
-    db: Session, request: IdentityRequest, custodian: Caseworker, private_key: bytes
+    db: Session, trust: Trust, request: IdentityRequest, custodian: Caseworker, private_key: bytes
 ) -> int:
     requester = db.get(Caseworker, request.requester_id)
     if (
@@ -192,6 +193,12 @@ def _share_identity(
         raise CaseworkRefused("The requester no longer has access to the case.")
     if is_excluded(db, request.case_id, requester.id):
         raise CaseworkRefused("The requester is excluded from the case.")
+    try:
+        trust.public_key(requester)
+    except UncertifiedKey as exc:
+        raise CaseworkRefused(
+            "The requester's key cannot be verified: an administrator must check the account."
+        ) from exc
     already = identity_info(db, request.case_id, requester.id).readable_ids
     shared = 0
     for record_id in db.scalars(
@@ -205,15 +212,8 @@ def _share_identity(
             )
         except NoAccess:
             continue
-        wrap_to(
-            db,
-            request.case_id,
-            KeyPurpose.IDENTITY,
-            key,
-            requester.public_key,
-            HolderKind.CASEWORKER,
-            requester.id,
-            record_id,
+        wrap_to_caseworker(
+            db, trust, request.case_id, KeyPurpose.IDENTITY, key, requester, record_id
         )
         shared += 1
     if shared == 0 and not already:
@@ -247,7 +247,7 @@ def custodian_identity_access(db: Session, case_id: str, caseworker_id: int) -> 
     return bool(identity_info(db, case_id, caseworker_id).readable_ids)
 
 
-def reseal_server_key_reasons(db: Session, server_key: bytes, recovery_public_key: bytes) -> int:
+def reseal_server_key_reasons(db: Session, server_key: bytes, trust: Trust) -> int:
     """Requests made before reasons were sealed to their readers were encrypted under the
     server key: seal each again as new ones are (run by ``Store.migrate``). Idempotent."""
     sealed = set(
@@ -260,7 +260,7 @@ def reseal_server_key_reasons(db: Session, server_key: bytes, recovery_public_ke
         if str(request.id) in sealed:
             continue
         legacy = decrypt_record(server_key, request.reason_enc, _reason_context(request))
-        _seal_reason(db, request, legacy.decode(), recovery_public_key)
+        _seal_reason(db, request, legacy.decode(), trust)
         count += 1
     db.flush()
     return count

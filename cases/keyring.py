@@ -2,16 +2,52 @@
 caseworker or the reporter, granting and revoking access.
 
 Access is cryptographic, not a flag: a caseworker without a wrapped key row for a case
-cannot decrypt it whatever the interface lets them ask for.
+cannot decrypt it whatever the interface lets them ask for. And a case key is wrapped only
+to a caseworker public key the instance's key-signing key certified for that very account
+(:class:`Trust`): someone who can write to the database cannot make later reports
+readable by putting a key of their own in a caseworker's row.
 """
 
 from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from cases.models import CaseExclusion, Caseworker, HolderKind, KeyPurpose, WrappedKey
-from crypto import Context, DecryptionError, open_with, seal_for
+from config import Settings
+from crypto import Context, DecryptionError, key_is_certified, open_with, seal_for
+
+log = logging.getLogger("sealbox.keys")
+
+
+class UncertifiedKey(Exception):
+    """The account's public key is not the one the instance certified for it."""
+
+
+@dataclass(frozen=True)
+class Trust:
+    """What a key may be wrapped to: caseworker keys the signing key certified, and the
+    organisation recovery key. Both public halves come from the instance file."""
+
+    signing_public_key: bytes
+    recovery_public_key: bytes
+
+    @classmethod
+    def of(cls, settings: Settings) -> Trust:
+        return cls(settings.key_signing_public, settings.recovery_public_key)
+
+    def public_key(self, caseworker: Caseworker) -> bytes:
+        if not key_is_certified(
+            self.signing_public_key,
+            caseworker.id,
+            caseworker.public_key,
+            caseworker.key_certificate,
+        ):
+            raise UncertifiedKey(f"account {caseworker.id}: its public key is not certified")
+        return caseworker.public_key
 
 
 class NoAccess(Exception):
@@ -37,6 +73,8 @@ def wrap_to(
     caseworker_id: int | None = None,
     record_id: str = "",
 ) -> None:
+    """Wrap to a public key the caller vouches for (the reporter's, the recovery key):
+    caseworkers go through :func:`wrap_to_caseworker`, which checks the certificate."""
     session.add(
         WrappedKey(
             case_id=case_id,
@@ -49,23 +87,45 @@ def wrap_to(
     )
 
 
+def wrap_to_caseworker(
+    session: Session,
+    trust: Trust,
+    case_id: str,
+    purpose: KeyPurpose,
+    key: bytes,
+    caseworker: Caseworker,
+    record_id: str = "",
+) -> None:
+    """Wrap to a caseworker's certified public key; raises UncertifiedKey otherwise."""
+    public_key = trust.public_key(caseworker)
+    wrap_to(
+        session, case_id, purpose, key, public_key, HolderKind.CASEWORKER, caseworker.id, record_id
+    )
+
+
 def wrap_to_caseworkers(
     session: Session,
+    trust: Trust,
     case_id: str,
     purpose: KeyPurpose,
     key: bytes,
     caseworkers: list[Caseworker],
-    recovery_public_key: bytes,
     record_id: str = "",
-) -> None:
-    """Wrap one key to each caseworker and to the organisation recovery key."""
+) -> list[Caseworker]:
+    """Wrap one key to each caseworker whose key is certified and to the organisation
+    recovery key. Returns those it was wrapped to: an account whose key does not verify is
+    skipped (logged by id only), so a report still reaches everyone else."""
+    wrapped = []
     for cw in caseworkers:
-        wrap_to(
-            session, case_id, purpose, key, cw.public_key, HolderKind.CASEWORKER, cw.id, record_id
-        )
-    wrap_to(
-        session, case_id, purpose, key, recovery_public_key, HolderKind.RECOVERY, None, record_id
-    )
+        try:
+            wrap_to_caseworker(session, trust, case_id, purpose, key, cw, record_id)
+        except UncertifiedKey:
+            log.warning("account %s: public key not certified, no case key wrapped to it", cw.id)
+            continue
+        wrapped.append(cw)
+    recovery = trust.recovery_public_key
+    wrap_to(session, case_id, purpose, key, recovery, HolderKind.RECOVERY, None, record_id)
+    return wrapped
 
 
 def caseworker_key(
@@ -149,6 +209,7 @@ def holders(session: Session, case_id: str, purpose: KeyPurpose = KeyPurpose.THR
 
 def grant_access(
     session: Session,
+    trust: Trust,
     case_id: str,
     granter_id: int,
     granter_private_key: bytes,
@@ -156,16 +217,16 @@ def grant_access(
     *,
     override_exclusion: bool = False,
 ) -> None:
-    """Re-wrap the thread and internal keys to another caseworker. The caller audits it."""
+    """Re-wrap the thread and internal keys to another caseworker. The caller audits it.
+    Raises UncertifiedKey before anything is wrapped if the grantee's key does not verify."""
     if is_excluded(session, case_id, grantee.id) and not override_exclusion:
         raise ExcludedFromCase("this caseworker is excluded from the case")
+    trust.public_key(grantee)
     for purpose in (KeyPurpose.THREAD, KeyPurpose.INTERNAL):
         if grantee.id in holders(session, case_id, purpose):
             continue
         key = caseworker_key(session, case_id, purpose, granter_id, granter_private_key)
-        wrap_to(
-            session, case_id, purpose, key, grantee.public_key, HolderKind.CASEWORKER, grantee.id
-        )
+        wrap_to_caseworker(session, trust, case_id, purpose, key, grantee)
 
 
 def revoke_access(session: Session, case_id: str, caseworker_id: int) -> int:

@@ -155,6 +155,9 @@ class Caseworker(Base):
     team: Mapped[str] = mapped_column(String(64), default="", server_default="")
     password_hash: Mapped[str] = mapped_column(String(200))
     public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    # The instance key-signing key's signature on (this account's id, public_key):
+    # nothing is wrapped to a public key without it (cases.keyring.Trust).
+    key_certificate: Mapped[bytes | None] = mapped_column(LargeBinary(64), default=None)
     wrapped_private_key: Mapped[bytes] = mapped_column(LargeBinary)
     # TOTP secret, encrypted under the instance server key (the server must read it to
     # verify codes, but a database leak alone does not yield it).

@@ -17,7 +17,7 @@ from cases.content import (
     list_attachments,
     read_messages,
 )
-from cases.keyring import reporter_thread_key
+from cases.keyring import Trust, reporter_thread_key
 from cases.models import (
     READABLE_BY_REPORTER,
     Case,
@@ -95,7 +95,7 @@ def add_reporter_identity(
         session.scalars(select(CaseExclusion.caseworker_id).where(CaseExclusion.case_id == case.id))
     )
     add_identity_record(
-        session, case.id, details, custodians(session, excluded), settings.recovery_public_key
+        session, case.id, details, custodians(session, excluded), Trust.of(settings)
     )
     touch(case, on or today())
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from cases.acknowledgement import send_automatic_acknowledgement
 from cases.content import AttachmentUpload, add_identity_record, add_message, store_attachment
-from cases.keyring import wrap_to, wrap_to_caseworkers
+from cases.keyring import Trust, wrap_to, wrap_to_caseworkers
 from cases.models import (
     Case,
     CaseExclusion,
@@ -34,7 +34,7 @@ from cases.models import (
 )
 from cases.store import Store
 from cases.workflow import start_case
-from crypto import ReporterKeys, derive_reporter_keys, new_case_keys, new_receipt
+from crypto import CaseKeys, ReporterKeys, derive_reporter_keys, new_case_keys, new_receipt
 
 
 @dataclass
@@ -71,6 +71,23 @@ def routed_caseworkers(
 def custodians(session: Session, excluded: set[int]) -> list[Caseworker]:
     rows = session.scalars(select(Caseworker).where(Caseworker.active, Caseworker.is_custodian))
     return [cw for cw in rows if cw.id not in excluded]
+
+
+def wrap_case_keys(
+    session: Session,
+    trust: Trust,
+    case_id: str,
+    keys: CaseKeys,
+    recipients: list[Caseworker],
+    reporter_public_key: bytes,
+) -> None:
+    """A new case's keys to their first holders: the thread key to the caseworkers, the
+    reporter and the recovery key; the internal key to the same minus the reporter."""
+    wrap_to_caseworkers(session, trust, case_id, KeyPurpose.THREAD, keys.thread, recipients)
+    wrap_to(
+        session, case_id, KeyPurpose.THREAD, keys.thread, reporter_public_key, HolderKind.REPORTER
+    )
+    wrap_to_caseworkers(session, trust, case_id, KeyPurpose.INTERNAL, keys.internal, recipients)
 
 
 class SubmissionDraft:
@@ -154,21 +171,8 @@ class SubmissionDraft:
         for extra in extra_holders or []:
             if extra.id not in {r.id for r in recipients}:
                 recipients.append(extra)
-        recovery = settings.recovery_public_key
-        wrap_to_caseworkers(
-            session, case.id, KeyPurpose.THREAD, self.keys.thread, recipients, recovery
-        )
-        wrap_to(
-            session,
-            case.id,
-            KeyPurpose.THREAD,
-            self.keys.thread,
-            reporter.public_key,
-            HolderKind.REPORTER,
-        )
-        wrap_to_caseworkers(
-            session, case.id, KeyPurpose.INTERNAL, self.keys.internal, recipients, recovery
-        )
+        trust = Trust.of(settings)
+        wrap_case_keys(session, trust, case.id, self.keys, recipients, reporter.public_key)
         message = add_message(
             session, case.id, submission.kind, self.keys.thread, submission.report, on=on
         )
@@ -179,7 +183,7 @@ class SubmissionDraft:
             send_automatic_acknowledgement(session, case.id, self.keys.thread, on)
         if submission.identity:
             add_identity_record(
-                session, case.id, submission.identity, custodians(session, excluded), recovery
+                session, case.id, submission.identity, custodians(session, excluded), trust
             )
         session.flush()
         self.receipt = receipt

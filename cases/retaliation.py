@@ -22,21 +22,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cases.content import add_message
-from cases.keyring import holders, wrap_to, wrap_to_caseworkers
+from cases.keyring import Trust, holders
 from cases.models import (
     Case,
     CaseExclusion,
     CaseLabel,
     CaseLink,
     Caseworker,
-    HolderKind,
     KeyPurpose,
     MessageKind,
     new_id,
     today,
 )
 from cases.reporter import touch
-from cases.reports import routed_caseworkers
+from cases.reports import routed_caseworkers, wrap_case_keys
 from cases.workflow import Deadlines, start_case
 from crypto import new_case_keys
 
@@ -49,7 +48,7 @@ def report_retaliation(
     reporter_public_key: bytes,
     body: dict[str, Any],
     deadlines: Deadlines,
-    recovery_public_key: bytes,
+    trust: Trust,
     on: dt.date | None = None,
 ) -> Case:
     """Open the linked case and store the reporter's account in it; the caller commits."""
@@ -86,15 +85,7 @@ def report_retaliation(
         )
     if not recipients:
         recipients = routed_caseworkers(session, original.category_id, excluded)
-    wrap_to_caseworkers(
-        session, case.id, KeyPurpose.THREAD, keys.thread, recipients, recovery_public_key
-    )
-    wrap_to(
-        session, case.id, KeyPurpose.THREAD, keys.thread, reporter_public_key, HolderKind.REPORTER
-    )
-    wrap_to_caseworkers(
-        session, case.id, KeyPurpose.INTERNAL, keys.internal, recipients, recovery_public_key
-    )
+    wrap_case_keys(session, trust, case.id, keys, recipients, reporter_public_key)
     add_message(
         session, case.id, MessageKind.REPORT, keys.thread, {**body, "retaliation": True}, on=on
     )

@@ -15,11 +15,13 @@ from alembic.config import Config as AlembicConfig
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from cases.accounts import certify_existing_keys
 from cases.audit import ensure_head
 from cases.blobs import BlobStore, make_blob_store
 from cases.db import is_sqlite, make_engine, make_session_factory
 from cases.identity import reseal_server_key_reasons
 from cases.integrity import backfill_content
+from cases.keyring import Trust
 from cases.models import InstancePolicy
 from cases.workflow import Deadlines
 from config import Settings
@@ -72,7 +74,8 @@ class Store:
         with self.transaction() as session:
             ensure_head(session)
             s = self.settings
-            reseal_server_key_reasons(session, s.server_key, s.recovery_public_key)
+            certify_existing_keys(session, s)
+            reseal_server_key_reasons(session, s.server_key, Trust.of(s))
             backfill_content(session, self.blobs)
 
     def policy(self, session: Session) -> Policy:

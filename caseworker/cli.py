@@ -33,7 +33,14 @@ import click
 from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import OperationalError
 
-from config import ConfigError, InstanceExists, Settings, init_instance, load_settings
+from config import (
+    ConfigError,
+    InstanceExists,
+    Settings,
+    ensure_signing_key,
+    init_instance,
+    load_settings,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -64,6 +71,8 @@ def config_errors(command: F) -> F:
 
 
 def _settings(instance: Path) -> Settings:
+    if (instance / "instance.toml").exists():
+        ensure_signing_key(instance)  # instances made before keys were certified
     return load_settings(instance_path=instance)
 
 

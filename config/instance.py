@@ -1,12 +1,18 @@
-"""``sealbox init``: create an instance folder with its secrets and the recovery key pair."""
+"""``sealbox init``: create an instance folder with its secrets and the recovery key pair.
+
+Two files: ``instance.toml``, which both apps read, and ``caseworker-secrets.toml`` with the
+key-signing secret, which only the caseworker app and the CLI need (the shipped intake
+unit cannot read it: deploy/systemd/sealbox-intake.service).
+"""
 
 from __future__ import annotations
 
 import os
+import tomllib
 from pathlib import Path
 
-from config.settings import INSTANCE_FILE
-from crypto import new_instance_salt, new_key, new_recovery_keypair
+from config.settings import CASEWORKER_SECRETS_FILE, INSTANCE_FILE
+from crypto import new_instance_salt, new_key, new_recovery_keypair, new_signing_key
 
 
 class InstanceExists(Exception):
@@ -31,7 +37,31 @@ def init_instance(instance_path: Path) -> str:
         f'server_key = "{new_key().hex()}"\n'
         f'recovery_public_key = "{recovery_public.hex()}"\n'
     )
+    _write_new(path, content)
+    ensure_signing_key(instance_path)
+    return recovery_text
+
+
+def ensure_signing_key(instance_path: Path) -> bool:
+    """Give an instance its key-signing key if it has none yet (instances made before it
+    existed: ``sealbox db upgrade`` and ``sealbox serve`` call this). Returns True if made."""
+    path = instance_path / INSTANCE_FILE
+    with path.open("rb") as fh:
+        if "key_signing_public" in tomllib.load(fh):
+            return False
+    seed, public = new_signing_key()
+    _write_new(
+        instance_path / CASEWORKER_SECRETS_FILE,
+        "# Sealbox: the key-signing secret. Only the caseworker app and the sealbox command\n"
+        "# read it; back it up with instance.toml; never share it.\n"
+        f'key_signing_secret = "{seed.hex()}"\n',
+    )
+    with path.open("a") as fh:
+        fh.write(f'key_signing_public = "{public.hex()}"\n')
+    return True
+
+
+def _write_new(path: Path, content: str) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as fh:
         fh.write(content)
-    return recovery_text

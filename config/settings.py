@@ -76,6 +76,11 @@ class Settings:
     instance_salt: bytes = field(default=b"", repr=False)
     server_key: bytes = field(default=b"", repr=False)
     recovery_public_key: bytes = b""
+    # The instance's key-signing key (crypto.certify_key): the public half in the instance
+    # file both apps read; the secret in CASEWORKER_SECRETS_FILE, which the intake does
+    # not need and the shipped intake unit cannot read (deploy/systemd).
+    key_signing_public: bytes = b""
+    key_signing_secret: bytes = field(default=b"", repr=False)
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -99,7 +104,9 @@ class Settings:
 
 
 INSTANCE_FILE = "instance.toml"
+CASEWORKER_SECRETS_FILE = "caseworker-secrets.toml"
 _SECRET_FIELDS = ("secret_key", "instance_salt", "server_key", "recovery_public_key")
+_OPTIONAL_SECRETS = ("key_signing_public", "key_signing_secret")
 _ENV_PREFIX = "SEALBOX_"
 
 
@@ -117,7 +124,7 @@ def load_settings(
     if config_file is not None:
         values.update(_read_toml(config_file, problems))
     for f in fields(Settings):
-        if f.name in _SECRET_FIELDS:
+        if f.name in _SECRET_FIELDS or f.name in _OPTIONAL_SECRETS:
             continue
         raw = environ.get(_ENV_PREFIX + f.name.upper())
         if raw is not None:
@@ -141,7 +148,7 @@ def _read_toml(path: Path, problems: list[str]) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         problems.append(f"config file {path} is not valid TOML: {exc}")
         return {}
-    known = {f.name for f in fields(Settings)} - set(_SECRET_FIELDS)
+    known = {f.name for f in fields(Settings)} - set(_SECRET_FIELDS) - set(_OPTIONAL_SECRETS)
     for key in sorted(set(data) - known):
         problems.append(f"{path}: unknown setting {key!r}")
     return {k: v for k, v in data.items() if k in known}
@@ -201,15 +208,24 @@ def _with_instance_secrets(settings: Settings, problems: list[str]) -> Settings:
         )
         return settings
     try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
+        data = _read_secrets(path)
+        # Written only where keys are made (the caseworker app, the CLI): optional.
+        data |= _read_secrets(settings.instance_path / CASEWORKER_SECRETS_FILE, missing_ok=True)
         secrets: dict[str, Any] = {name: bytes.fromhex(data[name]) for name in _SECRET_FIELDS}
+        secrets |= {n: bytes.fromhex(data[n]) for n in _OPTIONAL_SECRETS if n in data}
         return replace(settings, **secrets)
     except (OSError, tomllib.TOMLDecodeError, KeyError, ValueError) as exc:
         problems.append(
             f"instance file {path} is damaged ({exc.__class__.__name__}): restore it from backup"
         )
         return settings
+
+
+def _read_secrets(path: Path, *, missing_ok: bool = False) -> dict[str, Any]:
+    if missing_ok and not path.exists():
+        return {}
+    with path.open("rb") as fh:
+        return tomllib.load(fh)
 
 
 def _validate(s: Settings) -> list[str]:

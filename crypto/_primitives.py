@@ -15,6 +15,7 @@ import nacl.bindings as sodium
 import nacl.exceptions
 import nacl.hashlib
 import nacl.pwhash.argon2id as argon2id
+import nacl.signing
 
 KEY_BYTES = 32
 XNONCE_BYTES = sodium.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES  # 24
@@ -56,6 +57,23 @@ def x25519_keypair_from_seed(seed: bytes) -> tuple[bytes, bytes]:
 
 def x25519_public_from_private(private_key: bytes) -> bytes:
     return bytes(sodium.crypto_scalarmult_base(private_key))
+
+
+def ed25519_public_from_seed(seed: bytes) -> bytes:
+    return bytes(nacl.signing.SigningKey(seed).verify_key)
+
+
+def ed25519_sign(seed: bytes, message: bytes) -> bytes:
+    """A detached Ed25519 signature (64 bytes) by the key made from a 32-byte seed."""
+    return bytes(nacl.signing.SigningKey(seed).sign(message).signature)
+
+
+def ed25519_verify(public_key: bytes, message: bytes, signature: bytes) -> bool:
+    try:
+        nacl.signing.VerifyKey(public_key).verify(message, signature)
+    except (nacl.exceptions.BadSignatureError, nacl.exceptions.ValueError, TypeError):
+        return False
+    return True
 
 
 def seal(public_key: bytes, plaintext: bytes) -> bytes:

@@ -1,5 +1,6 @@
-"""Long-term keys of people: caseworker key pairs wrapped by passphrase, login password
-hashes, the split session key, and the organisation recovery key."""
+"""Long-term keys of people: caseworker key pairs wrapped by passphrase, the certificates
+that vouch for their public halves, login password hashes, the split session key, and the
+organisation recovery key."""
 
 from __future__ import annotations
 
@@ -162,3 +163,38 @@ def parse_recovery_key(text: str) -> bytes:
     ):
         raise ValueError("recovery key checksum does not match: check for typing mistakes")
     return private_key
+
+
+# --- key certificates ----------------------------------------------------------------------
+
+CERTIFICATE_VERSION = 1
+_CERTIFIED = struct.Struct(">3sBQ32s")  # "SBK", version, account id, X25519 public key
+
+
+def new_signing_key() -> tuple[bytes, bytes]:
+    """The instance's key-signing key: (secret seed, public key). The public half is pinned
+    in the instance file both apps read; the secret only where keys are made."""
+    seed = p.random_bytes(p.KEY_BYTES)
+    return seed, p.ed25519_public_from_seed(seed)
+
+
+def _certified_bytes(account_id: int, public_key: bytes) -> bytes:
+    if len(public_key) != p.KEY_BYTES:
+        raise ValueError("keys are 32 bytes")
+    return _CERTIFIED.pack(b"SBK", CERTIFICATE_VERSION, account_id, public_key)
+
+
+def certify_key(signing_seed: bytes, account_id: int, public_key: bytes) -> bytes:
+    """Vouch that ``public_key`` is account ``account_id``'s: a 64-byte Ed25519 signature.
+    Bound to the account, so a certified key moved to another account's row fails."""
+    return p.ed25519_sign(signing_seed, _certified_bytes(account_id, public_key))
+
+
+def key_is_certified(
+    verify_key: bytes, account_id: int, public_key: bytes, certificate: bytes | None
+) -> bool:
+    """True only for a certificate the instance's signing key made for exactly this account
+    and key: case keys are wrapped to nothing else (a database writer cannot swap one in)."""
+    if not certificate or len(verify_key) != p.KEY_BYTES or len(public_key) != p.KEY_BYTES:
+        return False
+    return p.ed25519_verify(verify_key, _certified_bytes(account_id, public_key), certificate)

@@ -24,7 +24,7 @@ from cases.access import CaseworkRefused, case_for
 from cases.audit import record
 from cases.content import attachment_meta, open_attachment, read_ahead
 from cases.export import ExportKeys, export_case, safe_filename
-from cases.keyring import NoAccess, caseworker_key
+from cases.keyring import NoAccess, Trust, caseworker_key
 from cases.minutes import awaiting_agreement
 from cases.models import (
     Attachment,
@@ -487,6 +487,7 @@ def grant(case_id: str) -> Response | tuple[str, int]:
         "grant_form",
         lambda case: cw.grant(
             web.db(),
+            Trust.of(web.settings()),
             case,
             web.account(),
             _key(),
@@ -541,7 +542,7 @@ def request_identity(case_id: str) -> Response | tuple[str, int]:
         "identity_form",
         lambda case: ia.request_identity(
             web.db(),
-            web.settings().recovery_public_key,
+            Trust.of(web.settings()),
             case,
             web.account(),
             form.reason.data or "",

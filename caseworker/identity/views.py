@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from cases import identity as ia
 from cases.access import CaseworkRefused
-from cases.keyring import NoAccess
+from cases.keyring import NoAccess, Trust
 from cases.models import IdentityRequest
 from caseworker import web
 from caseworker.identity.forms import DecisionForm
@@ -54,7 +54,8 @@ def decide(request_id: int) -> Response:
     try:
         with db.begin_nested():
             ia.decide_identity_request(
-                db, request, web.account(), web.private_key(), approve=approve
+                db, Trust.of(web.settings()), request, web.account(), web.private_key(),
+                approve=approve,
             )
     except NoAccess:
         abort(403)

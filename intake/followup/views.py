@@ -35,7 +35,7 @@ from cases.content import (
     open_attachment,
     store_attachment,
 )
-from cases.keyring import reporter_thread_key
+from cases.keyring import Trust, reporter_thread_key
 from cases.minutes import agree_minutes, awaiting_agreement, latest_minutes_id
 from cases.models import Attachment, Case, IdentityRecord, MessageKind, Status, today
 from cases.reporter import (
@@ -443,7 +443,7 @@ def retaliation() -> Response:
                 reporter.public_key,
                 body,
                 store().policy(db()).deadlines,
-                settings.recovery_public_key,
+                Trust.of(settings),
             )
             commit()
             return redirect(url_for(".case", done="retaliation"), code=303)  # type: ignore[return-value]

@@ -9,6 +9,7 @@ from cases.content import list_attachments, open_attachment, read_messages
 from cases.keyring import (
     ExcludedFromCase,
     NoAccess,
+    Trust,
     caseworker_key,
     grant_access,
     recovery_key,
@@ -141,7 +142,7 @@ def test_grant_and_revoke(any_store: Store, new_caseworker) -> None:  # type: ig
     with any_store.transaction() as session:
         case, _ = find_case(session, any_store.settings, receipt)
         assert case is not None
-        grant_access(session, case.id, alice.id, alice_key, bob)
+        grant_access(session, Trust.of(any_store.settings), case.id, alice.id, alice_key, bob)
     with any_store.transaction() as session:
         assert caseworker_key(session, case.id, KeyPurpose.INTERNAL, bob.id, bob_key)
         assert revoke_access(session, case.id, bob.id) == 2
@@ -164,9 +165,10 @@ def test_excluded_caseworker_gets_no_key_and_cannot_be_granted(
                 select(WrappedKey.caseworker_id).where(WrappedKey.case_id == case.id)
             )
         }
+        trust = Trust.of(any_store.settings)
         with pytest.raises(ExcludedFromCase):
-            grant_access(session, case.id, alice.id, alice_key, mallory)
-        grant_access(session, case.id, alice.id, alice_key, mallory, override_exclusion=True)
+            grant_access(session, trust, case.id, alice.id, alice_key, mallory)
+        grant_access(session, trust, case.id, alice.id, alice_key, mallory, override_exclusion=True)
         assert caseworker_key(session, case.id, KeyPurpose.THREAD, mallory.id, mallory_key)
 
 

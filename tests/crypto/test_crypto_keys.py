@@ -286,3 +286,35 @@ def test_burn_check_also_runs_the_key_unwrap_cost(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(_primitives, "argon2id_kdf", counting)
     crypto.burn_password_check("guess", crypto.KdfParams(1, 8 * 1024 * 1024))
     assert len(calls) == 1  # the key-unwrap half; the argon2-cffi hash check is the other
+
+
+def test_key_certificates_bind_the_account_and_the_key() -> None:
+    from crypto import certify_key, key_is_certified, new_keypair, new_signing_key
+
+    seed, verify_key = new_signing_key()
+    _, public = new_keypair()
+    _, other_public = new_keypair()
+    certificate = certify_key(seed, 7, public)
+    assert len(certificate) == 64
+    assert key_is_certified(verify_key, 7, public, certificate)
+    assert not key_is_certified(verify_key, 8, public, certificate)  # another account
+    assert not key_is_certified(verify_key, 7, other_public, certificate)  # another key
+    assert not key_is_certified(new_signing_key()[1], 7, public, certificate)  # another instance
+    forged = bytes([certificate[0] ^ 1]) + certificate[1:]
+    assert not key_is_certified(verify_key, 7, public, forged)
+    assert not key_is_certified(verify_key, 7, public, None)
+    assert not key_is_certified(verify_key, 7, public, b"")
+
+
+def test_key_certificate_vector() -> None:
+    """The signed bytes of docs/CRYPTO.md, checked with `cryptography`'s Ed25519."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from crypto import certify_key
+
+    seed = bytes(range(32))
+    public = bytes(range(32, 64))
+    certificate = certify_key(seed, 7, public)
+    signed = b"SBK" + bytes([1]) + (7).to_bytes(8, "big") + public
+    Ed25519PrivateKey.from_private_bytes(seed).public_key().verify(certificate, signed)
+    assert certificate.hex() == Ed25519PrivateKey.from_private_bytes(seed).sign(signed).hex()

@@ -18,6 +18,7 @@ import pytest
 from secutil import Scanner, marker
 
 from cases import casework, identity
+from cases.keyring import Trust
 from cases.models import Case
 from cases.reporter import add_reporter_message, find_case
 from cases.reports import Submission, new_submission
@@ -91,10 +92,10 @@ def test_nothing_the_domain_writes_is_readable(
     bob, _ = new_caseworker(store, "bob")
     with store.transaction() as db:
         case = db.get_one(Case, case.id)
-        casework.grant(db, case, alice, alice_key, bob.id)
+        casework.grant(db, Trust.of(store.settings), case, alice, alice_key, bob.id)
     with store.transaction() as db:
         case = db.get_one(Case, case.id)
-        identity.request_identity(db, store.settings.recovery_public_key, case, bob, m["reason"])
+        identity.request_identity(db, Trust.of(store.settings), case, bob, m["reason"])
     casework.record_oral_report(
         store, alice, m["minutes"], medium="phone", held_on=dt.date.today(),
         identity={"name": m["medium_name"]},
