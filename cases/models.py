@@ -27,12 +27,14 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    Select,
     String,
     Text,
     UniqueConstraint,
+    select,
 )
 from sqlalchemy import Enum as SAEnum
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, load_only, mapped_column, relationship
 
 from cases.db import Base
 
@@ -183,6 +185,26 @@ class Caseworker(Base):
             Role.CUSTODIAN: self.is_custodian,
             Role.ADMIN: self.is_admin,
         }[role]
+
+
+def public_accounts() -> Select[Caseworker]:
+    """``select(Caseworker)`` loading only what the intake may read of an account: who
+    reports are routed to, the certified key to wrap to, the name reporters may see. The
+    intake's database role can read no other column (deploy/postgresql/grants.sql), so a
+    query that needs more fails there instead of quietly widening what it reads."""
+    return select(Caseworker).options(
+        load_only(
+            Caseworker.id,
+            Caseworker.display_name,
+            Caseworker.team,
+            Caseworker.public_key,
+            Caseworker.key_certificate,
+            Caseworker.is_caseworker,
+            Caseworker.is_custodian,
+            Caseworker.active,
+            raiseload=True,
+        )
+    )
 
 
 class RecoveryCode(Base):

@@ -30,6 +30,7 @@ from cases.models import (
     KeyPurpose,
     MessageKind,
     new_id,
+    public_accounts,
     today,
 )
 from cases.store import Store
@@ -54,7 +55,7 @@ def routed_caseworkers(
     session: Session, category_id: int | None, excluded: set[int]
 ) -> list[Caseworker]:
     """The category's caseworkers; every active caseworker when the category has none."""
-    query = select(Caseworker).where(Caseworker.active, Caseworker.is_caseworker)
+    query = public_accounts().where(Caseworker.active, Caseworker.is_caseworker)
     members = []
     if category_id is not None:
         members = list(
@@ -69,7 +70,7 @@ def routed_caseworkers(
 
 
 def custodians(session: Session, excluded: set[int]) -> list[Caseworker]:
-    rows = session.scalars(select(Caseworker).where(Caseworker.active, Caseworker.is_custodian))
+    rows = session.scalars(public_accounts().where(Caseworker.active, Caseworker.is_custodian))
     return [cw for cw in rows if cw.id not in excluded]
 
 

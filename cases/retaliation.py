@@ -32,6 +32,7 @@ from cases.models import (
     KeyPurpose,
     MessageKind,
     new_id,
+    public_accounts,
     today,
 )
 from cases.reporter import touch
@@ -80,7 +81,7 @@ def report_retaliation(
     if holder_ids:
         recipients = list(
             session.scalars(
-                select(Caseworker).where(Caseworker.id.in_(holder_ids), Caseworker.active)
+                public_accounts().where(Caseworker.id.in_(holder_ids), Caseworker.active)
             )
         )
     if not recipients:

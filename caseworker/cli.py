@@ -7,6 +7,7 @@
     sealbox disable-caseworker    disable an account and delete its case keys
     sealbox reset-2fa             let an account enrol a new authenticator
     sealbox unlock                lift a sign-in lock
+    sealbox keys list             account key fingerprints and their certificates
     sealbox audit verify          check the audit chain and the content it commits to
     sealbox audit head            print the chain's head, to keep off the server
     sealbox purge                 delete closed cases past retention (crypto-shredding)
@@ -290,6 +291,39 @@ def unlock_command(username: str, instance: Path) -> None:
         unlock(session, _account(session, username), actor_id=None)
     store.dispose()
     click.echo(f"{username} can sign in again.")
+
+
+@main.group()
+def keys() -> None:
+    """Caseworkers' public keys and their certificates."""
+
+
+@keys.command("list")
+@instance_option
+@config_errors
+def keys_list(instance: Path) -> None:
+    """Each account's key fingerprint (as its owner sees it on the account page) and
+    whether the instance's certificate for it verifies; exit 1 if one does not."""
+    from cases.keyring import Trust, UncertifiedKey
+    from cases.models import Caseworker
+    from crypto import key_fingerprint
+
+    store = _store(instance)
+    trust = Trust.of(store.settings)
+    bad = 0
+    with store.transaction() as session:
+        for account in session.scalars(select(Caseworker).order_by(Caseworker.username)):
+            try:
+                trust.public_key(account)
+                state = "certified"
+            except UncertifiedKey:
+                state, bad = "NOT CERTIFIED: nothing is encrypted to it", bad + 1
+            active = "" if account.active else " (disabled)"
+            click.echo(f"{account.username:<24} {key_fingerprint(account.public_key)}  "
+                       f"{state}{active}")
+    store.dispose()
+    if bad:
+        sys.exit(1)
 
 
 @main.group()

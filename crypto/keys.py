@@ -198,3 +198,9 @@ def key_is_certified(
     if not certificate or len(verify_key) != p.KEY_BYTES or len(public_key) != p.KEY_BYTES:
         return False
     return p.ed25519_verify(verify_key, _certified_bytes(account_id, public_key), certificate)
+
+
+def key_fingerprint(public_key: bytes) -> str:
+    """A public key as people compare it by eye: BLAKE2b-128, eight groups of four hex."""
+    digest = p.blake2b(public_key, person=b"sealbox-fpr", size=16).hex()
+    return " ".join(digest[i : i + 4] for i in range(0, len(digest), 4))

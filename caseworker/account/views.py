@@ -21,7 +21,7 @@ from caseworker.auth.views import (
 )
 from caseworker.choices import options
 from caseworker.limits import limit_sign_in
-from crypto import WrongPassphrase, verify_password
+from crypto import WrongPassphrase, key_fingerprint, verify_password
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -58,6 +58,7 @@ def _page(
         codes_form=codes_form or ConfirmCodeForm(formdata=None),
         plain_form=PlainForm(),
         recovery_left=remaining_recovery_codes(web.db(), account.id),
+        fingerprint=key_fingerprint(account.public_key),
         sessions=session_count(web.db(), account.id),
     )
 

@@ -1,13 +1,17 @@
--- Sealbox: the app role's privileges on the current schema. Idempotent. Run as the owner
--- (migration) role after `sealbox db upgrade`, every time:
+-- Sealbox: the app and intake roles' privileges on the current schema. Idempotent. Run
+-- as the owner (migration) role after `sealbox db upgrade`, every time:
 --
 --   psql "postgresql://sealbox_owner@db-host/sealbox" -v ON_ERROR_STOP=1 \
---        -f deploy/postgresql/grants.sql            # -v app=... if not sealbox_app
+--        -f deploy/postgresql/grants.sql   # -v app=... -v intake=... if not the defaults
 
 \set ON_ERROR_STOP on
 \if :{?app}
 \else
   \set app sealbox_app
+\endif
+\if :{?intake}
+\else
+  \set intake sealbox_intake
 \endif
 
 GRANT USAGE ON SCHEMA public TO :"app";
@@ -22,3 +26,24 @@ REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM :"app";
 -- Alembic's bookkeeping: the apps read it (start-up schema check), only the owner moves it.
 REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON alembic_version FROM :"app";
 GRANT SELECT ON alembic_version TO :"app";
+
+-- The intake (reporters' app): what a report and its follow-up read and write, nothing
+-- else, so a compromised intake process cannot re-key an account (caseworkers.public_key),
+-- read a password hash, wrapped private key or second factor, touch sessions, policy or
+-- the audit log, or change a case's workflow. Everything is taken away first, so a table
+-- added by a later version stays closed to it until granted here.
+REVOKE ALL ON ALL TABLES IN SCHEMA public FROM :"intake";
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM :"intake";
+GRANT SELECT ON alembic_version, categories, category_members, questions, instance_policy
+  TO :"intake";
+-- Routing, the certified key to wrap to, and the names reporters may see.
+GRANT SELECT (id, display_name, team, public_key, key_certificate, is_caseworker,
+              is_custodian, active) ON caseworkers TO :"intake";
+GRANT SELECT, INSERT ON cases, messages, attachments, identity_records, wrapped_keys,
+  case_exclusions, case_links, case_labels TO :"intake";
+-- A reporter's follow-up changes only these of a case: activity date, unread flag, an
+-- oral report's agreement, and the content numbering and chain (cases.content).
+GRANT UPDATE (reporter_activity_on, unread_by_caseworkers, minutes_agreed_on,
+              last_position, content_head) ON cases TO :"intake";
+-- Its own sessions; attachment chunks it may drop while an upload is still uncommitted.
+GRANT SELECT, INSERT, DELETE ON reporter_sessions, blob_chunks TO :"intake";

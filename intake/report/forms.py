@@ -44,7 +44,7 @@ except ImportError:  # pragma: no cover
         return pairs
 
 
-from cases.models import Caseworker, Category, Question
+from cases.models import Caseworker, Category, Question, public_accounts
 from cases.reports import routed_caseworkers
 
 SHORT_CHARS = 1000  # a one-line answer
@@ -156,7 +156,7 @@ def load_options(session: Session, show_names: bool = True) -> FormOptions:
     ] or list(BUILTIN_QUESTIONS)
     caseworkers = list(
         session.scalars(
-            select(Caseworker)
+            public_accounts()
             .where(Caseworker.active, Caseworker.is_caseworker)
             .order_by(Caseworker.display_name, Caseworker.id)
         )

@@ -325,3 +325,25 @@ def test_development_server_logs_no_client_address(instance, tmp_path) -> None:
         output = process.communicate(timeout=10)[0]
     assert '"GET /login" 200' in output
     assert "127.0.0.1 -" not in output and "who=me" not in output
+
+
+def test_keys_list_shows_fingerprints_and_flags_an_uncertified_key(instance, runner) -> None:
+    from cases.accounts import create_caseworker
+    from crypto import key_fingerprint, new_keypair
+
+    store = _store(instance)
+    with store.transaction() as db:
+        alice = create_caseworker(db, store.settings, "alice", "correct horse battery")
+        bob = create_caseworker(db, store.settings, "bob", "correct horse battery")
+        fingerprint = key_fingerprint(alice.public_key)
+        bob_id = bob.id
+    ok = runner.invoke(cli.main, ["keys", "list", "--instance", str(instance)])
+    assert ok.exit_code == 0 and fingerprint in ok.output and "NOT CERTIFIED" not in ok.output
+    with store.transaction() as db:
+        db.execute(update(Caseworker).where(Caseworker.id == bob_id)
+                   .values(public_key=new_keypair()[1]))
+    store.dispose()
+    bad = runner.invoke(cli.main, ["keys", "list", "--instance", str(instance)])
+    assert bad.exit_code == 1
+    flagged = [line for line in bad.output.splitlines() if "NOT CERTIFIED" in line]
+    assert len(flagged) == 1 and flagged[0].startswith("bob")

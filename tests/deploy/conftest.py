@@ -22,6 +22,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
+# The security suite's journey helpers (secapp: a reporter with JavaScript off).
+sys.path.insert(0, str(ROOT / "tests" / "security"))
 
 
 @pytest.fixture(scope="session")

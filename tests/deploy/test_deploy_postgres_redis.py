@@ -22,7 +22,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from secapp import FlaskHTTP, Reporter
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ProgrammingError
 
@@ -42,6 +43,7 @@ class PgInstall:
     db: str
     owner_url: str
     app_url: str
+    intake_url: str
 
 
 def _psql(tool, url: str, *args: str) -> None:  # type: ignore[no-untyped-def]
@@ -72,7 +74,9 @@ def pg_install(pg_url: str, tool, deploy_dir: Path) -> Iterator[PgInstall]:  # t
     """setup.sql run by the superuser, with throw-away names."""
     suffix = secrets.token_hex(4)
     db, owner, app = f"sealbox_setup_{suffix}", f"sealbox_owner_{suffix}", f"sealbox_app_{suffix}"
+    intake = f"sealbox_intake_{suffix}"
     owner_pw, app_pw = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
+    intake_pw = secrets.token_urlsafe(16)
     _psql(
         tool,
         pg_url,
@@ -86,6 +90,10 @@ def pg_install(pg_url: str, tool, deploy_dir: Path) -> Iterator[PgInstall]:  # t
         f"owner_password={owner_pw}",
         "-v",
         f"app_password={app_pw}",
+        "-v",
+        f"intake={intake}",
+        "-v",
+        f"intake_password={intake_pw}",
         "-f",
         str(deploy_dir / "postgresql/setup.sql"),
     )
@@ -94,6 +102,7 @@ def pg_install(pg_url: str, tool, deploy_dir: Path) -> Iterator[PgInstall]:  # t
         db,
         base.set(username=owner, password=owner_pw).render_as_string(hide_password=False),
         base.set(username=app, password=app_pw).render_as_string(hide_password=False),
+        base.set(username=intake, password=intake_pw).render_as_string(hide_password=False),
     )
     try:
         yield install
@@ -103,7 +112,21 @@ def pg_install(pg_url: str, tool, deploy_dir: Path) -> Iterator[PgInstall]:  # t
             conn.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
             conn.execute(text(f'DROP ROLE IF EXISTS "{owner}"'))
             conn.execute(text(f'DROP ROLE IF EXISTS "{app}"'))
+            conn.execute(text(f'DROP ROLE IF EXISTS "{intake}"'))
         admin.dispose()
+
+
+def _grants(tool, install: PgInstall, deploy_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    _psql(
+        tool,
+        install.owner_url,
+        "-v",
+        f"app={make_url(install.app_url).username}",
+        "-v",
+        f"intake={make_url(install.intake_url).username}",
+        "-f",
+        str(deploy_dir / "postgresql/grants.sql"),
+    )
 
 
 def test_setup_sql_refuses_to_run_without_passwords(pg_url: str, tool, deploy_dir: Path) -> None:  # type: ignore[no-untyped-def]
@@ -143,14 +166,7 @@ def test_app_role_runs_sealbox_but_cannot_change_schema_or_history(
     owner = Store(replace(app_settings, database_url=pg_install.owner_url))
     owner.migrate()
     owner.dispose()
-    _psql(
-        tool,
-        pg_install.owner_url,
-        "-v",
-        f"app={make_url(pg_install.app_url).username}",
-        "-f",
-        str(deploy_dir / "postgresql/grants.sql"),
-    )
+    _grants(tool, pg_install, deploy_dir)
     check_services(app_settings, app_store)
 
     # Day-to-day work as the app role: a report with a file kept in the database, then purge.
@@ -209,6 +225,78 @@ def test_app_role_runs_sealbox_but_cannot_change_schema_or_history(
             app_store.engine.begin() as conn,
         ):
             conn.execute(text(statement))
+    app_store.dispose()
+
+
+def test_intake_role_runs_the_intake_and_nothing_else(
+    pg_install: PgInstall, settings: Settings, tool, deploy_dir: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """The reporters' app on its own least-privilege role: a whole journey works; what a
+    compromised intake process would try (re-key an account, read hashes, sessions or the
+    audit log, change policy or a case's workflow, delete content) is refused."""
+    from cases.accounts import create_caseworker
+    from cases.models import Caseworker, IdentityRecord, Message
+    from intake import create_app
+
+    base = replace(settings, attachment_storage="database")
+    owner = Store(replace(base, database_url=pg_install.owner_url))
+    owner.migrate()
+    owner.dispose()
+    _grants(tool, pg_install, deploy_dir)
+    app_store = Store(replace(base, database_url=pg_install.app_url))
+    with app_store.transaction() as db:
+        create_caseworker(db, app_store.settings, "alice", "correct horse battery",
+                          display_name="Alice Archer")
+        create_caseworker(db, app_store.settings, "bob", "correct horse battery",
+                          display_name="Bob Baker", custodian=True)
+    intake_settings = replace(base, database_url=pg_install.intake_url)
+    intake_store = Store(intake_settings)
+    check_services(intake_settings, intake_store)
+    http = FlaskHTTP(create_app(intake_settings, intake_store).test_client())
+    reporter = Reporter(http)
+    receipt = reporter.submit(
+        {"description": "Bribes at the depot.", "identity_name": "Jo"},
+        files=[("ledger.csv", b"a,b\n1,2\n")],
+    )
+    assert reporter.login(receipt).status == 303
+    assert reporter.message("More: the invoices.", files=[("inv.pdf", b"%PDF-1.4")]).status == 303
+    page = reporter.http.get("/en/followup/retaliation")
+    assert reporter.post_page_form(page, "/followup/retaliation",
+                                   {"what": "I was moved."}).status == 303
+    with app_store.transaction() as db:  # the back office's role reads what was stored
+        assert db.query(Case).count() == 2 and db.query(Message).count() >= 3
+        assert db.query(IdentityRecord).count() == 1
+        alice_id = db.scalar(select(Caseworker.id).where(Caseworker.username == "alice"))
+    refused = [
+        f"UPDATE caseworkers SET public_key = '\\\\x00' WHERE id = {alice_id}",  # noqa: S608
+        "SELECT password_hash FROM caseworkers",
+        "SELECT wrapped_private_key, totp_secret_enc FROM caseworkers",
+        "SELECT username FROM caseworkers",
+        "SELECT * FROM caseworker_sessions",
+        "SELECT * FROM recovery_codes",
+        "SELECT * FROM identity_requests",
+        "SELECT * FROM audit_log",
+        "INSERT INTO audit_log (id, at, action, detail, prev_hash, entry_hash)"
+        " VALUES (999, now(), 'x', '{}', '\\x00', '\\x00')",
+        "UPDATE audit_head SET last_id = 0",
+        "INSERT INTO instance_policy (key, value) VALUES ('auto_acknowledge', 'true')",
+        "UPDATE categories SET active = false",
+        "UPDATE cases SET status = 'CLOSED'",
+        "UPDATE cases SET legal_hold_reason = NULL",
+        "DELETE FROM cases",
+        "DELETE FROM messages",
+        "UPDATE messages SET ciphertext = '\\x00'",
+        "DELETE FROM wrapped_keys",
+        "UPDATE wrapped_keys SET wrapped = '\\x00'",
+        "TRUNCATE blob_chunks",
+    ]
+    for statement in refused:
+        with (
+            pytest.raises(ProgrammingError, match="permission denied"),
+            intake_store.engine.begin() as conn,
+        ):
+            conn.execute(text(statement))
+    intake_store.dispose()
     app_store.dispose()
 
 
