@@ -40,14 +40,12 @@ class Trust:
         return cls(settings.key_signing_public, settings.recovery_public_key)
 
     def public_key(self, caseworker: Caseworker) -> bytes:
-        if not key_is_certified(
-            self.signing_public_key,
-            caseworker.id,
-            caseworker.public_key,
-            caseworker.key_certificate,
+        key = caseworker.public_key
+        if key is None or not key_is_certified(
+            self.signing_public_key, caseworker.id, key, caseworker.key_certificate
         ):
-            raise UncertifiedKey(f"account {caseworker.id}: its public key is not certified")
-        return caseworker.public_key
+            raise UncertifiedKey(f"account {caseworker.id}: no certified public key")
+        return key
 
 
 class NoAccess(Exception):

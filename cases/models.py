@@ -155,12 +155,17 @@ class Caseworker(Base):
     display_name: Mapped[str] = mapped_column(String(200), default="")
     # A team reporters can exclude as a whole when the names are hidden (policy).
     team: Mapped[str] = mapped_column(String(64), default="", server_default="")
-    password_hash: Mapped[str] = mapped_column(String(200))
-    public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    # The credentials exist once the account's owner has enrolled (cases.accounts): they
+    # choose the passphrase and their key pair is made then, so nobody else knows it.
+    password_hash: Mapped[str | None] = mapped_column(String(200), default=None)
+    public_key: Mapped[bytes | None] = mapped_column(LargeBinary(32), default=None)
     # The instance key-signing key's signature on (this account's id, public_key):
     # nothing is wrapped to a public key without it (cases.keyring.Trust).
     key_certificate: Mapped[bytes | None] = mapped_column(LargeBinary(64), default=None)
-    wrapped_private_key: Mapped[bytes] = mapped_column(LargeBinary)
+    wrapped_private_key: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    # Until then: a keyed hash of the one-time enrolment code, and when it stops working.
+    enrolment_code_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32), default=None)
+    enrolment_expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
     # TOTP secret, encrypted under the instance server key (the server must read it to
     # verify codes, but a database leak alone does not yield it).
     totp_secret_enc: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
@@ -179,6 +184,10 @@ class Caseworker(Base):
         """How colleagues see this account in the back office."""
         return self.display_name or self.username
 
+    @property
+    def enrolled(self) -> bool:
+        return self.public_key is not None and self.wrapped_private_key is not None
+
     def has_role(self, role: Role) -> bool:
         return {
             Role.CASEWORKER: self.is_caseworker,
@@ -188,11 +197,13 @@ class Caseworker(Base):
 
 
 def public_accounts() -> Select[Caseworker]:
-    """``select(Caseworker)`` loading only what the intake may read of an account: who
-    reports are routed to, the certified key to wrap to, the name reporters may see. The
+    """``select(Caseworker)`` of enrolled accounts, loading only what the intake may read of
+    an account: who reports are routed to, the certified key to wrap to, the name reporters
+    may see. The
     intake's database role can read no other column (deploy/postgresql/grants.sql), so a
     query that needs more fails there instead of quietly widening what it reads."""
-    return select(Caseworker).options(
+    enrolled = Caseworker.public_key.is_not(None)
+    return select(Caseworker).where(enrolled).options(
         load_only(
             Caseworker.id,
             Caseworker.display_name,
@@ -205,6 +216,29 @@ def public_accounts() -> Select[Caseworker]:
             raiseload=True,
         )
     )
+
+
+class AdminChange(Base):
+    """A change to accounts or routing that one administrator asked for and a second must
+    approve before it applies (cases.approvals): nobody can give themselves, or an account
+    they control, access to what reporters send."""
+
+    __tablename__ = "admin_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    target_id: Mapped[int | None] = mapped_column(
+        ForeignKey("caseworkers.id", ondelete="CASCADE"), default=None
+    )
+    category_id: Mapped[int | None] = mapped_column(
+        ForeignKey("categories.id", ondelete="CASCADE"), default=None
+    )
+    payload: Mapped[str] = mapped_column(Text, default="{}")
+    requested_by: Mapped[int | None] = mapped_column(Integer, default=None)  # None: the CLI
+    requested_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    state: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    decided_by: Mapped[int | None] = mapped_column(Integer, default=None)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
 
 
 class RecoveryCode(Base):

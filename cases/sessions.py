@@ -26,6 +26,7 @@ from cases.audit import record
 from cases.models import Caseworker, CaseworkerSession, utcnow
 from config import Settings
 from crypto import (
+    DecryptionError,
     WrongPassphrase,
     burn_password_check,
     join_session_secret,
@@ -294,7 +295,8 @@ def check_passphrase(
     now = now or utcnow()
     name = username.strip().lower()
     found = db.scalar(select(Caseworker).where(Caseworker.username == name)) if name else None
-    account = found if found is not None and found.active else None
+    # An account its owner has not enrolled yet has no passphrase: it is like no account.
+    account = found if found is not None and found.active and found.enrolled else None
     actor = account.id if account is not None else None
     if throttle.is_locked(account, name, now):
         record(db, "login.refused_locked", actor_id=actor)
@@ -307,7 +309,7 @@ def check_passphrase(
     # Both checks run whatever the first one says: a wrong passphrase that stopped after
     # the hash check cost one Argon2 run where a right one (and an unknown name, above)
     # costs two, so the time told which usernames exist (tests/security/test_sec_login_timing).
-    verified = verify_password(account.password_hash, passphrase)
+    verified = verify_password(account.password_hash or "", passphrase)
     key = _unwrap_or_none(account, passphrase)
     if not verified:
         locked = throttle.record_failure(account, name, now)
@@ -322,6 +324,6 @@ def check_passphrase(
 
 def _unwrap_or_none(account: Caseworker, passphrase: str) -> bytes | None:
     try:
-        return unlock_private_key(account.wrapped_private_key, passphrase)
-    except WrongPassphrase:
+        return unlock_private_key(account.wrapped_private_key or b"", passphrase)
+    except (WrongPassphrase, DecryptionError):
         return None

@@ -3,7 +3,8 @@
     sealbox init                  create an instance and print its recovery key once
     sealbox db upgrade            create or upgrade the database schema
     sealbox db maintain           store reporter-written tables in key order (nightly)
-    sealbox create-caseworker     add an account (passphrase prompted or generated)
+    sealbox create-caseworker     add an account (its owner enrols with a one-time code)
+    sealbox approvals list|approve|deny   requests waiting for a second administrator
     sealbox disable-caseworker    disable an account and delete its case keys
     sealbox reset-2fa             let an account enrol a new authenticator
     sealbox unlock                lift a sign-in lock
@@ -164,24 +165,16 @@ def refresh_statistics(store: Any) -> None:
         connection.exec_driver_sql("ANALYZE")
 
 
-def _read_passphrase(generate: bool) -> tuple[str, bool]:
-    from caseworker.passphrases import generate_passphrase
-
-    if generate:
-        return generate_passphrase(), True
-    passphrase: str = click.prompt(
-        "Passphrase (at least 12 characters)", hide_input=True, confirmation_prompt=True
-    )
-    return passphrase, False
-
-
 @main.command("create-caseworker")
 @click.argument("username")
-@click.option("--display-name", default="", help="Name shown to colleagues.")
+@click.option("--display-name", default="", help="Name shown to colleagues and reporters.")
 @click.option("--admin", is_flag=True, help="Administrator role (reads no case content).")
 @click.option("--custodian", is_flag=True, help="Identity custodian role.")
 @click.option("--no-caseworker", is_flag=True, help="Without the caseworker role.")
-@click.option("--generate-passphrase", is_flag=True, help="Generate and print a passphrase.")
+@click.option(
+    "--passphrase", "ask_passphrase", is_flag=True,
+    help="Ask for the passphrase now: only when the account's owner is the one typing.",
+)
 @instance_option
 @config_errors
 def create_caseworker_command(
@@ -190,34 +183,43 @@ def create_caseworker_command(
     admin: bool,
     custodian: bool,
     no_caseworker: bool,
-    generate_passphrase: bool,
+    ask_passphrase: bool,
     instance: Path,
 ) -> None:
-    """Add an account with new keys (it holds no existing case until granted)."""
-    from cases.accounts import AccountError, create_caseworker
+    """Add an account. By default it prints a one-time enrolment code for its owner, who
+    chooses their passphrase at the first sign-in; nobody else ever knows it. The account
+    holds no existing case until someone with access grants one."""
+    from cases.accounts import AccountError, create_account, create_caseworker
 
     store = _store(instance)
-    passphrase, generated = _read_passphrase(generate_passphrase)
+    passphrase = (
+        click.prompt("Passphrase (at least 12 characters)", hide_input=True,
+                     confirmation_prompt=True)
+        if ask_passphrase else None
+    )
+    roles = {"caseworker": not no_caseworker, "custodian": custodian, "admin": admin}
+    code = None
     try:
         with store.transaction() as session:
-            account = create_caseworker(
-                session,
-                store.settings,
-                username,
-                passphrase,
-                display_name=display_name,
-                caseworker=not no_caseworker,
-                custodian=custodian,
-                admin=admin,
-            )
+            if passphrase is not None:
+                account = create_caseworker(
+                    session, store.settings, username, passphrase, display_name=display_name,
+                    **roles,
+                )
+            else:
+                account, code = create_account(
+                    session, store.settings, username, display_name=display_name, **roles
+                )
     except AccountError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
     finally:
         store.dispose()
     click.echo(f"Account {account.username!r} created.")
-    if generated:
-        click.echo(f"Passphrase (shown once): {passphrase}")
+    if code is not None:
+        click.echo(f"Enrolment code (shown once, valid 72 hours): {code}")
+        click.echo("Give it to its owner yourself, never by e-mail. At the caseworker app's")
+        click.echo("“First sign-in with an enrolment code” they choose their passphrase.")
     click.echo("At first sign-in it enrols an authenticator app (TOTP).")
 
 
@@ -291,6 +293,73 @@ def unlock_command(username: str, instance: Path) -> None:
         unlock(session, _account(session, username), actor_id=None)
     store.dispose()
     click.echo(f"{username} can sign in again.")
+
+
+@main.group()
+def approvals() -> None:
+    """Requests waiting for a second administrator. The server's operator may decide
+    them here (an instance with one administrator has nobody else); audited."""
+
+
+@approvals.command("list")
+@instance_option
+@config_errors
+def approvals_list(instance: Path) -> None:
+    """Every waiting request: id, kind, who asked, what."""
+    from cases import approvals as ap
+
+    store = _store(instance)
+    with store.transaction() as session:
+        for change in ap.pending(session):
+            click.echo(f"{change.id:>5}  {change.kind:<17} asked by {change.requested_by or '-'}"
+                       f"  account {change.target_id or '-'}  {change.payload}")
+    store.dispose()
+
+
+def _decide(instance: Path, change_id: int, approve: bool) -> None:
+    from cases import approvals as ap
+    from cases.administration import AdminRefused
+    from cases.models import AdminChange
+
+    store = _store(instance)
+    try:
+        with store.transaction() as session:
+            change = session.get(AdminChange, change_id)
+            if change is None:
+                click.echo(f"error: no request {change_id}", err=True)
+                sys.exit(1)
+            if not approve:
+                ap.deny(session, change, actor_id=None)
+                click.echo(f"Request {change_id} refused.")
+                return
+            decision = ap.approve(session, store.settings, change, approver_id=None)
+            click.echo(f"Request {change_id} approved: it applies now.")
+            if decision.enrolment_code is not None and decision.account is not None:
+                click.echo(f"Enrolment code for {decision.account.username} (shown once, "
+                           f"valid 72 hours): {decision.enrolment_code}")
+    except AdminRefused as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    finally:
+        store.dispose()
+
+
+@approvals.command("approve")
+@click.argument("change_id", type=int)
+@instance_option
+@config_errors
+def approvals_approve(change_id: int, instance: Path) -> None:
+    """Approve one request (it applies at once)."""
+    _decide(instance, change_id, approve=True)
+
+
+@approvals.command("deny")
+@click.argument("change_id", type=int)
+@instance_option
+@config_errors
+def approvals_deny(change_id: int, instance: Path) -> None:
+    """Refuse one request (nothing changes)."""
+    _decide(instance, change_id, approve=False)
 
 
 @main.group()
@@ -446,25 +515,23 @@ def purge(dry_run: bool, instance: Path) -> None:
 
 
 def _ensure_first_account(store: Any) -> tuple[str, str] | None:
-    from cases.accounts import create_caseworker
+    """The first account, made like every other: with an enrolment code for its owner."""
+    from cases.accounts import create_account
     from cases.models import Caseworker
-    from caseworker.passphrases import generate_passphrase
 
     with store.transaction() as session:
         if session.scalar(select(func.count()).select_from(Caseworker)):
             return None
-        passphrase = generate_passphrase()
-        create_caseworker(
+        _account, code = create_account(
             session,
             store.settings,
             "admin",
-            passphrase,
             display_name="Administrator",
             caseworker=True,
             custodian=True,
             admin=True,
         )
-    return "admin", passphrase
+    return "admin", code
 
 
 def _schema_exists(store: Any) -> bool:
@@ -495,8 +562,10 @@ def serve(host: str, intake_port: int, caseworker_port: int, instance: Path) -> 
     store.dispose()
     if first:
         click.echo("First account (administrator, caseworker and identity custodian):")
-        click.echo(f"  username:   {first[0]}")
-        click.echo(f"  passphrase: {first[1]}   (shown once: change it after signing in)\n")
+        click.echo(f"  username:        {first[0]}")
+        click.echo(f"  enrolment code:  {first[1]}   (shown once, valid 72 hours)")
+        click.echo(f"  first sign-in: http://{host}:{caseworker_port}/enrol")
+        click.echo("  (you choose the passphrase there; nobody else ever knows it)\n")
     env = {**os.environ, "SEALBOX_INSTANCE_PATH": str(instance)}
     commands = {
         "intake": [sys.executable, "-m", "intake", "--host", host, "--port", str(intake_port)],

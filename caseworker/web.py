@@ -14,10 +14,11 @@ from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, g, redirect, request, url_for
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from cases.models import Caseworker
+from cases.models import Caseworker, Category
 from cases.sessions import ActiveSession, LoginThrottle, Stage, load_session
 from cases.store import Store
 from config import Settings
@@ -134,3 +135,16 @@ def safe_next(target: str | None, fallback: str) -> str:
     if "\\" in target:
         return fallback
     return target
+
+
+def lookup_names() -> tuple[dict[int, str], dict[int, str]]:
+    """Category and caseworker names, loaded once per page (small tables)."""
+    db_ = db()
+    categories = {k: v for k, v in db_.execute(select(Category.id, Category.name))}
+    people = {
+        cid: (display or username)
+        for cid, display, username in db_.execute(
+            select(Caseworker.id, Caseworker.display_name, Caseworker.username)
+        )
+    }
+    return categories, people

@@ -32,10 +32,10 @@ from crypto.keys import (
     new_recovery_keypair,
     new_signing_key,
     parse_recovery_key,
-    rewrap_private_key,
     split_session_secret,
     unlock_private_key,
     verify_password,
+    wrap_private_key,
 )
 from crypto.receipts import (
     ENTROPY_BITS,
@@ -102,11 +102,11 @@ __all__ = [
     "open_with",
     "parse_recovery_key",
     "public_key_of",
-    "rewrap_private_key",
     "seal_for",
     "sealed_size",
     "set_argon2_memory_budget",
     "split_session_secret",
     "unlock_private_key",
     "verify_password",
+    "wrap_private_key",
 ]

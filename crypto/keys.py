@@ -71,9 +71,10 @@ def unlock_private_key(wrapped: bytes, passphrase: str) -> bytes:
         raise WrongPassphrase from exc
 
 
-def rewrap_private_key(wrapped: bytes, old: str, new: str, params: KdfParams) -> bytes:
-    """Passphrase change: same key pair, new wrapping (cases need no re-grant)."""
-    return _wrap_private_key(unlock_private_key(wrapped, old), new, params)
+def wrap_private_key(private_key: bytes, passphrase: str, params: KdfParams) -> bytes:
+    """Wrap a key pair made elsewhere: a passphrase change makes a new one (cases.accounts)
+    so the old passphrase and an old copy of the database open nothing stored after it."""
+    return _wrap_private_key(private_key, passphrase, params)
 
 
 @cache

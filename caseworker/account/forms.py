@@ -45,5 +45,13 @@ class ConfirmCodeForm(FlaskForm):
     )
 
 
+class ConfirmPassphraseForm(FlaskForm):
+    your_passphrase = PasswordField(
+        _l("Your passphrase"),
+        validators=[DataRequired(), Length(max=1024)],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
 class PlainForm(FlaskForm):
     """A form with nothing but its CSRF token: for buttons that change something."""

@@ -4,15 +4,29 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from cases.accounts import AccountError, change_passphrase
+from cases.approvals import account_events
 from cases.audit import record
+from cases.models import AuditEntry
 from cases.sessions import ActiveSession, Stage, end_all_sessions, open_session, session_count
-from cases.twofactor import check_totp, new_recovery_codes, remaining_recovery_codes
+from cases.twofactor import (
+    check_totp,
+    new_recovery_codes,
+    remaining_recovery_codes,
+    reset_second_factor,
+)
 from caseworker import LANGUAGE_NAMES, web
-from caseworker.account.forms import ConfirmCodeForm, LanguageForm, PassphraseForm, PlainForm
+from caseworker.account.forms import (
+    ConfirmCodeForm,
+    ConfirmPassphraseForm,
+    LanguageForm,
+    PassphraseForm,
+    PlainForm,
+)
 from caseworker.auth.views import (
     clear_session_cookie,
     count_failure,
@@ -21,9 +35,25 @@ from caseworker.auth.views import (
 )
 from caseworker.choices import options
 from caseworker.limits import limit_sign_in
-from crypto import WrongPassphrase, key_fingerprint, verify_password
+from crypto import key_fingerprint, verify_password
 
 bp = Blueprint("account", __name__, url_prefix="/account")
+
+ACCOUNT_EVENT_WORDS = {
+    "caseworker.created": _l("Your account was created."),
+    "caseworker.roles_changed": _l("Your roles were changed."),
+    "caseworker.second_factor_reset": _l("Your authenticator app was reset."),
+    "caseworker.credentials_reset": _l("Your passphrase and key were reset."),
+    "caseworker.profile_changed": _l("Your display name or team was changed."),
+    "caseworker.unlocked": _l("A sign-in lock on your account was lifted."),
+    "caseworker.key_certified": _l("Your key was certified at an upgrade."),
+    "admin.change_requested": _l("A change to your account was requested."),
+    "category.members_set": _l("New reports of a category are now routed to you."),
+}
+
+
+def account_event_words(entry: AuditEntry) -> str:
+    return str(ACCOUNT_EVENT_WORDS.get(entry.action, entry.action))
 
 
 @bp.before_request
@@ -45,6 +75,7 @@ def _page(
     language_form: LanguageForm | None = None,
     passphrase_form: PassphraseForm | None = None,
     codes_form: ConfirmCodeForm | None = None,
+    factor_form: ConfirmPassphraseForm | None = None,
 ) -> str:
     account = web.account()
     if language_form is None:
@@ -56,6 +87,10 @@ def _page(
         language_form=language_form,
         passphrase_form=passphrase_form or PassphraseForm(formdata=None),
         codes_form=codes_form or ConfirmCodeForm(formdata=None),
+        factor_form=factor_form or ConfirmPassphraseForm(formdata=None),
+        events=account_events(web.db(), account.id),
+        account_event_words=account_event_words,
+        people=web.lookup_names()[1],
         plain_form=PlainForm(),
         recovery_left=remaining_recovery_codes(web.db(), account.id),
         fingerprint=key_fingerprint(account.public_key),
@@ -105,7 +140,7 @@ def passphrase() -> Response | tuple[str, int]:
         db = web.db()
         current = form.current.data or ""
         new = form.new.data or ""
-        if not verify_password(account.password_hash, current):
+        if not verify_password(account.password_hash or "", current):
             locked_out = count_failure(_session(), "caseworker.passphrase_change_refused")
             if locked_out is not None:
                 return locked_out
@@ -113,16 +148,18 @@ def passphrase() -> Response | tuple[str, int]:
         elif new.strip().lower() == account.username or new == current:
             form.new.errors = [_("Choose a new passphrase that is not your username.")]
         else:
-            key = web.private_key()
             try:
-                change_passphrase(db, web.settings(), account, current, new)
-            except (AccountError, WrongPassphrase):
+                key = change_passphrase(db, web.settings(), account, web.private_key(), new)
+            except AccountError:
                 form.new.errors = [_("This passphrase cannot be used.")]
             else:
-                # Every session ended, this one too: open a fresh one for this browser.
+                # Every session ended, this one too: open a fresh one with the new key.
                 _row, cookie = open_session(db, web.settings(), account, key, Stage.FULL)
                 flash(
-                    _("Your passphrase has been changed. Your other sessions have ended."),
+                    _(
+                        "Your passphrase has been changed and your key replaced. "
+                        "Your other sessions have ended."
+                    ),
                     "success",
                 )
                 return set_session_cookie(redirect(url_for("account.index")), cookie)
@@ -149,6 +186,30 @@ def recovery_codes() -> Response | str | tuple[str, int]:
             return locked_out
         form.code.errors = [_("That code is not right, or it has already been used.")]
     return _page(codes_form=form), 400
+
+
+@bp.route("/second-factor", methods=["POST"])
+def replace_second_factor() -> Response | tuple[str, int]:
+    """The owner's own proof (the passphrase) replaces the authenticator: no
+    administrator is involved. Every session ends; the next sign-in enrols a new one."""
+    form = ConfirmPassphraseForm()
+    account = web.account()
+    refused = _guarded(form)
+    if refused is not None:
+        return refused
+    if form.validate_on_submit():
+        if verify_password(account.password_hash or "", form.your_passphrase.data or ""):
+            reset_second_factor(web.db(), account)
+            end_all_sessions(web.db(), account.id)
+            record(web.db(), "caseworker.second_factor_reset", actor_id=account.id,
+                   target_id=account.id, by_owner=True)
+            flash(_("Sign in again to set up your new authenticator app."), "success")
+            return clear_session_cookie(redirect(url_for("auth.login")))
+        locked_out = count_failure(_session(), "caseworker.second_factor_reset_refused")
+        if locked_out is not None:
+            return locked_out
+        form.your_passphrase.errors = [_("This is not your current passphrase.")]
+    return _page(factor_form=form), 400
 
 
 @bp.route("/logout-everywhere", methods=["POST"])

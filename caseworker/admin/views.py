@@ -4,8 +4,6 @@ everything on these pages is plaintext workflow metadata."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -13,20 +11,19 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from cases import administration as adm
-from cases import indicators
-from cases.accounts import AccountError, create_caseworker
+from cases import approvals, indicators
 from cases.administration import AdminRefused
+from cases.approvals import Kind
 from cases.audit import record, verify_chain
 from cases.casework import OUTCOMES
 from cases.models import AuditEntry, Caseworker, Category, CategoryMember, Question, today
 from cases.retention import due_for_purge, purge_expired
 from cases.store import POLICY_KEYS
-from caseworker import LANGUAGE_NAMES, web
+from caseworker import web
 from caseworker.admin import forms as f
 from caseworker.charts import bar_chart
 from caseworker.choices import options
 from caseworker.inbox.views import STATUS_LABELS
-from caseworker.passphrases import generate_passphrase
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.before_request(web.require_role("admin"))
@@ -40,177 +37,7 @@ def _refused(exc: Exception) -> None:
 
 @bp.route("")
 def index() -> str:
-    return render_template("admin/index.html")
-
-
-# --- accounts ----------------------------------------------------------------------------
-
-
-def _new_form() -> f.NewCaseworkerForm:
-    form = f.NewCaseworkerForm()
-    form.language.choices = options(
-        (code, LANGUAGE_NAMES.get(code, code)) for code in web.settings().caseworker_languages
-    )
-    return form
-
-
-def _accounts_page(form: f.NewCaseworkerForm, status: int = 200) -> tuple[str, int]:
-    people = list(web.db().scalars(select(Caseworker).order_by(Caseworker.username)))
-    shows_names = web.store().policy(web.db()).show_caseworker_names
-    unnamed = [p for p in people if p.active and p.is_caseworker and not p.display_name]
-    return render_template(
-        "admin/caseworkers.html",
-        people=people,
-        unnamed=len(unnamed) if shows_names else 0,
-        form=form,
-        now=dt.datetime.now(dt.UTC).replace(tzinfo=None),
-    ), status
-
-
-@bp.route("/caseworkers")
-def caseworkers() -> tuple[str, int]:
-    return _accounts_page(_new_form())
-
-
-@bp.route("/caseworkers", methods=["POST"])
-def create() -> str | tuple[str, int]:
-    form = _new_form()
-    if not form.validate_on_submit():
-        return _accounts_page(form, 400)
-    passphrase = generate_passphrase()
-    db = web.db()
-    try:
-        with db.begin_nested():
-            account = create_caseworker(
-                db,
-                web.settings(),
-                form.username.data or "",
-                passphrase,
-                display_name=form.display_name.data or "",
-                team=form.team.data or "",
-                caseworker=bool(form.is_caseworker.data),
-                custodian=bool(form.is_custodian.data),
-                admin=bool(form.is_admin.data),
-                actor_id=web.account().id,
-            )
-            account.language = form.language.data or "en"
-    except AccountError as exc:
-        form.username.errors = [_account_error(exc)]
-        return _accounts_page(form, 400)
-    return render_template("admin/caseworker_created.html", person=account, passphrase=passphrase)
-
-
-def _account_error(exc: AccountError) -> str:
-    """cases.accounts words its errors for the CLI; give the form a translatable one."""
-    text = str(exc)
-    if "taken" in text:
-        return _("This username is already taken.")
-    if "username" in text:
-        return _("A username uses letters, digits, '-', '_' or '.' only.")
-    return _("This account cannot be created: %(reason)s", reason=text)
-
-
-def _person(person_id: int) -> Caseworker:
-    person = web.db().get(Caseworker, person_id)
-    if person is None:
-        abort(404)
-    return person
-
-
-@bp.route("/caseworkers/<int:person_id>")
-def caseworker(person_id: int) -> str:
-    person = _person(person_id)
-    roles = f.RolesForm(formdata=None, obj=person)
-    return render_template(
-        "admin/caseworker.html",
-        person=person,
-        profile_form=f.ProfileForm(formdata=None, obj=person),
-        roles_form=roles,
-        disable_form=f.DisableForm(formdata=None),
-        plain_form=f.PlainForm(),
-        sole_cases=adm.sole_holder_cases(web.db(), person.id),
-        now=dt.datetime.now(dt.UTC).replace(tzinfo=None),
-    )
-
-
-@bp.route("/caseworkers/<int:person_id>/profile", methods=["POST"])
-def profile(person_id: int) -> Response:
-    person = _person(person_id)
-    form = f.ProfileForm()
-    if form.validate_on_submit():
-        adm.set_profile(
-            web.db(),
-            person,
-            display_name=form.display_name.data or "",
-            team=form.team.data or "",
-            actor_id=web.account().id,
-        )
-        flash(_("The names are saved."), "success")
-    else:
-        flash(_("A display name has at most 200 characters, a team at most 64."), "error")
-    return redirect(url_for("admin.caseworker", person_id=person.id))
-
-
-@bp.route("/caseworkers/<int:person_id>/roles", methods=["POST"])
-def roles(person_id: int) -> Response:
-    person = _person(person_id)
-    form = f.RolesForm()
-    if form.validate_on_submit():
-        db = web.db()
-        try:
-            with db.begin_nested():
-                removed = adm.set_roles(
-                    db,
-                    person,
-                    caseworker=bool(form.is_caseworker.data),
-                    custodian=bool(form.is_custodian.data),
-                    admin=bool(form.is_admin.data),
-                    actor_id=web.account().id,
-                )
-        except AdminRefused as exc:
-            _refused(exc)
-        else:
-            flash(_("Roles saved. %(num)d case keys were deleted.", num=removed), "success")
-    return redirect(url_for("admin.caseworker", person_id=person.id))
-
-
-@bp.route("/caseworkers/<int:person_id>/disable", methods=["POST"])
-def disable(person_id: int) -> Response:
-    person = _person(person_id)
-    form = f.DisableForm()
-    if not form.validate_on_submit():
-        flash(_("Tick the box to confirm."), "error")
-        return redirect(url_for("admin.caseworker", person_id=person.id))
-    db = web.db()
-    try:
-        with db.begin_nested():
-            removed = adm.disable(db, person, actor_id=web.account().id)
-    except AdminRefused as exc:
-        _refused(exc)
-    else:
-        flash(_("The account is disabled; %(num)d case keys were deleted.", num=removed), "success")
-    return redirect(url_for("admin.caseworker", person_id=person.id))
-
-
-@bp.route("/caseworkers/<int:person_id>/reset-2fa", methods=["POST"])
-def reset_2fa(person_id: int) -> Response:
-    person = _person(person_id)
-    if f.PlainForm().validate_on_submit():
-        adm.reset_two_factor(web.db(), person, actor_id=web.account().id)
-        flash(
-            _("Two-factor sign-in is reset: the next sign-in enrols a new authenticator."),
-            "success",
-        )
-    return redirect(url_for("admin.caseworker", person_id=person.id))
-
-
-@bp.route("/caseworkers/<int:person_id>/unlock", methods=["POST"])
-def unlock(person_id: int) -> Response:
-    person = _person(person_id)
-    if f.PlainForm().validate_on_submit():
-        adm.unlock(web.db(), person, actor_id=web.account().id)
-        flash(_("The account can sign in again."), "success")
-    return redirect(url_for("admin.caseworker", person_id=person.id))
+    return render_template("admin/index.html", waiting=len(approvals.pending(web.db())))
 
 
 # --- categories and questions ------------------------------------------------------------
@@ -282,8 +109,12 @@ def category_members(category_id: int) -> Response:
         abort(404)
     form = f.MembersForm()
     if form.validate_on_submit():
-        adm.set_category_members(db, item, set(form.members.data or []), actor_id=web.account().id)
-        flash(_("Routing saved: new reports in this category go to these caseworkers."), "success")
+        members = sorted(set(form.members.data or []))
+        approvals.request(
+            db, Kind.MEMBERS, actor_id=web.account().id, category=item, members=members
+        )
+        flash(_("Routing change requested: it applies when another administrator approves it."),
+              "success")
     return redirect(url_for("admin.category", category_id=item.id))
 
 
@@ -470,3 +301,7 @@ def dashboard_csv() -> Response:
         f'attachment; filename="sealbox-indicators-{on.isoformat()}.csv"'
     )
     return response
+
+
+# The account and approval pages are views of this blueprint too (their own modules).
+from caseworker.admin import accounts, approvals_views  # noqa: E402, F401

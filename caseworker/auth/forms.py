@@ -5,7 +5,9 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from cases.accounts import MIN_PASSPHRASE_CHARS
 
 
 class LoginForm(FlaskForm):
@@ -39,4 +41,36 @@ class RecoveryForm(FlaskForm):
         _l("Recovery code"),
         validators=[DataRequired(), Length(min=16, max=40)],
         render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"},
+    )
+
+
+class EnrolmentForm(FlaskForm):
+    """The owner's first sign-in: the code an administrator handed over, and the
+    passphrase only they will know."""
+
+    username = LoginForm.username
+    code = StringField(
+        _l("Enrolment code"),
+        validators=[DataRequired(), Length(min=20, max=60)],
+        description=_l("The code you were given for your first sign-in (groups of four)."),
+        render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"},
+    )
+    passphrase = PasswordField(
+        _l("Choose your passphrase"),
+        validators=[DataRequired(), Length(min=MIN_PASSPHRASE_CHARS, max=1024)],
+        description=_l(
+            "At least %(num)d characters. Nobody else will know it, not even an "
+            "administrator: if you lose it, you lose access to your cases until colleagues "
+            "grant them again.",
+            num=MIN_PASSPHRASE_CHARS,
+        ),
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("The same passphrase again"),
+        validators=[
+            DataRequired(),
+            EqualTo("passphrase", message=_l("The two passphrases differ.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
     )

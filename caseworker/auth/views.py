@@ -7,10 +7,13 @@ import segno
 from flask import Blueprint, flash, g, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
+from cases import accounts
+from cases.approvals import account_events
 from cases.audit import record
-from cases.models import utcnow
+from cases.models import AuditEntry, utcnow
 from cases.sessions import (
     ActiveSession,
     LoginThrottle,
@@ -34,7 +37,7 @@ from cases.twofactor import (
     use_recovery_code,
 )
 from caseworker import web
-from caseworker.auth.forms import CodeForm, LoginForm, RecoveryForm
+from caseworker.auth.forms import CodeForm, EnrolmentForm, LoginForm, RecoveryForm
 from caseworker.limits import limit_sign_in
 
 bp = Blueprint("auth", __name__)
@@ -132,6 +135,19 @@ def _complete(session: ActiveSession, method: str) -> str:
     account = session.account
     failures = LoginThrottle.record_success(account)
     _row, cookie = promote(db, web.settings(), session)
+    previous = db.scalar(
+        select(func.max(AuditEntry.id)).where(
+            AuditEntry.action == "login.succeeded", AuditEntry.actor_id == account.id
+        )
+    )
+    if previous is not None and account_events(db, account.id, since_id=previous):
+        flash(
+            _(
+                "Since you last signed in, someone else changed your account. "
+                "See “My account”, and tell another administrator if you did not expect it."
+            ),
+            "warning",
+        )
     record(db, "login.succeeded", actor_id=account.id, method=method)
     if failures:
         flash(
@@ -276,6 +292,31 @@ def enrol() -> Response | str:
         qr=qr_data_uri(uri),
         secret=display_secret(secret),
     )
+
+
+@bp.route("/enrol", methods=["GET", "POST"])
+def first_sign_in() -> Response | str | tuple[str, int]:
+    """Sign in for the first time with an enrolment code: the owner chooses the passphrase
+    and the account's key pair is made now (cases.accounts). Then the second factor."""
+    form = EnrolmentForm()
+    error = None
+    if form.validate_on_submit():
+        limit_sign_in("enrolment")
+        db = web.db()
+        enrolled = accounts.enrol(
+            db, web.settings(), form.username.data or "", form.code.data or "",
+            form.passphrase.data or "",
+        )
+        if enrolled is not None:
+            account, private_key = enrolled
+            _row, cookie = open_session(db, web.settings(), account, private_key, Stage.ENROL)
+            return set_session_cookie(redirect(url_for("auth.enrol")), cookie)
+        error = _(
+            "The username or the enrolment code is not right, or the code has expired. "
+            "An administrator can ask for a new one."
+        )
+    status = 400 if form.is_submitted() else 200
+    return render_template("auth/first_sign_in.html", form=form, error=error), status
 
 
 @bp.route("/logout", methods=["POST"])

@@ -40,7 +40,7 @@ from cases.models import (
 from caseworker import web
 from caseworker.casefile import forms as f
 from caseworker.choices import options
-from caseworker.inbox.views import PRIORITY_LABELS, STATUS_LABELS, lookup_names
+from caseworker.inbox.views import PRIORITY_LABELS, STATUS_LABELS
 from crypto import format_receipt
 
 bp = Blueprint("casefile", __name__, url_prefix="/cases")
@@ -130,7 +130,7 @@ def _render(case: Case, status: int = 200, **overrides: FlaskForm) -> tuple[str,
     for name, form in forms.items():
         for fld in form:
             fld.id = fld.label.field_id = f"{name.removesuffix('_form')}-{fld.name}"
-    categories, people = lookup_names()
+    categories, people = web.lookup_names()
     requests = list(
         db.scalars(
             select(IdentityRequest)

@@ -16,7 +16,6 @@ from cases.keyring import NoAccess, Trust
 from cases.models import IdentityRequest
 from caseworker import web
 from caseworker.identity.forms import DecisionForm
-from caseworker.inbox.views import lookup_names
 
 bp = Blueprint("identity", __name__, url_prefix="/identity-requests")
 bp.before_request(web.require_role("custodian"))
@@ -35,7 +34,7 @@ def index() -> str:
         )
         for request in ia.pending_identity_requests(db, account)
     ]
-    _categories, people = lookup_names()
+    _categories, people = web.lookup_names()
     return render_template(
         "identity/index.html", pending=pending, people=people, form=DecisionForm(formdata=None)
     )

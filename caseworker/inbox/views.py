@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from cases.inbox import PAGE_SIZE, SORTS, InboxFilter, inbox_page, labels_in_use
-from cases.models import Caseworker, Category, Status, today
+from cases.models import Status, today
 from caseworker import web
 from caseworker.choices import options
 from caseworker.inbox.forms import FilterForm
@@ -50,25 +49,12 @@ SORT_LABELS = {
 PRIORITY_LABELS = {0: _l("Not set"), 1: _l("Low"), 2: _l("Medium"), 3: _l("High")}
 
 
-def lookup_names() -> tuple[dict[int, str], dict[int, str]]:
-    """Category and caseworker names, loaded once per page (small tables)."""
-    db = web.db()
-    categories = {k: v for k, v in db.execute(select(Category.id, Category.name))}
-    people = {
-        cid: (display or username)
-        for cid, display, username in db.execute(
-            select(Caseworker.id, Caseworker.display_name, Caseworker.username)
-        )
-    }
-    return categories, people
-
-
 @bp.route("/")
 def index() -> str | Response:
     account = web.account()
     db = web.db()
     form = FilterForm(request.args)
-    categories, people = lookup_names()
+    categories, people = web.lookup_names()
     form.status.choices = options(
         [
             ("open", _l("Open cases")),

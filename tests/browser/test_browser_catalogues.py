@@ -48,8 +48,9 @@ SOURCES = {
             "cases/casework.py",
             "cases/identity.py",
             "cases/administration.py",
+            "cases/approvals.py",
         ),
-        keywords=("_l", "CaseworkRefused", "AdminRefused"),
+        keywords=("_l", "CaseworkRefused", "AdminRefused", "ApprovalRefused"),
     ),
 }
 PLACEHOLDER = re.compile(r"%\((\w+)\)([sdifr])|%([sdifr%])")

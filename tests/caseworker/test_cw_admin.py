@@ -11,9 +11,11 @@ import re
 import pytest
 from sqlalchemy import select, update
 
+import crypto
 from cases.accounts import unlock
-from cases.keyring import holders
+from cases.keyring import Trust, holders
 from cases.models import (
+    AdminChange,
     AuditEntry,
     Case,
     Caseworker,
@@ -32,6 +34,27 @@ def admin(person, signed_in):  # type: ignore[no-untyped-def]
     return root, signed_in(root)
 
 
+@pytest.fixture
+def second_admin(person, signed_in):  # type: ignore[no-untyped-def]
+    """The other administrator, who approves what the first asks for."""
+    ada = person("ada", caseworker=False, admin=True)
+    return ada, signed_in(ada)
+
+
+def enrolment(username: str, code: str, passphrase: str) -> dict[str, str]:
+    return {"username": username, "code": code, "passphrase": passphrase, "confirm": passphrase}
+
+
+def pending_ids(store) -> list[int]:  # type: ignore[no-untyped-def]
+    with store.transaction() as db:
+        return list(db.scalars(select(AdminChange.id).where(AdminChange.state == "pending")))
+
+
+def approve_all(store, b) -> list:  # type: ignore[no-untyped-def]
+    """The second administrator approves every waiting request through the page."""
+    return [b.post(f"/admin/approvals/{change_id}/approve") for change_id in pending_ids(store)]
+
+
 def test_admin_pages_need_the_admin_role(store, person, signed_in) -> None:
     alice = person("alice")
     b = signed_in(alice)
@@ -48,50 +71,99 @@ def test_admin_pages_need_the_admin_role(store, person, signed_in) -> None:
         assert b.get(url).status_code == 403, url
 
 
-def test_create_caseworker_shows_a_generated_passphrase_once(store, admin) -> None:
-    _root, b = admin
-    page = b.get("/admin/caseworkers")
-    assert page.status_code == 200
+def test_a_new_account_is_a_request_and_only_the_approver_sees_its_enrolment_code(
+    store, admin, second_admin, new_browser
+) -> None:
+    root, b = admin
+    _ada, other = second_admin
     response = b.post(
         "/admin/caseworkers",
-        {
-            "username": "Nina",
-            "display_name": "Nina K",
-            "is_caseworker": "y",
-            "is_custodian": "y",
-            "language": "fr",
-        },
+        {"username": "Nina", "display_name": "Nina K", "is_caseworker": "y",
+         "is_custodian": "y", "language": "fr"},
     )
-    assert response.status_code == 200
-    passphrase = re.search(
-        r'<code class="secret">([a-z0-9-]+)</code>', response.get_data(as_text=True)
-    )
-    assert passphrase
+    assert response.status_code == 302 and response.location.endswith("/admin/approvals")
+    with store.transaction() as db:
+        assert db.scalar(select(Caseworker.id).where(Caseworker.username == "nina")) is None
+    (change_id,) = pending_ids(store)
+    # The one who asked cannot approve it: no account, no code for them.
+    own = b.post(f"/admin/approvals/{change_id}/approve")
+    assert own.status_code == 302
+    assert pending_ids(store) == [change_id]
+    shown = other.post(f"/admin/approvals/{change_id}/approve")
+    assert shown.status_code == 200
+    code = re.search(r'<code class="secret">([A-Z2-7-]+)</code>', shown.get_data(as_text=True))
+    assert code
     with store.transaction() as db:
         nina = db.scalars(select(Caseworker).where(Caseworker.username == "nina")).one()
         assert (nina.is_caseworker, nina.is_custodian, nina.is_admin, nina.language) == (
-            True,
-            True,
-            False,
-            "fr",
-        )
-        assert len(unlock(nina, passphrase.group(1))) == 32
+            True, True, False, "fr")
+        assert not nina.enrolled and nina.password_hash is None
+        approved = db.scalars(select(AuditEntry).where(
+            AuditEntry.action == "admin.change_approved")).one()
+        assert approved.actor_id != root.id
+    # Her first sign-in: the code once, and a passphrase only she knows.
+    owner = new_browser()
+    wrong = owner.post("/enrol", enrolment("nina", "A" * 24, "my own secret words"))
+    assert wrong.status_code == 400 and "not right" in wrong.get_data(as_text=True)
+    first = owner.post("/enrol", enrolment("nina", code.group(1), "my own secret words"))
+    assert first.status_code == 302 and first.location.endswith("/login/enrol")
+    with store.transaction() as db:
+        nina = db.get_one(Caseworker, nina.id)
+        assert nina.enrolled and nina.enrolment_code_hash is None
+        assert len(unlock(nina, "my own secret words")) == 32
+        assert Trust.of(store.settings).public_key(nina) == nina.public_key  # certified
         assert db.scalar(select(WrappedKey.id).where(WrappedKey.caseworker_id == nina.id)) is None
+    again = new_browser().post("/enrol", enrolment("nina", code.group(1), "another passphrase"))
+    assert again.status_code == 400  # the code works once
     taken = b.post("/admin/caseworkers", {"username": "nina", "language": "en"})
     assert taken.status_code == 400 and "already taken" in taken.get_data(as_text=True)
 
 
-def test_removing_the_caseworker_role_deletes_case_keys(store, admin, person, signed_in, h) -> None:
+def test_role_changes_wait_for_a_second_admin_and_removing_deletes_keys(
+    store, admin, second_admin, person, signed_in, h
+) -> None:
     _root, b = admin
+    _ada, other = second_admin
     alice, bob = person("alice"), person("bob")
     case_id, _ = h.submit(store)
     response = b.post(f"/admin/caseworkers/{bob.id}/roles", {"is_custodian": "y"})
     assert response.status_code == 302
     with store.transaction() as db:
+        assert bob.id in holders(db, case_id)  # nothing yet
+        assert db.get_one(Caseworker, bob.id).is_caseworker
+    assert [r.status_code for r in approve_all(store, other)] == [302]
+    with store.transaction() as db:
         assert bob.id not in holders(db, case_id) and alice.id in holders(db, case_id)
         account = db.get_one(Caseworker, bob.id)
         assert (account.is_caseworker, account.is_custodian) == (False, True)
     assert signed_in(bob).get(f"/cases/{case_id}").status_code == 403
+
+
+def test_an_admin_alone_cannot_give_themselves_access_to_reports(
+    store, admin, person, h
+) -> None:
+    """Root (administrator only) asks for the caseworker and custodian roles and the
+    routing of a category to themselves: nobody else approves, so nothing applies, and the
+    next report reaches only the caseworkers it was routed to."""
+    root, b = admin
+    alice = person("alice")
+    b.post(f"/admin/caseworkers/{root.id}/roles",
+           {"is_caseworker": "y", "is_custodian": "y", "is_admin": "y"})
+    b.post("/admin/categories", {"slug": "fraud", "name": "Fraud", "position": "1", "active": "y"})
+    with store.transaction() as db:
+        category = db.scalars(select(Category)).one()
+    b.post(f"/admin/categories/{category.id}/members", {"members": [str(root.id)]})
+    waiting = pending_ids(store)
+    assert len(waiting) == 2
+    for change_id in waiting:
+        b.post(f"/admin/approvals/{change_id}/approve")
+    assert pending_ids(store) == waiting  # refused: a second administrator must approve
+    case_id, _ = h.submit(store, "for the caseworkers only", category_slug="fraud")
+    with store.transaction() as db:
+        me = db.get_one(Caseworker, root.id)
+        assert not me.is_caseworker and not me.is_custodian
+        assert holders(db, case_id) == {alice.id}
+        assert db.scalars(select(CategoryMember)).all() == []
 
 
 def test_last_admin_keeps_the_role_and_cannot_be_disabled(store, admin) -> None:
@@ -131,13 +203,20 @@ def test_disable_ends_sessions_and_deletes_keys(store, admin, person, signed_in,
     assert "not right" in refused.get_data(as_text=True)
 
 
-def test_reset_two_factor_and_unlock(store, admin, person, new_browser) -> None:
+def test_reset_two_factor_waits_for_approval_and_its_owner_is_told(
+    store, admin, second_admin, person, new_browser, h
+) -> None:
     _root, b = admin
+    _ada, other = second_admin
     alice = person("alice")
     with store.transaction() as db:
         db.get_one(Caseworker, alice.id).locked_until = dt.datetime(2999, 1, 1)
-    assert b.post(f"/admin/caseworkers/{alice.id}/unlock").status_code == 302
+    assert b.post(f"/admin/caseworkers/{alice.id}/unlock").status_code == 302  # at once
+    h.sign_in(new_browser(), store, alice)  # a sign-in before the reset, to compare with
     assert b.post(f"/admin/caseworkers/{alice.id}/reset-2fa").status_code == 302
+    with store.transaction() as db:
+        assert db.get_one(Caseworker, alice.id).totp_secret_enc is not None  # not yet
+    approve_all(store, other)
     with store.transaction() as db:
         account = db.get_one(Caseworker, alice.id)
         assert account.locked_until is None and account.totp_secret_enc is None
@@ -149,8 +228,40 @@ def test_reset_two_factor_and_unlock(store, admin, person, new_browser) -> None:
     assert {"caseworker.unlocked", "caseworker.second_factor_reset"} <= actions
 
 
-def test_categories_route_new_reports_to_their_members(store, admin, person, h) -> None:
+def test_a_lost_passphrase_reset_destroys_the_key_and_re_enrols_the_owner(
+    store, admin, second_admin, person, new_browser, h
+) -> None:
+    """No administrator learns the new passphrase: the approver hands over a code, the
+    owner chooses the passphrase, and the old key (with every case key wrapped to it) is
+    gone: colleagues grant the cases again."""
     _root, b = admin
+    _ada, other = second_admin
+    alice, bob = person("alice"), person("bob")
+    case_id, _ = h.submit(store)
+    b.post(f"/admin/caseworkers/{bob.id}/reset-passphrase")
+    (shown,) = approve_all(store, other)
+    code = re.search(r'<code class="secret">([A-Z2-7-]+)</code>', shown.get_data(as_text=True))
+    assert code
+    with store.transaction() as db:
+        account = db.get_one(Caseworker, bob.id)
+        assert not account.enrolled and bob.id not in holders(db, case_id)
+    refused = new_browser().post("/login", {"username": "bob", "passphrase": bob.passphrase})
+    assert "not right" in refused.get_data(as_text=True)
+    owner = new_browser()
+    again = owner.post("/enrol", enrolment("bob", code.group(1), "bob's own new words"))
+    assert again.status_code == 302
+    with store.transaction() as db:
+        account = db.get_one(Caseworker, bob.id)
+        assert len(unlock(account, "bob's own new words")) == 32
+        assert account.public_key != crypto.public_key_of(bob.private_key)
+        assert alice.id in holders(db, case_id)  # the colleague keeps the case to grant it
+
+
+def test_categories_route_new_reports_to_their_members(
+    store, admin, second_admin, person, h
+) -> None:
+    _root, b = admin
+    _ada, other = second_admin
     alice, _bob = person("alice"), person("bob")
     response = b.post(
         "/admin/categories", {"slug": "fraud", "name": "Fraud", "position": "1", "active": "y"}
@@ -164,6 +275,9 @@ def test_categories_route_new_reports_to_their_members(store, admin, person, h) 
         b.post(f"/admin/categories/{category.id}/members", {"members": [str(alice.id)]}).status_code
         == 302
     )
+    with store.transaction() as db:
+        assert db.scalars(select(CategoryMember)).all() == []  # until a second admin approves
+    approve_all(store, other)
     with store.transaction() as db:
         assert [m.caseworker_id for m in db.scalars(select(CategoryMember))] == [alice.id]
     case_id, _ = h.submit(store, category_slug="fraud")

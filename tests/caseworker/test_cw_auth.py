@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 import pyotp
+import pytest
 from sqlalchemy import func, select
 
 from cases.accounts import unlock
@@ -314,7 +315,7 @@ def test_passphrase_change_rewraps_key_and_ends_other_sessions(
     )
     assert ok.status_code == 302
     assert elsewhere.get("/").status_code == 302  # other sessions ended
-    # This browser stays signed in and still opens the case (same key pair, re-wrapped).
+    # This browser stays signed in and still opens the case (its keys moved to the new pair).
     assert here.get(f"/cases/{case_id}").status_code == 200
     old = new_browser()
     page = old.post("/login", {"username": "alice", "passphrase": h.passphrase})
@@ -521,3 +522,71 @@ def test_one_recovery_code_signs_in_once_even_from_two_requests_at_once(
 
     monkeypatch.setattr(twofactor, "_hash_recovery_code", hash_together)
     assert _signed_in_at_once(browsers, "/login/recovery", code) == 1
+
+
+def test_a_passphrase_change_makes_a_new_key_so_the_old_one_opens_nothing_later(
+    store, person, signed_in, h
+) -> None:
+    """Whoever knew the first passphrase and kept a copy of the database (its wrapped
+    private key) could open that account's key for good when a change only re-wrapped
+    it. Now the change makes a new key pair and moves every case key to it."""
+    from cases.keyring import key_context
+    from cases.models import WrappedKey
+    from crypto import DecryptionError, open_with, unlock_private_key
+
+    alice = person("alice")
+    before, _ = h.submit(store)
+    with store.transaction() as db:
+        old_blob = db.get_one(Caseworker, alice.id).wrapped_private_key
+    old_private = unlock_private_key(old_blob, h.passphrase)  # what the old copy yields
+    here = signed_in(alice)
+    changed = here.post("/account/passphrase", {"current": h.passphrase,
+                                                "new": "a brand new passphrase",
+                                                "confirm": "a brand new passphrase"})
+    assert changed.status_code == 302
+    after, _ = h.submit(store)
+    with store.transaction() as db:
+        rows = db.scalars(select(WrappedKey).where(WrappedKey.caseworker_id == alice.id)).all()
+        assert {r.case_id for r in rows} == {before, after}
+        for row in rows:
+            with pytest.raises(DecryptionError):
+                open_with(old_private, row.wrapped, key_context(row.case_id, row.purpose))
+    assert here.get(f"/cases/{before}").status_code == 200
+    assert here.get(f"/cases/{after}").status_code == 200
+
+
+def test_the_owner_replaces_their_authenticator_with_their_passphrase(
+    browser, store, person, signed_in, h
+) -> None:
+    alice = person("alice")
+    here = signed_in(alice)
+    wrong = here.post("/account/second-factor", {"your_passphrase": "not it at all"})
+    assert wrong.status_code == 400
+    done = here.post("/account/second-factor", {"your_passphrase": h.passphrase})
+    assert done.status_code == 302 and done.location.startswith("/login")
+    with store.transaction() as db:
+        assert db.get_one(Caseworker, alice.id).totp_secret_enc is None
+    assert here.get("/account").status_code == 302  # every session ended
+    again = browser.post("/login", {"username": "alice", "passphrase": h.passphrase})
+    assert again.location.startswith("/login/enrol")
+
+
+def test_the_owner_sees_what_others_changed_on_their_account(
+    store, person, signed_in, new_browser, h
+) -> None:
+    from cases.approvals import Kind, approve, request
+
+    alice = person("alice")
+    root, ada = person("root", admin=True), person("ada", admin=True)
+    h.sign_in(new_browser(), store, alice)
+    with store.transaction() as db:
+        account = db.get_one(Caseworker, alice.id)
+        change = request(db, Kind.ROLES, actor_id=root.id, target=account,
+                         roles=["caseworker", "custodian"])
+        approve(db, store.settings, change, approver_id=ada.id)
+    b = new_browser()
+    h.sign_in(b, store, alice)
+    home = b.get("/", follow_redirects=True).get_data(as_text=True)
+    assert "someone else changed your account" in home
+    page = b.get("/account").get_data(as_text=True)
+    assert "Your roles were changed." in page and "A change to your account was requested." in page

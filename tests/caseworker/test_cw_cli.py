@@ -103,44 +103,39 @@ def test_create_caseworker_with_prompted_passphrase_and_roles(instance, runner) 
     store.dispose()
 
 
-def test_create_caseworker_generated_passphrase_works(instance, runner) -> None:
-    from cases.accounts import unlock
+def test_create_caseworker_prints_an_enrolment_code_and_no_passphrase(instance, runner) -> None:
+    """Nobody but the owner chooses or learns the passphrase: the CLI prints a code."""
+    from cases.accounts import enrol, unlock
 
     result = runner.invoke(
-        cli.main,
-        [
-            "create-caseworker",
-            "dan",
-            "--admin",
-            "--generate-passphrase",
-            "--instance",
-            str(instance),
-        ],
+        cli.main, ["create-caseworker", "dan", "--admin", "--instance", str(instance)]
     )
-    assert result.exit_code == 0
-    passphrase = result.output.split("Passphrase (shown once): ")[1].split()[0]
+    assert result.exit_code == 0 and "passphrase:" not in result.output.lower()
+    code = result.output.split("Enrolment code (shown once, valid 72 hours): ")[1].split()[0]
     store = _store(instance)
     with store.transaction() as db:
         dan = db.scalars(select(Caseworker).where(Caseworker.username == "dan")).one()
-        assert dan.is_admin and dan.is_caseworker
-        assert len(unlock(dan, passphrase)) == 32
+        assert dan.is_admin and dan.is_caseworker and not dan.enrolled
+        assert enrol(db, store.settings, "dan", code, "dan chose this one") is not None
+    with store.transaction() as db:
+        dan = db.scalars(select(Caseworker).where(Caseworker.username == "dan")).one()
+        assert len(unlock(dan, "dan chose this one")) == 32
     store.dispose()
-    again = runner.invoke(
-        cli.main, ["create-caseworker", "dan", "--generate-passphrase", "--instance", str(instance)]
-    )
+    again = runner.invoke(cli.main, ["create-caseworker", "dan", "--instance", str(instance)])
     assert again.exit_code == 1 and "taken" in again.output
 
 
 def test_create_caseworker_refuses_a_short_passphrase(instance, runner) -> None:
     result = runner.invoke(
-        cli.main, ["create-caseworker", "eve", "--instance", str(instance)], input="short\nshort\n"
+        cli.main, ["create-caseworker", "eve", "--passphrase", "--instance", str(instance)],
+        input="short\nshort\n",
     )
     assert result.exit_code == 1 and "12 characters" in result.output
 
 
 def test_disable_caseworker(instance, runner) -> None:
     runner.invoke(
-        cli.main, ["create-caseworker", "eve", "--generate-passphrase", "--instance", str(instance)]
+        cli.main, ["create-caseworker", "eve", "--instance", str(instance)]
     )
     result = runner.invoke(
         cli.main, ["disable-caseworker", "eve", "--yes", "--instance", str(instance)]
@@ -158,10 +153,10 @@ def test_disable_caseworker(instance, runner) -> None:
 
 def test_audit_verify_passes_then_fails_after_tampering(instance, runner) -> None:
     runner.invoke(
-        cli.main, ["create-caseworker", "eve", "--generate-passphrase", "--instance", str(instance)]
+        cli.main, ["create-caseworker", "eve", "--instance", str(instance)]
     )
     runner.invoke(
-        cli.main, ["create-caseworker", "fay", "--generate-passphrase", "--instance", str(instance)]
+        cli.main, ["create-caseworker", "fay", "--instance", str(instance)]
     )
     ok = runner.invoke(cli.main, ["audit", "verify", "--instance", str(instance)])
     assert ok.exit_code == 0 and "intact" in ok.output
@@ -211,7 +206,7 @@ def test_purge_dry_run_then_purge(instance, runner) -> None:
 
 def test_reset_2fa_and_unlock(instance, runner) -> None:
     runner.invoke(
-        cli.main, ["create-caseworker", "eve", "--generate-passphrase", "--instance", str(instance)]
+        cli.main, ["create-caseworker", "eve", "--instance", str(instance)]
     )
     store = _store(instance)
     with store.transaction() as db:
@@ -243,8 +238,9 @@ def test_serve_initialises_everything_and_starts_both_apps(tmp_path, runner, mon
     )
     assert result.exit_code == 0, result.output
     assert "RECOVERY KEY" in result.output
-    assert "username:   admin" in result.output
-    passphrase = result.output.split("passphrase: ")[1].split()[0]
+    assert "username:        admin" in result.output
+    assert "passphrase:" not in result.output  # nobody but its owner will choose it
+    code = result.output.split("enrolment code:  ")[1].split()[0]
     assert seen["commands"]["intake"][:3] == [sys.executable, "-m", "intake"]
     assert seen["commands"]["caseworker"][:3] == [sys.executable, "-m", "caseworker"]
     assert "9181" in seen["commands"]["caseworker"] and "9180" in seen["commands"]["intake"]
@@ -258,14 +254,16 @@ def test_serve_initialises_everything_and_starts_both_apps(tmp_path, runner, mon
             True,
             True,
         )
-        from cases.accounts import unlock
+        from cases.accounts import enrol, unlock
 
-        assert len(unlock(admin, passphrase)) == 32
+        assert not admin.enrolled
+        assert enrol(db, store.settings, "admin", code, "the first admin's words") is not None
+        assert len(unlock(admin, "the first admin's words")) == 32
     store.dispose()
     # A second start prints neither the recovery key nor a new account.
     again = runner.invoke(cli.main, ["serve", "--instance", str(path)])
     assert again.exit_code == 0
-    assert "RECOVERY KEY" not in again.output and "passphrase:" not in again.output
+    assert "RECOVERY KEY" not in again.output and "enrolment code" not in again.output
 
 
 def test_run_apps_fails_when_an_app_dies_and_stops_the_other() -> None:
@@ -347,3 +345,37 @@ def test_keys_list_shows_fingerprints_and_flags_an_uncertified_key(instance, run
     assert bad.exit_code == 1
     flagged = [line for line in bad.output.splitlines() if "NOT CERTIFIED" in line]
     assert len(flagged) == 1 and flagged[0].startswith("bob")
+
+
+def test_approvals_can_be_decided_by_the_servers_operator(instance, runner) -> None:
+    """An instance with one administrator has nobody to approve: the server's operator
+    decides with the CLI, audited like an administrator's decision."""
+    from cases.accounts import create_account
+    from cases.approvals import Kind, request
+
+    store = _store(instance)
+    with store.transaction() as db:
+        root, _ = create_account(db, store.settings, "root", admin=True, caseworker=False)
+        change = request(db, Kind.CREATE, actor_id=root.id, username="nina",
+                         roles=["caseworker"])
+        other = request(db, Kind.ROLES, actor_id=root.id, target=root,
+                        roles=["admin", "caseworker"])
+        first, second = change.id, other.id
+    store.dispose()
+    listed = runner.invoke(cli.main, ["approvals", "list", "--instance", str(instance)])
+    assert listed.exit_code == 0 and "create" in listed.output and "roles" in listed.output
+    where = ["--instance", str(instance)]
+    done = runner.invoke(cli.main, ["approvals", "approve", str(first), *where])
+    assert done.exit_code == 0 and "Enrolment code for nina" in done.output
+    refused = runner.invoke(cli.main, ["approvals", "deny", str(second), *where])
+    assert refused.exit_code == 0
+    twice = runner.invoke(cli.main, ["approvals", "approve", str(second), *where])
+    assert twice.exit_code == 1 and "already been decided" in twice.output
+    store = _store(instance)
+    with store.transaction() as db:
+        assert db.scalars(select(Caseworker).where(Caseworker.username == "nina")).one()
+        root = db.scalars(select(Caseworker).where(Caseworker.username == "root")).one()
+        assert not root.is_caseworker
+        actions = set(db.scalars(select(AuditEntry.action)))
+    store.dispose()
+    assert {"admin.change_approved", "admin.change_denied"} <= actions

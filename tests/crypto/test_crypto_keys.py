@@ -52,23 +52,16 @@ def test_wrong_passphrase(wrong: str) -> None:
         crypto.unlock_private_key(wrapped, wrong)
 
 
-def test_rewrap_keeps_the_key_pair_and_retires_the_old_passphrase() -> None:
-    public, wrapped = crypto.new_caseworker_keys("old passphrase", FAST)
+def test_wrap_private_key_puts_a_given_key_under_a_new_passphrase() -> None:
+    """A passphrase change makes a new key pair (cases.accounts) and wraps it like this."""
+    private, public = crypto.new_keypair()
     new_params = crypto.KdfParams(2, 16 * MIB)
-    rewrapped = crypto.rewrap_private_key(wrapped, "old passphrase", "new passphrase", new_params)
-    assert rewrapped != wrapped
-    assert HEADER.unpack(rewrapped[: HEADER.size])[1:3] == (2, 16 * 1024)
-    private = crypto.unlock_private_key(rewrapped, "new passphrase")
+    wrapped = crypto.wrap_private_key(private, "new passphrase", new_params)
+    assert HEADER.unpack(wrapped[: HEADER.size])[1:3] == (2, 16 * 1024)
+    assert crypto.unlock_private_key(wrapped, "new passphrase") == private
     assert crypto.public_key_of(private) == public
-    assert private == crypto.unlock_private_key(wrapped, "old passphrase")
     with pytest.raises(crypto.WrongPassphrase):
-        crypto.unlock_private_key(rewrapped, "old passphrase")
-
-
-def test_rewrap_with_wrong_old_passphrase_fails() -> None:
-    _, wrapped = crypto.new_caseworker_keys("old", FAST)
-    with pytest.raises(crypto.WrongPassphrase):
-        crypto.rewrap_private_key(wrapped, "not it", "new", FAST)
+        crypto.unlock_private_key(wrapped, "old passphrase")
 
 
 def test_tampered_wrapped_key_fails() -> None:
