@@ -108,12 +108,39 @@ def test_enrolment_recovery_codes_and_admin_pages(
     shots(page, "case-at-320px")
     page.set_viewport_size({"width": 1280, "height": 900})
 
-    # A new account made by the administrator, then sign out.
+    # A new account asked for by one administrator and approved by another, who is
+    # shown the enrolment code to hand over; then sign out.
     page.goto(sealbox.caseworker + "/admin/caseworkers")
     page.get_by_label("Username").fill("frank")
-    page.get_by_role("button", name="Create account").click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Account created"
-    audit.check(page, "account created")
+    page.get_by_role("button", name="Request this account").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Requests waiting for approval"
+    assert "Another administrator approves it" in page.get_by_role("status").first.inner_text()
+    audit.check(page, "account requested")
+    hana = sealbox.add_caseworker("hana", admin=True)
+    second = new_context(javascript=True).new_page()
+    second.goto(sealbox.caseworker + "/login")
+    second.get_by_label("Username").fill(hana.username)
+    second.get_by_label("Passphrase").fill(hana.passphrase)
+    second.get_by_role("button", name="Continue").click()
+    second.get_by_label("Six-digit code").fill(totp_code(hana.totp_secret))
+    second.get_by_role("button", name="Sign in").click()
+    second.goto(sealbox.caseworker + "/admin/approvals")
+    second.get_by_role("button", name="Approve").click()
+    assert second.get_by_role("heading", level=1).inner_text() == "Enrolment code"
+    audit.check(second, "account approved: enrolment code")
+    code = second.locator("code.secret").inner_text()
+
+    # Frank's first sign-in: the code once, a passphrase nobody else learns.
+    frank = new_context(javascript=True).new_page()
+    frank.goto(sealbox.caseworker + "/login")
+    frank.get_by_role("link", name="First sign-in with an enrolment code").click()
+    audit.check(frank, "first sign-in")
+    frank.get_by_label("Username").fill("frank")
+    frank.get_by_label("Enrolment code").fill(code)
+    frank.get_by_label("Choose your passphrase").fill("frank chooses a long passphrase")
+    frank.get_by_label("The same passphrase again").fill("frank chooses a long passphrase")
+    frank.get_by_role("button", name="Continue").click()
+    assert frank.get_by_role("heading", level=1).inner_text() == "Set up two-step sign-in"
     page.get_by_role("button", name="Sign out").click()
     assert "/login" in page.url
     audit.check(page, "signed out")
