@@ -7,19 +7,35 @@ RUN_STAMP  := $(VENV)/.run-deps
 TEST_STAMP := $(VENV)/.test-deps
 TRANSLATIONS := $(wildcard intake/translations caseworker/translations)
 
-.PHONY: run test test-sqlite test-postgres lint translations browser-deps clean
+.PHONY: run test test-sqlite test-postgres lint lock translations browser-deps clean
+
+# Every dependency, build tools included, comes from a lock with hashes (requirements/):
+# pip refuses any file whose hash differs. Sealbox itself is then installed without
+# dependencies and without build isolation, so nothing unpinned is fetched.
+INSTALL_LOCKED = $(BIN)/pip install --quiet --require-hashes --no-deps -r
+INSTALL_SELF   = $(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
 
-$(RUN_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+$(RUN_STAMP): pyproject.toml requirements/run.lock | $(BIN)/python
+	$(INSTALL_LOCKED) requirements/run.lock
+	$(INSTALL_SELF)
 	touch $@
 
-$(TEST_STAMP): pyproject.toml $(RUN_STAMP)
-	$(BIN)/pip install --quiet -e '.[test]'
+$(TEST_STAMP): pyproject.toml requirements/test.lock $(RUN_STAMP)
+	$(INSTALL_LOCKED) requirements/test.lock
+	$(INSTALL_SELF)
+	$(BIN)/pip check --quiet
 	touch $@
+
+## Re-resolve the locks after a change to pyproject.toml's dependencies (needs PyPI).
+lock: $(TEST_STAMP)
+	for extra in run test; do \
+	  $(BIN)/pip-compile --quiet --allow-unsafe --generate-hashes --all-build-deps \
+	    --no-emit-index-url --no-emit-find-links --strip-extras \
+	    $$( [ $$extra = test ] && echo --extra=test ) \
+	    --output-file=requirements/$$extra.lock pyproject.toml || exit 1; done
 
 translations: $(RUN_STAMP)
 	@for dir in $(TRANSLATIONS); do \
