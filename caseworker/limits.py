@@ -1,7 +1,8 @@
 """Rate limits for the sign-in forms, on the configured storage (memory:// in one process,
 redis:// shared by every worker).
 
-Clients are counted by a keyed hash of their address, so the storage never holds an
+Clients are counted by a keyed hash of their address (behind nginx, the address nginx
+passes from the proxy's address only: config/clients.py), so the storage never holds an
 address in the clear; the account lockout itself lives in ``cases.sessions.LoginThrottle``.
 """
 
@@ -12,6 +13,7 @@ from limits import RateLimitItem, parse, storage, strategies
 
 from cases.sessions import LoginThrottle
 from config import Settings
+from config.clients import CLIENT_KEY, ClientKeys
 from crypto import keyed_digest
 
 SIGN_IN_LIMIT = "30/minute"
@@ -24,16 +26,18 @@ class RateLimits:
         self._key = settings.secret_key[:64]
         self.sign_in: RateLimitItem = parse(SIGN_IN_LIMIT)
 
-    def client_key(self) -> str:
-        address = (request.remote_addr or "").encode()
+    def digest_of_address(self, address: bytes) -> str:
         return keyed_digest(self._key, b"client:" + address).hex()
 
     def hit(self, item: RateLimitItem, scope: str) -> bool:
-        return bool(self._limiter.hit(item, "sealbox-cw", scope, self.client_key()))
+        return bool(self._limiter.hit(item, "sealbox-cw", scope, request.environ[CLIENT_KEY]))
 
 
 def init_limits(app: Flask, settings: Settings) -> None:
     limits = RateLimits(settings)
+    app.wsgi_app = ClientKeys(  # type: ignore[method-assign]
+        app.wsgi_app, trusted_proxies=settings.trusted_proxies, digest=limits.digest_of_address
+    )
     app.extensions["sealbox_limits"] = limits
     app.extensions["sealbox_throttle"] = LoginThrottle(settings, limits.storage)
 

@@ -7,6 +7,7 @@ traceback for a typo.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -36,6 +37,12 @@ class Settings:
     organisation_name: str = "Example Organisation"
     onion_address: str = ""
     public_url: str = ""
+    # The intake's second gunicorn listener, where nginx's onion server (and only it)
+    # sends Tor traffic: requests accepted there are onion requests (config/clients.py).
+    onion_listen: str = "127.0.0.1:8088"
+    # Proxies whose X-Sealbox-Client header (the client's address, for rate limits) is
+    # believed. The shipped nginx runs on the same host.
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
     # Competent authorities for external reports (EU 2019/1937 Art. 9(1)(g)), shown on the
     # landing page: each "Name | URL or contact". A TOML list, or in the environment
     # entries separated by ";" (names often contain commas).
@@ -259,6 +266,7 @@ def _validate(s: Settings) -> list[str]:
         problems.append("database_url: only sqlite:// and postgresql+psycopg:// URLs are supported")
     if not s.ratelimit_storage_uri.startswith(("memory://", "redis://", "rediss://")):
         problems.append("ratelimit_storage_uri: use memory:// or a redis:// URL")
+    problems += _listener_problems(s)
     if s.default_language not in s.languages:
         problems.append(f"default_language: {s.default_language!r} is not in languages")
     for number, entry in enumerate(s.external_authorities, 1):
@@ -274,4 +282,22 @@ def _validate(s: Settings) -> list[str]:
         problems.append("secret_key: must be at least 32 bytes")
     if s.instance_salt and len(s.instance_salt) != 16:
         problems.append("instance_salt: must be 16 bytes")
+    return problems
+
+
+def _listener_problems(s: Settings) -> list[str]:
+    problems = []
+    for proxy in s.trusted_proxies:
+        try:
+            ipaddress.ip_address(proxy)
+        except ValueError:
+            problems.append(f"trusted_proxies: {proxy!r} is not an IP address")
+    host, colon, port = s.onion_listen.rpartition(":")
+    if s.onion_listen and not s.onion_listen.startswith("unix:") and not (
+        colon and host and port.isdigit() and 0 < int(port) < 65536
+    ):
+        problems.append(
+            f"onion_listen: {s.onion_listen!r} needs the form host:port (or unix:/path, "
+            "or empty for no onion listener)"
+        )
     return problems

@@ -44,7 +44,10 @@ errorlog = "-"
 loglevel = _env("SEALBOX_CASEWORKER_LOGLEVEL", "warning")
 capture_output = False
 
-forwarded_allow_ips = _env("SEALBOX_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+# The same proxies the app believes for X-Sealbox-Client (the trusted_proxies setting).
+forwarded_allow_ips = _env(
+    "SEALBOX_FORWARDED_ALLOW_IPS", _env("SEALBOX_TRUSTED_PROXIES", "127.0.0.1,::1")
+)
 # Only X-Forwarded-Proto says "https" (nginx sets it and clears the other two names).
 secure_scheme_headers = {"X-FORWARDED-PROTO": "https"}
 proxy_protocol = False

@@ -10,7 +10,13 @@ file. Reporters' anonymity rules for this file (DESIGN.md, "No identifying metad
 * the error log runs at ``warning`` and any client address gunicorn would write there
   (``Invalid request from ip=...``) is replaced by ``<redacted>``;
 * ``forwarded_allow_ips`` trusts only the local nginx, and only for the scheme
-  (``X-Forwarded-Proto``): client addresses are never passed on, so none reaches the app.
+  (``X-Forwarded-Proto``). The one thing nginx says about a clear-web client is its address
+  in ``X-Sealbox-Client``, which the app turns into a keyed digest for the rate limits
+  before any view runs (config/clients.py) and never stores or logs.
+
+Two listeners: ``SEALBOX_INTAKE_BIND`` for nginx's clear-web server and
+``SEALBOX_ONION_LISTEN`` for its onion server (Tor). The app tells onion requests by the
+listener they arrived on (the same ``onion_listen`` setting), never by a header.
 """
 
 from __future__ import annotations
@@ -22,7 +28,11 @@ import sys
 _env = os.environ.get
 APP = "sealbox-intake"
 
-bind = _env("SEALBOX_INTAKE_BIND", "127.0.0.1:8080")
+# The onion listener's default is config.Settings.onion_listen (a test keeps them equal).
+ONION_LISTEN_DEFAULT = "127.0.0.1:8088"
+bind = [_env("SEALBOX_INTAKE_BIND", "127.0.0.1:8080")]
+if _env("SEALBOX_ONION_LISTEN", ONION_LISTEN_DEFAULT):
+    bind.append(_env("SEALBOX_ONION_LISTEN", ONION_LISTEN_DEFAULT))
 # Threads keep the worker heart-beating during a long upload from a slow Tor circuit,
 # so `timeout` bounds a stuck worker, not an upload. Argon2id (64 MiB per receipt
 # derivation) is capped per process by `argon2_memory_budget_mib`: size
@@ -53,7 +63,10 @@ capture_output = False
 
 # nginx on this host is the only peer whose X-Forwarded-Proto is believed. With nginx on
 # other hosts list their addresses (never "*": anyone could then claim https).
-forwarded_allow_ips = _env("SEALBOX_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+# The same proxies the app believes for X-Sealbox-Client (the trusted_proxies setting).
+forwarded_allow_ips = _env(
+    "SEALBOX_FORWARDED_ALLOW_IPS", _env("SEALBOX_TRUSTED_PROXIES", "127.0.0.1,::1")
+)
 # Only X-Forwarded-Proto says "https" (nginx sets it and clears the other two names).
 secure_scheme_headers = {"X-FORWARDED-PROTO": "https"}
 proxy_protocol = False

@@ -4,7 +4,9 @@ The per-client key is a keyed BLAKE2b of the client address under a random key t
 only in this process's memory and is replaced every hour. Rate-limit storage (memory, or
 Redis in production) therefore only ever holds digests that nobody, not even someone with
 the server's disk and secrets, can link to an address; and after the hour they cannot be
-linked to each other either.
+linked to each other either. Behind nginx the address is the one nginx passes in its own
+header from the proxy's address only (config/clients.py); the digest is taken before any
+view runs and the address is dropped from the request.
 
 Two consequences are accepted and documented:
 
@@ -12,7 +14,8 @@ Two consequences are accepted and documented:
   *global* limits, keyed on a constant, are shared by every process through the storage).
 * On the onion service every visitor arrives from the same local address. Counting them
   as one client would let one abuser lock out every Tor reporter, so per-client limits do
-  not apply there; the global limits and Tor's proof-of-work defence do.
+  not apply there; the global limits and Tor's proof-of-work defence do. "There" is the
+  onion listener the request was accepted on, never a Host header a client can write.
 """
 
 from __future__ import annotations
@@ -24,10 +27,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, current_app, request
+from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter
 from flask_wtf.csrf import CSRFProtect
 
+from config.clients import CLIENT_KEY, VIA_ONION, ClientKeys
 from crypto import keyed_digest
 
 ROTATE_SECONDS = 3600
@@ -53,9 +57,12 @@ class RotatingKey:
 ROTATING_KEY = RotatingKey()
 
 
-def client_key() -> str:
-    address = (request.remote_addr or "unknown").encode()
+def digest_of_address(address: bytes) -> str:
     return "c-" + keyed_digest(ROTATING_KEY.current(), address).hex()[:32]
+
+
+def client_key() -> str:
+    return str(request.environ[CLIENT_KEY])
 
 
 def global_key() -> str:
@@ -63,10 +70,7 @@ def global_key() -> str:
 
 
 def via_onion() -> bool:
-    settings = current_app.config["SEALBOX_SETTINGS"]
-    host = request.host.rsplit(":", 1)[0].lower()
-    onion = settings.onion_address.lower().removeprefix("http://").rstrip("/")
-    return host.endswith(".onion") or bool(onion and host == onion)
+    return bool(request.environ.get(VIA_ONION))
 
 
 def _per_hour(name: str, factor: int = 1) -> str:
@@ -130,6 +134,13 @@ def _csrf_checked(view: Callable[..., Any], csrf: CSRFProtect) -> Callable[..., 
     return checked
 
 
+def _not_refused_by_a_limit(response: Response) -> bool:
+    """The global allowance is spent only by requests the per-client limit let through:
+    one client hammering its own 429s must not use up everyone's (flask-limiter checks the
+    per-minute global limit before the per-hour client one, so it would count them)."""
+    return response.status_code != 429
+
+
 def init_app(app: Flask, csrf: CSRFProtect) -> Limiter:
     """A Limiter of this app's own; every view checks CSRF, inside its limits if it has any.
 
@@ -140,6 +151,12 @@ def init_app(app: Flask, csrf: CSRFProtect) -> Limiter:
     app.config["RATELIMIT_STORAGE_URI"] = settings.ratelimit_storage_uri
     app.config["RATELIMIT_STRATEGY"] = "fixed-window"
     app.config["RATELIMIT_KEY_PREFIX"] = "sealbox-intake"
+    app.wsgi_app = ClientKeys(  # type: ignore[method-assign]
+        app.wsgi_app,
+        trusted_proxies=settings.trusted_proxies,
+        digest=digest_of_address,
+        onion_listen=settings.onion_listen,
+    )
     limiter = Limiter(key_func=client_key, default_limits=[], headers_enabled=False)
     limiter.init_app(app)
     app.extensions["sealbox_limiter"] = limiter
@@ -152,7 +169,8 @@ def init_app(app: Flask, csrf: CSRFProtect) -> Limiter:
                 per_client, exempt_when=via_onion, scope=f"{kind}-client", methods=["POST"]
             )(wrapped)
             wrapped = limiter.limit(
-                overall, key_func=global_key, scope=f"{kind}-all", methods=["POST"]
+                overall, key_func=global_key, scope=f"{kind}-all", methods=["POST"],
+                deduct_when=_not_refused_by_a_limit,
             )(wrapped)
         app.view_functions[endpoint] = wrapped
     return limiter

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -204,3 +205,17 @@ def _compiled_translations() -> None:
         with tmp.open("wb") as fh:
             write_mo(fh, catalog, use_fuzzy=True)
         tmp.replace(mo)  # atomic: a concurrent run never reads half a file
+
+
+@pytest.fixture
+def accepted() -> Iterator[tuple[str, socket.socket]]:
+    """A real connection accepted on a fresh loopback listener: the listener's address (to
+    configure as ``onion_listen``) and the server's end of the connection (what gunicorn
+    puts in the environ as ``gunicorn.socket``)."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        host, port = listener.getsockname()
+        with socket.create_connection((host, port)):
+            connection, _ = listener.accept()
+            with connection:
+                yield f"{host}:{port}", connection
+

@@ -67,3 +67,17 @@ def test_invalid_toml_is_a_clear_error(tmp_path: Path) -> None:
     toml.write_text("this is = = not toml")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_settings(toml, environ={}, instance_path=tmp_path)
+
+
+def test_listener_and_proxy_settings_are_checked(tmp_path: Path) -> None:
+    init_instance(tmp_path)
+    with pytest.raises(ConfigError) as info:
+        load_settings(environ={"SEALBOX_INSTANCE_PATH": str(tmp_path),
+                               "SEALBOX_TRUSTED_PROXIES": "127.0.0.1,nginx.local",
+                               "SEALBOX_ONION_LISTEN": "8088"})
+    assert any("trusted_proxies: 'nginx.local'" in p for p in info.value.problems)
+    assert any("onion_listen: '8088'" in p for p in info.value.problems)
+    settings = load_settings(environ={"SEALBOX_INSTANCE_PATH": str(tmp_path),
+                                      "SEALBOX_TRUSTED_PROXIES": "172.31.254.1",
+                                      "SEALBOX_ONION_LISTEN": ""})
+    assert settings.trusted_proxies == ("172.31.254.1",) and settings.onion_listen == ""

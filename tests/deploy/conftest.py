@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 # The security suite's journey helpers (secapp: a reporter with JavaScript off).
 sys.path.insert(0, str(ROOT / "tests" / "security"))
+sys.path.insert(0, str(ROOT / "tests" / "deploy"))  # nginxkit
 
 
 @pytest.fixture(scope="session")

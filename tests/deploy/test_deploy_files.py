@@ -34,7 +34,7 @@ def gunicorn_conf(request: pytest.FixtureRequest, deploy_dir: Path) -> tuple[str
 def test_gunicorn_configs_import_and_use_known_settings(gunicorn_conf) -> None:  # type: ignore[no-untyped-def]
     from gunicorn.config import Config
 
-    _, module, _ = gunicorn_conf
+    app, module, _ = gunicorn_conf
     known = set(Config().settings)
     settings = {k for k in vars(module) if not k.startswith("_") and k.islower()}
     # Every lower-case public name is a gunicorn setting (a typo would be silently ignored).
@@ -49,7 +49,10 @@ def test_gunicorn_configs_import_and_use_known_settings(gunicorn_conf) -> None: 
     assert cfg.timeout <= 120
     assert "*" not in str(module.forwarded_allow_ips)
     assert cfg.secure_scheme_headers == {"X-FORWARDED-PROTO": "https"}
-    assert module.bind.startswith("127.0.0.1:")
+    binds = module.bind if isinstance(module.bind, list) else [module.bind]
+    assert all(bind.startswith("127.0.0.1:") for bind in binds)
+    if app == "intake":  # clear web, then the onion listener the app knows by its address
+        assert binds == ["127.0.0.1:8080", Settings().onion_listen]
     assert callable(module.on_starting)
 
 
@@ -163,6 +166,10 @@ def test_nginx_body_limit_matches_settings(deploy_dir: Path) -> None:
 def test_nginx_intake_never_names_a_client(deploy_dir: Path) -> None:
     raw = (deploy_dir / "nginx/sites/sealbox-intake.conf").read_text()
     text = _strip_comments(raw)
+    # The one use of the address: the HTTPS server hands it to the app's rate limits.
+    assert text.count("$remote_addr") == 1
+    assert "set $sealbox_client $remote_addr;" in text
+    text = text.replace("set $sealbox_client $remote_addr;", "")
     for forbidden in (
         "$remote_addr",
         "$binary_remote_addr",
@@ -186,6 +193,27 @@ def test_nginx_intake_never_names_a_client(deploy_dir: Path) -> None:
             assert match.group(1) == "emerg"
 
 
+def test_each_nginx_server_says_who_the_client_is_and_onion_goes_to_its_listener(
+    deploy_dir: Path,
+) -> None:
+    """Every proxying server sets $sealbox_client (the snippet sends it as X-Sealbox-Client):
+    the address on the clear web, nothing on an onion listener, where every client is the
+    local Tor. The intake's onion server, and only it, proxies to gunicorn's onion bind."""
+    for site in (deploy_dir / "nginx/sites").glob("*.conf"):
+        for body in _servers(_strip_comments(site.read_text())):
+            if "proxy_pass" not in body:
+                continue
+            onion = re.search(r"^\s*listen 127\.0\.0\.1:\d+", body, re.M) is not None
+            expected = 'set $sealbox_client "";' if onion else "set $sealbox_client $remote_addr;"
+            assert expected in body, site.name
+            if site.name == "sealbox-intake.conf":
+                upstream = "sealbox_intake_onion" if onion else "sealbox_intake"
+                assert f"proxy_pass http://{upstream};" in body
+    intake = (deploy_dir / "nginx/sites/sealbox-intake.conf").read_text()
+    onion_upstream = re.search(r"upstream sealbox_intake_onion \{\s*server ([^;]+);", intake)
+    assert onion_upstream and onion_upstream.group(1) == Settings().onion_listen
+
+
 def test_nginx_proxy_streams_bodies_and_forwards_no_client_headers(deploy_dir: Path) -> None:
     proxy = _strip_comments((deploy_dir / "nginx/snippets/sealbox-proxy.conf").read_text())
     for directive in (
@@ -205,6 +233,7 @@ def test_nginx_proxy_streams_bodies_and_forwards_no_client_headers(deploy_dir: P
     ):
         assert f'proxy_set_header {header} "";' in proxy
     assert "$remote_addr" not in proxy
+    assert "proxy_set_header X-Sealbox-Client $sealbox_client;" in proxy
     for site in (deploy_dir / "nginx/sites").glob("*.conf"):
         for body in _servers(_strip_comments(site.read_text())):
             for location in re.findall(r"location [^{]*\{([^}]*)\}", body):

@@ -201,7 +201,13 @@ def deployment(
         logs[f"http://127.0.0.1:{port}"] = launcher.start(
             f"{app}-{port}",
             argv,
-            env={**env, f"SEALBOX_{app.upper()}_BIND": f"127.0.0.1:{port}", **overrides},
+            env={
+                **env,
+                f"SEALBOX_{app.upper()}_BIND": f"127.0.0.1:{port}",
+                # Each intake its own onion listener (the default port would clash).
+                "SEALBOX_ONION_LISTEN": f"127.0.0.1:{free_port()}",
+                **overrides,
+            },
             cwd=repo_root,
             port=port,
             timeout=60,

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import http.client
-import re
 import ssl
 import time
 from pathlib import Path
 
 import pytest
+from nginxkit import build_nginx_prefix
 
 from config import Settings
 from config.http import security_headers
@@ -26,7 +26,8 @@ def app(environ, start_response):
     if path == "/echo":
         headers = {k[5:].replace("_", "-").lower(): v for k, v in environ.items()
                    if k.startswith("HTTP_")}
-        body = json.dumps({"headers": headers}).encode()
+        listener = environ["gunicorn.socket"].getsockname()[1]
+        body = json.dumps({"headers": headers, "listener": listener}).encode()
         start_response("200 OK", [("Content-Type", "application/json"),
                                   ("Content-Security-Policy", "default-src 'none'")])
         return [body]
@@ -44,67 +45,12 @@ def app(environ, start_response):
 """
 
 
-def _replace(text: str, old: str, new: str) -> str:
-    assert old in text, f"the site no longer contains {old!r}: update this test"
-    return text.replace(old, new)
-
-
-def build_nginx_prefix(
-    deploy_dir: Path, prefix: Path, cert: tuple[Path, Path], ports: dict[str, int]
-) -> Path:
-    """A self-contained nginx configuration in ``prefix`` made of the shipped files, with
-    only addresses, ports and file paths changed. Returns the main configuration file."""
-    (prefix / "sites").mkdir(parents=True)
-    (prefix / "logs").mkdir()
-    snippets = deploy_dir / "nginx/snippets"
-    for site in sorted((deploy_dir / "nginx/sites").glob("*.conf")):
-        text = site.read_text()
-        text = text.replace("/etc/nginx/snippets/", f"{snippets}/")
-        text = re.sub(r"/etc/ssl/sealbox/\w+\.crt", str(cert[0]), text)
-        text = re.sub(r"/etc/ssl/sealbox/\w+\.key", str(cert[1]), text)
-        text = text.replace("/var/log/nginx/", f"{prefix}/logs/")
-        text = re.sub(r"^\s*listen \[::\]:\d+[^;]*;\n", "", text, flags=re.M)
-        if site.name == "sealbox-intake.conf":
-            text = _replace(
-                text,
-                "listen 80 default_server;",
-                f"listen 127.0.0.1:{ports['i80']} default_server;",
-            )
-            text = _replace(
-                text,
-                "listen 443 ssl default_server;",
-                f"listen 127.0.0.1:{ports['i443']} ssl default_server;",
-            )
-            text = _replace(
-                text,
-                "listen 127.0.0.1:8090 default_server;",
-                f"listen 127.0.0.1:{ports['ionion']} default_server;",
-            )
-            text = _replace(text, "server 127.0.0.1:8080;", f"server 127.0.0.1:{ports['stub']};")
-        elif site.name == "sealbox-caseworker.conf":
-            text = _replace(text, "listen 443 ssl;", f"listen 127.0.0.1:{ports['c443']} ssl;")
-            text = _replace(text, "server 127.0.0.1:8081;", f"server 127.0.0.1:{ports['stub']};")
-        elif site.name == "sealbox-caseworker-onion.conf":
-            text = _replace(text, "listen 127.0.0.1:8091;", f"listen 127.0.0.1:{ports['conion']};")
-        (prefix / "sites" / site.name).write_text(text)
-    main = prefix / "nginx.conf"
-    main.write_text(
-        f"pid {prefix}/nginx.pid;\n"
-        f"error_log {prefix}/logs/main-error.log;\n"
-        "worker_processes 1;\n"
-        "events { worker_connections 64; }\n"
-        "http {\n"
-        # Any server without its own access_log would write here: the test checks it.
-        f"    access_log {prefix}/logs/http-level-access.log;\n"
-        f"    include {deploy_dir}/nginx/conf.d/sealbox.conf;\n"
-        f"    include {prefix}/sites/*.conf;\n"
-        "}\n"
-    )
-    return main
-
-
 def _ports(free_port) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    return {name: free_port() for name in ("i80", "i443", "ionion", "c443", "conion", "stub")}
+    ports = {name: free_port() for name in ("i80", "i443", "ionion", "c443", "conion", "stub",
+                                            "stub_onion")}
+    # The stub listens on two ports, like the intake's clear-web and onion listeners.
+    return {**ports, "intake": ports["stub"], "intake_onion": ports["stub_onion"],
+            "caseworker": ports["stub"]}
 
 
 def test_nginx_sites_pass_nginx_t(
@@ -152,6 +98,8 @@ def live_nginx(
             str(venv_bin / "gunicorn"),
             "--bind",
             f"127.0.0.1:{ports['stub']}",
+            "--bind",
+            f"127.0.0.1:{ports['stub_onion']}",
             "--workers",
             "2",
             "--chdir",
@@ -215,16 +163,26 @@ def test_nothing_about_the_client_reaches_the_app(live_nginx) -> None:  # type: 
         "X-Forwarded-Ssl": "on",
         "X-Forwarded-Protocol": "ssl",
         "X-Forwarded-Port": "1",
+        "X-Sealbox-Client": "198.51.100.7",
     }
-    for conn, scheme in (
-        (_tls(ports["i443"]), "https"),
-        (http.client.HTTPConnection("127.0.0.1", ports["ionion"]), "http"),
+    for conn, scheme, listener, client in (
+        (_tls(ports["i443"]), "https", ports["intake"], "127.0.0.1"),
+        (http.client.HTTPConnection("127.0.0.1", ports["ionion"]), "http",
+         ports["intake_onion"], None),
     ):
         response, body = _get(conn, "/echo", INTAKE_HOST, forged)
         assert response.status == 200
-        seen = json.loads(body)["headers"]
+        echoed = json.loads(body)
+        seen = echoed["headers"]
         for name in forged:
-            assert name.lower() not in seen, name
+            if name != "X-Sealbox-Client":
+                assert name.lower() not in seen, name
+        # nginx's own header replaces the client's: the connection's address on the clear
+        # web (for the rate limits), nothing at all from the onion listener.
+        assert seen.get("x-sealbox-client") == client
+        # Each nginx server reaches its own gunicorn listener: that is how the app tells
+        # onion traffic apart.
+        assert echoed["listener"] == listener
         assert seen["x-forwarded-proto"] == scheme
         assert "198.51.100.7" not in body.decode()
         # The app's own header passes through, not doubled by nginx's fallback.

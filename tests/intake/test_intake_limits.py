@@ -68,7 +68,9 @@ def test_lookups_are_limited_per_client_and_globally(make_app, new_browser) -> N
         b = new_browser(the_app=app)
         b.client.environ_base["REMOTE_ADDR"] = f"198.51.100.{i}"
         others.append(b.login(new_receipt()).status_code)
-    assert others == [400, 429, 429]  # 5 look-ups a minute in total (refused ones count too)
+    # 5 look-ups a minute in total: failed look-ups count, those the per-client limit
+    # refused (and that cost no derivation) do not.
+    assert others == [400, 400, 429]
 
 
 def test_limit_keys_never_contain_the_address(make_app, new_browser) -> None:  # type: ignore[no-untyped-def]
@@ -93,23 +95,77 @@ def test_rotating_key_changes_every_period_and_is_random() -> None:
     assert len(ROTATING_KEY.current()) == 32
 
 
-def test_onion_visitors_share_no_per_client_bucket(make_app, new_browser) -> None:  # type: ignore[no-untyped-def]
-    onion = "x" * 56 + ".onion"
+def test_onion_visitors_share_no_per_client_bucket(make_app, new_browser, accepted) -> None:  # type: ignore[no-untyped-def]
+    listen, connection = accepted
     app = make_app(
-        onion_address=onion, submissions_per_hour_per_client=1, submissions_per_minute_global=3
+        onion_listen=listen, submissions_per_hour_per_client=1, submissions_per_minute_global=3
     )
-    inner = app.wsgi_app
-
-    def via_tor(environ, start_response):  # type: ignore[no-untyped-def]
-        environ["HTTP_HOST"] = onion  # what the onion service forwards, from 127.0.0.1
-        return inner(environ, start_response)
-
-    app.wsgi_app = via_tor
     codes = []
     for _ in range(4):
         b = new_browser(the_app=app)
+        b.client.environ_base["gunicorn.socket"] = connection  # arrived on the onion bind
         codes.append(b.send(b.review()).status_code)
     assert codes == [200, 200, 200, 429]  # only the global limit applies behind Tor
+
+
+def test_an_onion_host_header_on_the_clear_web_changes_nothing(  # type: ignore[no-untyped-def]
+    make_app, new_browser, accepted
+) -> None:
+    """Claiming to be onion traffic (the Host header) skips no limit and earns no badge."""
+    onion = "x" * 56 + ".onion"
+    listen, clear_web = accepted
+    app = make_app(
+        onion_address=onion, onion_listen="127.0.0.1:1",  # some other listener
+        submissions_per_hour_per_client=1, submissions_per_minute_global=100,
+    )
+    codes = []
+    for _ in range(3):
+        b = new_browser(the_app=app)
+        b.client.environ_base.update({"gunicorn.socket": clear_web, "HTTP_HOST": onion})
+        codes.append(b.send(b.review()).status_code)
+    page = app.test_client().get("/en/", base_url=f"http://{onion}",
+                                 environ_base={"gunicorn.socket": clear_web})
+    assert codes == [200, 429, 429]
+    assert "Confidential (ordinary browser)." in page.get_data(as_text=True)
+    assert listen != "127.0.0.1:1"
+
+
+def test_the_proxy_header_counts_clients_apart_only_from_the_proxy(make_app, new_browser) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(submissions_per_hour_per_client=1, submissions_per_minute_global=100)
+
+    def send(peer: str, claimed: str) -> int:
+        b = new_browser(the_app=app)
+        b.client.environ_base.update({"REMOTE_ADDR": peer, "HTTP_X_SEALBOX_CLIENT": claimed})
+        return int(b.send(b.review()).status_code)
+
+    # Behind nginx: every connection is from 127.0.0.1, the header tells clients apart.
+    assert [send("127.0.0.1", "198.51.100.1"), send("127.0.0.1", "198.51.100.1")] == [200, 429]
+    assert send("127.0.0.1", "198.51.100.2") == 200
+    # From anyone but the proxy the header is ignored: no fresh bucket per forged value.
+    assert send("203.0.113.9", "198.51.100.3") == 200
+    assert send("203.0.113.9", "198.51.100.4") == 429
+    # An IPv6 client is one client for its whole /64.
+    assert send("::1", "2001:db8:1:2::a") == 200
+    assert send("::1", "2001:db8:1:2:ffff::b") == 429
+    assert send("::1", "2001:db8:1:3::a") == 200
+
+
+def test_the_proxy_header_never_reaches_a_view(make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app()
+    seen: list[dict[str, str]] = []
+
+    @app.get("/probe-headers")
+    def probe() -> str:
+        from flask import request
+
+        seen.append({k: v for k, v in request.environ.items() if isinstance(v, str)})
+        return "ok"
+
+    client = app.test_client()
+    client.get("/probe-headers", headers={"X-Sealbox-Client": "198.51.100.77"},
+               environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    assert seen and "198.51.100.77" not in repr(seen[0])
+    assert re.fullmatch(r"c-[0-9a-f]{32}", seen[0]["sealbox.client_key"])
 
 
 @pytest.mark.redis

@@ -113,11 +113,14 @@ def test_landing_page_tells_what_a_reporter_needs(client, store) -> None:  # typ
         assert text in html, text
 
 
-def test_onion_visitors_are_told_they_are_anonymous(make_app) -> None:  # type: ignore[no-untyped-def]
+def test_onion_visitors_are_told_they_are_anonymous(make_app, accepted) -> None:  # type: ignore[no-untyped-def]
     onion = "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz234567.onion"
-    app = make_app(onion_address=onion)
+    listen, connection = accepted  # a connection accepted on the onion listener
+    app = make_app(onion_address=onion, onion_listen=listen)
     client = app.test_client()
-    html = client.get("/en/", base_url=f"http://{onion}").get_data(as_text=True)
+    html = client.get(
+        "/en/", base_url=f"http://{onion}", environ_base={"gunicorn.socket": connection}
+    ).get_data(as_text=True)
     assert "Anonymous (Tor / onion address)." in html
     ordinary = client.get("/en/").get_data(as_text=True)
     assert "Confidential (ordinary browser)." in ordinary

@@ -347,8 +347,10 @@ def gunicorn_server(settings: Any, tmpdir: Path, log_dir: Path, workers: int = 2
     gunicorn = Path(sys.executable).with_name("gunicorn")
     argv = [str(gunicorn), "--config", str(ROOT / "deploy" / "gunicorn.intake.conf.py"),
             "--workers", str(workers), "intake:create_app()"]
-    env = server_env(settings, tmpdir, SEALBOX_INTAKE_BIND=f"127.0.0.1:{port}",
-                     SEALBOX_WORKER_TMP_DIR=str(tmpdir), **extra)
+    listeners = {"SEALBOX_INTAKE_BIND": f"127.0.0.1:{port}",
+                 "SEALBOX_ONION_LISTEN": f"127.0.0.1:{free_port()}"}  # its own, never 8088
+    env = server_env(settings, tmpdir, SEALBOX_WORKER_TMP_DIR=str(tmpdir),
+                     **{**listeners, **extra})
     return Server(argv, env, log_dir, port)
 
 

@@ -10,6 +10,7 @@ The cost of guessing a receipt is in docs/THREAT_MODEL.md (A8) and docs/CRYPTO.m
 
 from __future__ import annotations
 
+import socket
 from dataclasses import replace
 from typing import Any
 
@@ -57,8 +58,13 @@ def cases(store: Store) -> tuple[int, int]:
                 db.scalar(select(func.count()).select_from(Message)) or 0)
 
 
-def client_from(app: Flask, address: str, host: str = "localhost") -> Reporter:
-    http = FlaskHTTP(app.test_client(), environ={"REMOTE_ADDR": address})
+def client_from(
+    app: Flask, address: str, host: str = "localhost", connection: socket.socket | None = None
+) -> Reporter:
+    environ: dict[str, Any] = {"REMOTE_ADDR": address}
+    if connection is not None:
+        environ["gunicorn.socket"] = connection  # the listener it was accepted on
+    http = FlaskHTTP(app.test_client(), environ=environ)
     http.headers["Host"] = host
     return Reporter(http)
 
@@ -99,14 +105,29 @@ def test_lookups_are_limited_globally(store: Store, derivations: list[tuple[int,
     assert len(derivations) == 6
 
 
-def test_onion_visitors_share_only_the_global_limit(store: Store) -> None:
+def test_onion_visitors_share_only_the_global_limit(
+    store: Store, accepted: tuple[str, socket.socket]
+) -> None:
     """Every onion visitor arrives from 127.0.0.1: per-client limits would let one abuser
-    lock out every Tor reporter, so there only the global limit applies."""
-    app, _ = make_app(store, lookups_per_hour_per_client=2, lookups_per_minute_global=5)
+    lock out every Tor reporter, so on the onion listener only the global limit applies."""
+    listen, connection = accepted
+    app, _ = make_app(
+        store, lookups_per_hour_per_client=2, lookups_per_minute_global=5, onion_listen=listen
+    )
     onion = "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcd.onion"
-    statuses = [client_from(app, "127.0.0.1", onion).login(new_receipt()).status
+    statuses = [client_from(app, "127.0.0.1", onion, connection).login(new_receipt()).status
                 for _ in range(6)]
     assert statuses == [400] * 5 + [429]
+
+
+def test_an_onion_host_header_drains_no_global_limit(store: Store) -> None:
+    """A clear-web client that writes ``Host: x.onion`` is still counted as itself, so it
+    cannot spend the global allowance that Tor reporters share."""
+    app, _ = make_app(store, lookups_per_hour_per_client=2, lookups_per_minute_global=5)
+    onion = "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcd.onion"
+    flood = [client_from(app, "192.0.2.66", onion).login(new_receipt()).status for _ in range(5)]
+    assert flood == [400, 400, 429, 429, 429]
+    assert client_from(app, "192.0.2.67").login(new_receipt()).status == 400
 
 
 def test_each_app_lookup_costs_one_derivation_and_the_same_statements(

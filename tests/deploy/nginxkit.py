@@ -1,0 +1,74 @@
+"""The shipped nginx sites, made runnable on free loopback ports for the deployment tests."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+
+def _replace(text: str, old: str, new: str) -> str:
+    assert old in text, f"the site no longer contains {old!r}: update this test"
+    return text.replace(old, new)
+
+
+def build_nginx_prefix(
+    deploy_dir: Path, prefix: Path, cert: tuple[Path, Path], ports: dict[str, int]
+) -> Path:
+    """A self-contained nginx configuration in ``prefix`` made of the shipped files, with
+    only addresses, ports and file paths changed. ``ports`` names nginx's listeners (i80,
+    i443, ionion, c443, conion) and the upstreams (intake, intake_onion, caseworker).
+    Returns the main configuration file."""
+    (prefix / "sites").mkdir(parents=True)
+    (prefix / "logs").mkdir()
+    snippets = deploy_dir / "nginx/snippets"
+    for site in sorted((deploy_dir / "nginx/sites").glob("*.conf")):
+        text = site.read_text()
+        text = text.replace("/etc/nginx/snippets/", f"{snippets}/")
+        text = re.sub(r"/etc/ssl/sealbox/\w+\.crt", str(cert[0]), text)
+        text = re.sub(r"/etc/ssl/sealbox/\w+\.key", str(cert[1]), text)
+        text = text.replace("/var/log/nginx/", f"{prefix}/logs/")
+        text = re.sub(r"^\s*listen \[::\]:\d+[^;]*;\n", "", text, flags=re.M)
+        if site.name == "sealbox-intake.conf":
+            text = _replace(
+                text,
+                "listen 80 default_server;",
+                f"listen 127.0.0.1:{ports['i80']} default_server;",
+            )
+            text = _replace(
+                text,
+                "listen 443 ssl default_server;",
+                f"listen 127.0.0.1:{ports['i443']} ssl default_server;",
+            )
+            text = _replace(
+                text,
+                "listen 127.0.0.1:8090 default_server;",
+                f"listen 127.0.0.1:{ports['ionion']} default_server;",
+            )
+            text = _replace(
+                text, "server 127.0.0.1:8080;", f"server 127.0.0.1:{ports['intake']};"
+            )
+            text = _replace(
+                text, "server 127.0.0.1:8088;", f"server 127.0.0.1:{ports['intake_onion']};"
+            )
+        elif site.name == "sealbox-caseworker.conf":
+            text = _replace(text, "listen 443 ssl;", f"listen 127.0.0.1:{ports['c443']} ssl;")
+            text = _replace(
+                text, "server 127.0.0.1:8081;", f"server 127.0.0.1:{ports['caseworker']};"
+            )
+        elif site.name == "sealbox-caseworker-onion.conf":
+            text = _replace(text, "listen 127.0.0.1:8091;", f"listen 127.0.0.1:{ports['conion']};")
+        (prefix / "sites" / site.name).write_text(text)
+    main = prefix / "nginx.conf"
+    main.write_text(
+        f"pid {prefix}/nginx.pid;\n"
+        f"error_log {prefix}/logs/main-error.log;\n"
+        "worker_processes 1;\n"
+        "events { worker_connections 64; }\n"
+        "http {\n"
+        # Any server without its own access_log would write here: the test checks it.
+        f"    access_log {prefix}/logs/http-level-access.log;\n"
+        f"    include {deploy_dir}/nginx/conf.d/sealbox.conf;\n"
+        f"    include {prefix}/sites/*.conf;\n"
+        "}\n"
+    )
+    return main
