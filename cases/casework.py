@@ -32,19 +32,11 @@ from cases.content import (
 )
 from cases.identity import IdentityInfo, identity_info
 from cases.keyring import (
-    ExcludedFromCase,
-    Trust,
-    UncertifiedKey,
     caseworker_key,
-    grant_access,
-    holders,
-    is_excluded,
-    revoke_access,
 )
 from cases.models import (
     AuditEntry,
     Case,
-    CaseExclusion,
     CaseLabel,
     CaseLink,
     Caseworker,
@@ -296,9 +288,12 @@ def conclude(
 
 
 def close_case(db: Session, case: Case, actor: Caseworker, on: dt.date | None = None) -> None:
+    """Close a concluded case. Retention counts the closure only once another holder has
+    reviewed it (cases.holders.review_closure)."""
     if case.status is not Status.CONCLUDED:
         raise CaseworkRefused("Conclude the case before closing it.")
     _status(db, case, Status.CLOSED, actor, on or today())
+    case.closed_by_id, case.closure_reviewed_by_id = actor.id, None
 
 
 def reopen(
@@ -323,6 +318,7 @@ def reopen(
         on=on,
     )
     _status(db, case, Status.INVESTIGATING, actor, on, reopened=True, note_id=note.id)
+    case.closed_by_id = case.closure_reviewed_by_id = None
 
 
 def set_legal_hold(db: Session, case: Case, actor: Caseworker, reason: str) -> None:
@@ -492,116 +488,6 @@ def revise_minutes(
     case.minutes_agreed_on = None
     record(db, "case.minutes_revised", actor_id=actor.id, case_id=case.id, message_id=message.id)
     return message.id
-
-
-# --- who holds the keys ------------------------------------------------------------------
-
-
-def grant(
-    db: Session,
-    trust: Trust,
-    case: Case,
-    actor: Caseworker,
-    private_key: bytes,
-    grantee_id: int,
-    *,
-    override_exclusion: bool = False,
-    override_reason: str = "",
-) -> None:
-    grantee = db.get(Caseworker, grantee_id)
-    if grantee is None or not grantee.active or not grantee.is_caseworker:
-        raise CaseworkRefused("Choose an active caseworker.")
-    if has_access(db, case.id, grantee.id):
-        raise CaseworkRefused("This caseworker already has access.")
-    excluded = is_excluded(db, case.id, grantee.id)
-    if excluded and override_exclusion and not override_reason.strip():
-        raise CaseworkRefused("Give the reason for overriding the exclusion.")
-    try:
-        grant_access(
-            db,
-            trust,
-            case.id,
-            actor.id,
-            private_key,
-            grantee,
-            override_exclusion=override_exclusion,
-        )
-    except ExcludedFromCase as exc:
-        raise CaseworkRefused(
-            "This caseworker is excluded from the case (named by the reporter or conflicted)."
-        ) from exc
-    except UncertifiedKey as exc:
-        raise CaseworkRefused(
-            "This colleague's key cannot be verified: an administrator must check the account."
-        ) from exc
-    detail: dict[str, Any] = {"grantee_id": grantee.id}
-    if excluded:
-        key = _key(db, case, actor, private_key, KeyPurpose.INTERNAL)
-        note = add_message(
-            db,
-            case.id,
-            MessageKind.NOTE,
-            key,
-            {"text": clean_text(override_reason), "event": "exclusion_overridden"},
-            author_id=actor.id,
-        )
-        detail.update(exclusion_overridden=True, note_id=note.id)
-    record(db, "case.access_granted", actor_id=actor.id, case_id=case.id, **detail)
-
-
-def _last_holder(db: Session, case_id: str, caseworker_id: int) -> bool:
-    return holders(db, case_id) - {caseworker_id} == set()
-
-
-def revoke(db: Session, case: Case, actor: Caseworker, target_id: int) -> int:
-    if target_id == actor.id:
-        raise CaseworkRefused("To step away from a case, declare a conflict of interest.")
-    if not has_access(db, case.id, target_id):
-        raise CaseworkRefused("This caseworker has no access.")
-    removed = revoke_access(db, case.id, target_id)
-    if case.assignee_id == target_id:
-        case.assignee_id = None
-    record(
-        db,
-        "case.access_revoked",
-        actor_id=actor.id,
-        case_id=case.id,
-        target_id=target_id,
-        keys_removed=removed,
-    )
-    return removed
-
-
-def declare_conflict(db: Session, case: Case, actor: Caseworker) -> int:
-    """Step away: delete every key the actor holds to the case and exclude them from it."""
-    if _last_holder(db, case.id, actor.id):
-        raise CaseworkRefused(
-            "You are the only caseworker with access: grant a colleague access first."
-        )
-    removed = revoke_access(db, case.id, actor.id)
-    if db.get(CaseExclusion, {"case_id": case.id, "caseworker_id": actor.id}) is None:
-        db.add(CaseExclusion(case_id=case.id, caseworker_id=actor.id, reason="conflict"))
-    if case.assignee_id == actor.id:
-        case.assignee_id = None
-    db.flush()
-    record(db, "case.conflict_declared", actor_id=actor.id, case_id=case.id, keys_removed=removed)
-    return removed
-
-
-def holder_accounts(db: Session, case_id: str) -> list[Caseworker]:
-    ids = holders(db, case_id)
-    if not ids:
-        return []
-    return list(
-        db.scalars(select(Caseworker).where(Caseworker.id.in_(ids)).order_by(Caseworker.username))
-    )
-
-
-def exclusions(db: Session, case_id: str) -> dict[int, str]:
-    return {
-        row.caseworker_id: row.reason
-        for row in db.scalars(select(CaseExclusion).where(CaseExclusion.case_id == case_id))
-    }
 
 
 # --- oral reports ------------------------------------------------------------------------

@@ -341,6 +341,15 @@ class Case(Base):
     # commits to, so a rewritten or removed item is found by `sealbox audit verify`.
     last_position: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     content_head: Mapped[bytes | None] = mapped_column(LargeBinary(32), default=None)
+    # Who closed the case, and the second holder who reviewed that closure: retention
+    # purges only a reviewed closure (cases.holders), so no one person can make a case
+    # disappear. Both are cleared when the case is reopened.
+    closed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("caseworkers.id", ondelete="SET NULL"), default=None
+    )
+    closure_reviewed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("caseworkers.id", ondelete="SET NULL"), default=None
+    )
 
     category: Mapped[Category | None] = relationship()
     labels: Mapped[list[CaseLabel]] = relationship(cascade="all, delete-orphan")
@@ -386,6 +395,36 @@ class CaseExclusion(Base):
         ForeignKey("caseworkers.id", ondelete="CASCADE"), primary_key=True
     )
     reason: Mapped[str] = mapped_column(String(32))  # reporter | conflict
+
+
+class HolderRemoval(Base):
+    """One holder asked to take another's keys to a case away; it applies when a second
+    person agrees: another holder, or the one to be removed (cases.holders)."""
+
+    __tablename__ = "holder_removals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    target_id: Mapped[int] = mapped_column(ForeignKey("caseworkers.id", ondelete="CASCADE"))
+    requested_by_id: Mapped[int] = mapped_column(
+        ForeignKey("caseworkers.id", ondelete="CASCADE")
+    )
+    requested_on: Mapped[dt.date] = mapped_column(Date, default=today)
+
+
+class Notice(Base):
+    """Something a caseworker is told in the app the next time they look (cases.notices):
+    for example that they were removed from a case. ``values`` fills the message."""
+
+    __tablename__ = "notices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    caseworker_id: Mapped[int] = mapped_column(
+        ForeignKey("caseworkers.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(32))
+    values: Mapped[str] = mapped_column(Text, default="{}")
+    created_on: Mapped[dt.date] = mapped_column(Date, default=today)
 
 
 class WrappedKey(Base):

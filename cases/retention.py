@@ -24,6 +24,17 @@ def due_for_purge(session: Session, on: dt.date, retention_days: int) -> list[Ca
     ]
 
 
+def kept_for_review(session: Session) -> list[Case]:
+    """Closed cases that retention keeps because no second holder reviewed the closure."""
+    return list(
+        session.scalars(
+            select(Case)
+            .where(Case.status == Status.CLOSED, Case.closure_reviewed_by_id.is_(None))
+            .order_by(Case.closed_on, Case.id)
+        )
+    )
+
+
 def purge_case(
     session: Session, blobs: BlobStore, case: Case, *, actor_id: int | None = None
 ) -> None:

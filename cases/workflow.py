@@ -111,7 +111,10 @@ def is_due_soon(case: Case, today: dt.date) -> bool:
 
 
 def retention_expires_on(case: Case, retention_days: int) -> dt.date | None:
-    """When a closed case becomes eligible for purge; None while open or on legal hold."""
+    """When a closed case becomes eligible for purge; None while open, on legal hold, or
+    while its closure waits for a second holder's review (cases.holders)."""
     if case.status is not Status.CLOSED or case.closed_on is None or case.legal_hold_reason:
+        return None
+    if case.closure_reviewed_by_id is None:
         return None
     return case.closed_on + dt.timedelta(days=retention_days)

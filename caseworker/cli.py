@@ -468,7 +468,7 @@ def purge(dry_run: bool, instance: Path) -> None:
     from cases.maintenance import reorder
     from cases.models import today
     from cases.reporter import sweep_reporter_sessions
-    from cases.retention import due_for_purge, purge_expired
+    from cases.retention import due_for_purge, kept_for_review, purge_expired
     from cases.sessions import sweep_expired
 
     store = _store(instance)
@@ -483,6 +483,7 @@ def purge(dry_run: bool, instance: Path) -> None:
             store.dispose()
             return
         purged = purge_expired(session, store.blobs, on, days, actor_id=None)
+        unreviewed = len(kept_for_review(session))
         sealed = seal_recent_content(session, on)
         sessions = sweep_expired(session, store.settings)
         sessions += sweep_reporter_sessions(session, on)
@@ -498,6 +499,9 @@ def purge(dry_run: bool, instance: Path) -> None:
     refresh_statistics(store)
     store.dispose()
     click.echo(f"{len(purged)} case(s) purged; {sessions} expired session(s) removed.")
+    if unreviewed:
+        click.echo(f"{unreviewed} closed case(s) kept: their closure waits for a second "
+                   "caseworker's review.")
     click.echo(f"{orphans} orphaned attachment ciphertext(s) removed.")
     click.echo(f"{sealed} case(s) with reporter activity sealed into the audit log.")
     click.echo(f"audit head {head_id}:{head_hash.hex()}  (copy it off this server)")

@@ -219,3 +219,20 @@ def accepted() -> Iterator[tuple[str, socket.socket]]:
             with connection:
                 yield f"{host}:{port}", connection
 
+
+
+@pytest.fixture
+def closure_reviewer():  # type: ignore[no-untyped-def]
+    """Factory: ``closure_reviewer(store)`` -> the id of an account to record as the second
+    caseworker who reviewed a closure, for tests that close cases by a direct UPDATE and
+    are about what retention does next (cases.holders has the review itself)."""
+    from cases.models import Caseworker
+
+    def make(store: Store) -> int:
+        with store.transaction() as session:
+            account = Caseworker(username="reviewer-" + secrets.token_hex(4), is_caseworker=True)
+            session.add(account)
+            session.flush()
+            return int(account.id)
+
+    return make

@@ -17,7 +17,7 @@ from cases.approvals import Kind
 from cases.audit import record, verify_chain
 from cases.casework import OUTCOMES
 from cases.models import AuditEntry, Caseworker, Category, CategoryMember, Question, today
-from cases.retention import due_for_purge, purge_expired
+from cases.retention import due_for_purge, kept_for_review, purge_expired
 from cases.store import POLICY_KEYS
 from caseworker import web
 from caseworker.admin import forms as f
@@ -256,7 +256,9 @@ def retention() -> str | Response | tuple[str, int]:
         return redirect(url_for("admin.retention"))
     due = due_for_purge(db, on, days)
     status = 400 if form.is_submitted() else 200
-    return render_template("admin/retention.html", due=due, days=days, form=form), status
+    return render_template(
+        "admin/retention.html", due=due, days=days, form=form, unreviewed=kept_for_review(db)
+    ), status
 
 
 # --- indicators --------------------------------------------------------------------------

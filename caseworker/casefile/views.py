@@ -19,6 +19,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from cases import casework as cw
+from cases import holders as hd
 from cases import identity as ia
 from cases.access import CaseworkRefused, case_for
 from cases.audit import record
@@ -115,8 +116,8 @@ def _render(case: Case, status: int = 200, **overrides: FlaskForm) -> tuple[str,
     db = web.db()
     account = web.account()
     casefile = cw.read_case(db, case, account, web.private_key())
-    holders = cw.holder_accounts(db, case.id)
-    excluded = cw.exclusions(db, case.id)
+    holders = hd.holder_accounts(db, case.id)
+    excluded = hd.exclusions(db, case.id)
     choices = _grant_choices(case, {h.id for h in holders}, excluded)
     forms = _forms(case, holders, choices)
     for name, form in overrides.items():
@@ -157,6 +158,8 @@ def _render(case: Case, status: int = 200, **overrides: FlaskForm) -> tuple[str,
         overdue=case.next_due_on is not None and case.next_due_on < on,
         no_human_ack=cw.no_human_acknowledgement(case, on),
         minutes_pending=awaiting_agreement(db, case),
+        removals=hd.pending_removals(db, case.id),
+        closure_review=hd.awaits_closure_review(case),
         status_labels=STATUS_LABELS,
         priority_labels=PRIORITY_LABELS,
         outcome_labels=f.OUTCOME_LABELS,
@@ -477,62 +480,6 @@ def minutes(case_id: str) -> Response | tuple[str, int]:
     )
 
 
-@bp.route("/<case_id>/grant", methods=["POST"])
-def grant(case_id: str) -> Response | tuple[str, int]:
-    form = f.GrantForm()
-    value = form.caseworker.data or ""
-    return _act(
-        case_id,
-        form,
-        "grant_form",
-        lambda case: cw.grant(
-            web.db(),
-            Trust.of(web.settings()),
-            case,
-            web.account(),
-            _key(),
-            int(value) if value.isdigit() else -1,
-            override_exclusion=bool(form.override.data),
-            override_reason=form.override_reason.data or "",
-        ),
-        _("Access granted: the case keys are now wrapped to this caseworker."),
-        "access",
-    )
-
-
-@bp.route("/<case_id>/revoke", methods=["POST"])
-def revoke(case_id: str) -> Response | tuple[str, int]:
-    form = f.RevokeForm()
-    value = form.caseworker.data or ""
-    return _act(
-        case_id,
-        form,
-        "plain_form",
-        lambda case: cw.revoke(
-            web.db(), case, web.account(), int(value) if value.isdigit() else -1
-        ),
-        _("Access revoked: this caseworker's keys to the case are deleted."),
-        "access",
-    )
-
-
-@bp.route("/<case_id>/conflict", methods=["POST"])
-def conflict(case_id: str) -> Response | tuple[str, int]:
-    form = f.PlainForm()
-    case = _case(case_id)
-    if not form.validate_on_submit():
-        return _render(case, 400)
-    db = web.db()
-    try:
-        with db.begin_nested():
-            cw.declare_conflict(db, case, web.account())
-    except CaseworkRefused as exc:
-        flash(_(str(exc)), "error")
-        return _render(case, 400)
-    flash(_("You have stepped away from the case: your keys to it are deleted."), "success")
-    return redirect(url_for("inbox.index"))
-
-
 @bp.route("/<case_id>/identity/request", methods=["POST"])
 def request_identity(case_id: str) -> Response | tuple[str, int]:
     form = f.IdentityRequestForm()
@@ -675,3 +622,7 @@ def new_oral() -> str | tuple[str, int]:
     if not form.held_on.data:
         form.held_on.data = today()
     return render_template("casefile/new_oral.html", form=form)
+
+
+# Who holds the case's keys: views of this blueprint in their own module.
+from caseworker.casefile import holders_views  # noqa: E402, F401

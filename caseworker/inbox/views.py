@@ -7,9 +7,12 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
+from cases.holders import closures_to_review
 from cases.inbox import PAGE_SIZE, SORTS, InboxFilter, inbox_page, labels_in_use
 from cases.models import Status, today
+from cases.notices import dismiss, notices_for
 from caseworker import web
+from caseworker.casefile.forms import PlainForm
 from caseworker.choices import options
 from caseworker.inbox.forms import FilterForm
 
@@ -113,4 +116,15 @@ def index() -> str | Response:
         priority_labels=PRIORITY_LABELS,
         next_url=next_url,
         first_url=first_url,
+        notices=notices_for(db, account.id),
+        to_review=closures_to_review(db, account.id),
+        plain_form=PlainForm(),
     )
+
+
+@bp.route("/notices/<int:notice_id>/dismiss", methods=["POST"])
+def dismiss_notice(notice_id: int) -> Response:
+    if not PlainForm().validate_on_submit():
+        abort(400)
+    dismiss(web.db(), web.account().id, notice_id)
+    return redirect(url_for("inbox.index"))

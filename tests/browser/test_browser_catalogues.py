@@ -49,6 +49,7 @@ SOURCES = {
             "cases/identity.py",
             "cases/administration.py",
             "cases/approvals.py",
+            "cases/holders.py",
         ),
         keywords=("_l", "CaseworkRefused", "AdminRefused", "ApprovalRefused"),
     ),

@@ -72,7 +72,9 @@ def test_rewriting_a_whole_entry_consistently_still_breaks_the_next(any_store: S
     assert any("entry 2" in p for p in problems) and any("entry 3" in p for p in problems)
 
 
-def _submit_closed(store: Store, closed_on: dt.date, hold: str | None = None) -> str:
+def _submit_closed(
+    store: Store, closed_on: dt.date, reviewer: int | None, hold: str | None = None
+) -> str:
     with new_submission(store) as draft:
         upload = draft.new_attachment()
         upload.write(b"evidence " * 1000)
@@ -82,14 +84,18 @@ def _submit_closed(store: Store, closed_on: dt.date, hold: str | None = None) ->
         case, _ = find_case(session, store.settings, receipt)
         assert case is not None
         case.status, case.closed_on, case.legal_hold_reason = Status.CLOSED, closed_on, hold
+        case.closure_reviewed_by_id = reviewer
         return case.id
 
 
-def test_purge_crypto_shreds_expired_cases_only(any_store: Store) -> None:
+def test_purge_crypto_shreds_expired_cases_only(any_store: Store, closure_reviewer) -> None:  # type: ignore[no-untyped-def]
     today = dt.date(2026, 6, 1)
-    old = _submit_closed(any_store, today - dt.timedelta(days=61))
-    held = _submit_closed(any_store, today - dt.timedelta(days=400), hold="litigation")
-    recent = _submit_closed(any_store, today - dt.timedelta(days=10))
+    reviewer = closure_reviewer(any_store)
+    old = _submit_closed(any_store, today - dt.timedelta(days=61), reviewer)
+    held = _submit_closed(any_store, today - dt.timedelta(days=400), reviewer, hold="litigation")
+    recent = _submit_closed(any_store, today - dt.timedelta(days=10), reviewer)
+    # Closed by one person and never reviewed: kept however old (cases.holders).
+    unreviewed = _submit_closed(any_store, today - dt.timedelta(days=400), None)
     with any_store.transaction() as session:
         old_blobs = list(session.scalars(select(Attachment.id).where(Attachment.case_id == old)))
         purged = purge_expired(session, any_store.blobs, today, 60)
@@ -102,6 +108,7 @@ def test_purge_crypto_shreds_expired_cases_only(any_store: Store) -> None:
             )
             assert count == 0
         assert session.get(Case, held) is not None and session.get(Case, recent) is not None
+        assert session.get(Case, unreviewed) is not None
         assert verify_chain(session).ok
         assert session.scalars(
             select(AuditEntry.action).where(AuditEntry.case_id == old)

@@ -182,3 +182,43 @@ def test_0004_down_keeps_the_tables_without_rowid(tmp_path) -> None:  # type: ig
         ddl = dict(conn.execute(text(TABLES_SQL)).all())
     engine.dispose()
     assert {t for t, sql in ddl.items() if "WITHOUT ROWID" in sql} == UNORDERED_TABLES
+
+
+def test_0007_takes_each_closer_from_the_audit_log_and_back(empty_db: tuple[str, Engine]) -> None:
+    url, engine = empty_db
+    _run(engine, url, "upgrade", "0006")
+    with engine.begin() as conn:
+        _caseworker_row(conn, "alice", "")
+        _caseworker_row(conn, "bob", "")
+        ids = dict(conn.execute(text("SELECT username, id FROM caseworkers")).all())
+        _case_row(conn, "closedcase000001", b"a" * 32)
+        _case_row(conn, "opencase00000001", b"b" * 32)
+        conn.execute(text("UPDATE cases SET status = 'CLOSED' WHERE id = 'closedcase000001'"))
+        entries = [  # bob closed it, alice reopened, bob closed it again: bob is the closer
+            (ids["bob"], "closedcase000001", '{"from": "concluded", "to": "closed"}'),
+            (ids["alice"], "closedcase000001", '{"from": "closed", "to": "investigating"}'),
+            (ids["alice"], "closedcase000001", '{"from": "investigating", "to": "concluded"}'),
+            (ids["bob"], "closedcase000001", '{"from": "concluded", "to": "closed"}'),
+            (ids["alice"], "opencase00000001", '{"from": "received", "to": "acknowledged"}'),
+        ]
+        for actor, case_id, detail in entries:
+            conn.execute(
+                text(
+                    "INSERT INTO audit_log (at, actor_id, action, case_id, detail, prev_hash,"
+                    " entry_hash) VALUES ('2026-01-01 00:00:00', :a, 'case.status_changed', :c,"
+                    " :d, :h, :h)"
+                ),
+                {"a": actor, "c": case_id, "d": detail, "h": bytes(32)},
+            )
+    _run(engine, url, "upgrade", "0007")
+    with engine.connect() as conn:
+        rows = dict(conn.execute(text(
+            "SELECT id, coalesce(closed_by_id, 0) || '|' || coalesce(closure_reviewed_by_id, 0)"
+            " FROM cases"
+        )).all())
+    # Bob closed it; nobody has reviewed that closure, so retention keeps the case.
+    assert rows == {"closedcase000001": f"{ids['bob']}|0", "opencase00000001": "0|0"}
+    _run(engine, url, "downgrade", "0006")
+    columns = {c["name"] for c in inspect(engine).get_columns("cases")}
+    assert not columns & {"closed_by_id", "closure_reviewed_by_id"}
+    assert not set(inspect(engine).get_table_names()) & {"holder_removals", "notices"}

@@ -121,6 +121,8 @@ def test_full_lifecycle_requires_its_records() -> None:
 def test_retention_respects_legal_hold() -> None:
     case = new_case()
     case.status, case.closed_on = Status.CLOSED, DAY
+    assert retention_expires_on(case, 60) is None  # the closure waits for its review
+    case.closure_reviewed_by_id = 7
     assert retention_expires_on(case, 60) == DAY + dt.timedelta(days=60)
     case.legal_hold_reason = "court order 12/2026"
     assert retention_expires_on(case, 60) is None

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from cases.content import read_messages
 from cases.keyring import NoAccess, caseworker_key, holders
-from cases.models import AuditEntry, CaseExclusion, KeyPurpose, MessageKind
+from cases.models import AuditEntry, CaseExclusion, HolderRemoval, KeyPurpose, MessageKind
 
 
 @pytest.fixture
@@ -47,6 +47,10 @@ def test_revoke_deletes_the_keys(store, team, signed_in) -> None:
     b = signed_in(bob)
     assert b.get(f"/cases/{case_id}").status_code == 200
     assert a.post(f"/cases/{case_id}/revoke", {"caseworker": str(bob.id)}).status_code == 302
+    with store.transaction() as db:
+        [removal_id] = db.scalars(select(HolderRemoval.id)).all()
+    # Two people: Alice asked, Bob (the one removed) agrees (tests/caseworker/test_cw_holders.py).
+    assert b.post(f"/cases/{case_id}/removals/{removal_id}/agree").status_code == 302
     assert b.get(f"/cases/{case_id}").status_code == 404
     with store.transaction() as db:
         assert bob.id not in holders(db, case_id)

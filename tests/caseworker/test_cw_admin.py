@@ -381,20 +381,26 @@ def test_audit_viewer_verifies_the_chain_and_reports_tampering(store, admin, per
 
 def test_retention_purge_from_the_admin_page(store, admin, person, h, today) -> None:
     root, b = admin
-    person("alice")
+    alice = person("alice")
     old, _ = h.submit(store)
     held, _ = h.submit(store)
+    unreviewed, _ = h.submit(store)
     with store.transaction() as db:
         db.execute(
-            update(Case).values(status=Status.CLOSED, closed_on=today - dt.timedelta(days=400))
+            update(Case).values(status=Status.CLOSED, closed_on=today - dt.timedelta(days=400),
+                                closure_reviewed_by_id=alice.id)
         )
         db.get_one(Case, held).legal_hold_reason = "litigation"
+        db.get_one(Case, unreviewed).closure_reviewed_by_id = None
     page = b.get("/admin/retention").get_data(as_text=True)
     assert old in page and held not in page
+    due, waiting = page.split("waiting for a second caseworker", 1)
+    assert unreviewed not in due and unreviewed in waiting
     assert b.post("/admin/retention", {}).status_code == 400  # not confirmed
     assert b.post("/admin/retention", {"confirm": "y"}).status_code == 302
     with store.transaction() as db:
         assert db.get(Case, old) is None and db.get(Case, held) is not None
+        assert db.get(Case, unreviewed) is not None
         assert db.scalar(select(WrappedKey.id).where(WrappedKey.case_id == old)) is None
         purged = db.scalar(select(AuditEntry.actor_id).where(AuditEntry.action == "case.purged"))
     assert purged == root.id

@@ -171,32 +171,43 @@ def test_audit_verify_passes_then_fails_after_tampering(instance, runner) -> Non
     assert "entry 1 was altered" in broken.output
 
 
-def test_purge_dry_run_then_purge(instance, runner) -> None:
+def test_purge_dry_run_then_purge(instance, runner, closure_reviewer) -> None:  # type: ignore[no-untyped-def]
     from cases.reports import Submission, new_submission
 
     store = _store(instance)
+    reviewer = closure_reviewer(store)
     with new_submission(store) as draft:
         draft.finalize(Submission(report={"text": "old case"}))
         old_id = draft.case_id
     with new_submission(store) as draft:
         draft.finalize(Submission(report={"text": "held case"}))
         held_id = draft.case_id
+    with new_submission(store) as draft:
+        draft.finalize(Submission(report={"text": "closed alone"}))
+        alone_id = draft.case_id
     long_ago = dt.date.today() - dt.timedelta(days=400)
     with store.transaction() as db:
-        db.execute(update(Case).values(status=Status.CLOSED, closed_on=long_ago))
+        db.execute(update(Case).values(status=Status.CLOSED, closed_on=long_ago,
+                                       closure_reviewed_by_id=reviewer))
         db.get_one(Case, held_id).legal_hold_reason = "court order 17"
+        db.get_one(Case, alone_id).closure_reviewed_by_id = None
     store.dispose()
     dry = runner.invoke(cli.main, ["purge", "--dry-run", "--instance", str(instance)])
     assert dry.exit_code == 0 and old_id in dry.output and held_id not in dry.output
+    assert alone_id not in dry.output
     store = _store(instance)
     with store.transaction() as db:
         assert db.get(Case, old_id) is not None
     store.dispose()
     done = runner.invoke(cli.main, ["purge", "--instance", str(instance)])
     assert done.exit_code == 0 and "1 case(s) purged" in done.output
+    assert "1 closed case(s) kept: their closure waits for a second caseworker's review" in (
+        done.output
+    )
     store = _store(instance)
     with store.transaction() as db:
         assert db.get(Case, old_id) is None and db.get(Case, held_id) is not None
+        assert db.get(Case, alone_id) is not None
         assert (
             db.scalar(select(AuditEntry.case_id).where(AuditEntry.action == "case.purged"))
             == old_id

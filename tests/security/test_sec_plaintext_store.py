@@ -17,7 +17,7 @@ from dataclasses import replace
 import pytest
 from secutil import Scanner, marker
 
-from cases import casework, identity
+from cases import casework, holders, identity
 from cases.keyring import Trust
 from cases.models import Case
 from cases.reporter import add_reporter_message, find_case
@@ -92,7 +92,7 @@ def test_nothing_the_domain_writes_is_readable(
     bob, _ = new_caseworker(store, "bob")
     with store.transaction() as db:
         case = db.get_one(Case, case.id)
-        casework.grant(db, Trust.of(store.settings), case, alice, alice_key, bob.id)
+        holders.grant(db, Trust.of(store.settings), case, alice, alice_key, bob.id)
     with store.transaction() as db:
         case = db.get_one(Case, case.id)
         identity.request_identity(db, Trust.of(store.settings), case, bob, m["reason"])

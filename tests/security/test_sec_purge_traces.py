@@ -21,8 +21,9 @@ from pathlib import Path
 import pytest
 from secapp import cw_csrf, signed_in_caseworker
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
-from cases.models import Attachment, Case, Message, Status, WrappedKey
+from cases.models import Attachment, Case, Caseworker, Message, Status, WrappedKey
 from cases.reports import Submission, new_submission
 from cases.store import Store
 
@@ -34,6 +35,14 @@ def sqlite_store(store: Store) -> Store:
     if store.engine.dialect.name != "sqlite":
         pytest.skip("SQLite's files: PostgreSQL's residual is documented, not scrubbed")
     return store
+
+
+def _reviewer(db: Session) -> int:
+    """Any account, recorded as the second caseworker who reviewed the closure."""
+    account = Caseworker(username="reviewer", is_caseworker=True)
+    db.add(account)
+    db.flush()
+    return int(account.id)
 
 
 def _closed_case(store: Store) -> tuple[str, list[bytes]]:
@@ -48,7 +57,8 @@ def _closed_case(store: Store) -> tuple[str, list[bytes]]:
         db.execute(
             update(Case)
             .where(Case.id == case_id)
-            .values(status=Status.CLOSED, closed_on=CLOSED_LONG_AGO)
+            .values(status=Status.CLOSED, closed_on=CLOSED_LONG_AGO,
+                    closure_reviewed_by_id=_reviewer(db))
         )
         values: list[bytes] = [
             *db.scalars(select(WrappedKey.wrapped).where(WrappedKey.case_id == case_id)),
