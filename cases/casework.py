@@ -34,6 +34,7 @@ from cases.identity import IdentityInfo, identity_info
 from cases.keyring import (
     caseworker_key,
 )
+from cases.minutes import restart_agreement
 from cases.models import (
     AuditEntry,
     Case,
@@ -485,7 +486,7 @@ def revise_minutes(
         author_id=actor.id,
         on=on,
     )
-    case.minutes_agreed_on = None
+    restart_agreement(case)
     record(db, "case.minutes_revised", actor_id=actor.id, case_id=case.id, message_id=message.id)
     return message.id
 

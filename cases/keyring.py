@@ -13,10 +13,18 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
-from cases.models import CaseExclusion, Caseworker, HolderKind, KeyPurpose, WrappedKey
+from cases.models import (
+    Case,
+    CaseExclusion,
+    Caseworker,
+    HolderKind,
+    KeyPurpose,
+    WrappedKey,
+    new_id,
+)
 from config import Settings
 from crypto import Context, DecryptionError, key_is_certified, open_with, seal_for
 
@@ -70,19 +78,20 @@ def wrap_to(
     holder_kind: HolderKind,
     caseworker_id: int | None = None,
     record_id: str = "",
-) -> None:
+) -> WrappedKey:
     """Wrap to a public key the caller vouches for (the reporter's, the recovery key):
     caseworkers go through :func:`wrap_to_caseworker`, which checks the certificate."""
-    session.add(
-        WrappedKey(
-            case_id=case_id,
-            purpose=purpose,
-            record_id=record_id,
-            holder_kind=holder_kind,
-            caseworker_id=caseworker_id,
-            wrapped=seal_for(public_key, key, key_context(case_id, purpose, record_id)),
-        )
+    row = WrappedKey(
+        id=new_id(),
+        case_id=case_id,
+        purpose=purpose,
+        record_id=record_id,
+        holder_kind=holder_kind,
+        caseworker_id=caseworker_id,
+        wrapped=seal_for(public_key, key, key_context(case_id, purpose, record_id)),
     )
+    session.add(row)
+    return row
 
 
 def wrap_to_caseworker(
@@ -152,11 +161,15 @@ def caseworker_key(
 
 
 def reporter_thread_key(session: Session, case_id: str, private_key: bytes) -> bytes:
+    # After a receipt was taken over (cases.claim) the case names the reporter's current
+    # row; the handed-over one lingers until the nightly sweep and is never used again.
+    current = select(Case.reporter_key_id).where(Case.id == case_id).scalar_subquery()
     row = session.scalar(
         select(WrappedKey).where(
             WrappedKey.case_id == case_id,
             WrappedKey.purpose == KeyPurpose.THREAD,
             WrappedKey.holder_kind == HolderKind.REPORTER,
+            or_(current.is_(None), WrappedKey.id == current),
         )
     )
     if row is None:

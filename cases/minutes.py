@@ -3,7 +3,14 @@
 A caseworker records the minutes of a call or meeting as the first message of an oral case
 (``cases.casework.record_oral_report``). The reporter reads them with their receipt, sends
 corrections as ordinary follow-up messages (a caseworker then records revised minutes,
-which restarts agreement), and agrees the current version with :func:`agree_minutes`.
+which restarts agreement), and agrees the current version with :func:`agree_minutes`,
+only with a receipt of their own (cases.claim): the one handed over by the recorder is
+replaced at its first use.
+
+A reporter who agrees in person, at the meeting, has it recorded by one caseworker
+(:func:`record_in_person_agreement`) and confirmed by a second as witness
+(:func:`witness_in_person_agreement`). It is kept as what it is, an agreement recorded by
+caseworkers, in the internal record, never as a message from the reporter.
 
 For the intake app: call ``agree_minutes(session, case, reporter_private_key)`` when the
 reporter, signed in with their receipt, confirms the minutes. Reporter actions are not
@@ -15,17 +22,23 @@ minutes agreed.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cases.content import add_message
-from cases.keyring import NoAccess, reporter_thread_key
-from cases.models import Case, Message, MessageKind, today
+from cases.access import CaseworkRefused
+from cases.audit import record
+from cases.claim import needs_claim
+from cases.content import DecryptedMessage, add_message
+from cases.keyring import NoAccess, caseworker_key, reporter_thread_key
+from cases.models import Case, Caseworker, KeyPurpose, Message, MessageKind, today
 from cases.reporter import touch
 from crypto import DecryptionError
 
 MINUTES_AGREED_EVENT = "minutes_agreed"
+AGREED_IN_PERSON_EVENT = "minutes_agreed_in_person"
+BY_REPORTER, IN_PERSON = "reporter", "in_person"
 
 
 class NoMinutes(ValueError):
@@ -63,6 +76,8 @@ def agree_minutes(
     minutes_id = latest_minutes_id(session, case.id)
     if minutes_id is None:
         raise NoMinutes("there are no minutes to agree")
+    if needs_claim(case):  # the recorder's receipt: it proves nothing about the reporter
+        raise NoAccess("the handed-over receipt has not been replaced by the reporter's own")
     on = on or today()
     try:
         thread_key = reporter_thread_key(session, case.id, reporter_private_key)
@@ -76,7 +91,68 @@ def agree_minutes(
         {"text": "", "event": MINUTES_AGREED_EVENT, "minutes_id": minutes_id},
         on=on,
     )
-    case.minutes_agreed_on = on
+    case.minutes_agreed_on, case.minutes_agreed_how = on, BY_REPORTER
+    case.minutes_in_person_by_id = None
     touch(case, on)
     session.flush()
     return minutes_id
+
+
+def restart_agreement(case: Case) -> None:
+    """New minutes: whatever was agreed, or waits for a witness, was about the old ones."""
+    case.minutes_agreed_on = case.minutes_agreed_how = case.minutes_in_person_by_id = None
+
+
+def record_in_person_agreement(session: Session, case: Case, actor: Caseworker) -> None:
+    """One caseworker records that the reporter agreed the current minutes in person; it
+    counts once a second caseworker witnesses it."""
+    if not awaiting_agreement(session, case):
+        raise CaseworkRefused("There are no minutes waiting for agreement.")
+    if case.minutes_in_person_by_id is not None:
+        raise CaseworkRefused("An agreement in person is already waiting for a witness.")
+    case.minutes_in_person_by_id = actor.id
+    record(session, "case.minutes_in_person_recorded", actor_id=actor.id, case_id=case.id)
+
+
+def witness_in_person_agreement(
+    session: Session, case: Case, witness: Caseworker, private_key: bytes
+) -> str:
+    """The second caseworker confirms the in-person agreement: it goes into the internal
+    record, naming the minutes and both caseworkers. Returns the minutes' id."""
+    recorder_id = case.minutes_in_person_by_id
+    minutes_id = latest_minutes_id(session, case.id)
+    if recorder_id is None or minutes_id is None or not awaiting_agreement(session, case):
+        raise CaseworkRefused("No agreement in person is waiting for a witness.")
+    if witness.id == recorder_id:
+        raise CaseworkRefused("A second caseworker must witness the agreement you recorded.")
+    key = caseworker_key(session, case.id, KeyPurpose.INTERNAL, witness.id, private_key)
+    on = today()
+    add_message(
+        session, case.id, MessageKind.NOTE, key,
+        {"text": "", "event": AGREED_IN_PERSON_EVENT, "minutes_id": minutes_id,
+         "recorded_by": recorder_id, "witnessed_by": witness.id},
+        author_id=witness.id, on=on,
+    )
+    case.minutes_agreed_on, case.minutes_agreed_how = on, IN_PERSON
+    case.minutes_in_person_by_id = None
+    record(
+        session, "case.minutes_in_person_witnessed", actor_id=witness.id, case_id=case.id,
+        recorded_by=recorder_id,
+    )
+    return minutes_id
+
+
+def withdraw_in_person_agreement(session: Session, case: Case, actor: Caseworker) -> None:
+    if case.minutes_in_person_by_id is None:
+        raise CaseworkRefused("No agreement in person is waiting for a witness.")
+    case.minutes_in_person_by_id = None
+    record(session, "case.minutes_in_person_withdrawn", actor_id=actor.id, case_id=case.id)
+
+
+def agreed_in_person(internal: list[DecryptedMessage]) -> dict[str, Any] | None:
+    """The internal record of the latest in-person agreement (who recorded, who
+    witnessed, which minutes), from a case's decrypted internal messages."""
+    for message in reversed(internal):
+        if message.body.get("event") == AGREED_IN_PERSON_EVENT:
+            return message.body
+    return None

@@ -336,6 +336,20 @@ class Case(Base):
     reporter_activity_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
     unread_by_caseworkers: Mapped[bool] = mapped_column(Boolean, default=True)
     minutes_agreed_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    # How the current minutes were agreed (cases.minutes): "reporter" with the reporter's
+    # own receipt, "in_person" recorded by one caseworker and witnessed by a second, or
+    # "handed_receipt" (before receipts were taken over: the recorder knew that receipt).
+    minutes_agreed_how: Mapped[str | None] = mapped_column(String(16), default=None)
+    # A caseworker recorded an in-person agreement that waits for a second one's witness.
+    minutes_in_person_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("caseworkers.id", ondelete="SET NULL"), default=None
+    )
+    # An oral report's receipt is handed over by the caseworker who recorded it, so at its
+    # first use the reporter is given one of their own (cases.claim): the date that
+    # happened, and the reporter's wrapped thread key made then (the handed-over one's row
+    # stays until the nightly purge deletes it: the intake role cannot delete keys).
+    receipt_claimed_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    reporter_key_id: Mapped[str | None] = mapped_column(String(16), default=None)
     # The last number given to a message or attachment of this case (cases.content), and
     # the head of the case's content chain over them (docs/CRYPTO.md): what the audit log
     # commits to, so a rewritten or removed item is found by `sealbox audit verify`.

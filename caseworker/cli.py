@@ -463,6 +463,7 @@ def purge(dry_run: bool, instance: Path) -> None:
     expired sign-in sessions and orphaned attachment ciphertext. Meant to run daily from a
     timer."""
     from cases.audit import current_head
+    from cases.claim import sweep_replaced_reporter_keys
     from cases.db import is_sqlite
     from cases.integrity import seal_recent_content
     from cases.maintenance import reorder
@@ -487,6 +488,7 @@ def purge(dry_run: bool, instance: Path) -> None:
         sealed = seal_recent_content(session, on)
         sessions = sweep_expired(session, store.settings)
         sessions += sweep_reporter_sessions(session, on)
+        replaced = sweep_replaced_reporter_keys(session)
         # Ciphertext a crash left without its row (past the blob store's grace period).
         orphans = store.blobs.sweep_orphans(session)
         head_id, head_hash = current_head(session)
@@ -503,6 +505,7 @@ def purge(dry_run: bool, instance: Path) -> None:
         click.echo(f"{unreviewed} closed case(s) kept: their closure waits for a second "
                    "caseworker's review.")
     click.echo(f"{orphans} orphaned attachment ciphertext(s) removed.")
+    click.echo(f"{replaced} handed-over receipt key(s) removed (receipts taken over).")
     click.echo(f"{sealed} case(s) with reporter activity sealed into the audit log.")
     click.echo(f"audit head {head_id}:{head_hash.hex()}  (copy it off this server)")
     if not scrubbed:

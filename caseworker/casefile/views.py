@@ -26,7 +26,7 @@ from cases.audit import record
 from cases.content import attachment_meta, open_attachment, read_ahead
 from cases.export import ExportKeys, export_case, safe_filename
 from cases.keyring import NoAccess, Trust, caseworker_key
-from cases.minutes import awaiting_agreement
+from cases.minutes import agreed_in_person, awaiting_agreement
 from cases.models import (
     Attachment,
     Case,
@@ -158,6 +158,7 @@ def _render(case: Case, status: int = 200, **overrides: FlaskForm) -> tuple[str,
         overdue=case.next_due_on is not None and case.next_due_on < on,
         no_human_ack=cw.no_human_acknowledgement(case, on),
         minutes_pending=awaiting_agreement(db, case),
+        in_person=agreed_in_person(casefile.internal),
         removals=hd.pending_removals(db, case.id),
         closure_review=hd.awaits_closure_review(case),
         status_labels=STATUS_LABELS,
@@ -467,19 +468,6 @@ def reply(case_id: str) -> Response | tuple[str, int]:
     )
 
 
-@bp.route("/<case_id>/minutes", methods=["POST"])
-def minutes(case_id: str) -> Response | tuple[str, int]:
-    form = f.MinutesForm()
-    return _act(
-        case_id,
-        form,
-        "minutes_form",
-        lambda case: cw.revise_minutes(web.db(), case, web.account(), _key(), form.text.data or ""),
-        _("The revised minutes are in the reporter's mailbox for agreement."),
-        "thread",
-    )
-
-
 @bp.route("/<case_id>/identity/request", methods=["POST"])
 def request_identity(case_id: str) -> Response | tuple[str, int]:
     form = f.IdentityRequestForm()
@@ -624,5 +612,6 @@ def new_oral() -> str | tuple[str, int]:
     return render_template("casefile/new_oral.html", form=form)
 
 
-# Who holds the case's keys: views of this blueprint in their own module.
-from caseworker.casefile import holders_views  # noqa: E402, F401
+# Who holds the case's keys, and an oral report's minutes: views of this blueprint in
+# their own modules.
+from caseworker.casefile import holders_views, minutes_views  # noqa: E402, F401

@@ -42,8 +42,13 @@ GRANT SELECT (id, display_name, team, public_key, key_certificate, is_caseworker
 GRANT SELECT, INSERT ON cases, messages, attachments, identity_records, wrapped_keys,
   case_exclusions, case_links, case_labels TO :"intake";
 -- A reporter's follow-up changes only these of a case: activity date, unread flag, an
--- oral report's agreement, and the content numbering and chain (cases.content).
+-- oral report's agreement, the content numbering and chain (cases.content), and, when
+-- the reporter takes over a handed-over receipt (cases.claim), the look-up and reporter
+-- key. It cannot delete or change a wrapped key: the handed-over receipt's key is swept
+-- by the purge, which runs as the app role.
 GRANT UPDATE (reporter_activity_on, unread_by_caseworkers, minutes_agreed_on,
-              last_position, content_head) ON cases TO :"intake";
+              minutes_agreed_how, minutes_in_person_by_id, last_position, content_head,
+              lookup_hash, reporter_public_key, reporter_key_id, receipt_claimed_on)
+  ON cases TO :"intake";
 -- Its own sessions; attachment chunks it may drop while an upload is still uncommitted.
 GRANT SELECT, INSERT, DELETE ON reporter_sessions, blob_chunks TO :"intake";

@@ -27,6 +27,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
+from cases.claim import AlreadyClaimed, claim_receipt, needs_claim, new_reporter_receipt
 from cases.content import (
     AttachmentMeta,
     DecryptedMessage,
@@ -47,7 +48,7 @@ from cases.reporter import (
     touch,
 )
 from cases.retaliation import report_retaliation
-from crypto import ReceiptMalformed, ReceiptTypo, normalize_receipt
+from crypto import ReceiptMalformed, ReceiptTypo, ReporterKeys, format_receipt, normalize_receipt
 from intake.followup import sessions
 from intake.followup.forms import IdentityForm, MessageForm, ReceiptForm, RetaliationForm
 from intake.followup.sessions import Expired, Reporter
@@ -137,8 +138,12 @@ def login() -> Response:
         ]
         return _render_login(form, 400)
     sessions.end(db())  # a new log-in replaces any earlier session of this browser
-    case, keys = find_case(db(), current_app.config["SEALBOX_SETTINGS"], receipt)
-    if case is None:
+    settings = current_app.config["SEALBOX_SETTINGS"]
+    case, keys = find_case(db(), settings, receipt)
+    own_receipt = None
+    if case is not None and needs_claim(case):
+        own_receipt, keys = _take_over(keys)
+    if case is None or keys is None:
         commit()
         form.receipt.errors = [
             _(
@@ -149,9 +154,32 @@ def login() -> Response:
         return _render_login(form, 400)
     sessions.start(db(), reporter_cases(db(), keys.public_key), keys.private_key)
     commit()
+    if own_receipt is not None:
+        return _render_own_receipt(own_receipt)
     if form.draft.data:
         return _render_case(draft=form.draft.data)
     return redirect(url_for(".case"), code=303)  # type: ignore[return-value]
+
+
+def _take_over(handed: ReporterKeys) -> tuple[str, ReporterKeys | None]:
+    """First use of a receipt a caseworker handed over (an oral report): replace it by a
+    new one that only this reporter sees (cases.claim). The new receipt's derivation runs
+    outside any transaction (on SQLite a transaction holds the write lock)."""
+    commit()
+    receipt, own = new_reporter_receipt(current_app.config["SEALBOX_SETTINGS"])
+    try:
+        claim_receipt(db(), handed, own)
+    except AlreadyClaimed:
+        db().rollback()
+        return receipt, None
+    return receipt, own
+
+
+def _render_own_receipt(receipt: str) -> Response:
+    html = render_template(
+        "followup/own_receipt.html", receipt=receipt, groups=format_receipt(receipt).split(" ")
+    )
+    return current_app.make_response((html, 200))
 
 
 def status_words(case: Case) -> str:

@@ -50,6 +50,7 @@ SOURCES = {
             "cases/administration.py",
             "cases/approvals.py",
             "cases/holders.py",
+            "cases/minutes.py",
         ),
         keywords=("_l", "CaseworkRefused", "AdminRefused", "ApprovalRefused"),
     ),

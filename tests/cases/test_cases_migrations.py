@@ -222,3 +222,36 @@ def test_0007_takes_each_closer_from_the_audit_log_and_back(empty_db: tuple[str,
     columns = {c["name"] for c in inspect(engine).get_columns("cases")}
     assert not columns & {"closed_by_id", "closure_reviewed_by_id"}
     assert not set(inspect(engine).get_table_names()) & {"holder_removals", "notices"}
+
+
+def test_0008_marks_minutes_agreed_with_a_handed_receipt_and_back(
+    empty_db: tuple[str, Engine],
+) -> None:
+    url, engine = empty_db
+    _run(engine, url, "upgrade", "0007")
+    with engine.begin() as conn:
+        _case_row(conn, "oralagreed000001", b"a" * 32)
+        _case_row(conn, "oralopen00000001", b"b" * 32)
+        conn.execute(text("UPDATE cases SET channel = 'oral'"))
+        conn.execute(text(
+            "UPDATE cases SET minutes_agreed_on = '2026-02-01' WHERE id = 'oralagreed000001'"
+        ))
+    _run(engine, url, "upgrade", "0008")
+    with engine.begin() as conn:
+        how = dict(conn.execute(text("SELECT id, minutes_agreed_how FROM cases")).all())
+        assert how == {"oralagreed000001": "handed_receipt", "oralopen00000001": None}
+        # A receipt taken over under 0008: two reporter keys until the purge sweeps one.
+        for key_id in ("handedkey0000001", "ownkey0000000001"):
+            conn.execute(text(
+                "INSERT INTO wrapped_keys (id, case_id, purpose, record_id, holder_kind,"
+                " wrapped) VALUES (:k, 'oralopen00000001', 'THREAD', '', 'REPORTER', :w)"
+            ), {"k": key_id, "w": b"w" * 80})
+        conn.execute(text(
+            "UPDATE cases SET reporter_key_id = 'ownkey0000000001' WHERE id = 'oralopen00000001'"
+        ))
+    _run(engine, url, "downgrade", "0007")
+    with engine.connect() as conn:
+        keys = conn.execute(text("SELECT id FROM wrapped_keys")).scalars().all()
+    assert keys == ["ownkey0000000001"]  # earlier versions expect one reporter key
+    columns = {c["name"] for c in inspect(engine).get_columns("cases")}
+    assert not columns & {"minutes_agreed_how", "reporter_key_id", "receipt_claimed_on"}

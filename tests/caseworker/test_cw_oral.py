@@ -8,6 +8,7 @@ import re
 import pytest
 from sqlalchemy import select
 
+from cases.claim import claim_receipt, new_reporter_receipt
 from cases.keyring import NoAccess, caseworker_key
 from cases.minutes import NoMinutes, agree_minutes, awaiting_agreement
 from cases.models import AuditEntry, Case, IdentityRecord, KeyPurpose, MessageKind
@@ -32,6 +33,17 @@ def receipt_of(response) -> str:  # type: ignore[no-untyped-def]
     )
     assert match
     return normalize_receipt(match.group(1))
+
+
+def take_over(store, handed_receipt: str) -> str:  # type: ignore[no-untyped-def]
+    """What the intake does at the handed-over receipt's first use (cases.claim): returns
+    the reporter's own receipt."""
+    own_receipt, own = new_reporter_receipt(store.settings)
+    with store.transaction() as db:
+        case, handed = find_case(db, store.settings, handed_receipt)
+        assert case is not None
+        claim_receipt(db, handed, own)
+    return own_receipt
 
 
 def test_oral_report_gets_a_receipt_and_the_reporter_reads_the_minutes(
@@ -71,12 +83,18 @@ def test_reporter_agrees_then_revised_minutes_restart_agreement(
 ) -> None:
     alice = person("alice")
     b = signed_in(alice)
-    receipt = receipt_of(record(b, today))
+    handed = receipt_of(record(b, today))
+    with store.transaction() as db:  # the handed-over receipt agrees nothing
+        case, keys = find_case(db, store.settings, handed)
+        with pytest.raises(NoAccess):
+            agree_minutes(db, case, keys.private_key)
+    receipt = take_over(store, handed)
     with store.transaction() as db:
+        assert find_case(db, store.settings, handed)[0] is None  # it works once
         case, keys = find_case(db, store.settings, receipt)
         case_id = case.id
         agreed_id = agree_minutes(db, case, keys.private_key)
-        assert case.minutes_agreed_on == today
+        assert case.minutes_agreed_on == today and case.minutes_agreed_how == "reporter"
     page = b.get(f"/cases/{case_id}").get_data(as_text=True)
     assert "The reporter agreed the minutes on" in page
     assert "The reporter agreed these minutes." in page
@@ -96,7 +114,7 @@ def test_agreement_needs_the_reporters_key_and_an_oral_case(
     store, person, signed_in, today, h
 ) -> None:
     alice = person("alice")
-    receipt = receipt_of(record(signed_in(alice), today))
+    receipt = take_over(store, receipt_of(record(signed_in(alice), today)))
     _web_case, web_receipt = h.submit(store)
     with store.transaction() as db:
         case, _keys = find_case(db, store.settings, receipt)
@@ -137,3 +155,59 @@ def test_oral_report_form_validation(store, person, signed_in, today) -> None:
     assert response.status_code == 400 and 'aria-invalid="true"' in response.get_data(as_text=True)
     with store.transaction() as db:
         assert db.scalars(select(Case)).all() == []
+
+
+def test_an_agreement_in_person_needs_a_witness_and_is_never_the_reporters(
+    store, person, signed_in, today
+) -> None:
+    alice = person("alice")
+    a = signed_in(alice)
+    handed = receipt_of(record(a, today))
+    bob = person("bob")
+    with store.transaction() as db:
+        case, _ = find_case(db, store.settings, handed)
+        case_id = case.id
+    granted = a.post(f"/cases/{case_id}/grant", {"caseworker": str(bob.id)}, prefix="grant")
+    assert granted.status_code == 302
+    b = signed_in(bob)
+    assert a.post(f"/cases/{case_id}/minutes/in-person").status_code == 302
+    page = a.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "recorded that the reporter agreed the minutes in person" in page
+    # The one who recorded it cannot also be its witness.
+    alone = a.post(f"/cases/{case_id}/minutes/in-person/witness")
+    assert alone.status_code == 400 and "second caseworker must witness" in alone.get_data(
+        as_text=True
+    )
+    with store.transaction() as db:
+        assert db.get_one(Case, case_id).minutes_agreed_on is None
+    assert b.post(f"/cases/{case_id}/minutes/in-person/witness").status_code == 302
+    with store.transaction() as db:
+        row = db.get_one(Case, case_id)
+        assert (row.minutes_agreed_on, row.minutes_agreed_how) == (today, "in_person")
+    page = a.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "Agreed in person on" in page and "recorded by alice, witnessed by bob" in page
+    assert "The reporter agreed the minutes on" not in page
+    # Nothing in the reporter's thread claims the reporter agreed.
+    own = take_over(store, handed)
+    with store.transaction() as db:
+        case, keys = find_case(db, store.settings, own)
+        events = [m.body.get("event") for m in reporter_view(db, case, keys.private_key).messages]
+    assert "minutes_agreed" not in events
+    with store.transaction() as db:
+        actions = list(db.scalars(select(AuditEntry.action).where(AuditEntry.case_id == case_id)))
+    assert "case.minutes_in_person_recorded" in actions
+    assert "case.minutes_in_person_witnessed" in actions
+
+
+def test_revised_minutes_cancel_an_agreement_waiting_for_its_witness(
+    store, person, signed_in, today
+) -> None:
+    alice = person("alice")
+    a = signed_in(alice)
+    with store.transaction() as db:
+        case, _ = find_case(db, store.settings, receipt_of(record(a, today)))
+        case_id = case.id
+    a.post(f"/cases/{case_id}/minutes/in-person")
+    a.post(f"/cases/{case_id}/minutes", {"text": "Corrected minutes."}, prefix="minutes")
+    with store.transaction() as db:
+        assert db.get_one(Case, case_id).minutes_in_person_by_id is None

@@ -263,8 +263,22 @@ def test_intake_role_runs_the_intake_and_nothing_else(
     page = reporter.http.get("/en/followup/retaliation")
     assert reporter.post_page_form(page, "/followup/retaliation",
                                    {"what": "I was moved."}).status == 303
+    # An oral report's handed-over receipt is taken over on the intake's role (cases.claim):
+    # it re-points the case's look-up and adds a key, and deletes or changes none.
+    import datetime as dt
+
+    from cases.casework import record_oral_report
+
+    with app_store.transaction() as db:
+        recorder = db.scalars(select(Caseworker).where(Caseworker.username == "alice")).one()
+        db.expunge(recorder)
+    _, handed = record_oral_report(app_store, recorder, "Minutes of the call.", medium="phone",
+                                   held_on=dt.date(2026, 5, 1))
+    caller = Reporter(FlaskHTTP(create_app(intake_settings, intake_store).test_client()))
+    assert caller.login(handed).status == 200  # "your own receipt"
     with app_store.transaction() as db:  # the back office's role reads what was stored
-        assert db.query(Case).count() == 2 and db.query(Message).count() >= 3
+        assert db.query(Case).count() == 3 and db.query(Message).count() >= 4
+        assert db.query(Case).filter(Case.receipt_claimed_on.is_not(None)).count() == 1
         assert db.query(IdentityRecord).count() == 1
         alice_id = db.scalar(select(Caseworker.id).where(Caseworker.username == "alice"))
     refused = [

@@ -37,8 +37,10 @@ def _case(store: Store, case_id: str) -> Case:
 
 
 def test_reporter_reads_and_agrees_the_minutes(browser, store: Store, new_caseworker) -> None:  # type: ignore[no-untyped-def]
-    case_id, receipt, _alice, _key = _oral_case(store, new_caseworker)
-    assert browser.login(receipt).status_code == 303
+    case_id, handed, _alice, _key = _oral_case(store, new_caseworker)
+    taken_over = browser.login(handed)  # first use: the reporter gets a receipt of their own
+    assert taken_over.status_code == 200
+    receipt = browser.receipt_of(taken_over).replace(" ", "")
     page = browser.case_page()
     text = html.unescape(page.get_data(as_text=True))
     assert "Minutes of your oral report" in text
@@ -59,6 +61,7 @@ def test_reporter_reads_and_agrees_the_minutes(browser, store: Store, new_casewo
     text = html.unescape(browser.case_page().get_data(as_text=True))
     when = format_date(today(), "long", locale="en")
     assert f"You agreed these minutes on {when}." in text
+    assert _case(store, case_id).minutes_agreed_how == "reporter"
     assert AGREE not in text  # nothing left to agree
     assert "You agreed the minutes" in text  # and the thread says so
 
