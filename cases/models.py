@@ -3,7 +3,7 @@
 Only workflow metadata is stored in the clear: statuses, dates, ids, category slugs,
 assignment. Every piece of report content, message, note, file and file name, and the
 reporter's identity, is a ciphertext column (``bytes``) made by ``crypto``.
-Reporter-caused dates are ``Date`` (no time of day), per DESIGN.md.
+Reporter-caused dates are ``Date`` (no time of day), per docs/ARCHITECTURE.md.
 
 Nor may the *order* of rows tell the time of day of a reporter's action (it would place
 the action between two audited caseworker actions). So the tables a reporter's action

@@ -1,4 +1,4 @@
-"""Caseworker sessions with the split key of DESIGN.md, and sign-in throttling.
+"""Caseworker sessions with the split key (docs/CRYPTO.md), and sign-in throttling.
 
 At sign-in the caseworker's private key is unwrapped with their passphrase and at once
 re-wrapped under a random *cookie key* (``crypto.split_session_secret``). The cookie holds

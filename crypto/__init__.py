@@ -54,7 +54,8 @@ from crypto.receipts import (
 
 
 def set_argon2_memory_budget(mib: int) -> None:
-    """Bound the Argon2id memory in use at once in this process (see DESIGN.md)."""
+    """Bound the Argon2id memory in use at once in this process (docs/CRYPTO.md,
+    "Argon2id memory budget")."""
     ARGON2_BUDGET.resize(mib)
 
 

@@ -41,7 +41,7 @@ class Context:
 
 @dataclass(frozen=True)
 class CaseKeys:
-    """The random symmetric keys of a case (DESIGN.md, "Keys and envelopes").
+    """The random symmetric keys of a case (docs/CRYPTO.md, "Keys per case and purposes").
 
     The identity key is not here: each identity record gets its own key when the reporter
     discloses (docs/CRYPTO.md), so a later disclosure needs no key the reporter holds."""

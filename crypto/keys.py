@@ -116,7 +116,7 @@ def burn_password_check(password: str, params: KdfParams | None = None) -> None:
 
 
 def split_session_secret(secret: bytes, session_id: str) -> tuple[bytes, bytes]:
-    """Split a secret between the client and the server (DESIGN.md).
+    """Split a secret between the client and the server (docs/CRYPTO.md, "Session split key").
 
     Returns (cookie key, server part): the cookie key is random and goes only to the
     client's cookie; the server part is the secret encrypted under it, kept in the

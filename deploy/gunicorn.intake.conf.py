@@ -4,7 +4,7 @@
 
 Behind nginx (TLS and/or the Tor onion service), never exposed directly. Every value can be
 overridden from the environment (the systemd unit's EnvironmentFile) without editing this
-file. Reporters' anonymity rules for this file (DESIGN.md, "No identifying metadata"):
+file. Reporters' anonymity rules for this file (docs/ARCHITECTURE.md, "No identifying metadata"):
 
 * no access log at all: even a log without addresses records when someone reported;
 * the error log runs at ``warning`` and any client address gunicorn would write there

@@ -1,4 +1,5 @@
-"""The reporter's follow-up session: the derived private key, split in two (DESIGN.md).
+"""The reporter's follow-up session: the derived private key, split in two (docs/CRYPTO.md,
+"Session split key").
 
 After a successful receipt look-up the reporter's X25519 private key is encrypted under a
 random key. That random key lives only in the reporter's cookie; the ciphertext lives in

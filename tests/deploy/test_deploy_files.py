@@ -1,4 +1,4 @@
-"""Static checks of the shipped deployment files: the promises DESIGN.md and
+"""Static checks of the shipped deployment files: the promises docs/ARCHITECTURE.md and
 docs/OPERATIONS.md make about them (no client address on intake, sizes that match the
 settings, headers that match the apps'), checked without running any server."""
 
