@@ -51,9 +51,6 @@ class InboxFilter:
     sort: str = DEFAULT_SORT
     after: str = ""  # opaque cursor from the previous page
 
-    def with_cursor(self, cursor: str) -> InboxFilter:
-        return replace(self, after=cursor)
-
 
 @dataclass(frozen=True)
 class InboxRow:

@@ -67,12 +67,6 @@ class Status(StrEnum):
     CLOSED = "closed"
 
 
-class Role(StrEnum):
-    CASEWORKER = "caseworker"
-    CUSTODIAN = "custodian"  # may hold identity keys
-    ADMIN = "admin"  # manages the instance; reads no case by virtue of the role
-
-
 class KeyPurpose(StrEnum):
     THREAD = "thread"  # report, attachments, messages both ways
     INTERNAL = "internal"  # notes, triage, risk assessment, conclusions
@@ -187,13 +181,6 @@ class Caseworker(Base):
     @property
     def enrolled(self) -> bool:
         return self.public_key is not None and self.wrapped_private_key is not None
-
-    def has_role(self, role: Role) -> bool:
-        return {
-            Role.CASEWORKER: self.is_caseworker,
-            Role.CUSTODIAN: self.is_custodian,
-            Role.ADMIN: self.is_admin,
-        }[role]
 
 
 def public_accounts() -> Select[Caseworker]:

@@ -60,11 +60,6 @@ def close_request_session(exc: BaseException | None) -> None:
         session.close()
 
 
-def rollback_request() -> None:
-    """Discard this request's writes (the view refused the action)."""
-    db().rollback()
-
-
 def cookie_name() -> str:
     return "__Host-sealbox-cw" if settings().require_https_cookies else "sealbox_cw"
 

@@ -23,7 +23,7 @@ from caseworker import web
 from caseworker.admin import forms as f
 from caseworker.charts import bar_chart
 from caseworker.choices import options
-from caseworker.inbox.views import STATUS_LABELS
+from caseworker.labels import OUTCOME_LABELS, STATUS_LABELS
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.before_request(web.require_role("admin"))
@@ -265,8 +265,6 @@ def retention() -> str | Response | tuple[str, int]:
 
 
 def _outcome_names() -> dict[str, str]:
-    from caseworker.casefile.forms import OUTCOME_LABELS
-
     return {key: str(OUTCOME_LABELS.get(key, key)) for key in OUTCOMES}
 
 

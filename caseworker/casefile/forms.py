@@ -12,40 +12,18 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from cases.access import MAX_TEXT
 from cases.casework import COMPLETENESS, LEVELS, MEDIUMS, OUTCOMES, PROTECTION
 from caseworker.choices import options
+from caseworker.forms import PlainForm as PlainForm  # the app's one button form
+from caseworker.labels import (
+    COMPLETENESS_LABELS,
+    LEVEL_LABELS,
+    MEDIUM_LABELS,
+    OUTCOME_LABELS,
+    PROTECTION_LABELS,
+)
 
 LONG = Length(max=MAX_TEXT)
 
 PRIORITY_CHOICES = [("1", _l("Low")), ("2", _l("Medium")), ("3", _l("High"))]
-COMPLETENESS_LABELS = {
-    "complete": _l("Complete: enough to act on"),
-    "partial": _l("Partial: more information needed"),
-    "insufficient": _l("Insufficient: cannot be acted on as it stands"),
-}
-LEVEL_LABELS = {"low": _l("Low"), "medium": _l("Medium"), "high": _l("High")}
-OUTCOME_LABELS = {
-    "substantiated": _l("Substantiated"),
-    "partly_substantiated": _l("Partly substantiated"),
-    "not_substantiated": _l("Not substantiated"),
-    "referred": _l("Referred to a competent authority"),
-    "outside_scope": _l("Outside the scope of this channel"),
-    "insufficient_information": _l("Closed for lack of information"),
-    "withdrawn": _l("Withdrawn by the reporter"),
-}
-PROTECTION_LABELS = {
-    "continue": _l("Continue protective measures"),
-    "end": _l("End protective measures"),
-    "not_needed": _l("No protective measures needed"),
-}
-MEDIUM_LABELS = {
-    "phone": _l("Telephone call"),
-    "meeting": _l("Meeting in person"),
-    "voice_message": _l("Voice message"),
-    "other": _l("Other"),
-}
-
-
-class PlainForm(FlaskForm):
-    """Only a CSRF token: for buttons."""
 
 
 class PrefixedForm(FlaskForm):

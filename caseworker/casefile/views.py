@@ -41,7 +41,15 @@ from cases.models import (
 from caseworker import web
 from caseworker.casefile import forms as f
 from caseworker.choices import options
-from caseworker.inbox.views import PRIORITY_LABELS, STATUS_LABELS
+from caseworker.labels import (
+    COMPLETENESS_LABELS,
+    LEVEL_LABELS,
+    MEDIUM_LABELS,
+    OUTCOME_LABELS,
+    PRIORITY_LABELS,
+    PROTECTION_LABELS,
+    STATUS_LABELS,
+)
 from crypto import format_receipt
 
 bp = Blueprint("casefile", __name__, url_prefix="/cases")
@@ -163,11 +171,11 @@ def _render(case: Case, status: int = 200, **overrides: FlaskForm) -> tuple[str,
         closure_review=hd.awaits_closure_review(case),
         status_labels=STATUS_LABELS,
         priority_labels=PRIORITY_LABELS,
-        outcome_labels=f.OUTCOME_LABELS,
-        level_labels=f.LEVEL_LABELS,
-        completeness_labels=f.COMPLETENESS_LABELS,
-        protection_labels=f.PROTECTION_LABELS,
-        medium_labels=f.MEDIUM_LABELS,
+        outcome_labels=OUTCOME_LABELS,
+        level_labels=LEVEL_LABELS,
+        completeness_labels=COMPLETENESS_LABELS,
+        protection_labels=PROTECTION_LABELS,
+        medium_labels=MEDIUM_LABELS,
         Status=Status,
         **forms,
     ), status

@@ -12,9 +12,10 @@ from cases.inbox import PAGE_SIZE, SORTS, InboxFilter, inbox_page, labels_in_use
 from cases.models import Status, today
 from cases.notices import dismiss, notices_for
 from caseworker import web
-from caseworker.casefile.forms import PlainForm
 from caseworker.choices import options
+from caseworker.forms import PlainForm
 from caseworker.inbox.forms import FilterForm
+from caseworker.labels import PRIORITY_LABELS, STATUS_LABELS
 
 bp = Blueprint("inbox", __name__)
 
@@ -34,14 +35,6 @@ def _caseworkers_only() -> Response | None:
     abort(403)
 
 
-STATUS_LABELS = {
-    "received": _l("Received"),
-    "acknowledged": _l("Acknowledged"),
-    "triaged": _l("Triaged"),
-    "investigating": _l("Investigating"),
-    "concluded": _l("Concluded"),
-    "closed": _l("Closed"),
-}
 SORT_LABELS = {
     "due": _l("Next deadline"),
     "received": _l("Newest first"),
@@ -49,7 +42,6 @@ SORT_LABELS = {
     "priority": _l("Priority"),
     "activity": _l("Latest reporter activity"),
 }
-PRIORITY_LABELS = {0: _l("Not set"), 1: _l("Low"), 2: _l("Medium"), 3: _l("High")}
 
 
 @bp.route("/")

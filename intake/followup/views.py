@@ -222,10 +222,6 @@ class CaseView:
     minutes: DecryptedMessage | None = None  # an oral report's current minutes
     minutes_held_on: dt.date | None = None
 
-    @property
-    def minutes_to_agree(self) -> bool:
-        return self.minutes is not None and self.case.minutes_agreed_on is None
-
 
 def _case_view(
     reporter: Reporter,
