@@ -12,6 +12,7 @@ import os
 import secrets
 import shutil
 import socket
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +24,10 @@ from cases.audit import ensure_head
 from cases.db import Base
 from cases.store import Store
 from config import Settings, init_instance, load_settings
+
+# Helper modules every suite may import (netkit); not tests/ itself, whose caseworker/
+# and intake/ folders would shadow the packages of those names.
+sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))
 
 DEFAULT_PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 FAST_KDF = {

@@ -18,7 +18,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -28,6 +27,8 @@ import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from netkit import free_port
 
 from config import load_settings
 
@@ -62,12 +63,6 @@ SCRIPTLESS: weakref.WeakSet[Any] = weakref.WeakSet()  # contexts with JavaScript
 
 
 # -- the servers ------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 @dataclass
 class Server:

@@ -10,10 +10,8 @@ import datetime as dt
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +23,9 @@ DEPLOY = ROOT / "deploy"
 # The security suite's journey helpers (secapp: a reporter with JavaScript off).
 sys.path.insert(0, str(ROOT / "tests" / "security"))
 sys.path.insert(0, str(ROOT / "tests" / "deploy"))  # nginxkit
+
+from netkit import free_port as _free_port  # noqa: E402
+from netkit import wait_for_port  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -52,30 +53,9 @@ def tool() -> Callable[[str], str]:
     return _tool
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def free_port() -> Callable[[], int]:
     return _free_port
-
-
-def wait_for_port(
-    port: int, proc: subprocess.Popen[bytes] | None = None, timeout: float = 30
-) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"process exited with {proc.returncode} before listening")
-        with socket.socket() as s:
-            s.settimeout(0.5)
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise TimeoutError(f"nothing listening on 127.0.0.1:{port} after {timeout} s")
 
 
 @dataclass

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import socket
+import ssl
+import time
 from pathlib import Path
 
 
@@ -72,3 +75,26 @@ def build_nginx_prefix(
         "}\n"
     )
     return main
+
+
+def wait_for_tls(port: int, prefix: Path, timeout: float = 30) -> None:
+    """Return once nginx completes a TLS handshake on 127.0.0.1:``port``: a listening
+    socket alone does not prove the workers serve it. Fails with nginx's own logs."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE  # the throw-away test certificate
+    deadline = time.monotonic() + timeout
+    error: OSError | None = None
+    while time.monotonic() < deadline:
+        try:
+            with (
+                socket.create_connection(("127.0.0.1", port), timeout=2) as raw,
+                context.wrap_socket(raw),
+            ):
+                return
+        except OSError as exc:
+            error = exc
+            time.sleep(0.2)
+    logs = "\n".join(f"{p.name}: {p.read_text(errors='replace')[-2000:]}"
+                     for p in sorted((prefix / "logs").glob("*.log")))
+    raise AssertionError(f"no TLS handshake on {port} after {timeout} s ({error})\n{logs}")

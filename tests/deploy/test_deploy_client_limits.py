@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from nginxkit import build_nginx_prefix
+import redis
+from nginxkit import build_nginx_prefix, wait_for_tls
 
 from cases.store import Store
 from config import init_instance, load_settings
@@ -53,6 +54,7 @@ def site(
     instance = tmp_path / "instance"
     init_instance(instance)
     redis_db = re.sub(r"/\d*$", f"/{1 + secrets.randbelow(15)}", redis_url)
+    redis.Redis.from_url(redis_db).flushdb()  # counts start at zero, whatever ran before
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("SEALBOX_")},
         **FAST,
@@ -86,6 +88,7 @@ def site(
         port=ports["i443"],
     )
     launcher.wait(ports["ionion"])
+    wait_for_tls(ports["i443"], prefix)
     return Site(ports, started.log, redis_db)
 
 
@@ -149,8 +152,6 @@ def test_clients_behind_nginx_are_counted_apart_and_onion_by_its_listener(site: 
 
 
 def test_no_client_address_is_kept_in_redis_or_the_log(site: Site) -> None:
-    import redis
-
     for source in ("127.0.0.2", "127.0.0.3"):
         _post(_clear_web(site, source), extra={"X-Sealbox-Client": FORGED[0]})
     keys = [k.decode() for k in redis.Redis.from_url(site.redis_url).keys("*")]

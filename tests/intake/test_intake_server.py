@@ -17,18 +17,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from netkit import free_port
 
 from cases.store import Store
 from config import init_instance, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 UA = "UA-MARKER-Mozilla/5.0"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -48,7 +43,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
         "PYTHONUNBUFFERED": "1",
     }
     Store(load_settings(environ=env)).migrate()
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "intake", "--host", "127.0.0.1", "--port", str(port)],
         cwd=ROOT,

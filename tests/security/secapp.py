@@ -21,6 +21,8 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any, Protocol
 
+from netkit import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 RECEIPT_RE = re.compile(r'data-receipt="([0-9 ]+)"')
 CSRF_RE = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
@@ -216,12 +218,6 @@ class Reporter:
 
 
 # -- server processes ---------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
