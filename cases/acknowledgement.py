@@ -2,8 +2,8 @@
 
 When the administrator switches it on, every new report gets a message in the reporter's
 mailbox at once, saying it was received. It is *not* a human acknowledgement: the case
-stays ``received`` and is flagged when no person acknowledges it within 7 days
-(``cases.casework.no_human_acknowledgement``). No audit entry is written: it would record
+stays ``received`` and is flagged when no person acknowledges it by its deadline
+(``cases.workflow.no_human_acknowledgement``). No audit entry is written: it would record
 the time of day the reporter submitted.
 """
 

@@ -74,7 +74,6 @@ OUTCOMES = (
 )
 PROTECTION = ("continue", "end", "not_needed")
 MEDIUMS = ("phone", "meeting", "voice_message", "other")
-NO_HUMAN_ACK_DAYS = 7
 LABEL_PATTERN = re.compile(r"^[\w][\w .\-]{0,39}$")
 
 
@@ -122,13 +121,6 @@ def status_history(db: Session, case_id: str) -> list[AuditEntry]:
 def audit_trail(db: Session, case_id: str) -> list[AuditEntry]:
     return list(
         db.scalars(select(AuditEntry).where(AuditEntry.case_id == case_id).order_by(AuditEntry.id))
-    )
-
-
-def no_human_acknowledgement(case: Case, on: dt.date) -> bool:
-    """Flag: seven days after receipt and still no acknowledgement by a person."""
-    return case.acknowledged_on is None and on > case.received_on + dt.timedelta(
-        days=NO_HUMAN_ACK_DAYS
     )
 
 

@@ -19,7 +19,14 @@ from sqlalchemy import Select, and_, func, literal, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from cases.models import Case, CaseLabel, HolderKind, KeyPurpose, Status, WrappedKey
-from cases.workflow import DUE_SOON_DAYS, OPEN_STATUSES
+from cases.workflow import (
+    DUE_SOON_DAYS,
+    OPEN_STATUSES,
+    is_due_soon,
+    is_overdue,
+    no_human_acknowledgement,
+    risk_review_due,
+)
 
 PAGE_SIZE = 50
 COUNT_CAP = 1_000
@@ -69,24 +76,19 @@ class InboxRow:
     risk_review_on: dt.date | None = None
     labels: list[str] = field(default_factory=list)
 
+    acknowledge_due_on: dt.date = dt.date.max
+
     def overdue(self, on: dt.date) -> bool:
-        return self.next_due_on is not None and self.next_due_on < on
+        return is_overdue(self, on)
 
     def due_soon(self, on: dt.date) -> bool:
-        return self.next_due_on is not None and on <= self.next_due_on <= on + dt.timedelta(
-            days=DUE_SOON_DAYS
-        )
+        return is_due_soon(self, on)
 
     def risk_review_due(self, on: dt.date) -> bool:
-        """The retaliation-risk assessment of an open case is due for review."""
-        return (
-            self.risk_review_on is not None
-            and self.risk_review_on <= on
-            and self.status in OPEN_STATUSES
-        )
+        return risk_review_due(self, on)
 
     def no_human_acknowledgement(self, on: dt.date) -> bool:
-        return self.acknowledged_on is None and on > self.received_on + dt.timedelta(days=7)
+        return no_human_acknowledgement(self, on)
 
 
 @dataclass(frozen=True)
@@ -205,6 +207,7 @@ def inbox_page(
         Case.priority,
         Case.received_on,
         Case.acknowledged_on,
+        Case.acknowledge_due_on,
         Case.next_due_on,
         Case.reporter_activity_on,
         Case.unread_by_caseworkers,
@@ -244,6 +247,7 @@ def inbox_page(
             priority=r.priority,
             received_on=r.received_on,
             acknowledged_on=r.acknowledged_on,
+            acknowledge_due_on=r.acknowledge_due_on,
             next_due_on=r.next_due_on,
             reporter_activity_on=r.reporter_activity_on,
             unread=r.unread_by_caseworkers,

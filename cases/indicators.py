@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cases.models import Case, Category, Status
-from cases.workflow import OPEN_STATUSES
+from cases.workflow import OPEN_STATUSES, no_human_acknowledgement_sql
 
 SUPPRESS_BELOW = 5
 SUPPRESSED = "<5"
@@ -89,7 +89,7 @@ def compute(db: Session, on: dt.date, uncategorised: str = "uncategorised") -> I
         db.scalar(
             select(func.count())
             .select_from(Case)
-            .where(Case.acknowledged_on.is_(None), Case.received_on < on - dt.timedelta(days=7))
+            .where(no_human_acknowledgement_sql(on))
         )
         or 0
     )
@@ -168,7 +168,7 @@ def to_csv(ind: Indicators) -> str:
             writer.writerow([name, _spreadsheet_safe(key), cell])
     writer.writerow(["overdue_open_cases", "", _count_cell(ind.overdue)])
     writer.writerow(
-        ["no_human_acknowledgement_after_7_days", "", _count_cell(ind.no_human_acknowledgement)]
+        ["no_human_acknowledgement_past_deadline", "", _count_cell(ind.no_human_acknowledgement)]
     )
     writer.writerow(["cases_on_legal_hold", "", _count_cell(ind.on_legal_hold)])
     writer.writerow(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
@@ -16,13 +16,16 @@ from cases.content import (
     add_message,
     list_attachments,
     read_messages,
+    store_attachment,
 )
 from cases.keyring import Trust, reporter_thread_key
 from cases.models import (
     READABLE_BY_REPORTER,
+    Attachment,
     Case,
     CaseExclusion,
     KeyPurpose,
+    Message,
     MessageKind,
     ReporterSession,
     today,
@@ -76,12 +79,25 @@ def reporter_view(session: Session, case: Case, reporter_private_key: bytes) -> 
 
 
 def add_reporter_message(
-    session: Session, case: Case, reporter_private_key: bytes, text: str, on: dt.date | None = None
-) -> None:
+    session: Session,
+    case: Case,
+    reporter_private_key: bytes,
+    text: str,
+    attachments: Sequence[Attachment] = (),
+    on: dt.date | None = None,
+) -> Message:
+    """A message from the reporter, with the files already encrypted for it while they
+    streamed in (``AttachmentUpload.finish``); the case shows as unread. The caller commits."""
     on = on or today()
     thread_key = reporter_thread_key(session, case.id, reporter_private_key)
-    add_message(session, case.id, MessageKind.REPORTER_MESSAGE, thread_key, {"text": text}, on=on)
+    saved = add_message(
+        session, case.id, MessageKind.REPORTER_MESSAGE, thread_key, {"text": text}, on=on
+    )
+    for attachment in attachments:
+        attachment.message_id = saved.id
+        store_attachment(session, attachment)
     touch(case, on)
+    return saved
 
 
 def add_reporter_identity(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,12 +29,13 @@ from cases.models import (
     CategoryMember,
     HolderKind,
     KeyPurpose,
+    Message,
     MessageKind,
     new_id,
     public_accounts,
     today,
 )
-from cases.store import Store
+from cases.store import Policy, Store
 from cases.workflow import start_case
 from crypto import CaseKeys, ReporterKeys, derive_reporter_keys, new_case_keys, new_receipt
 
@@ -52,7 +54,7 @@ class Submission:
 
 
 def routed_caseworkers(
-    session: Session, category_id: int | None, excluded: set[int]
+    session: Session, category_id: int | None, excluded: AbstractSet[int]
 ) -> list[Caseworker]:
     """The category's caseworkers; every active caseworker when the category has none."""
     query = public_accounts().where(Caseworker.active, Caseworker.is_caseworker)
@@ -69,7 +71,7 @@ def routed_caseworkers(
     return [cw for cw in chosen if cw.id not in excluded]
 
 
-def custodians(session: Session, excluded: set[int]) -> list[Caseworker]:
+def custodians(session: Session, excluded: AbstractSet[int]) -> list[Caseworker]:
     rows = session.scalars(public_accounts().where(Caseworker.active, Caseworker.is_custodian))
     return [cw for cw in rows if cw.id not in excluded]
 
@@ -89,6 +91,58 @@ def wrap_case_keys(
         session, case_id, KeyPurpose.THREAD, keys.thread, reporter_public_key, HolderKind.REPORTER
     )
     wrap_to_caseworkers(session, trust, case_id, KeyPurpose.INTERNAL, keys.internal, recipients)
+
+
+@dataclass(frozen=True)
+class Opening:
+    """What a new case starts from, whoever opens it: the intake form, a caseworker's
+    minutes of an oral report, or a reporter's retaliation report."""
+
+    case_id: str
+    keys: CaseKeys
+    lookup_hash: bytes | None  # nullable in the schema; every case is given one
+    reporter_public_key: bytes
+    kind: MessageKind
+    body: dict[str, Any]
+    category_id: int | None
+    channel: str
+    excluded: frozenset[int] = frozenset()
+    linked_case_id: str | None = None
+
+
+def open_case(
+    session: Session,
+    opening: Opening,
+    recipients: list[Caseworker],
+    policy: Policy,
+    trust: Trust,
+    on: dt.date,
+) -> tuple[Case, Message]:
+    """The one way a case comes to exist: the case row with its deadlines, the reporter's
+    exclusions, its keys wrapped to the recipients, the reporter and the recovery key, the
+    first message, and the automatic acknowledgement where the policy asks for it (not on
+    an oral report: the reporter is told in person). Flushes; the caller commits."""
+    case = Case(
+        id=opening.case_id,
+        lookup_hash=opening.lookup_hash,
+        reporter_public_key=opening.reporter_public_key,
+        category_id=opening.category_id,
+        channel=opening.channel,
+        linked_case_id=opening.linked_case_id,
+        reporter_activity_on=on,
+    )
+    start_case(case, on, policy.deadlines)
+    session.add(case)
+    session.flush()
+    for cw_id in opening.excluded:
+        session.add(CaseExclusion(case_id=case.id, caseworker_id=cw_id, reason="reporter"))
+    wrap_case_keys(session, trust, case.id, opening.keys, recipients, opening.reporter_public_key)
+    message = add_message(
+        session, case.id, opening.kind, opening.keys.thread, opening.body, on=on
+    )
+    if opening.channel != "oral" and policy.auto_acknowledge:
+        send_automatic_acknowledgement(session, case.id, opening.keys.thread, on)
+    return case, message
 
 
 class SubmissionDraft:
@@ -153,38 +207,31 @@ class SubmissionDraft:
             )
             if category is None:
                 raise ValueError("unknown category")
-        case = Case(
-            id=self.case_id,
-            lookup_hash=reporter.lookup_hash,
-            reporter_public_key=reporter.public_key,
-            category_id=category.id if category else None,
-            channel=submission.channel,
-            linked_case_id=submission.linked_case_id,
-            reporter_activity_on=on,
-        )
-        start_case(case, on, self.store.policy(session).deadlines)
-        session.add(case)
-        session.flush()
-        excluded = set(submission.excluded_caseworker_ids)
-        for cw_id in excluded:
-            session.add(CaseExclusion(case_id=case.id, caseworker_id=cw_id, reason="reporter"))
-        recipients = routed_caseworkers(session, case.category_id, excluded)
+        excluded = frozenset(submission.excluded_caseworker_ids)
+        recipients = routed_caseworkers(session, category.id if category else None, excluded)
         for extra in extra_holders or []:
             if extra.id not in {r.id for r in recipients}:
                 recipients.append(extra)
         trust = Trust.of(settings)
-        wrap_case_keys(session, trust, case.id, self.keys, recipients, reporter.public_key)
-        message = add_message(
-            session, case.id, submission.kind, self.keys.thread, submission.report, on=on
+        opening = Opening(
+            case_id=self.case_id,
+            keys=self.keys,
+            lookup_hash=reporter.lookup_hash,
+            reporter_public_key=reporter.public_key,
+            kind=submission.kind,
+            body=submission.report,
+            category_id=category.id if category else None,
+            channel=submission.channel,
+            excluded=excluded,
+            linked_case_id=submission.linked_case_id,
         )
+        _, message = open_case(session, opening, recipients, self.store.policy(session), trust, on)
         for attachment in self._finished:
             attachment.message_id = message.id
             store_attachment(session, attachment)
-        if submission.channel != "oral" and self.store.policy(session).auto_acknowledge:
-            send_automatic_acknowledgement(session, case.id, self.keys.thread, on)
         if submission.identity:
             add_identity_record(
-                session, case.id, submission.identity, custodians(session, excluded), trust
+                session, self.case_id, submission.identity, custodians(session, excluded), trust
             )
         session.flush()
         self.receipt = receipt

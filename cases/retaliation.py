@@ -21,7 +21,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cases.content import add_message
 from cases.keyring import Trust, holders
 from cases.models import (
     Case,
@@ -36,8 +35,8 @@ from cases.models import (
     today,
 )
 from cases.reporter import touch
-from cases.reports import routed_caseworkers, wrap_case_keys
-from cases.workflow import Deadlines, start_case
+from cases.reports import Opening, open_case, routed_caseworkers
+from cases.store import Policy
 from crypto import new_case_keys
 
 LABEL = "retaliation"
@@ -48,47 +47,36 @@ def report_retaliation(
     original: Case,
     reporter_public_key: bytes,
     body: dict[str, Any],
-    deadlines: Deadlines,
+    policy: Policy,
     trust: Trust,
     on: dt.date | None = None,
 ) -> Case:
-    """Open the linked case and store the reporter's account in it; the caller commits."""
+    """Open the linked case and store the reporter's account in it; the caller commits.
+
+    The reporter writes it in the web follow-up, so its channel is ``web`` even when the
+    original was an oral report (it has no minutes to agree and no receipt to take over)."""
     on = on or today()
     if original.reporter_public_key != reporter_public_key:
         raise ValueError("only the original reporter can report retaliation on a case")
-    keys = new_case_keys()
-    case = Case(
-        id=new_id(),
-        lookup_hash=original.lookup_hash,
-        reporter_public_key=reporter_public_key,
-        category_id=original.category_id,
-        channel=original.channel,
-        linked_case_id=original.id,
-        reporter_activity_on=on,
-    )
-    start_case(case, on, deadlines)
-    session.add(case)
-    session.flush()
-    excluded = set(
+    excluded = frozenset(
         session.scalars(
             select(CaseExclusion.caseworker_id).where(CaseExclusion.case_id == original.id)
         )
     )
-    for cw_id in excluded:
-        session.add(CaseExclusion(case_id=case.id, caseworker_id=cw_id, reason="reporter"))
-    holder_ids = holders(session, original.id, KeyPurpose.THREAD) - excluded
-    recipients: list[Caseworker] = []
-    if holder_ids:
-        recipients = list(
-            session.scalars(
-                public_accounts().where(Caseworker.id.in_(holder_ids), Caseworker.active)
-            )
-        )
-    if not recipients:
-        recipients = routed_caseworkers(session, original.category_id, excluded)
-    wrap_case_keys(session, trust, case.id, keys, recipients, reporter_public_key)
-    add_message(
-        session, case.id, MessageKind.REPORT, keys.thread, {**body, "retaliation": True}, on=on
+    opening = Opening(
+        case_id=new_id(),
+        keys=new_case_keys(),
+        lookup_hash=original.lookup_hash,
+        reporter_public_key=reporter_public_key,
+        kind=MessageKind.REPORT,
+        body={**body, "retaliation": True},
+        category_id=original.category_id,
+        channel="web",
+        excluded=excluded,
+        linked_case_id=original.id,
+    )
+    case, _ = open_case(
+        session, opening, _recipients(session, original, excluded), policy, trust, on
     )
     session.add(CaseLabel(case_id=case.id, label=LABEL))
     first, second = sorted((original.id, case.id))
@@ -96,3 +84,20 @@ def report_retaliation(
     touch(original, on)
     session.flush()
     return case
+
+
+def _recipients(
+    session: Session, original: Case, excluded: frozenset[int]
+) -> list[Caseworker]:
+    """The original's active holders, or, when none is left, whoever a new report in its
+    category would reach."""
+    holder_ids = holders(session, original.id, KeyPurpose.THREAD) - excluded
+    if holder_ids:
+        found = list(
+            session.scalars(
+                public_accounts().where(Caseworker.id.in_(holder_ids), Caseworker.active)
+            )
+        )
+        if found:
+            return found
+    return routed_caseworkers(session, original.category_id, excluded)

@@ -25,6 +25,7 @@ from cases.keyring import Trust
 from cases.models import InstancePolicy
 from cases.workflow import Deadlines
 from config import Settings
+from config.settings import LEGAL_MAX_ACKNOWLEDGE_DAYS, LEGAL_MAX_FEEDBACK_MONTHS
 from crypto import set_argon2_memory_budget
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -45,6 +46,10 @@ class Policy:
         return Deadlines(self.acknowledge_within_days, self.feedback_within_months)
 
 
+POLICY_MAXIMA = {
+    "acknowledge_within_days": LEGAL_MAX_ACKNOWLEDGE_DAYS,
+    "feedback_within_months": LEGAL_MAX_FEEDBACK_MONTHS,
+}
 POLICY_KEYS = (
     "acknowledge_within_days",
     "feedback_within_months",
@@ -87,8 +92,15 @@ class Store:
         return Policy(**values)  # type: ignore[arg-type]
 
     def set_policy(self, session: Session, key: str, value: int | bool) -> None:
+        """Store one policy value; a deadline longer than the Directive allows, or a
+        negative one, is refused (ValueError) whoever asks."""
         if key not in POLICY_KEYS:
             raise KeyError(key)
+        ceiling = POLICY_MAXIMA.get(key)
+        if ceiling is not None and not 1 <= int(value) <= ceiling:
+            raise ValueError(f"{key}: between 1 and {ceiling} (EU Directive 2019/1937)")
+        if key == "retention_days_after_close" and int(value) < 0:
+            raise ValueError(f"{key}: 0 or more")
         text = ("true" if value else "false") if isinstance(value, bool) else str(int(value))
         session.merge(InstancePolicy(key=key, value=text))
 

@@ -7,6 +7,9 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from dataclasses import dataclass
+from typing import Protocol
+
+from sqlalchemy import ColumnElement, and_
 
 from cases.models import Case, Status
 
@@ -100,13 +103,54 @@ def _refresh_next_due(case: Case) -> None:
         case.next_due_on = None
 
 
-def is_overdue(case: Case, today: dt.date) -> bool:
+# --- what a deadline says about a case today: the one set of predicates -----------------
+# The case page, the inbox rows and the indicators all ask these, of a Case or of an inbox
+# row with the same dated fields.
+
+
+class Dated(Protocol):
+    @property
+    def status(self) -> Status: ...
+    @property
+    def received_on(self) -> dt.date: ...
+    @property
+    def acknowledged_on(self) -> dt.date | None: ...
+    @property
+    def acknowledge_due_on(self) -> dt.date: ...
+    @property
+    def next_due_on(self) -> dt.date | None: ...
+    @property
+    def risk_review_on(self) -> dt.date | None: ...
+
+
+def is_overdue(case: Dated, today: dt.date) -> bool:
     return case.next_due_on is not None and case.next_due_on < today
 
 
-def is_due_soon(case: Case, today: dt.date) -> bool:
+def is_due_soon(case: Dated, today: dt.date) -> bool:
     return case.next_due_on is not None and today <= case.next_due_on <= today + dt.timedelta(
         days=DUE_SOON_DAYS
+    )
+
+
+def no_human_acknowledgement(case: Dated, today: dt.date) -> bool:
+    """No person has acknowledged the report and its acknowledgement deadline (the
+    period in force when it arrived) has passed. An automatic acknowledgement does not
+    count: it leaves the case ``received``."""
+    return case.acknowledged_on is None and today > case.acknowledge_due_on
+
+
+def no_human_acknowledgement_sql(today: dt.date) -> ColumnElement[bool]:
+    """The same rule as :func:`no_human_acknowledgement`, for counting in SQL."""
+    return and_(Case.acknowledged_on.is_(None), Case.acknowledge_due_on < today)
+
+
+def risk_review_due(case: Dated, today: dt.date) -> bool:
+    """The retaliation-risk assessment of an open case is due for review."""
+    return (
+        case.risk_review_on is not None
+        and case.risk_review_on <= today
+        and case.status in OPEN_STATUSES
     )
 
 

@@ -3,6 +3,8 @@ applies them in an ``after_request`` hook."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",
@@ -63,3 +65,20 @@ def security_headers(*, https: bool) -> dict[str, str]:
     if https:
         headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
     return headers
+
+
+def attachment_disposition(name: str) -> str:
+    """``Content-Disposition`` for a download: always an attachment (never rendered inline),
+    with an ASCII fallback name for old clients and the real name in RFC 6266 / 5987 form."""
+    fallback = "".join(
+        ch if ch.isascii() and ch.isprintable() and ch not in '"\\' else "_" for ch in name
+    )
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+# A downloaded file is the reporter's, not ours: no browser may run or sniff it.
+DOWNLOAD_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; sandbox",
+    "X-Download-Options": "noopen",
+}

@@ -18,6 +18,11 @@ from typing import Any
 from crypto import KdfParams
 
 MIB = 1024 * 1024
+# EU Directive 2019/1937 Art. 9(1)(b) and (f): the longest an organisation may take to
+# acknowledge a report, and to give feedback. Settings, the stored policy and the admin
+# form all refuse longer periods.
+LEGAL_MAX_ACKNOWLEDGE_DAYS = 7
+LEGAL_MAX_FEEDBACK_MONTHS = 3
 
 
 class ConfigError(Exception):
@@ -256,10 +261,16 @@ def _validate(s: Settings) -> list[str]:
     at_least("max_request_bytes", 1024)
     for name in ("reporter_idle_minutes", "caseworker_idle_minutes", "caseworker_absolute_hours"):
         at_least(name, 1)
-    if s.acknowledge_within_days > 7:
-        problems.append("acknowledge_within_days: EU Directive 2019/1937 allows at most 7")
-    if s.feedback_within_months > 3:
-        problems.append("feedback_within_months: EU Directive 2019/1937 allows at most 3")
+    if s.acknowledge_within_days > LEGAL_MAX_ACKNOWLEDGE_DAYS:
+        problems.append(
+            "acknowledge_within_days: EU Directive 2019/1937 allows at most "
+            f"{LEGAL_MAX_ACKNOWLEDGE_DAYS}"
+        )
+    if s.feedback_within_months > LEGAL_MAX_FEEDBACK_MONTHS:
+        problems.append(
+            "feedback_within_months: EU Directive 2019/1937 allows at most "
+            f"{LEGAL_MAX_FEEDBACK_MONTHS}"
+        )
     if s.attachment_storage not in ("filesystem", "database"):
         problems.append("attachment_storage: must be 'filesystem' or 'database'")
     if s.database_url and not s.database_url.startswith(("sqlite", "postgresql")):

@@ -17,6 +17,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from caseworker.choices import options
 from caseworker.forms import PlainForm as PlainForm  # the app's one button form
+from config.settings import LEGAL_MAX_ACKNOWLEDGE_DAYS, LEGAL_MAX_FEEDBACK_MONTHS
 
 
 class NewCaseworkerForm(FlaskForm):
@@ -108,12 +109,12 @@ class QuestionForm(FlaskForm):
 class PolicyForm(FlaskForm):
     acknowledge_within_days = IntegerField(
         _l("Acknowledge a report within (days)"),
-        validators=[InputRequired(), NumberRange(min=1, max=7)],
+        validators=[InputRequired(), NumberRange(min=1, max=LEGAL_MAX_ACKNOWLEDGE_DAYS)],
         description=_l("EU Directive 2019/1937 allows at most 7 days."),
     )
     feedback_within_months = IntegerField(
         _l("Give feedback within (months)"),
-        validators=[InputRequired(), NumberRange(min=1, max=3)],
+        validators=[InputRequired(), NumberRange(min=1, max=LEGAL_MAX_FEEDBACK_MONTHS)],
         description=_l("EU Directive 2019/1937 allows at most 3 months."),
     )
     retention_days_after_close = IntegerField(

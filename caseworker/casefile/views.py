@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
@@ -22,10 +21,9 @@ from cases import casework as cw
 from cases import holders as hd
 from cases import identity as ia
 from cases.access import CaseworkRefused, case_for
-from cases.audit import record
-from cases.content import attachment_meta, open_attachment, read_ahead
-from cases.export import ExportKeys, export_case, safe_filename
-from cases.keyring import NoAccess, Trust, caseworker_key
+from cases.content import read_ahead
+from cases.export import safe_filename
+from cases.keyring import NoAccess, Trust
 from cases.minutes import agreed_in_person, awaiting_agreement
 from cases.models import (
     Attachment,
@@ -33,11 +31,12 @@ from cases.models import (
     Caseworker,
     Category,
     IdentityRequest,
-    KeyPurpose,
     Question,
     Status,
     today,
 )
+from cases.release import release_attachment, release_export
+from cases.workflow import is_overdue, no_human_acknowledgement, risk_review_due
 from caseworker import web
 from caseworker.casefile import forms as f
 from caseworker.choices import options
@@ -50,6 +49,7 @@ from caseworker.labels import (
     PROTECTION_LABELS,
     STATUS_LABELS,
 )
+from config.http import DOWNLOAD_HEADERS, attachment_disposition
 from crypto import format_receipt
 
 bp = Blueprint("casefile", __name__, url_prefix="/cases")
@@ -163,8 +163,9 @@ def _render(case: Case, status: int = 200, **overrides: FlaskForm) -> tuple[str,
         categories=categories,
         people=people,
         on=on,
-        overdue=case.next_due_on is not None and case.next_due_on < on,
-        no_human_ack=cw.no_human_acknowledgement(case, on),
+        overdue=is_overdue(case, on),
+        no_human_ack=no_human_acknowledgement(case, on),
+        risk_review_due=risk_review_due(case, on),
         minutes_pending=awaiting_agreement(db, case),
         in_person=agreed_in_person(casefile.internal),
         removals=hd.pending_removals(db, case.id),
@@ -505,43 +506,23 @@ def identity(case_id: str) -> str:
     return render_template("casefile/identity.html", case=case, records=records)
 
 
-def content_disposition(name: str) -> str:
-    safe = safe_filename(name)
-    ascii_name = safe.encode("ascii", "replace").decode().replace("?", "_")
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(safe)}"
-
-
 @bp.route("/<case_id>/attachments/<attachment_id>")
 def download(case_id: str, attachment_id: str) -> Response:
     """Stream-decrypt one file, as a download that no browser renders inline."""
     case = _case(case_id)
-    db = web.db()
-    account = web.account()
-    attachment = db.get(Attachment, attachment_id) if len(attachment_id) <= 16 else None
+    attachment = web.db().get(Attachment, attachment_id) if len(attachment_id) <= 16 else None
     if attachment is None or attachment.case_id != case.id:
         abort(404)
-    thread_key = caseworker_key(db, case.id, KeyPurpose.THREAD, account.id, web.private_key())
-    meta = attachment_meta(attachment, thread_key)
-    record(
-        db,
-        "attachment.downloaded",
-        actor_id=account.id,
-        case_id=case.id,
-        attachment_id=attachment.id,
+    release = release_attachment(
+        web.db(), web.store(), case, attachment, web.account(), web.private_key()
     )
-    store = web.store()
-
-    def stream() -> Any:
-        with store.sessions() as session:
-            yield from open_attachment(store.blobs, session, attachment, thread_key)
-
     # Decrypt the next chunks in a thread of its own while this one sends (read_ahead).
-    response = Response(read_ahead(stream), mimetype="application/octet-stream")
-    response.headers["Content-Disposition"] = content_disposition(meta.name)
-    response.headers["Content-Length"] = str(meta.size)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response.headers["X-Download-Options"] = "noopen"
+    response = Response(read_ahead(release.chunks), mimetype="application/octet-stream")
+    response.headers["Content-Disposition"] = attachment_disposition(
+        safe_filename(release.meta.name)
+    )
+    response.headers["Content-Length"] = str(release.meta.size)
+    response.headers.update(DOWNLOAD_HEADERS)
     return response
 
 
@@ -552,23 +533,21 @@ def export(case_id: str) -> Response | tuple[str, int]:
     form = f.ExportForm()
     if not form.validate_on_submit():
         return _render(case, 400, export_form=form)
-    db = web.db()
-    account = web.account()
-    key = web.private_key()
-    include_internal = bool(form.include_internal.data)
-    keys = ExportKeys(
-        thread=caseworker_key(db, case.id, KeyPurpose.THREAD, account.id, key),
-        internal=caseworker_key(db, case.id, KeyPurpose.INTERNAL, account.id, key)
-        if include_internal
-        else None,
-    )
-    record(db, "case.exported", actor_id=account.id, case_id=case.id, internal=include_internal)
     on = today()
-    body = export_case(web.store(), case.id, keys, exported_by=account.username, on=on)
+    body = release_export(
+        web.db(),
+        web.store(),
+        case,
+        web.account(),
+        web.private_key(),
+        include_internal=bool(form.include_internal.data),
+        on=on,
+    )
     response = Response(body, mimetype="application/zip")
-    name = f"sealbox-case-{case.id}-{on.isoformat()}.zip"
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Content-Disposition"] = attachment_disposition(
+        f"sealbox-case-{case.id}-{on.isoformat()}.zip"
+    )
+    response.headers.update(DOWNLOAD_HEADERS)
     return response
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
-from urllib.parse import quote
 
 from flask import (
     Blueprint,
@@ -31,10 +30,8 @@ from cases.claim import AlreadyClaimed, claim_receipt, needs_claim, new_reporter
 from cases.content import (
     AttachmentMeta,
     DecryptedMessage,
-    add_message,
     attachment_meta,
     open_attachment,
-    store_attachment,
 )
 from cases.keyring import Trust, reporter_thread_key
 from cases.minutes import agree_minutes, awaiting_agreement, latest_minutes_id
@@ -42,12 +39,13 @@ from cases.models import Attachment, Case, IdentityRecord, MessageKind, Status, 
 from cases.reporter import (
     ReporterView,
     add_reporter_identity,
+    add_reporter_message,
     find_case,
     reporter_cases,
     reporter_view,
-    touch,
 )
 from cases.retaliation import report_retaliation
+from config.http import attachment_disposition
 from crypto import ReceiptMalformed, ReceiptTypo, ReporterKeys, format_receipt, normalize_receipt
 from intake.followup import sessions
 from intake.followup.forms import IdentityForm, MessageForm, ReceiptForm, RetaliationForm
@@ -341,20 +339,19 @@ def message(ref: str) -> Response:
     if not text and not uploads.files:
         form.text.errors = [_("Write a message or choose a file to send.")]
         return _render_case(400, active=ref, form=form)
-    thread_key = reporter_thread_key(db(), target.id, reporter.private_key)
     on = today()
-    saved = add_message(
-        db(), target.id, MessageKind.REPORTER_MESSAGE, thread_key, {"text": text}, on=on
-    )
+    finished = []
     for sink in uploads.files:
-        attachment = sink.upload.finish(
-            clean_filename(sink.filename), sink.content_type or "application/octet-stream", on=on
+        finished.append(
+            sink.upload.finish(
+                clean_filename(sink.filename),
+                sink.content_type or "application/octet-stream",
+                on=on,
+            )
         )
-        attachment.message_id = saved.id
-        store_attachment(db(), attachment)
         sink.used = True
     uploads.discard_unused()
-    touch(target, on)
+    add_reporter_message(db(), target, reporter.private_key, text, finished, on=on)
     commit()
     return redirect(url_for(".case", done="message") + f"#case-{ref}", code=303)  # type: ignore[return-value]
 
@@ -404,12 +401,7 @@ def download(attachment_id: str) -> Response:
     response = current_app.response_class(
         stream_with_context(chunks), mimetype="application/octet-stream"
     )
-    fallback = "".join(
-        ch if ch.isascii() and ch.isprintable() and ch not in '"\\' else "_" for ch in meta.name
-    )
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(meta.name, safe='')}"
-    )
+    response.headers["Content-Disposition"] = attachment_disposition(meta.name)
     response.headers["Content-Length"] = str(meta.size)
     return response
 
@@ -466,7 +458,7 @@ def retaliation() -> Response:
                 reporter.case,
                 reporter.public_key,
                 body,
-                store().policy(db()).deadlines,
+                store().policy(db()),
                 Trust.of(settings),
             )
             commit()

@@ -23,9 +23,8 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import BadRequest, HTTPException
 
 from cases.db import is_sqlite
-from cases.models import today
+from cases.models import Case
 from cases.reports import Submission
-from cases.workflow import add_months
 from crypto import ReceiptError, format_receipt, normalize_receipt
 from intake.errors import recovers
 from intake.limits import rate_limited
@@ -88,14 +87,25 @@ def render_review(
     return current_app.make_response((html, status))
 
 
-def _due_dates() -> tuple[dt.date, dt.date]:
-    deadlines = store().policy(db()).deadlines
-    acknowledge = today() + dt.timedelta(days=deadlines.acknowledge_within_days)
-    return acknowledge, add_months(acknowledge, deadlines.feedback_within_months)
+def _posted_due_dates() -> tuple[dt.date, dt.date]:
+    """The case's deadlines, as the receipt page carried them (with the receipt itself)
+    from the case it had just written: nothing is looked up again."""
+    try:
+        return (
+            dt.date.fromisoformat(request.form.get("acknowledge_by", "")),
+            dt.date.fromisoformat(request.form.get("feedback_by", "")),
+        )
+    except ValueError:
+        raise BadRequest() from None
 
 
-def render_receipt(receipt: str, status: int = 200, error: str | None = None) -> Response:
-    acknowledge_by, feedback_by = _due_dates()
+def render_receipt(
+    receipt: str,
+    due: tuple[dt.date, dt.date],
+    status: int = 200,
+    error: str | None = None,
+) -> Response:
+    acknowledge_by, feedback_by = due
     html = render_template(
         "report/receipt.html",
         receipt=receipt,
@@ -174,18 +184,11 @@ def submit() -> Response:
             excluded_caseworker_ids=the_form.excluded_ids(),
         )
     )
-    acknowledge_by, feedback_by = _due_dates()
+    case = work.session.get_one(Case, work.draft.case_id)
+    due = (case.acknowledge_due_on, case.feedback_due_on)  # what the case was given
     work.commit()  # the receipt is shown only once the case and all its ciphertexts are committed
     session[SENT_FIELD] = [*session.get(SENT_FIELD, [])[-4:], submission_id]
-    html = render_template(
-        "report/receipt.html",
-        receipt=receipt,
-        groups=format_receipt(receipt).split(" "),
-        acknowledge_by=acknowledge_by,
-        feedback_by=feedback_by,
-        error=None,
-    )
-    return current_app.make_response(html)
+    return render_receipt(receipt, due)
 
 
 def _file_errors(uploads) -> list[str]:  # type: ignore[no-untyped-def]
@@ -229,7 +232,7 @@ def download_receipt() -> Response:
     """The receipt as a text file. It comes back from the page in the POST body; nothing
     is looked up or stored."""
     receipt = _posted_receipt()
-    acknowledge_by, feedback_by = _due_dates()
+    acknowledge_by, feedback_by = _posted_due_dates()
     text = render_template(
         "report/receipt.txt",
         receipt=format_receipt(receipt),
@@ -246,7 +249,10 @@ def done() -> Response:
     receipt = _posted_receipt()
     if request.form.get("saved") != "yes":
         return render_receipt(
-            receipt, 400, _("Tick the box to confirm that you have saved your receipt.")
+            receipt,
+            _posted_due_dates(),
+            400,
+            _("Tick the box to confirm that you have saved your receipt."),
         )
     return current_app.make_response(render_template("report/done.html"))
 

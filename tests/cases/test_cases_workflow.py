@@ -126,3 +126,17 @@ def test_retention_respects_legal_hold() -> None:
     assert retention_expires_on(case, 60) == DAY + dt.timedelta(days=60)
     case.legal_hold_reason = "court order 12/2026"
     assert retention_expires_on(case, 60) is None
+
+
+def test_the_stored_policy_refuses_deadlines_beyond_the_directive(any_store) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    with any_store.transaction() as db:
+        for key, value in (("acknowledge_within_days", 8), ("feedback_within_months", 4),
+                           ("acknowledge_within_days", 0), ("retention_days_after_close", -1)):
+            with pytest.raises(ValueError):
+                any_store.set_policy(db, key, value)
+        any_store.set_policy(db, "acknowledge_within_days", 7)
+        any_store.set_policy(db, "feedback_within_months", 3)
+        policy = any_store.policy(db)
+    assert (policy.acknowledge_within_days, policy.feedback_within_months) == (7, 3)

@@ -305,6 +305,32 @@ def test_no_human_acknowledgement_flag_after_7_days(store, person, signed_in, h,
     )
 
 
+def test_no_human_acknowledgement_follows_the_admins_shorter_period(
+    store, person, signed_in, h, today
+) -> None:
+    """With 5 days set, a case unacknowledged after 6 is flagged everywhere the flag shows:
+    the inbox, the case page and the indicators (cases.workflow has the one rule)."""
+    from cases.indicators import compute
+
+    alice = person("alice")
+    with store.transaction() as db:
+        store.set_policy(db, "acknowledge_within_days", 5)
+    case_id, _ = h.submit(store)
+    with store.transaction() as db:
+        row = db.get_one(Case, case_id)
+        assert row.acknowledge_due_on - row.received_on == dt.timedelta(days=5)
+        row.received_on -= dt.timedelta(days=6)
+        row.acknowledge_due_on -= dt.timedelta(days=6)
+        row.next_due_on = row.acknowledge_due_on
+    b = signed_in(alice)
+    assert "no human acknowledgement" in b.get("/").get_data(as_text=True)
+    assert "No person has acknowledged this report by its deadline" in b.get(
+        f"/cases/{case_id}"
+    ).get_data(as_text=True)
+    with store.transaction() as db:
+        assert compute(db, today, uncategorised="-").no_human_acknowledgement == 1
+
+
 def test_automatic_acknowledgement_is_sent_but_the_case_still_needs_a_person(
     store, person, signed_in, h
 ) -> None:

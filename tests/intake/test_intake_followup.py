@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from cases.content import add_message, read_identity_record
 from cases.keyring import caseworker_key
 from cases.models import (
+    READABLE_BY_REPORTER,
     Attachment,
     Case,
     CaseExclusion,
@@ -347,6 +348,34 @@ def test_retaliation_opens_a_linked_case_under_the_same_receipt(
     )
     assert sent.status_code == 303
     assert "They also cut my pay." in browser.case_page().get_data(as_text=True)
+
+
+def test_a_retaliation_report_gets_the_automatic_acknowledgement_as_any_report(
+    browser, store: Store, new_caseworker
+) -> None:  # type: ignore[no-untyped-def]
+    """It used to be opened by a copy of the case-opening code that had drifted: the
+    instance's automatic acknowledgement never reached a retaliation report."""
+    from cases.acknowledgement import AUTO_ACK_EVENT
+    from cases.content import read_messages
+
+    alice, alice_key = new_caseworker(store, "alice")
+    with store.transaction() as session:
+        store.set_policy(session, "auto_acknowledge", True)
+    browser.login(browser.submit())
+    page = browser.client.get("/en/followup/retaliation")
+    assert browser.post_form(
+        page, "/followup/retaliation", what="My badge stopped working."
+    ).status_code == 303
+    with store.transaction() as session:
+        linked = session.scalars(select(Case).where(Case.linked_case_id.is_not(None))).one()
+        key = caseworker_key(session, linked.id, KeyPurpose.THREAD, alice.id, alice_key)
+        events = [
+            m.body.get("event")
+            for m in read_messages(
+                session, linked.id, {KeyPurpose.THREAD: key}, READABLE_BY_REPORTER
+            )
+        ]
+    assert events == [None, AUTO_ACK_EVENT]  # the report, then the acknowledgement
 
 
 def test_message_form_is_rate_limited_but_reading_is_not(make_app, new_browser) -> None:  # type: ignore[no-untyped-def]

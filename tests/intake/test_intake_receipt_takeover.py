@@ -102,3 +102,25 @@ def test_web_reports_keep_their_receipt(browser, store: Store) -> None:  # type:
     assert browser.login(receipt).status_code == 303  # no take-over page
     with store.transaction() as session:
         assert session.scalar(select(func.count()).where(Case.receipt_claimed_on.is_not(None))) == 0
+
+
+def test_a_retaliation_report_from_an_oral_reporter_is_a_web_case(  # type: ignore[no-untyped-def]
+    browser, new_browser, store: Store, new_caseworker
+) -> None:
+    """The reporter writes it in the web follow-up: it has no minutes to agree and no
+    receipt to take over, even once the oral report it is linked to is purged."""
+    from cases.retention import purge_case
+
+    case_id, handed = _oral_case(store, new_caseworker)
+    own = browser.receipt_of(browser.login(handed)).replace(" ", "")
+    page = browser.client.get("/en/followup/retaliation")
+    assert browser.post_form(
+        page, "/followup/retaliation", what="I lost my shifts after the meeting."
+    ).status_code == 303
+    with store.transaction() as session:
+        linked = session.scalars(select(Case).where(Case.linked_case_id == case_id)).one()
+        assert linked.channel == "web"
+        purge_case(session, store.blobs, session.get_one(Case, case_id))
+    later = new_browser()
+    assert later.login(own).status_code == 303  # straight in: no second take-over
+    assert "I lost my shifts" in html.unescape(later.case_page().get_data(as_text=True))

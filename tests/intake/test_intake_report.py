@@ -264,6 +264,35 @@ def test_receipt_downloads_as_text_and_finish_needs_confirmation(browser) -> Non
     assert receipt not in done.get_data(as_text=True)
 
 
+def test_the_receipt_shows_the_deadlines_the_case_was_given(browser, store: Store) -> None:  # type: ignore[no-untyped-def]
+    """The dates come from the case just written, and travel with the receipt to the
+    download and the confirmation step: a policy changed meanwhile moves none of them."""
+    import datetime as dt
+
+    from babel.dates import format_date
+    from sqlalchemy import select
+
+    from cases.models import Case
+
+    with store.transaction() as db:
+        store.set_policy(db, "acknowledge_within_days", 5)
+    page = browser.send(browser.review())
+    with store.transaction() as db:
+        case = db.scalars(select(Case)).one()
+        due, feedback = case.acknowledge_due_on, case.feedback_due_on
+        assert due == case.received_on + dt.timedelta(days=5)
+        store.set_policy(db, "acknowledge_within_days", 2)  # changed after the report
+    when = format_date(due, "long", locale="en")
+    assert f"by {when}" in page.get_data(as_text=True)
+    download = browser.post_form(page, "/report/receipt.txt").get_data(as_text=True)
+    assert format_date(due, "long", locale="en") in download
+    assert format_date(feedback, "long", locale="en") in download
+    unconfirmed = browser.post_form(page, "/report/done").get_data(as_text=True)
+    assert f"by {when}" in unconfirmed
+    forged = browser.post_form(page, "/report/receipt.txt", acknowledge_by="soon")
+    assert forged.status_code == 400
+
+
 def test_excluded_caseworker_gets_no_key(browser, store: Store, new_caseworker) -> None:  # type: ignore[no-untyped-def]
     alice, _ = new_caseworker(store, "alice", display_name="Alice Archer")
     mallory, _ = new_caseworker(store, "mallory", display_name="Mallory Mole")
