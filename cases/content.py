@@ -37,6 +37,7 @@ from crypto import (
     FileSealer,
     content_digest,
     content_link,
+    contexts,
     decrypt_record,
     decrypt_stream,
     encrypt_record,
@@ -52,7 +53,7 @@ def key_purpose_of(kind: MessageKind) -> KeyPurpose:
 
 
 def message_context(case_id: str, kind: MessageKind, message_id: str) -> Context:
-    return Context(case_id, f"message:{kind.value}:{message_id}")
+    return contexts.message(case_id, kind.value, message_id)
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,7 @@ def read_messages(
 
 
 def identity_context(case_id: str, record_id: str) -> Context:
-    return Context(case_id, f"identity:{record_id}")
+    return contexts.identity_record(case_id, record_id)
 
 
 def add_identity_record(
@@ -181,9 +182,9 @@ def read_identity_record(record: IdentityRecord, key: bytes) -> dict[str, str]:
 
 def _attachment_contexts(case_id: str, attachment_id: str) -> tuple[Context, Context, Context]:
     return (
-        Context(case_id, f"attachment-meta:{attachment_id}"),
-        Context(case_id, f"attachment-key:{attachment_id}"),
-        Context(case_id, f"attachment:{attachment_id}"),
+        contexts.attachment_meta(case_id, attachment_id),
+        contexts.attachment_key(case_id, attachment_id),
+        contexts.attachment_contents(case_id, attachment_id),
     )
 
 

@@ -38,7 +38,7 @@ from cases.models import (
     WrappedKey,
     utcnow,
 )
-from crypto import Context, decrypt_record, encrypt_record, new_key
+from crypto import Context, contexts, decrypt_record, encrypt_record, new_key
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ def identity_info(db: Session, case_id: str, caseworker_id: int) -> IdentityInfo
 
 
 def _reason_context(request: IdentityRequest) -> Context:
-    return Context(request.case_id, f"identity-request:{request.id}")
+    return contexts.identity_request_reason(request.case_id, request.id)
 
 
 def eligible_custodians(db: Session, case_id: str) -> list[Caseworker]:

@@ -26,7 +26,7 @@ from cases.models import (
     new_id,
 )
 from config import Settings
-from crypto import Context, DecryptionError, key_is_certified, open_with, seal_for
+from crypto import Context, DecryptionError, contexts, key_is_certified, open_with, seal_for
 
 log = logging.getLogger("sealbox.keys")
 
@@ -65,8 +65,7 @@ class ExcludedFromCase(Exception):
 
 
 def key_context(case_id: str, purpose: KeyPurpose, record_id: str = "") -> Context:
-    label = f"{purpose.value}-key" + (f":{record_id}" if record_id else "")
-    return Context(case_id, label)
+    return contexts.wrapped_key(case_id, purpose.value, record_id)
 
 
 def wrap_to(

@@ -20,7 +20,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from cases.models import Caseworker, RecoveryCode
-from crypto import Context, decrypt_record, encrypt_record, keyed_digest
+from crypto import Context, contexts, decrypt_record, encrypt_record, keyed_digest
 
 TOTP_DIGITS = 6
 TOTP_PERIOD = 30
@@ -37,11 +37,11 @@ def new_totp_secret() -> str:
 
 
 def _secret_context(account_id: int) -> Context:
-    return Context(f"caseworker:{account_id}", "totp-secret")
+    return contexts.totp_secret(account_id)
 
 
 def _pending_context(session_id: str) -> Context:
-    return Context(f"session:{session_id}", "totp-pending")
+    return contexts.totp_pending(session_id)
 
 
 def seal_totp_secret(server_key: bytes, account_id: int, secret: str) -> bytes:

@@ -4,6 +4,7 @@ Import from here, not from the submodules: ``crypto._primitives`` is private, an
 recipes below are the whole supported surface. docs/CRYPTO.md specifies every format.
 """
 
+from crypto import contexts as contexts  # the registry of every ciphertext context
 from crypto._primitives import ARGON2_BUDGET, DecryptionError
 from crypto.audit import ContentDigest, chain_digest, content_digest, content_link, keyed_digest
 from crypto.envelopes import (

@@ -12,13 +12,13 @@ from functools import cache
 import argon2
 
 from crypto import _primitives as p
+from crypto import contexts
 from crypto._primitives import DecryptionError
 from crypto.envelopes import Context, decrypt_record, encrypt_record, new_keypair
 from crypto.receipts import KdfParams
 
 PRIVATE_KEY_VERSION = 1
 _WRAPPED_HEADER = struct.Struct(">BII16s")  # version, opslimit, memlimit KiB, salt
-_SESSION_CONTEXT_PURPOSE = "session-key"
 
 
 # Bounds on the cost parameters read back from a stored blob: someone able to write to the
@@ -131,7 +131,7 @@ def join_session_secret(cookie_key: bytes, server_part: bytes, session_id: str) 
 
 
 def _session_context(session_id: str) -> Context:
-    return Context(session_id, _SESSION_CONTEXT_PURPOSE)
+    return contexts.session_key(session_id)
 
 
 def new_recovery_keypair() -> tuple[str, bytes]:
