@@ -20,16 +20,8 @@ from cases.health import check_services
 from cases.store import Store
 from config import Settings, load_settings
 from config.http import security_headers
+from config.languages import text_direction
 
-LANGUAGE_NAMES = {
-    "en": "English",
-    "fr": "Français",
-    "ar": "العربية",
-    "es": "Español",
-    "ru": "Русский",
-    "zh": "中文",
-}
-RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur"})
 MAX_FORM_BYTES = 2 * 1024 * 1024
 
 
@@ -125,7 +117,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         return {
             "current_account": web.current_account(),
             "page_lang": locale,
-            "page_dir": "rtl" if locale.split("_")[0] in RTL_LANGUAGES else "ltr",
+            "page_dir": text_direction(locale),
             "organisation_name": settings.organisation_name,
             "fmt_date": _fmt_date,
             "today": dt.date.today(),

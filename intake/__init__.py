@@ -25,7 +25,7 @@ from cases.store import Store
 from config import Settings, load_settings
 from config.http import security_headers
 from intake import errors, i18n, limits, work
-from intake.uploads import IntakeRequest
+from intake.uploads import IntakeRequest, megabytes
 
 CSRF_TIME_LIMIT = 48 * 3600  # a slow reporter keeps a usable form for two days
 
@@ -103,8 +103,6 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     def _globals() -> dict[str, Any]:
         return {"settings": settings, "today": dt.date.today()}
 
-    @app.template_filter("megabytes")
-    def _megabytes(n: int) -> str:
-        return f"{n / (1024 * 1024):.0f}" if n >= 1024 * 1024 else f"{n / (1024 * 1024):.1f}"
+    app.add_template_filter(megabytes)
 
     return app

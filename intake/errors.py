@@ -18,7 +18,8 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from intake.limits import retry_after_seconds
-from intake.uploads import InvalidEncoding, MalformedForm
+from intake.uploads import InvalidEncoding, MalformedForm, megabytes
+from intake.work import settings
 
 log = logging.getLogger("intake")
 
@@ -46,12 +47,8 @@ def recovers(*endpoints: str) -> Callable[[Recoverer], Recoverer]:
     return register
 
 
-def _megabytes(n: int) -> str:
-    return f"{n / (1024 * 1024):.0f}" if n >= 1024 * 1024 else f"{n / (1024 * 1024):.1f}"
-
-
 def _explain(e: HTTPException) -> tuple[str, str]:
-    settings = current_app.config["SEALBOX_SETTINGS"]
+    instance = settings()
     code = e.code or 500
     if isinstance(e, CSRFError):
         return _("This form has expired"), _(
@@ -86,10 +83,10 @@ def _explain(e: HTTPException) -> tuple[str, str]:
             "and %(total_mb)s MB in total for one sending; a text field holds at most %(chars)d "
             "characters. Use your browser's Back button: your text is usually still there. "
             "Send fewer or smaller files, or add more files later with your receipt.",
-            files=settings.max_files_per_submission,
-            file_mb=_megabytes(settings.max_file_bytes),
-            total_mb=_megabytes(settings.max_request_bytes),
-            chars=settings.max_report_chars,
+            files=instance.max_files_per_submission,
+            file_mb=megabytes(instance.max_file_bytes),
+            total_mb=megabytes(instance.max_request_bytes),
+            chars=instance.max_report_chars,
         )
     if code == 429:
         minutes = max(1, (retry_after_seconds() + 59) // 60)

@@ -13,33 +13,17 @@ from typing import Any
 from flask import Flask, abort, current_app, g, request, url_for
 from flask_babel import Babel
 
+from config.languages import NATIVE_NAMES, text_direction
+from intake.work import settings
+
 TRANSLATIONS = Path(__file__).parent / "translations"
 
-# Each language's name in that language, for the switch (a speaker must recognise it).
-NATIVE_NAMES = {
-    "en": "English",
-    "ar": "العربية",
-    "es": "Español",
-    "fr": "Français",
-    "ru": "Русский",
-    "zh": "中文",
-    "fa": "فارسی",
-    "he": "עברית",
-    "ur": "اردو",
-    "pt": "Português",
-    "de": "Deutsch",
-    "tr": "Türkçe",
-    "uk": "Українська",
-}
-RTL = frozenset({"ar", "fa", "he", "ur", "ps", "yi", "dv", "ku", "sd", "ug"})
-
-
 def languages() -> tuple[str, ...]:
-    return current_app.config["SEALBOX_SETTINGS"].languages  # type: ignore[no-any-return]
+    return settings().languages
 
 
 def default_language() -> str:
-    return current_app.config["SEALBOX_SETTINGS"].default_language  # type: ignore[no-any-return]
+    return settings().default_language
 
 
 def best_language() -> str:
@@ -60,10 +44,6 @@ def current_language() -> str:
     if lang is None:
         lang = g.lang = language_from_path() if request else default_language()
     return lang  # type: ignore[no-any-return]
-
-
-def text_direction(lang: str) -> str:
-    return "rtl" if lang.split("-")[0] in RTL else "ltr"
 
 
 def _pull_lang(endpoint: str | None, values: dict[str, Any] | None) -> None:

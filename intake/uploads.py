@@ -40,12 +40,14 @@ from typing import IO, Any, Protocol
 from urllib.parse import parse_qsl
 
 from flask import Request, current_app
+from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser, MultiPartParser
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
 from cases.content import AttachmentUpload
+from intake.work import settings
 
 KEEP_METADATA_FIELD = "keep_metadata"  # the reporter's consent to keep the files' metadata
 KEEP_METADATA_VALUE = "yes"
@@ -55,6 +57,38 @@ FORM_BODY_SLACK = 256 * 1024  # non-text fields, markup of the multipart envelop
 # the rest of its read-ahead buffer: uploads ran at a tenth of the speed the server takes a
 # body at (bench/bench_upload.py, docs/PERFORMANCE.md).
 UPLOAD_READ_BYTES = 1024 * 1024
+
+
+def megabytes(n: int) -> str:
+    """A size limit as the pages state it: whole MB, or one decimal below 1 MB."""
+    return f"{n / (1024 * 1024):.0f}" if n >= 1024 * 1024 else f"{n / (1024 * 1024):.1f}"
+
+
+def file_errors(uploads: UploadState) -> list[str]:
+    """What to tell the reporter when their files broke a limit: which limit, which file,
+    and that nothing was stored while their text is kept."""
+    instance = settings()
+    errors = []
+    if uploads.too_many:
+        errors.append(
+            _(
+                "You chose more than %(count)d files. Send at most %(count)d now; you can add more "
+                "later with your receipt.",
+                count=instance.max_files_per_submission,
+            )
+        )
+    for sink in uploads.too_large:
+        errors.append(
+            _(
+                "The file “%(name)s” is larger than %(mb)s MB, the limit for one file.",
+                name=clean_filename(sink.filename),
+                mb=megabytes(instance.max_file_bytes),
+            )
+        )
+    errors.append(
+        _("Nothing was stored. Your text is kept below: choose the files again and send.")
+    )
+    return errors
 
 
 class MalformedForm(BadRequest):
@@ -341,9 +375,9 @@ class IntakeRequest(Request):
 
     @property
     def max_content_length(self) -> int | None:  # type: ignore[override]
-        settings = current_app.config["SEALBOX_SETTINGS"]
+        instance = settings()
         if self.mimetype == "multipart/form-data":
-            return int(settings.max_request_bytes)
+            return int(instance.max_request_bytes)
         return self.max_text_bytes
 
     @max_content_length.setter
@@ -352,9 +386,9 @@ class IntakeRequest(Request):
 
     @property
     def max_form_memory_size(self) -> int | None:  # type: ignore[override]
-        settings = current_app.config["SEALBOX_SETTINGS"]
+        instance = settings()
         # One UTF-8 character takes at most 4 bytes; browsers send CRLF line breaks.
-        return int(settings.max_report_chars) * 5 + 64 * 1024
+        return int(instance.max_report_chars) * 5 + 64 * 1024
 
     @max_form_memory_size.setter
     def max_form_memory_size(self, value: int | None) -> None:
@@ -396,12 +430,12 @@ class IntakeRequest(Request):
         filename: str | None = None,
         content_length: int | None = None,
     ) -> IO[bytes]:
-        settings = current_app.config["SEALBOX_SETTINGS"]
+        instance = settings()
         state = self.uploads
         upload = None
         if filename:  # an empty file input sends a part with no file name: store nothing
             named = sum(1 for s in state.sinks if s.filename)
-            if named >= settings.max_files_per_submission:
+            if named >= instance.max_files_per_submission:
                 state.too_many = True
             else:
                 target = self._upload_target()
@@ -410,7 +444,7 @@ class IntakeRequest(Request):
                     if target is not None
                     else None
                 )
-        sink = EncryptingSink(upload, filename or "", content_type or "", settings.max_file_bytes)
+        sink = EncryptingSink(upload, filename or "", content_type or "", instance.max_file_bytes)
         state.sinks.append(sink)
         return sink  # type: ignore[return-value]
 

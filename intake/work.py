@@ -11,12 +11,15 @@ the submission draft's own session.
 
 from __future__ import annotations
 
+from typing import cast
+
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy.orm import Session
 
 from cases.content import AttachmentUpload
 from cases.reports import SubmissionDraft, new_submission
 from cases.store import Store
+from config import Settings
 
 
 class Abandoned(Exception):
@@ -24,7 +27,12 @@ class Abandoned(Exception):
 
 
 def store() -> Store:
-    return current_app.extensions["sealbox_store"]  # type: ignore[no-any-return]
+    return cast(Store, current_app.extensions["sealbox_store"])
+
+
+def settings() -> Settings:
+    """The instance's settings, for the request (or app context) being served."""
+    return cast(Settings, current_app.config["SEALBOX_SETTINGS"])
 
 
 class ReportWork:

@@ -19,7 +19,7 @@ from cases.twofactor import (
     remaining_recovery_codes,
     reset_second_factor,
 )
-from caseworker import LANGUAGE_NAMES, web
+from caseworker import web
 from caseworker.account.forms import (
     ConfirmCodeForm,
     ConfirmPassphraseForm,
@@ -35,6 +35,7 @@ from caseworker.auth.views import (
 )
 from caseworker.choices import options
 from caseworker.limits import limit_sign_in
+from config.languages import NATIVE_NAMES
 from crypto import key_fingerprint, verify_password
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -66,7 +67,7 @@ def _signed_in() -> Response | None:
 def _language_form() -> LanguageForm:
     form = LanguageForm()
     form.language.choices = options(
-        (code, LANGUAGE_NAMES.get(code, code)) for code in web.settings().caseworker_languages
+        (code, NATIVE_NAMES.get(code, code)) for code in web.settings().caseworker_languages
     )
     return form
 

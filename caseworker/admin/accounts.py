@@ -17,10 +17,11 @@ from cases import approvals
 from cases.administration import AdminRefused
 from cases.approvals import Kind
 from cases.models import Caseworker
-from caseworker import LANGUAGE_NAMES, web
+from caseworker import web
 from caseworker.admin import forms as f
 from caseworker.admin.views import bp
 from caseworker.choices import options
+from config.languages import NATIVE_NAMES
 
 
 def _refused(exc: Exception) -> None:
@@ -30,7 +31,7 @@ def _refused(exc: Exception) -> None:
 def _new_form() -> f.NewCaseworkerForm:
     form = f.NewCaseworkerForm()
     form.language.choices = options(
-        (code, LANGUAGE_NAMES.get(code, code)) for code in web.settings().caseworker_languages
+        (code, NATIVE_NAMES.get(code, code)) for code in web.settings().caseworker_languages
     )
     return form
 

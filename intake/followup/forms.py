@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -10,6 +9,7 @@ from wtforms import BooleanField, Field, PasswordField, StringField, TextAreaFie
 from wtforms.validators import Length, Optional
 
 from intake.report.forms import SHORT_CHARS, _normalise_newlines
+from intake.work import settings
 
 
 class _Form(FlaskForm):
@@ -19,7 +19,7 @@ class _Form(FlaskForm):
 
 
 def _max_chars(form: _Form, field: Field) -> None:
-    limit = current_app.config["SEALBOX_SETTINGS"].max_report_chars
+    limit = settings().max_report_chars
     if len(field.data or "") > limit:
         form.too_long = True  # type: ignore[attr-defined]
         raise ValidationError(

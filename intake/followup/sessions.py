@@ -19,7 +19,7 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from flask import current_app, g, session
+from flask import g, session
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
@@ -32,6 +32,7 @@ from crypto import (
     public_key_of,
     split_session_secret,
 )
+from intake.work import settings
 
 COOKIE_FIELD = "followup"
 ABSOLUTE_HOURS = 8
@@ -52,7 +53,7 @@ class Reporter:
 
 
 def _id_hash(session_id: str) -> bytes:
-    key = current_app.config["SEALBOX_SETTINGS"].server_key
+    key = settings().server_key
     return keyed_digest(key, b"reporter-session:" + session_id.encode())
 
 
@@ -84,7 +85,7 @@ def current(db: Session) -> Reporter | None:
     data = session.get(COOKIE_FIELD)
     if not data:
         return None
-    settings = current_app.config["SEALBOX_SETTINGS"]
+    instance = settings()
     now = int(time.time())
     try:
         session_id, cookie_key = str(data["id"]), bytes(data["key"])
@@ -92,7 +93,7 @@ def current(db: Session) -> Reporter | None:
     except (KeyError, TypeError, ValueError):
         end(db)
         raise Expired() from None
-    if now - seen > settings.reporter_idle_minutes * 60 or now - started > ABSOLUTE_HOURS * 3600:
+    if now - seen > instance.reporter_idle_minutes * 60 or now - started > ABSOLUTE_HOURS * 3600:
         end(db)
         raise Expired()
     row = db.get(ReporterSession, _id_hash(session_id))

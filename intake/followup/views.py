@@ -58,8 +58,9 @@ from intake.uploads import (
     UploadState,
     accepts_uploads,
     clean_filename,
+    file_errors,
 )
-from intake.work import CaseWork, commit, db, store
+from intake.work import CaseWork, commit, db, settings, store
 
 bp = Blueprint("followup", __name__)
 
@@ -136,8 +137,8 @@ def login() -> Response:
         ]
         return _render_login(form, 400)
     sessions.end(db())  # a new log-in replaces any earlier session of this browser
-    settings = current_app.config["SEALBOX_SETTINGS"]
-    case, keys = find_case(db(), settings, receipt)
+    instance = settings()
+    case, keys = find_case(db(), instance, receipt)
     own_receipt = None
     if case is not None and needs_claim(case):
         own_receipt, keys = _take_over(keys)
@@ -164,7 +165,7 @@ def _take_over(handed: ReporterKeys) -> tuple[str, ReporterKeys | None]:
     new one that only this reporter sees (cases.claim). The new receipt's derivation runs
     outside any transaction (on SQLite a transaction holds the write lock)."""
     commit()
-    receipt, own = new_reporter_receipt(current_app.config["SEALBOX_SETTINGS"])
+    receipt, own = new_reporter_receipt(settings())
     try:
         claim_receipt(db(), handed, own)
     except AlreadyClaimed:
@@ -297,7 +298,7 @@ def _render_case(
         status_words=status_words,
         question_label=question_label,
         done=request.args.get("done"),
-        limits=current_app.config["SEALBOX_SETTINGS"],
+        limits=settings(),
     )
     return current_app.make_response((html, status))
 
@@ -334,7 +335,7 @@ def message(ref: str) -> Response:
     if not form.validate():
         return _render_case(413 if form.too_long else 400, active=ref, form=form)
     if uploads.problem:
-        return _render_case(413, active=ref, form=form, file_errors=_file_errors(uploads))
+        return _render_case(413, active=ref, form=form, file_errors=file_errors(uploads))
     text = (form.text.data or "").strip()
     if not text and not uploads.files:
         form.text.errors = [_("Write a message or choose a file to send.")]
@@ -380,12 +381,6 @@ def agree(ref: str) -> Response:
     return redirect(url_for(".case", done=done) + f"#case-{ref}", code=303)  # type: ignore[return-value]
 
 
-def _file_errors(uploads: UploadState) -> list[str]:
-    from intake.report.views import _file_errors as report_file_errors
-
-    return report_file_errors(uploads)
-
-
 @bp.get("/files/<attachment_id>")
 def download(attachment_id: str) -> Response:
     reporter = _reporter()
@@ -418,7 +413,7 @@ def identity() -> Response:
     if request.method == "POST":
         if form.validate():
             add_reporter_identity(
-                db(), reporter.case, current_app.config["SEALBOX_SETTINGS"], form.details()
+                db(), reporter.case, settings(), form.details()
             )
             commit()
             return redirect(url_for(".case", done="identity"), code=303)  # type: ignore[return-value]
@@ -441,7 +436,7 @@ def retaliation() -> Response:
     form = RetaliationForm(request.form if request.method == "POST" else None)
     if request.method == "POST":
         if form.validate():
-            settings = current_app.config["SEALBOX_SETTINGS"]
+            instance = settings()
             body = {
                 "text": form.what.data.strip(),
                 "answers": [
@@ -459,7 +454,7 @@ def retaliation() -> Response:
                 reporter.public_key,
                 body,
                 store().policy(db()),
-                Trust.of(settings),
+                Trust.of(instance),
             )
             commit()
             return redirect(url_for(".case", done="retaliation"), code=303)  # type: ignore[return-value]

@@ -3,17 +3,17 @@ external reporting, and the two ways in."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, render_template
 
 from intake.limits import via_onion
-from intake.work import db, store
+from intake.work import db, settings, store
 
 bp = Blueprint("main", __name__)
 
 
 def external_authorities() -> list[tuple[str, str]]:
     """(name, URL or contact) of each configured authority ("Name | URL or contact")."""
-    entries = current_app.config["SEALBOX_SETTINGS"].external_authorities
+    entries = settings().external_authorities
     pairs = [entry.partition("|") for entry in entries]
     return [(name.strip(), contact.strip()) for name, _bar, contact in pairs]
 

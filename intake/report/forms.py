@@ -46,6 +46,7 @@ except ImportError:  # pragma: no cover
 
 from cases.models import Caseworker, Category, Question, public_accounts
 from cases.reports import routed_caseworkers
+from intake.work import settings
 
 SHORT_CHARS = 1000  # a one-line answer
 HONEYPOT = "website"  # a name naive bots like to fill
@@ -309,7 +310,7 @@ def new_submission_id() -> str:
 
 def build_form(options: FormOptions, formdata: Any = None) -> ReportForm:
     """A ReportForm class with this instance's fields, bound to ``formdata``."""
-    settings = current_app.config["SEALBOX_SETTINGS"]
+    instance = settings()
     attrs: dict[str, Any] = {}
     if options.categories:
         attrs["category"] = RadioField(
@@ -337,7 +338,7 @@ def build_form(options: FormOptions, formdata: Any = None) -> ReportForm:
                 label,
                 description=description,
                 filters=[_normalise_newlines],
-                validators=[TextLimit(settings.max_report_chars)],
+                validators=[TextLimit(instance.max_report_chars)],
             )
         else:
             attrs[f"q_{spec.key}"] = StringField(
@@ -367,7 +368,7 @@ def build_form(options: FormOptions, formdata: Any = None) -> ReportForm:
     cls = type("InstanceReportForm", (ReportForm,), attrs)
     form: ReportForm = cls(formdata=formdata) if formdata is not None else cls(formdata=None)
     form.options = options
-    form.description.validators = [_required, TextLimit(settings.max_report_chars)]
+    form.description.validators = [_required, TextLimit(instance.max_report_chars)]
     return form
 
 

@@ -36,8 +36,14 @@ from intake.report.forms import (
     new_submission_id,
     validate_routing,
 )
-from intake.uploads import KEEP_METADATA_FIELD, KEEP_METADATA_VALUE, accepts_uploads, clean_filename
-from intake.work import db, report_work, store
+from intake.uploads import (
+    KEEP_METADATA_FIELD,
+    KEEP_METADATA_VALUE,
+    accepts_uploads,
+    clean_filename,
+    file_errors,
+)
+from intake.work import db, report_work, settings, store
 
 bp = Blueprint("report", __name__)
 
@@ -50,7 +56,7 @@ def _options(session: Session) -> FormOptions:
 
 
 def _limits() -> dict[str, int]:
-    s = current_app.config["SEALBOX_SETTINGS"]
+    s = settings()
     return {
         "max_files": s.max_files_per_submission,
         "max_file_bytes": s.max_file_bytes,
@@ -167,7 +173,7 @@ def submit() -> Response:
     if submission_id in session.get(SENT_FIELD, []):
         return current_app.make_response((render_template("report/already_sent.html"), 409))
     if uploads.problem:
-        return render_review(the_form, 413, file_errors=_file_errors(uploads))
+        return render_review(the_form, 413, file_errors=file_errors(uploads))
     for sink in uploads.files:
         work.draft.attach(
             sink.upload,
@@ -189,35 +195,6 @@ def submit() -> Response:
     work.commit()  # the receipt is shown only once the case and all its ciphertexts are committed
     session[SENT_FIELD] = [*session.get(SENT_FIELD, [])[-4:], submission_id]
     return render_receipt(receipt, due)
-
-
-def _file_errors(uploads) -> list[str]:  # type: ignore[no-untyped-def]
-    limits = _limits()
-    errors = []
-    if uploads.too_many:
-        errors.append(
-            _(
-                "You chose more than %(count)d files. Send at most %(count)d now; you can add more "
-                "later with your receipt.",
-                count=limits["max_files"],
-            )
-        )
-    for sink in uploads.too_large:
-        errors.append(
-            _(
-                "The file “%(name)s” is larger than %(mb)s MB, the limit for one file.",
-                name=clean_filename(sink.filename),
-                mb=_mb(limits["max_file_bytes"]),
-            )
-        )
-    errors.append(
-        _("Nothing was stored. Your text is kept below: choose the files again and send.")
-    )
-    return errors
-
-
-def _mb(n: int) -> str:
-    return f"{n / (1024 * 1024):.0f}" if n >= 1024 * 1024 else f"{n / (1024 * 1024):.1f}"
 
 
 def _posted_receipt() -> str:
