@@ -13,10 +13,11 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
+from cases.bodies import Event, thread_event
 from cases.content import add_message
 from cases.models import Message, MessageKind
 
-AUTO_ACK_EVENT = "automatic_acknowledgement"
+AUTO_ACK_EVENT = Event.AUTOMATIC_ACKNOWLEDGEMENT
 # The reporter's app shows its own translation for the event; this English text is the
 # fallback and what the caseworkers see.
 AUTO_ACK_TEXT = (
@@ -33,6 +34,6 @@ def send_automatic_acknowledgement(
         case_id,
         MessageKind.REPLY,
         thread_key,
-        {"text": AUTO_ACK_TEXT, "event": AUTO_ACK_EVENT},
+        thread_event(AUTO_ACK_EVENT, AUTO_ACK_TEXT),
         on=on,
     )

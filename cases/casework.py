@@ -20,8 +20,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cases import bodies
 from cases.access import CaseworkRefused, clean_text, has_access
 from cases.audit import record
+from cases.bodies import ConclusionBody, Event, RiskBody, TriageBody
 from cases.content import (
     INTERNAL_KINDS,
     AttachmentMeta,
@@ -169,7 +171,9 @@ def acknowledge_case(
     acknowledge(case, on, store.policy(db).deadlines)
     if text:
         key = _key(db, case, actor, private_key, KeyPurpose.THREAD)
-        add_message(db, case.id, MessageKind.REPLY, key, {"text": text}, author_id=actor.id, on=on)
+        add_message(
+            db, case.id, MessageKind.REPLY, key, bodies.message(text), author_id=actor.id, on=on
+        )
     record(
         db,
         "case.status_changed",
@@ -197,7 +201,7 @@ def record_triage(
         raise CaseworkRefused("Choose a priority and a completeness.")
     if case.status is Status.RECEIVED:
         raise CaseworkRefused("Acknowledge the report before triage.")
-    body = {
+    body: TriageBody = {
         "scope": clean_text(scope),
         "priority": priority,
         "completeness": completeness,
@@ -230,7 +234,7 @@ def record_risk(
         raise CaseworkRefused("Choose a likelihood and an impact.")
     if review_on is not None and review_on < on:
         raise CaseworkRefused("The review date cannot be in the past.")
-    body = {
+    body: RiskBody = {
         "likelihood": likelihood,
         "impact": impact,
         "measures": clean_text(measures, required=False),
@@ -268,7 +272,7 @@ def conclude(
         raise CaseworkRefused("Choose an outcome and a decision on continued protection.")
     if case.status not in (Status.TRIAGED, Status.INVESTIGATING):
         raise CaseworkRefused("Only a triaged case or one under investigation can be concluded.")
-    body = {
+    body: ConclusionBody = {
         "outcome": outcome,
         "continued_protection": protection,
         "protection_measures": clean_text(protection_measures, required=False),
@@ -306,7 +310,7 @@ def reopen(
         case.id,
         MessageKind.NOTE,
         key,
-        {"text": clean_text(reason), "event": "reopened"},
+        bodies.note_event(Event.REOPENED, clean_text(reason)),
         author_id=actor.id,
         on=on,
     )
@@ -417,7 +421,7 @@ def add_note(
         case.id,
         MessageKind.NOTE,
         key,
-        {"text": clean_text(text)},
+        bodies.note(clean_text(text)),
         author_id=actor.id,
         on=on,
     )
@@ -440,9 +444,7 @@ def reply(
     if gives_feedback and case.acknowledged_on is None:
         raise CaseworkRefused("Acknowledge the report before giving feedback.")
     key = _key(db, case, actor, private_key, KeyPurpose.THREAD)
-    body: dict[str, Any] = {"text": clean_text(text)}
-    if gives_feedback:
-        body["feedback"] = True
+    body = bodies.message(clean_text(text), feedback=gives_feedback)
     message = add_message(db, case.id, MessageKind.REPLY, key, body, author_id=actor.id, on=on)
     if gives_feedback:
         record_feedback(case, on)
@@ -474,7 +476,7 @@ def revise_minutes(
         case.id,
         MessageKind.MINUTES,
         key,
-        {"text": clean_text(text), "revision": True},
+        bodies.revised_minutes(clean_text(text)),
         author_id=actor.id,
         on=on,
     )
@@ -509,7 +511,7 @@ def record_oral_report(
     with new_submission(store) as draft:
         receipt = draft.finalize(
             Submission(
-                report={"text": text, "medium": medium, "held_on": held_on.isoformat()},
+                report=bodies.minutes(text, medium=medium, held_on=held_on.isoformat()),
                 category_slug=category_slug or None,
                 identity=identity or None,
                 channel="oral",

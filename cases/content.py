@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from cases.blobs import BlobStore, BlobWriter
+from cases.bodies import Body
 from cases.filetype import TypeSniffer, disagreement
 from cases.keyring import Trust, wrap_to_caseworkers
 from cases.metadata import MetadataScrubber
@@ -70,7 +71,7 @@ def add_message(
     case_id: str,
     kind: MessageKind,
     key: bytes,
-    body: dict[str, Any],
+    body: Body,
     *,
     author_id: int | None = None,
     on: dt.date | None = None,

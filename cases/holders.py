@@ -22,8 +22,10 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from cases import bodies
 from cases.access import CaseworkRefused, clean_text, has_access
 from cases.audit import record
+from cases.bodies import Event
 from cases.content import add_message
 from cases.keyring import (
     ExcludedFromCase,
@@ -86,7 +88,7 @@ def grant(
         key = caseworker_key(db, case.id, KeyPurpose.INTERNAL, actor.id, private_key)
         note = add_message(
             db, case.id, MessageKind.NOTE, key,
-            {"text": clean_text(override_reason), "event": "exclusion_overridden"},
+            bodies.note_event(Event.EXCLUSION_OVERRIDDEN, clean_text(override_reason)),
             author_id=actor.id,
         )
         detail.update(exclusion_overridden=True, note_id=note.id)

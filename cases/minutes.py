@@ -27,8 +27,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cases import bodies
 from cases.access import CaseworkRefused
 from cases.audit import record
+from cases.bodies import Event
 from cases.claim import needs_claim
 from cases.content import DecryptedMessage, add_message
 from cases.keyring import NoAccess, caseworker_key, reporter_thread_key
@@ -36,8 +38,8 @@ from cases.models import Case, Caseworker, KeyPurpose, Message, MessageKind, tod
 from cases.reporter import touch
 from crypto import DecryptionError
 
-MINUTES_AGREED_EVENT = "minutes_agreed"
-AGREED_IN_PERSON_EVENT = "minutes_agreed_in_person"
+MINUTES_AGREED_EVENT = Event.MINUTES_AGREED
+AGREED_IN_PERSON_EVENT = Event.MINUTES_AGREED_IN_PERSON
 BY_REPORTER, IN_PERSON = "reporter", "in_person"
 
 
@@ -88,7 +90,7 @@ def agree_minutes(
         case.id,
         MessageKind.REPORTER_MESSAGE,
         thread_key,
-        {"text": "", "event": MINUTES_AGREED_EVENT, "minutes_id": minutes_id},
+        bodies.thread_event(MINUTES_AGREED_EVENT, minutes_id=minutes_id),
         on=on,
     )
     case.minutes_agreed_on, case.minutes_agreed_how = on, BY_REPORTER
@@ -129,8 +131,7 @@ def witness_in_person_agreement(
     on = today()
     add_message(
         session, case.id, MessageKind.NOTE, key,
-        {"text": "", "event": AGREED_IN_PERSON_EVENT, "minutes_id": minutes_id,
-         "recorded_by": recorder_id, "witnessed_by": witness.id},
+        bodies.agreed_in_person(minutes_id, recorded_by=recorder_id, witnessed_by=witness.id),
         author_id=witness.id, on=on,
     )
     case.minutes_agreed_on, case.minutes_agreed_how = on, IN_PERSON

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from cases import bodies
 from cases.content import (
     AttachmentMeta,
     DecryptedMessage,
@@ -91,7 +92,7 @@ def add_reporter_message(
     on = on or today()
     thread_key = reporter_thread_key(session, case.id, reporter_private_key)
     saved = add_message(
-        session, case.id, MessageKind.REPORTER_MESSAGE, thread_key, {"text": text}, on=on
+        session, case.id, MessageKind.REPORTER_MESSAGE, thread_key, bodies.message(text), on=on
     )
     for attachment in attachments:
         attachment.message_id = saved.id

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cases.acknowledgement import send_automatic_acknowledgement
+from cases.bodies import Body, MinutesBody, ReportBody
 from cases.content import AttachmentUpload, add_identity_record, add_message, store_attachment
 from cases.keyring import Trust, wrap_to, wrap_to_caseworkers
 from cases.models import (
@@ -44,7 +45,7 @@ from crypto import CaseKeys, ReporterKeys, derive_reporter_keys, new_case_keys, 
 class Submission:
     """What the reporter (or the recording caseworker) entered, in plaintext, in memory."""
 
-    report: dict[str, Any]
+    report: ReportBody | MinutesBody
     category_slug: str | None = None
     identity: dict[str, str] | None = None
     excluded_caseworker_ids: list[int] = field(default_factory=list)
@@ -103,7 +104,7 @@ class Opening:
     lookup_hash: bytes | None  # nullable in the schema; every case is given one
     reporter_public_key: bytes
     kind: MessageKind
-    body: dict[str, Any]
+    body: Body
     category_id: int | None
     channel: str
     excluded: frozenset[int] = frozenset()

@@ -16,11 +16,12 @@ original case is closed and later purged. So it is a new case, not a message:
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cases import bodies
+from cases.bodies import ReportBody
 from cases.keyring import Trust, holders
 from cases.models import (
     Case,
@@ -46,7 +47,7 @@ def report_retaliation(
     session: Session,
     original: Case,
     reporter_public_key: bytes,
-    body: dict[str, Any],
+    body: ReportBody,
     policy: Policy,
     trust: Trust,
     on: dt.date | None = None,
@@ -69,7 +70,7 @@ def report_retaliation(
         lookup_hash=original.lookup_hash,
         reporter_public_key=reporter_public_key,
         kind=MessageKind.REPORT,
-        body={**body, "retaliation": True},
+        body=bodies.report(body["text"], body.get("answers", []), retaliation=True),
         category_id=original.category_id,
         channel="web",
         excluded=excluded,

@@ -16,6 +16,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.wrappers import Response
 
+from cases.bodies import Event
 from cases.health import check_services
 from cases.store import Store
 from config import Settings, load_settings
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         TEMPLATES_AUTO_RELOAD=False,
     )
     app.extensions["sealbox_store"] = store
+    app.jinja_env.globals["events"] = Event  # the message events (cases.bodies)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

@@ -7,7 +7,9 @@ from typing import Any
 
 from flask import Flask
 
-SHOWN_ELSEWHERE = frozenset({"text", "answers", "event", "feedback", "revision", "minutes_id"})
+from cases.bodies import LAID_OUT
+
+SHOWN_ELSEWHERE = LAID_OUT  # laid out by macros/messages.html
 
 
 def display_value(value: Any) -> str:

@@ -20,6 +20,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.wrappers import Response
 
+from cases.bodies import Event
 from cases.health import check_services
 from cases.store import Store
 from config import Settings, load_settings
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     store = store or Store(settings)
     app = Flask(__name__)
     app.request_class = IntakeRequest
+    app.jinja_env.globals["events"] = Event  # the message events (cases.bodies)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     app.session_interface = _NoCookieUntilNeeded()

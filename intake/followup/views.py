@@ -26,6 +26,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
+from cases import bodies
+from cases.bodies import Answer
 from cases.claim import AlreadyClaimed, claim_receipt, needs_claim, new_reporter_receipt
 from cases.content import (
     AttachmentMeta,
@@ -437,17 +439,15 @@ def retaliation() -> Response:
     if request.method == "POST":
         if form.validate():
             instance = settings()
-            body = {
-                "text": form.what.data.strip(),
-                "answers": [
-                    {"key": key, "question": question, "answer": value.strip()}
-                    for key, question, value in (
-                        ("when", N_("When did it happen?"), form.when.data or ""),
-                        ("needs", N_("What would help protect you now?"), form.needs.data or ""),
-                    )
-                    if value.strip()
-                ],
-            }
+            answers: list[Answer] = [
+                {"key": key, "question": question, "answer": value.strip()}
+                for key, question, value in (
+                    ("when", N_("When did it happen?"), form.when.data or ""),
+                    ("needs", N_("What would help protect you now?"), form.needs.data or ""),
+                )
+                if value.strip()
+            ]
+            body = bodies.report(form.what.data.strip(), answers)
             report_retaliation(
                 db(),
                 reporter.case,

@@ -44,6 +44,8 @@ except ImportError:  # pragma: no cover
         return pairs
 
 
+from cases import bodies
+from cases.bodies import Answer, ReportBody
 from cases.models import Caseworker, Category, Question, public_accounts
 from cases.reports import routed_caseworkers
 from intake.work import settings
@@ -254,14 +256,14 @@ class ReportForm(FlaskForm):
     def excluded_ids(self) -> list[int]:
         return self.options.excluded_ids(self.exclude.data or []) if "exclude" in self else []
 
-    def report_body(self) -> dict[str, Any]:
-        answers = []
+    def report_body(self) -> ReportBody:
+        answers: list[Answer] = []
         for spec, fld in self.question_fields():
             value = (fld.data or "").strip()
             if not value:
                 continue
             answers.append({"key": spec.key, "question": spec.label, "answer": value})
-        return {"text": self.description.data.strip(), "answers": answers}
+        return bodies.report(self.description.data.strip(), answers)
 
     def identity(self) -> dict[str, str] | None:
         details = {
