@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from cases.acknowledgement import send_automatic_acknowledgement
 from cases.bodies import Body, MinutesBody, ReportBody
 from cases.content import AttachmentUpload, add_identity_record, add_message, store_attachment
+from cases.db import is_sqlite
 from cases.keyring import Trust, wrap_to, wrap_to_caseworkers
 from cases.models import (
     Case,
@@ -178,10 +179,10 @@ class SubmissionDraft:
     def derive_receipt(self) -> tuple[str, ReporterKeys]:
         """Make the receipt and derive the reporter's keys (Argon2id, ~0.1 s) now.
 
-        ``finalize`` does it if this was not called. Call it before the draft's session runs
-        its first statement where that matters: on SQLite every transaction takes the write
-        lock at its first statement (cases.db), so a derivation inside the transaction held
-        every other request of the instance up behind it (bench/bench_submissions.py)."""
+        ``new_submission`` calls it at once on SQLite, before the draft's session runs its
+        first statement: there every transaction takes the write lock at its first statement
+        (cases.db), and a derivation inside it held every other request of the instance up
+        behind it (bench/bench_submissions.py). Elsewhere ``finalize`` calls it."""
         if self._derived is None:
             receipt = new_receipt()
             settings = self.store.settings
@@ -251,6 +252,11 @@ def new_submission(store: Store) -> Iterator[SubmissionDraft]:
     """
     session = store.sessions()
     draft = SubmissionDraft(store, session)
+    if is_sqlite(store.engine):
+        # The draft's first statement takes SQLite's write lock for the whole request; the
+        # receipt's Argon2id (~0.1 s) must not run under it, or every request of the
+        # instance waits for it (submissions ran one at a time: bench/bench_submissions.py).
+        draft.derive_receipt()
     try:
         yield draft
         if draft.receipt is None:

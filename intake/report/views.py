@@ -22,7 +22,6 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import BadRequest, HTTPException
 
-from cases.db import is_sqlite
 from cases.models import Case
 from cases.reports import Submission
 from crypto import ReceiptError, format_receipt, normalize_receipt
@@ -156,11 +155,6 @@ def submit() -> Response:
     work = report_work()
     uploads = request.uploads  # type: ignore[attr-defined]
     uploads.keep_metadata_for(request.form)  # the choice the stored files were given
-    if is_sqlite(store().engine):
-        # SQLite: the first query below takes the write lock for the whole request; the
-        # receipt's Argon2id (~0.1 s) must not run under it, or every request of the
-        # instance waits for it (submissions ran one at a time: bench/bench_submissions.py).
-        work.draft.derive_receipt()
     the_form = build_form(_options(work.session), request.form)
     if the_form.honeypot_filled:
         return _honeypot(the_form)
