@@ -8,7 +8,14 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, Field, PasswordField, StringField, TextAreaField, ValidationError
 from wtforms.validators import Length, Optional
 
-from intake.report.forms import SHORT_CHARS, _normalise_newlines
+from intake.fields import (
+    SHORT_CHARS,
+    identity_contact_field,
+    identity_details,
+    identity_name_field,
+    identity_other_field,
+    normalise_newlines,
+)
 from intake.work import settings
 
 
@@ -42,36 +49,25 @@ class ReceiptForm(_Form):
             "Spaces and dashes do not matter."
         ),
     )
-    draft = TextAreaField(filters=[_normalise_newlines])  # a message kept across an expired session
+    draft = TextAreaField(filters=[normalise_newlines])  # a message kept across an expired session
 
 
 class MessageForm(_Form):
     too_long = False
-    text = TextAreaField(_l("Your message"), filters=[_normalise_newlines], validators=[_max_chars])
+    text = TextAreaField(_l("Your message"), filters=[normalise_newlines], validators=[_max_chars])
 
 
 class IdentityForm(_Form):
     too_long = False
-    name = StringField(_l("Your name"), validators=[Optional(), Length(max=SHORT_CHARS)])
-    contact = StringField(
-        _l("How we can contact you safely"),
-        validators=[Optional(), Length(max=SHORT_CHARS)],
-        description=_l(
-            "For example a private e-mail address or phone number. Never a work address."
-        ),
-    )
-    other = TextAreaField(
-        _l("Anything else about you we should know"),
-        filters=[_normalise_newlines],
-        validators=[Optional(), Length(max=SHORT_CHARS * 4)],
-    )
+    name = identity_name_field()
+    contact = identity_contact_field()
+    other = identity_other_field()
     understood = BooleanField(
         _l("I understand that once I send this, it cannot be taken back or changed.")
     )
 
     def details(self) -> dict[str, str]:
-        values = {"name": self.name.data, "contact": self.contact.data, "other": self.other.data}
-        return {k: v.strip() for k, v in values.items() if v and v.strip()}
+        return identity_details(self.name.data, self.contact.data, self.other.data)
 
     def validate_understood(self, field: Field) -> None:
         if not field.data:
@@ -88,7 +84,7 @@ class RetaliationForm(_Form):
     too_long = False
     what = TextAreaField(
         _l("What has been done to you?"),
-        filters=[_normalise_newlines],
+        filters=[normalise_newlines],
         validators=[_max_chars],
         description=_l(
             "For example: dismissal, demotion, a bad evaluation, a transfer, threats, "
@@ -98,7 +94,7 @@ class RetaliationForm(_Form):
     when = StringField(_l("When did it happen?"), validators=[Optional(), Length(max=SHORT_CHARS)])
     needs = TextAreaField(
         _l("What would help protect you now?"),
-        filters=[_normalise_newlines],
+        filters=[normalise_newlines],
         validators=[Optional(), Length(max=SHORT_CHARS * 4)],
     )
 

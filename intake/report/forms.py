@@ -30,7 +30,6 @@ from wtforms import (
     TextAreaField,
     ValidationError,
 )
-from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 try:  # WTForms >= 3.3 wants SelectChoice objects; older versions take (value, label) pairs
@@ -48,9 +47,16 @@ from cases import bodies
 from cases.bodies import Answer, ReportBody
 from cases.models import Caseworker, Category, Question, public_accounts
 from cases.reports import routed_caseworkers
+from intake.fields import (
+    SHORT_CHARS,
+    identity_contact_field,
+    identity_details,
+    identity_name_field,
+    identity_other_field,
+    normalise_newlines,
+)
 from intake.work import settings
 
-SHORT_CHARS = 1000  # a one-line answer
 HONEYPOT = "website"  # a name naive bots like to fill
 
 
@@ -204,10 +210,6 @@ def _required(form: ReportForm, field: Field) -> None:
         )
 
 
-def _normalise_newlines(value: Any) -> Any:
-    return value.replace("\r\n", "\n").replace("\r", "\n") if isinstance(value, str) else value
-
-
 class ReportForm(FlaskForm):
     class Meta:
         csrf = False  # CSRFProtect checks every POST of the app
@@ -218,25 +220,15 @@ class ReportForm(FlaskForm):
 
     description = TextAreaField(
         _l("What happened?"),
-        filters=[_normalise_newlines],
+        filters=[normalise_newlines],
         description=_l(
             "Describe the wrongdoing in your own words: what, who, when, where. Include what is "
             "needed to understand it, and no more."
         ),
     )
-    identity_name = StringField(_l("Your name"), validators=[Optional(), Length(max=SHORT_CHARS)])
-    identity_contact = StringField(
-        _l("How we can contact you safely"),
-        validators=[Optional(), Length(max=SHORT_CHARS)],
-        description=_l(
-            "For example a private e-mail address or phone number. Never a work address."
-        ),
-    )
-    identity_other = TextAreaField(
-        _l("Anything else about you we should know"),
-        filters=[_normalise_newlines],
-        validators=[Optional(), Length(max=SHORT_CHARS * 4)],
-    )
+    identity_name = identity_name_field()
+    identity_contact = identity_contact_field()
+    identity_other = identity_other_field()
     website = StringField(_l("Leave this field empty"))  # the honeypot
 
     def question_fields(self) -> list[tuple[QuestionSpec, Field]]:
@@ -266,12 +258,9 @@ class ReportForm(FlaskForm):
         return bodies.report(self.description.data.strip(), answers)
 
     def identity(self) -> dict[str, str] | None:
-        details = {
-            "name": (self.identity_name.data or "").strip(),
-            "contact": (self.identity_contact.data or "").strip(),
-            "other": (self.identity_other.data or "").strip(),
-        }
-        details = {k: v for k, v in details.items() if v}
+        details = identity_details(
+            self.identity_name.data, self.identity_contact.data, self.identity_other.data
+        )
         return details or None
 
     def answer_text(self, spec: QuestionSpec, value: str) -> str:
@@ -339,7 +328,7 @@ def build_form(options: FormOptions, formdata: Any = None) -> ReportForm:
             attrs[f"q_{spec.key}"] = TextAreaField(
                 label,
                 description=description,
-                filters=[_normalise_newlines],
+                filters=[normalise_newlines],
                 validators=[TextLimit(instance.max_report_chars)],
             )
         else:
