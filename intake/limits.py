@@ -25,7 +25,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter
@@ -101,13 +101,16 @@ KINDS = {
 }
 
 
-def rate_limited(kind: str):  # type: ignore[no-untyped-def]
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def rate_limited(kind: str) -> Callable[[View], View]:
     """Mark a view for the limits of ``kind`` (applied to POST requests by create_app)."""
     if kind not in KINDS:
         raise ValueError(kind)
 
-    def mark(view):  # type: ignore[no-untyped-def]
-        view.rate_limit_kind = kind
+    def mark(view: View) -> View:
+        view.rate_limit_kind = kind  # type: ignore[attr-defined]
         return view
 
     return mark

@@ -36,7 +36,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, Any, Protocol
+from typing import IO, Any, Protocol, TypeVar
 from urllib.parse import parse_qsl
 
 from flask import Request, current_app
@@ -91,6 +91,9 @@ def file_errors(uploads: UploadState) -> list[str]:
     return errors
 
 
+View = TypeVar("View", bound=Callable[..., Any])
+
+
 class MalformedForm(BadRequest):
     """The request body is not a well-formed form (broken multipart, missing boundary)."""
 
@@ -128,6 +131,13 @@ class EncryptingSink:
     @property
     def stored(self) -> bool:
         return self.upload is not None and not self.too_large
+
+    @property
+    def stored_upload(self) -> AttachmentUpload:
+        """The upload of a file stored in full (one of ``UploadState.files``)."""
+        if self.upload is None or self.too_large:
+            raise RuntimeError("this file was not stored")
+        return self.upload
 
     def write(self, data: bytes) -> int:
         self.size += len(data)
@@ -212,11 +222,11 @@ class UploadState:
                 sink.upload = None
 
 
-def accepts_uploads(factory: Callable[[], UploadTarget | None]) -> Callable[[Any], Any]:
+def accepts_uploads(factory: Callable[[], UploadTarget | None]) -> Callable[[View], View]:
     """Mark a view as taking files; ``factory`` gives the target (None: drain the parts)."""
 
-    def mark(view: Any) -> Any:
-        view.upload_target = factory
+    def mark(view: View) -> View:
+        view.upload_target = factory  # type: ignore[attr-defined]
         return view
 
     return mark
@@ -374,7 +384,7 @@ class IntakeRequest(Request):
     max_form_parts = 200
 
     @property
-    def max_content_length(self) -> int | None:  # type: ignore[override]
+    def max_content_length(self) -> int | None:
         instance = settings()
         if self.mimetype == "multipart/form-data":
             return int(instance.max_request_bytes)
@@ -385,7 +395,7 @@ class IntakeRequest(Request):
         raise AttributeError("set through the settings")
 
     @property
-    def max_form_memory_size(self) -> int | None:  # type: ignore[override]
+    def max_form_memory_size(self) -> int | None:
         instance = settings()
         # One UTF-8 character takes at most 4 bytes; browsers send CRLF line breaks.
         return int(instance.max_report_chars) * 5 + 64 * 1024

@@ -28,7 +28,7 @@ class _Form(FlaskForm):
 def _max_chars(form: _Form, field: Field) -> None:
     limit = settings().max_report_chars
     if len(field.data or "") > limit:
-        form.too_long = True  # type: ignore[attr-defined]
+        form.too_long = True
         raise ValidationError(
             _(
                 "This text has %(count)d characters; the limit is %(limit)d. "

@@ -140,10 +140,11 @@ def login() -> Response:
         return _render_login(form, 400)
     sessions.end(db())  # a new log-in replaces any earlier session of this browser
     instance = settings()
-    case, keys = find_case(db(), instance, receipt)
+    case, derived = find_case(db(), instance, receipt)
     own_receipt = None
+    keys: ReporterKeys | None = derived
     if case is not None and needs_claim(case):
-        own_receipt, keys = _take_over(keys)
+        own_receipt, keys = _take_over(derived)
     if case is None or keys is None:
         commit()
         form.receipt.errors = [
@@ -184,7 +185,7 @@ def _render_own_receipt(receipt: str) -> Response:
 
 
 def status_words(case: Case) -> str:
-    return {
+    words: dict[Status, str] = {
         Status.RECEIVED: _("Your report has arrived. Nobody has confirmed reading it yet."),
         Status.ACKNOWLEDGED: _(
             "We have confirmed receiving your report. It will be assessed soon."
@@ -195,7 +196,8 @@ def status_words(case: Case) -> str:
             "The work on your report is finished. Read our latest message for the outcome."
         ),
         Status.CLOSED: _("This case is closed. You can still read it and write to us."),
-    }[case.status]
+    }
+    return words[case.status]
 
 
 _SOURCE_LABELS = frozenset(
@@ -346,7 +348,7 @@ def message(ref: str) -> Response:
     finished = []
     for sink in uploads.files:
         finished.append(
-            sink.upload.finish(
+            sink.stored_upload.finish(
                 clean_filename(sink.filename),
                 sink.content_type or "application/octet-stream",
                 on=on,

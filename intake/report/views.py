@@ -170,7 +170,7 @@ def submit() -> Response:
         return render_review(the_form, 413, file_errors=file_errors(uploads))
     for sink in uploads.files:
         work.draft.attach(
-            sink.upload,
+            sink.stored_upload,
             clean_filename(sink.filename),
             sink.content_type or "application/octet-stream",
         )
