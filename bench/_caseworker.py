@@ -15,8 +15,8 @@ TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105 (throwaway)
 
 def create_reader(store: Any, username: str = USERNAME) -> int:
     """A caseworker with a known passphrase and TOTP secret; returns the account id."""
-    from cases.accounts import create_caseworker
-    from cases.twofactor import seal_totp_secret
+    from cases.accounts.enrolment import create_caseworker
+    from cases.accounts.twofactor import seal_totp_secret
 
     settings = store.settings
     with store.transaction() as session:

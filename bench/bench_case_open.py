@@ -4,7 +4,7 @@
                                               [--views 30]
 
 The case is made by the product's own code: a 2 KB report with 10 attachments submitted
-through ``cases.reports.new_submission`` (routed to the benchmark's caseworker), then
+through ``cases.reporting.submission.new_submission`` (routed to the benchmark's caseworker), then
 acknowledged with a message, triaged, risk-assessed and put under investigation with
 ``cases.casework``, and filled up to 50 messages of every kind (reporter messages, replies,
 internal notes) of realistic length. The caseworker signs in with passphrase and TOTP
@@ -45,12 +45,12 @@ def make_case(
     store: Any, reader_id: int, messages: int = MESSAGES, attachments: int = ATTACHMENTS
 ) -> str:
     """A case as the product makes one, with 50 messages and 10 attachments."""
-    from cases import casework as cw
-    from cases.accounts import unlock
+    from cases.accounts.enrolment import unlock
+    from cases.casework import steps, writing
     from cases.content import add_message
     from cases.keyring import caseworker_key
     from cases.models import Case, Caseworker, KeyPurpose, MessageKind
-    from cases.reports import Submission, new_submission
+    from cases.reporting.submission import Submission, new_submission
 
     with new_submission(store) as draft:
         for i in range(attachments):
@@ -66,12 +66,12 @@ def make_case(
         actor = db.get(Caseworker, reader_id)
         key = unlock(actor, _caseworker.PASSPHRASE)
         case = db.get(Case, case_id)
-        cw.acknowledge_case(db, store, case, actor, key, text(400))
-        cw.record_triage(db, case, actor, key, scope="in scope: procurement fraud",
+        steps.acknowledge_case(db, store, case, actor, key, text(400))
+        steps.record_triage(db, case, actor, key, scope="in scope: procurement fraud",
                          priority=3, completeness="complete", notes=text(300))
-        cw.record_risk(db, case, actor, key, likelihood="medium", impact="high",
+        steps.record_risk(db, case, actor, key, likelihood="medium", impact="high",
                        measures=text(300), review_on=None)
-        cw.start_investigation(db, case, actor)
+        steps.start_investigation(db, case, actor)
         thread = caseworker_key(db, case_id, KeyPurpose.THREAD, actor.id, key)
         written = 4  # report, acknowledgement, triage, risk assessment
         kinds = ("reporter", "reply", "note")
@@ -81,9 +81,9 @@ def make_case(
                 add_message(db, case_id, MessageKind.REPORTER_MESSAGE, thread,
                             {"text": text(800)})
             elif kind == "reply":
-                cw.reply(db, case, actor, key, text(600))
+                writing.reply(db, case, actor, key, text(600))
             else:
-                cw.add_note(db, case, actor, key, text(400))
+                writing.add_note(db, case, actor, key, text(400))
             written += 1
     return case_id
 
@@ -92,7 +92,7 @@ def bare_material(store: Any, reader_id: int, case_id: str) -> dict[str, Any]:
     """The ciphertexts and keys a case view decrypts, read once from the database."""
     from sqlalchemy import select
 
-    from cases.accounts import unlock
+    from cases.accounts.enrolment import unlock
     from cases.content import _attachment_contexts, key_purpose_of, message_context
     from cases.keyring import key_context
     from cases.models import Attachment, Caseworker, HolderKind, KeyPurpose, Message, WrappedKey

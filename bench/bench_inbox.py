@@ -13,7 +13,7 @@ real work. Nothing is encrypted: the inbox reads only those plaintext columns. T
 statistics are refreshed the way the product does it (``caseworker.cli.refresh_statistics``
 runs at ``db upgrade`` and in the daily purge; PostgreSQL's autovacuum does it too).
 
-Timed: ``cases.inbox.inbox_page`` (the function the caseworker app's inbox calls: the page
+Timed: ``cases.casework.inbox.inbox_page`` (the function the caseworker app's inbox calls: the page
 query, the labels query and the capped count) for each page of each scenario, walking the
 keyset pagination from the first to the last page: the open cases by deadline (the
 default), one status, the overdue ones, the closed ones oldest first, and everything newest
@@ -98,7 +98,7 @@ def generate(
     n: int, today: dt.date, caseworker_ids: list[int], routes: dict[int, list[int]], seed: int
 ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     """Cases, wrapped keys and labels, oldest report first (the order they were written)."""
-    from cases.workflow import add_months
+    from cases.casework.workflow import add_months
 
     rng = random.Random(seed)
     blob = os.urandom(1 << 20)
@@ -123,7 +123,7 @@ def generate(
         if acked and (status in ("CONCLUDED", "CLOSED") or (age > 60 and rng.random() < 0.6)):
             feedback_given = min(today, acked + dt.timedelta(days=rng.randint(10, 90)))
         is_open = status not in ("CONCLUDED", "CLOSED")
-        next_due = None  # cases.workflow._refresh_next_due
+        next_due = None  # cases.casework.workflow._refresh_next_due
         if is_open and acked is None:
             next_due = ack_due
         elif is_open and feedback_given is None:
@@ -218,7 +218,7 @@ def bulk_insert(
 
 def populate(store: Any, n: int, today: dt.date) -> tuple[int, dict[str, int]]:
     """The team, the categories and ``n`` cases; returns the reader's id and row counts."""
-    from cases.accounts import create_caseworker
+    from cases.accounts.enrolment import create_caseworker
     from cases.models import Category, CategoryMember
 
     reader = _caseworker.create_reader(store)
@@ -305,7 +305,7 @@ def percentiles(ms: list[float]) -> dict[str, float]:
 
 def walk(store: Any, reader: int, filters: Any, today: dt.date) -> dict[str, Any]:
     """Every page from the first to the last, each timed next to one bare query."""
-    from cases.inbox import inbox_page
+    from cases.casework.inbox import inbox_page
 
     page_ms, bare_ms = [], []
     first_sql: list[tuple[str, Any]] = []
@@ -447,7 +447,7 @@ def through_app(store: Any, repeats: int) -> dict[str, Any]:
 
 
 def run(database: str, n: int, app_repeats: int) -> dict[str, Any]:
-    from cases.inbox import InboxFilter
+    from cases.casework.inbox import InboxFilter
     from cases.models import today as utc_today
     from cases.store import Store
 

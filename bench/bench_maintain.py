@@ -4,7 +4,7 @@
 
 The instance is filled as ``bench.bench_inbox`` fills it (cases, wrapped keys, labels), plus
 three message rows of 300 bytes per case, all by bulk load. Timed, alternately, three
-rounds each: ``cases.maintenance.reorder`` (SQLite: VACUUM and a TRUNCATE checkpoint;
+rounds each: ``cases.records.maintenance.reorder`` (SQLite: VACUUM and a TRUNCATE checkpoint;
 PostgreSQL: CLUSTER of every table a reporter writes on its random primary key), and a
 baseline that rewrites the same data without ordering it (SQLite: a copy of the database
 file with ``VACUUM INTO``; PostgreSQL: ``VACUUM FULL`` of the same tables). What matters to
@@ -46,7 +46,7 @@ def add_messages(store: Any, rng: random.Random) -> int:
 
 
 def baseline(store: Any, scratch: str) -> None:
-    from cases.maintenance import unordered_tables
+    from cases.records.maintenance import unordered_tables
 
     if store.engine.dialect.name == "sqlite":
         if os.path.exists(scratch):
@@ -63,8 +63,8 @@ def baseline(store: Any, scratch: str) -> None:
 
 
 def run(database: str, n: int) -> dict[str, Any]:
-    from cases.maintenance import reorder
     from cases.models import today
+    from cases.records.maintenance import reorder
     from cases.store import Store
     from config import load_settings
 

@@ -6,7 +6,8 @@ Two levels, each timed interleaved (right, wrong, right, wrong ...) and best-of-
 (``bench._common.best_of_interleaved``), with the receipt KDF at its defaults
 (Argon2id opslimit 2, 64 MiB; config/settings.py), on a SQLite instance with 200 cases:
 
-* ``cases.reporter.find_case`` alone (derivation + one indexed SELECT). Baseline: the wrong
+* ``cases.reporting.followup.find_case`` alone (derivation + one indexed SELECT).
+  Baseline: the wrong
   receipt. Target: right/wrong within 0.95-1.05: the look-up itself does not tell whether
   a receipt exists (tests/security/test_sec_receipt_lookup.py proves the same statements
   and one derivation each; this measures it).
@@ -28,8 +29,8 @@ from pathlib import Path
 import nacl.pwhash.argon2id as argon2id
 
 from bench._common import best_of_interleaved, machine, print_machine, save
-from cases.reporter import find_case
-from cases.reports import Submission, new_submission
+from cases.reporting.followup import find_case
+from cases.reporting.submission import Submission, new_submission
 from cases.store import Store
 from config import init_instance, load_settings
 from crypto import new_receipt

@@ -43,7 +43,7 @@ class MinutesBody(TypedDict, total=False):
     """``minutes``: a caseworker's minutes of an oral report; ``revision`` on corrections."""
 
     text: str
-    medium: str  # cases.casework.MEDIUMS
+    medium: str  # cases.casework.choices.MEDIUMS
     held_on: str  # ISO date of the call or meeting
     revision: bool
 

@@ -15,11 +15,11 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from cases.blobs import BlobStore, BlobWriter
+from cases.attachments.blobs import BlobStore, BlobWriter
+from cases.attachments.filetype import TypeSniffer, disagreement
+from cases.attachments.scrubbing import MetadataScrubber
 from cases.bodies import Body
-from cases.filetype import TypeSniffer, disagreement
 from cases.keyring import Trust, wrap_to_caseworkers
-from cases.metadata import MetadataScrubber
 from cases.models import (
     READABLE_BY_REPORTER,
     Attachment,
@@ -195,8 +195,8 @@ class AttachmentUpload:
     Use ``write`` for each piece, then ``finish`` to get the (unsaved) Attachment row, or
     ``abort`` to discard. Nothing readable ever reaches disk, not even temporarily.
     JPEG and PNG metadata (Exif, GPS, XMP, comments...) is removed on the way in
-    (``cases.metadata``) unless ``keep_metadata`` says the reporter chose to keep it.
-    The file's type is recognised from its first bytes as they pass (``cases.filetype``)
+    (``cases.attachments.scrubbing``) unless ``keep_metadata`` says the reporter chose to keep it.
+    The file's type is recognised from its first bytes as they pass (``cases.attachments.filetype``)
     and stored as ``detected`` in the encrypted metadata, beside the declared name and type.
     """
 
@@ -277,7 +277,8 @@ class AttachmentMeta:
     size: int
     from_reporter: bool
     created_on: dt.date
-    detected: str = ""  # the type by content (cases.filetype); "" for files stored before
+    # The type by content (cases.attachments.filetype); "" for files stored before.
+    detected: str = ""
 
     @property
     def content_mismatch(self) -> str | None:

@@ -160,7 +160,7 @@ def caseworker_key(
 
 
 def reporter_thread_key(session: Session, case_id: str, private_key: bytes) -> bytes:
-    # After a receipt was taken over (cases.claim) the case names the reporter's current
+    # After a receipt was taken over (cases.reporting.claim) the case names the reporter's current
     # row; the handed-over one lingers until the nightly sweep and is never used again.
     current = select(Case.reporter_key_id).where(Case.id == case_id).scalar_subquery()
     row = session.scalar(

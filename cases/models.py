@@ -10,7 +10,7 @@ the action between two audited caseworker actions). So the tables a reporter's a
 writes have random primary keys, and on SQLite they are ``WITHOUT ROWID`` tables, stored in
 the order of those keys rather than of insertion; messages are numbered within their case
 only. What the databases' own bookkeeping keeps, and the nightly step that rewrites it, is
-in ``cases.maintenance`` and docs/THREAT_MODEL.md ("Time of day").
+in ``cases.records.maintenance`` and docs/THREAT_MODEL.md ("Time of day").
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ class KeyPurpose(StrEnum):
     THREAD = "thread"  # report, attachments, messages both ways
     INTERNAL = "internal"  # notes, triage, risk assessment, conclusions
     IDENTITY = "identity"  # one identity record's key
-    REQUEST = "request"  # the key of one identity request's reason (cases.identity)
+    REQUEST = "request"  # the key of one identity request's reason (cases.casework.identity)
 
 
 class HolderKind(StrEnum):
@@ -149,7 +149,7 @@ class Caseworker(Base):
     display_name: Mapped[str] = mapped_column(String(200), default="")
     # A team reporters can exclude as a whole when the names are hidden (policy).
     team: Mapped[str] = mapped_column(String(64), default="", server_default="")
-    # The credentials exist once the account's owner has enrolled (cases.accounts): they
+    # The credentials exist once the account's owner has enrolled (cases.accounts.enrolment): they
     # choose the passphrase and their key pair is made then, so nobody else knows it.
     password_hash: Mapped[str | None] = mapped_column(String(200), default=None)
     public_key: Mapped[bytes | None] = mapped_column(LargeBinary(32), default=None)
@@ -207,7 +207,7 @@ def public_accounts() -> Select[Caseworker]:
 
 class AdminChange(Base):
     """A change to accounts or routing that one administrator asked for and a second must
-    approve before it applies (cases.approvals): nobody can give themselves, or an account
+    approve before it applies (cases.accounts.approvals): nobody can give themselves, or an account
     they control, access to what reporters send."""
 
     __tablename__ = "admin_changes"
@@ -277,12 +277,12 @@ class ReporterSession(Base):
 class Case(Base):
     __tablename__ = "cases"
     __table_args__ = (
-        # Also a status filter's whole keyset walk, the NULL phase included (cases.inbox).
+        # Also a status filter's whole keyset walk, the NULL phase included (cases.casework.inbox).
         Index("ix_cases_status_next_due", "status", "next_due_on", "id"),
         Index("ix_cases_category_status", "category_id", "status"),
         Index("ix_cases_assignee_status", "assignee_id", "status"),
         Index("ix_cases_received", "received_on", "id"),
-        # The inbox's keyset sorts (cases.inbox): each walks one of these in order.
+        # The inbox's keyset sorts (cases.casework.inbox): each walks one of these in order.
         Index("ix_cases_due_id", "next_due_on", "id"),
         Index("ix_cases_priority_id", "priority", "id"),
         Index("ix_cases_activity_id", "reporter_activity_on", "id"),
@@ -323,7 +323,7 @@ class Case(Base):
     reporter_activity_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
     unread_by_caseworkers: Mapped[bool] = mapped_column(Boolean, default=True)
     minutes_agreed_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
-    # How the current minutes were agreed (cases.minutes): "reporter" with the reporter's
+    # How the current minutes were agreed (cases.reporting.minutes): "reporter" with the reporter's
     # own receipt, "in_person" recorded by one caseworker and witnessed by a second, or
     # "handed_receipt" (before receipts were taken over: the recorder knew that receipt).
     minutes_agreed_how: Mapped[str | None] = mapped_column(String(16), default=None)
@@ -332,7 +332,7 @@ class Case(Base):
         ForeignKey("caseworkers.id", ondelete="SET NULL"), default=None
     )
     # An oral report's receipt is handed over by the caseworker who recorded it, so at its
-    # first use the reporter is given one of their own (cases.claim): the date that
+    # first use the reporter is given one of their own (cases.reporting.claim): the date that
     # happened, and the reporter's wrapped thread key made then (the handed-over one's row
     # stays until the nightly purge deletes it: the intake role cannot delete keys).
     receipt_claimed_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
@@ -343,7 +343,7 @@ class Case(Base):
     last_position: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     content_head: Mapped[bytes | None] = mapped_column(LargeBinary(32), default=None)
     # Who closed the case, and the second holder who reviewed that closure: retention
-    # purges only a reviewed closure (cases.holders), so no one person can make a case
+    # purges only a reviewed closure (cases.casework.holders), so no one person can make a case
     # disappear. Both are cleared when the case is reopened.
     closed_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("caseworkers.id", ondelete="SET NULL"), default=None
@@ -400,7 +400,7 @@ class CaseExclusion(Base):
 
 class HolderRemoval(Base):
     """One holder asked to take another's keys to a case away; it applies when a second
-    person agrees: another holder, or the one to be removed (cases.holders)."""
+    person agrees: another holder, or the one to be removed (cases.casework.holders)."""
 
     __tablename__ = "holder_removals"
 
@@ -414,7 +414,7 @@ class HolderRemoval(Base):
 
 
 class Notice(Base):
-    """Something a caseworker is told in the app the next time they look (cases.notices):
+    """Something a caseworker is told in the app the next time they look (cases.casework.notices):
     for example that they were removed from a case. ``values`` fills the message."""
 
     __tablename__ = "notices"

@@ -15,15 +15,15 @@ from alembic.config import Config as AlembicConfig
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from cases.accounts import certify_existing_keys
-from cases.audit import ensure_head
-from cases.blobs import BlobStore, make_blob_store
+from cases.accounts.enrolment import certify_existing_keys
+from cases.attachments.blobs import BlobStore, make_blob_store
+from cases.casework.identity import reseal_server_key_reasons
+from cases.casework.workflow import Deadlines
 from cases.db import is_sqlite, make_engine, make_session_factory
-from cases.identity import reseal_server_key_reasons
-from cases.integrity import backfill_content
 from cases.keyring import Trust
 from cases.models import InstancePolicy
-from cases.workflow import Deadlines
+from cases.records.audit import ensure_head
+from cases.records.integrity import backfill_content
 from config import Settings
 from config.settings import LEGAL_MAX_ACKNOWLEDGE_DAYS, LEGAL_MAX_FEEDBACK_MONTHS
 from crypto import set_argon2_memory_budget
@@ -113,10 +113,11 @@ class Store:
         copies every page into the main file and empties the log. It needs a moment
         without readers, so it is retried briefly; False says it could not finish (the
         next purge tries again). On PostgreSQL, deleted rows stay in the table files until
-        the nightly CLUSTER (cases.maintenance) writes new ones (docs/THREAT_MODEL.md)."""
+        the nightly CLUSTER (cases.records.maintenance) writes new ones (docs/THREAT_MODEL.md)."""
         if not is_sqlite(self.engine):
             # The app role may not VACUUM (only the tables' owner may); the owner's nightly
-            # `sealbox db maintain` rewrites the tables a purge deletes from (cases.maintenance).
+            # `sealbox db maintain` rewrites the tables a purge deletes from
+            # (cases.records.maintenance).
             return True
         with self.engine.connect() as connection:
             # The driver's own connection: pysqlite's transaction handling is off

@@ -150,7 +150,7 @@ def db_maintain(instance: Path) -> None:
     """Rewrite the tables reporters write in the order of their random keys, so the
     database's storage no longer says when each row was written (nightly, before the
     backup; on PostgreSQL as the tables' owner, like `db upgrade`)."""
-    from cases.maintenance import reorder
+    from cases.records.maintenance import reorder
 
     store = _store(instance)
     reorder(store.engine)
@@ -159,7 +159,7 @@ def db_maintain(instance: Path) -> None:
 
 
 def refresh_statistics(store: Any) -> None:
-    """ANALYZE, so the query planner walks the inbox's sort indexes (cases.inbox). Run by
+    """ANALYZE, so the query planner walks the inbox's sort indexes (cases.casework.inbox). Run by
     `db upgrade` and by the daily `purge`; PostgreSQL's autovacuum also does it."""
     with store.engine.begin() as connection:
         connection.exec_driver_sql("ANALYZE")
@@ -189,7 +189,7 @@ def create_caseworker_command(
     """Add an account. By default it prints a one-time enrolment code for its owner, who
     chooses their passphrase at the first sign-in; nobody else ever knows it. The account
     holds no existing case until someone with access grants one."""
-    from cases.accounts import AccountError, create_account, create_caseworker
+    from cases.accounts.enrolment import AccountError, create_account, create_caseworker
 
     store = _store(instance)
     passphrase = (
@@ -242,7 +242,7 @@ def _account(session: Any, username: str) -> Any:
 @config_errors
 def disable_caseworker_command(username: str, yes: bool, instance: Path) -> None:
     """Disable an account: its sessions end and every case key it holds is deleted."""
-    from cases.administration import AdminRefused, disable, sole_holder_cases
+    from cases.accounts.administration import AdminRefused, disable, sole_holder_cases
 
     store = _store(instance)
     try:
@@ -271,7 +271,7 @@ def disable_caseworker_command(username: str, yes: bool, instance: Path) -> None
 @config_errors
 def reset_2fa_command(username: str, instance: Path) -> None:
     """Forget an account's authenticator and recovery codes (it enrols again)."""
-    from cases.administration import reset_two_factor
+    from cases.accounts.administration import reset_two_factor
 
     store = _store(instance)
     with store.transaction() as session:
@@ -286,7 +286,7 @@ def reset_2fa_command(username: str, instance: Path) -> None:
 @config_errors
 def unlock_command(username: str, instance: Path) -> None:
     """Lift the sign-in lock of an account."""
-    from cases.administration import unlock
+    from cases.accounts.administration import unlock
 
     store = _store(instance)
     with store.transaction() as session:
@@ -306,7 +306,7 @@ def approvals() -> None:
 @config_errors
 def approvals_list(instance: Path) -> None:
     """Every waiting request: id, kind, who asked, what."""
-    from cases import approvals as ap
+    from cases.accounts import approvals as ap
 
     store = _store(instance)
     with store.transaction() as session:
@@ -317,8 +317,8 @@ def approvals_list(instance: Path) -> None:
 
 
 def _decide(instance: Path, change_id: int, approve: bool) -> None:
-    from cases import approvals as ap
-    from cases.administration import AdminRefused
+    from cases.accounts import approvals as ap
+    from cases.accounts.administration import AdminRefused
     from cases.models import AdminChange
 
     store = _store(instance)
@@ -418,8 +418,8 @@ def _parse_head(value: str | None) -> tuple[int, bytes] | None:
 def audit_verify(head: str | None, instance: Path) -> None:
     """Check every link of the audit chain, and that every message and attachment is still
     what the audit log committed to; exit 1 and list the problems if not."""
-    from cases.audit import verify_chain
-    from cases.integrity import verify_content
+    from cases.records.audit import verify_chain
+    from cases.records.integrity import verify_content
 
     exported = _parse_head(head)
     store = _store(instance)
@@ -445,7 +445,7 @@ def audit_verify(head: str | None, instance: Path) -> None:
 def audit_head(instance: Path) -> None:
     """Print the last entry's id and hash (ID:HASH). Keep copies off this server: with one,
     `audit verify --head` finds a log cut back to before it."""
-    from cases.audit import current_head
+    from cases.records.audit import current_head
 
     store = _store(instance)
     with store.transaction() as session:
@@ -462,15 +462,15 @@ def purge(dry_run: bool, instance: Path) -> None:
     """Delete closed cases past the retention period (their keys first: crypto-shredding),
     expired sign-in sessions and orphaned attachment ciphertext. Meant to run daily from a
     timer."""
-    from cases.audit import current_head
-    from cases.claim import sweep_replaced_reporter_keys
+    from cases.accounts.sessions import sweep_expired
     from cases.db import is_sqlite
-    from cases.integrity import seal_recent_content
-    from cases.maintenance import reorder
     from cases.models import today
-    from cases.reporter import sweep_reporter_sessions
-    from cases.retention import due_for_purge, kept_for_review, purge_expired
-    from cases.sessions import sweep_expired
+    from cases.records.audit import current_head
+    from cases.records.integrity import seal_recent_content
+    from cases.records.maintenance import reorder
+    from cases.records.retention import due_for_purge, kept_for_review, purge_expired
+    from cases.reporting.claim import sweep_replaced_reporter_keys
+    from cases.reporting.followup import sweep_reporter_sessions
 
     store = _store(instance)
     on = today()
@@ -523,7 +523,7 @@ def purge(dry_run: bool, instance: Path) -> None:
 
 def _ensure_first_account(store: Any) -> tuple[str, str] | None:
     """The first account, made like every other: with an enrolment code for its owner."""
-    from cases.accounts import create_account
+    from cases.accounts.enrolment import create_account
     from cases.models import Caseworker
 
     with store.transaction() as session:

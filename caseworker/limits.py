@@ -3,7 +3,7 @@ redis:// shared by every worker).
 
 Clients are counted by a keyed hash of their address (behind nginx, the address nginx
 passes from the proxy's address only: config/clients.py), so the storage never holds an
-address in the clear; the account lockout itself lives in ``cases.sessions.LoginThrottle``.
+address in the clear; the account lockout itself lives in ``cases.accounts.sessions.LoginThrottle``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import Flask, abort, current_app, request
 from limits import RateLimitItem, parse, storage, strategies
 
-from cases.sessions import LoginThrottle
+from cases.accounts.sessions import LoginThrottle
 from config import Settings
 from config.clients import CLIENT_KEY, ClientKeys
 from crypto import keyed_digest

@@ -18,8 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
+from cases.accounts.sessions import ActiveSession, LoginThrottle, Stage, load_session
 from cases.models import Caseworker, Category
-from cases.sessions import ActiveSession, LoginThrottle, Stage, load_session
 from cases.store import Store
 from config import Settings
 

@@ -72,8 +72,9 @@ def unlock_private_key(wrapped: bytes, passphrase: str) -> bytes:
 
 
 def wrap_private_key(private_key: bytes, passphrase: str, params: KdfParams) -> bytes:
-    """Wrap a key pair made elsewhere: a passphrase change makes a new one (cases.accounts)
-    so the old passphrase and an old copy of the database open nothing stored after it."""
+    """Wrap a key pair made elsewhere: a passphrase change makes a new one
+    (cases.accounts.enrolment), so the old passphrase and an old copy of the database open
+    nothing stored after it."""
     return _wrap_private_key(private_key, passphrase, params)
 
 

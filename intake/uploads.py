@@ -12,7 +12,7 @@ while Flask-WTF's CSRF check reads the form in ``before_request``. Parts sent to
 view are drained without being stored.
 
 **Metadata consent.** JPEG and PNG metadata is removed as the file streams in
-(``cases.metadata``) unless the reporter ticks the :data:`KEEP_METADATA_FIELD` box. The
+(``cases.attachments.scrubbing``) unless the reporter ticks the :data:`KEEP_METADATA_FIELD` box. The
 choice must be known when the first file part arrives, so it counts only if it comes
 *before* the files: browsers send fields in document order, and our forms put the box
 before the file input. A missing box means "remove". The parser notes which text fields it

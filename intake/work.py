@@ -17,7 +17,7 @@ from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy.orm import Session
 
 from cases.content import AttachmentUpload
-from cases.reports import SubmissionDraft, new_submission
+from cases.reporting.submission import SubmissionDraft, new_submission
 from cases.store import Store
 from config import Settings
 
@@ -36,7 +36,7 @@ def settings() -> Settings:
 
 
 class ReportWork:
-    """A new report being submitted: the draft of ``cases.reports.new_submission``."""
+    """A new report being submitted: the draft of ``cases.reporting.submission.new_submission``."""
 
     def __init__(self, store: Store) -> None:
         self._cm = new_submission(store)

@@ -20,8 +20,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from cases.audit import ensure_head
 from cases.db import Base
+from cases.records.audit import ensure_head
 from cases.store import Store
 from config import Settings, init_instance, load_settings
 
@@ -159,7 +159,7 @@ def any_store(settings: Settings, request: pytest.FixtureRequest) -> Iterator[St
 @pytest.fixture
 def new_caseworker():  # type: ignore[no-untyped-def]
     """Factory: ``new_caseworker(store, "alice", custodian=True)`` -> (account, private key)."""
-    from cases.accounts import create_caseworker, unlock
+    from cases.accounts.enrolment import create_caseworker, unlock
 
     def make(
         store: Store,
@@ -230,7 +230,7 @@ def accepted() -> Iterator[tuple[str, socket.socket]]:
 def closure_reviewer():  # type: ignore[no-untyped-def]
     """Factory: ``closure_reviewer(store)`` -> the id of an account to record as the second
     caseworker who reviewed a closure, for tests that close cases by a direct UPDATE and
-    are about what retention does next (cases.holders has the review itself)."""
+    are about what retention does next (cases.casework.holders has the review itself)."""
     from cases.models import Caseworker
 
     def make(store: Store) -> int:

@@ -59,3 +59,35 @@ def test_every_module_says_what_it_is_for(package: str) -> None:
     missing = [str(p.relative_to(ROOT)) for p in _modules(package)
                if p.stat().st_size and ast.get_docstring(ast.parse(p.read_text())) is None]
     assert missing == []
+
+
+# Plain declarations, not logic: the table definitions and Alembic's generated migrations.
+SIZE_EXEMPT = ("cases/models.py", "cases/migrations/versions/")
+MAX_FILE_LINES, MAX_FUNCTION_LINES = 400, 60
+
+
+def _domain_modules() -> list[Path]:
+    return [
+        p for p in _modules("cases")
+        if not str(p.relative_to(ROOT)).startswith(SIZE_EXEMPT)
+    ]
+
+
+def test_no_module_of_cases_is_longer_than_a_reader_can_hold() -> None:
+    long = {
+        str(p.relative_to(ROOT)): n
+        for p in _domain_modules()
+        if (n := len(p.read_text().splitlines())) > MAX_FILE_LINES
+    }
+    assert long == {}
+
+
+def test_no_function_of_cases_is_longer_than_a_screen() -> None:
+    long = {
+        f"{p.relative_to(ROOT)}:{node.name}": length
+        for p in _domain_modules()
+        for node in ast.walk(ast.parse(p.read_text()))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and (length := (node.end_lineno or node.lineno) - node.lineno + 1) > MAX_FUNCTION_LINES
+    }
+    assert long == {}

@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from cases.accounts import MIN_PASSPHRASE_CHARS
+from cases.accounts.enrolment import MIN_PASSPHRASE_CHARS
 from caseworker.forms import PlainForm as PlainForm  # the app's one button form
 
 

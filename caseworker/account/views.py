@@ -8,17 +8,23 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-from cases.accounts import AccountError, change_passphrase
-from cases.approvals import account_events
-from cases.audit import record
-from cases.models import AuditEntry
-from cases.sessions import ActiveSession, Stage, end_all_sessions, open_session, session_count
-from cases.twofactor import (
+from cases.accounts.approvals import account_events
+from cases.accounts.enrolment import AccountError, change_passphrase
+from cases.accounts.sessions import (
+    ActiveSession,
+    Stage,
+    end_all_sessions,
+    open_session,
+    session_count,
+)
+from cases.accounts.twofactor import (
     check_totp,
     new_recovery_codes,
     remaining_recovery_codes,
     reset_second_factor,
 )
+from cases.models import AuditEntry
+from cases.records.audit import record
 from caseworker import web
 from caseworker.account.forms import (
     ConfirmCodeForm,

@@ -1,6 +1,7 @@
 """Admin pages for accounts: the list, one account, and the changes an administrator may
 ask for. Whatever could give someone access to reports (a new account, roles, a reset) is
-a request a second administrator approves (cases.approvals, caseworker.admin.approvals_views);
+a request a second administrator approves (cases.accounts.approvals,
+caseworker.admin.approvals_views);
 names, sign-in locks and disabling apply at once, since they give no one access."""
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from cases import administration as adm
-from cases import approvals
-from cases.administration import AdminRefused
-from cases.approvals import Kind
+from cases.accounts import administration as adm
+from cases.accounts import approvals
+from cases.accounts.administration import AdminRefused
+from cases.accounts.approvals import Kind
 from cases.models import Caseworker
 from caseworker import web
 from caseworker.admin import forms as f

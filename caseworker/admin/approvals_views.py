@@ -1,4 +1,4 @@
-"""The requests waiting for a second administrator (cases.approvals): each can be approved
+"""The requests waiting for a second administrator (cases.accounts.approvals): each can be approved
 by any other administrator, or withdrawn by the one who asked. Approving a new account or
 a passphrase reset shows the enrolment code once, to the approver."""
 
@@ -9,8 +9,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
-from cases import approvals
-from cases.administration import AdminRefused
+from cases.accounts import approvals
+from cases.accounts.administration import AdminRefused
 from cases.models import AdminChange
 from caseworker import web
 from caseworker.admin import forms as f

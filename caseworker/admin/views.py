@@ -10,14 +10,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from cases import administration as adm
-from cases import approvals, indicators
-from cases.administration import AdminRefused
-from cases.approvals import Kind
-from cases.audit import record, verify_chain
-from cases.casework import OUTCOMES
+from cases.accounts import administration as adm
+from cases.accounts import approvals
+from cases.accounts.administration import AdminRefused
+from cases.accounts.approvals import Kind
+from cases.casework import indicators
+from cases.casework.choices import OUTCOMES
 from cases.models import AuditEntry, Caseworker, Category, CategoryMember, Question, today
-from cases.retention import due_for_purge, kept_for_review, purge_expired
+from cases.records.audit import record, verify_chain
+from cases.records.retention import due_for_purge, kept_for_review, purge_expired
 from cases.store import POLICY_KEYS
 from caseworker import web
 from caseworker.admin import forms as f

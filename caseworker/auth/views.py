@@ -10,11 +10,9 @@ from flask_babel import ngettext
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
-from cases import accounts
-from cases.approvals import account_events
-from cases.audit import record
-from cases.models import AuditEntry, utcnow
-from cases.sessions import (
+from cases.accounts import enrolment as accounts
+from cases.accounts.approvals import account_events
+from cases.accounts.sessions import (
     ActiveSession,
     LoginThrottle,
     Stage,
@@ -24,7 +22,7 @@ from cases.sessions import (
     open_session,
     promote,
 )
-from cases.twofactor import (
+from cases.accounts.twofactor import (
     check_totp,
     display_secret,
     enable_totp,
@@ -36,6 +34,8 @@ from cases.twofactor import (
     seal_pending_secret,
     use_recovery_code,
 )
+from cases.models import AuditEntry, utcnow
+from cases.records.audit import record
 from caseworker import web
 from caseworker.auth.forms import CodeForm, EnrolmentForm, LoginForm, RecoveryForm
 from caseworker.limits import limit_sign_in
@@ -297,7 +297,7 @@ def enrol() -> Response | str:
 @bp.route("/enrol", methods=["GET", "POST"])
 def first_sign_in() -> Response | str | tuple[str, int]:
     """Sign in for the first time with an enrolment code: the owner chooses the passphrase
-    and the account's key pair is made now (cases.accounts). Then the second factor."""
+    and the account's key pair is made now (cases.accounts.enrolment). Then the second factor."""
     form = EnrolmentForm()
     error = None
     if form.validate_on_submit():

@@ -9,8 +9,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from cases.access import MAX_TEXT
-from cases.casework import COMPLETENESS, LEVELS, MEDIUMS, OUTCOMES, PROTECTION
+from cases.casework.access import MAX_TEXT
+from cases.casework.choices import COMPLETENESS, LEVELS, MEDIUMS, OUTCOMES, PROTECTION
 from caseworker.choices import options
 from caseworker.forms import PlainForm as PlainForm  # the app's one button form
 from caseworker.labels import (

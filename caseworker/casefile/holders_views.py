@@ -1,5 +1,5 @@
 """Who holds a case's keys (grant, removal with a second person's agreement, stepping
-away) and the review of a closure: the rules are in cases.holders."""
+away) and the review of a closure: the rules are in cases.casework.holders."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from flask import flash, redirect, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from cases import holders as hd
-from cases.access import CaseworkRefused
+from cases.casework import holders as hd
+from cases.casework.access import CaseworkRefused
 from cases.keyring import Trust
 from caseworker import web
 from caseworker.casefile import forms as f

@@ -1,13 +1,13 @@
 """An oral report's minutes: revised minutes, and an agreement given in person, which one
-caseworker records and a second witnesses (cases.minutes)."""
+caseworker records and a second witnesses (cases.reporting.minutes)."""
 
 from __future__ import annotations
 
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from cases import casework as cw
-from cases import minutes as mn
+from cases.casework import writing
+from cases.reporting import minutes as mn
 from caseworker import web
 from caseworker.casefile import forms as f
 from caseworker.casefile.views import _act, _key, bp
@@ -20,7 +20,9 @@ def minutes(case_id: str) -> Response | tuple[str, int]:
         case_id,
         form,
         "minutes_form",
-        lambda case: cw.revise_minutes(web.db(), case, web.account(), _key(), form.text.data or ""),
+        lambda case: writing.revise_minutes(
+            web.db(), case, web.account(), _key(), form.text.data or ""
+        ),
         _("The revised minutes are in the reporter's mailbox for agreement."),
         "thread",
     )

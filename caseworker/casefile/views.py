@@ -17,14 +17,15 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from cases import casework as cw
-from cases import holders as hd
-from cases import identity as ia
-from cases.access import CaseworkRefused, case_for
+from cases.casework import holders as hd
+from cases.casework import identity as ia
+from cases.casework import oral, organising, reading, steps, writing
+from cases.casework.access import CaseworkRefused, case_for
+from cases.casework.export import safe_filename
+from cases.casework.release import release_attachment, release_export
+from cases.casework.workflow import is_overdue, no_human_acknowledgement, risk_review_due
 from cases.content import read_ahead
-from cases.export import safe_filename
 from cases.keyring import NoAccess, Trust
-from cases.minutes import agreed_in_person, awaiting_agreement
 from cases.models import (
     Attachment,
     Case,
@@ -35,8 +36,7 @@ from cases.models import (
     Status,
     today,
 )
-from cases.release import release_attachment, release_export
-from cases.workflow import is_overdue, no_human_acknowledgement, risk_review_due
+from cases.reporting.minutes import agreed_in_person, awaiting_agreement
 from caseworker import web
 from caseworker.casefile import forms as f
 from caseworker.choices import options
@@ -123,7 +123,7 @@ def _forms(
 def _render(case: Case, status: int = 200, **overrides: FlaskForm) -> tuple[str, int]:
     db = web.db()
     account = web.account()
-    casefile = cw.read_case(db, case, account, web.private_key())
+    casefile = reading.read_case(db, case, account, web.private_key())
     holders = hd.holder_accounts(db, case.id)
     excluded = hd.exclusions(db, case.id)
     choices = _grant_choices(case, {h.id for h in holders}, excluded)
@@ -157,8 +157,8 @@ def _render(case: Case, status: int = 200, **overrides: FlaskForm) -> tuple[str,
         excluded=excluded,
         requests=requests,
         my_pending=any(r.requester_id == account.id and r.state == "pending" for r in requests),
-        links=cw.links_of(db, case.id),
-        history=cw.status_history(db, case.id),
+        links=reading.links_of(db, case.id),
+        history=reading.status_history(db, case.id),
         questions=questions,
         categories=categories,
         people=people,
@@ -224,7 +224,7 @@ def acknowledge(case_id: str) -> Response | tuple[str, int]:
         case_id,
         form,
         "acknowledge_form",
-        lambda case: cw.acknowledge_case(
+        lambda case: steps.acknowledge_case(
             web.db(), web.store(), case, web.account(), _key(), form.message.data or ""
         ),
         _("The report is acknowledged."),
@@ -239,7 +239,7 @@ def triage(case_id: str) -> Response | tuple[str, int]:
         case_id,
         form,
         "triage_form",
-        lambda case: cw.record_triage(
+        lambda case: steps.record_triage(
             web.db(),
             case,
             web.account(),
@@ -261,7 +261,7 @@ def risk(case_id: str) -> Response | tuple[str, int]:
         case_id,
         form,
         "risk_form",
-        lambda case: cw.record_risk(
+        lambda case: steps.record_risk(
             web.db(),
             case,
             web.account(),
@@ -283,7 +283,7 @@ def investigate(case_id: str) -> Response | tuple[str, int]:
         case_id,
         form,
         "plain_form",
-        lambda case: cw.start_investigation(web.db(), case, web.account()),
+        lambda case: steps.start_investigation(web.db(), case, web.account()),
         _("The investigation has started."),
         "workflow",
     )
@@ -296,7 +296,7 @@ def conclude(case_id: str) -> Response | tuple[str, int]:
         case_id,
         form,
         "conclude_form",
-        lambda case: cw.conclude(
+        lambda case: steps.conclude(
             web.db(),
             case,
             web.account(),
@@ -318,7 +318,7 @@ def close(case_id: str) -> Response | tuple[str, int]:
         case_id,
         form,
         "plain_form",
-        lambda case: cw.close_case(web.db(), case, web.account()),
+        lambda case: steps.close_case(web.db(), case, web.account()),
         _("The case is closed."),
         "workflow",
     )
@@ -331,7 +331,7 @@ def reopen(case_id: str) -> Response | tuple[str, int]:
         case_id,
         form,
         "reopen_form",
-        lambda case: cw.reopen(web.db(), case, web.account(), _key(), form.reason.data or ""),
+        lambda case: steps.reopen(web.db(), case, web.account(), _key(), form.reason.data or ""),
         _("The case is reopened."),
         "workflow",
     )
@@ -344,7 +344,7 @@ def legal_hold(case_id: str) -> Response | tuple[str, int]:
         case_id,
         form,
         "hold_form",
-        lambda case: cw.set_legal_hold(web.db(), case, web.account(), form.reason.data or ""),
+        lambda case: steps.set_legal_hold(web.db(), case, web.account(), form.reason.data or ""),
         _("The case is on legal hold: it will not be deleted."),
         "organisation",
     )
@@ -357,7 +357,7 @@ def release_hold(case_id: str) -> Response | tuple[str, int]:
         case_id,
         form,
         "plain_form",
-        lambda case: cw.release_legal_hold(web.db(), case, web.account()),
+        lambda case: steps.release_legal_hold(web.db(), case, web.account()),
         _("The legal hold is released."),
         "organisation",
     )
@@ -370,7 +370,7 @@ def link(case_id: str) -> Response | tuple[str, int]:
         case_id,
         form,
         "link_form",
-        lambda case: cw.link_cases(web.db(), case, form.other.data or "", web.account()),
+        lambda case: organising.link_cases(web.db(), case, form.other.data or "", web.account()),
         _("The cases are linked."),
         "organisation",
     )
@@ -383,7 +383,7 @@ def unlink(case_id: str) -> Response | tuple[str, int]:
         case_id,
         form,
         "plain_form",
-        lambda case: cw.unlink_cases(web.db(), case, form.other.data or "", web.account()),
+        lambda case: organising.unlink_cases(web.db(), case, form.other.data or "", web.account()),
         _("The link is removed."),
         "organisation",
     )
@@ -397,7 +397,7 @@ def assign(case_id: str) -> Response | tuple[str, int]:
         case_id,
         form,
         "assign_form",
-        lambda case: cw.assign(
+        lambda case: organising.assign(
             web.db(), case, web.account(), int(value) if value.isdigit() else None
         ),
         _("The assignment is saved."),
@@ -412,7 +412,9 @@ def priority(case_id: str) -> Response | tuple[str, int]:
         case_id,
         form,
         "priority_form",
-        lambda case: cw.set_priority(web.db(), case, web.account(), int(form.priority.data or 0)),
+        lambda case: organising.set_priority(
+            web.db(), case, web.account(), int(form.priority.data or 0)
+        ),
         _("The priority is saved."),
         "organisation",
     )
@@ -425,7 +427,7 @@ def add_label(case_id: str) -> Response | tuple[str, int]:
         case_id,
         form,
         "label_form",
-        lambda case: cw.add_label(web.db(), case, web.account(), form.label.data or ""),
+        lambda case: organising.add_label(web.db(), case, web.account(), form.label.data or ""),
         _("The label is added."),
         "organisation",
     )
@@ -438,7 +440,7 @@ def remove_label(case_id: str) -> Response | tuple[str, int]:
         case_id,
         form,
         "plain_form",
-        lambda case: cw.remove_label(web.db(), case, web.account(), form.label.data or ""),
+        lambda case: organising.remove_label(web.db(), case, web.account(), form.label.data or ""),
         _("The label is removed."),
         "organisation",
     )
@@ -451,7 +453,7 @@ def note(case_id: str) -> Response | tuple[str, int]:
         case_id,
         form,
         "note_form",
-        lambda case: cw.add_note(web.db(), case, web.account(), _key(), form.text.data or ""),
+        lambda case: writing.add_note(web.db(), case, web.account(), _key(), form.text.data or ""),
         _("The note is saved. Only caseworkers with access can read it."),
         "internal",
     )
@@ -464,7 +466,7 @@ def reply(case_id: str) -> Response | tuple[str, int]:
         case_id,
         form,
         "reply_form",
-        lambda case: cw.reply(
+        lambda case: writing.reply(
             web.db(),
             case,
             web.account(),
@@ -577,7 +579,7 @@ def new_oral() -> str | tuple[str, int]:
         # allows one writer at a time).
         db.commit()
         try:
-            case_id, receipt = cw.record_oral_report(
+            case_id, receipt = oral.record_oral_report(
                 web.store(),
                 account,
                 form.minutes.data or "",

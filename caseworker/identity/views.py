@@ -10,8 +10,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from cases import identity as ia
-from cases.access import CaseworkRefused
+from cases.casework import identity as ia
+from cases.casework.access import CaseworkRefused
 from cases.keyring import NoAccess, Trust
 from cases.models import IdentityRequest
 from caseworker import web

@@ -7,10 +7,10 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
-from cases.holders import closures_to_review
-from cases.inbox import PAGE_SIZE, SORTS, InboxFilter, inbox_page, labels_in_use
+from cases.casework.holders import closures_to_review
+from cases.casework.inbox import PAGE_SIZE, SORTS, InboxFilter, inbox_page, labels_in_use
+from cases.casework.notices import dismiss, notices_for
 from cases.models import Status, today
-from cases.notices import dismiss, notices_for
 from caseworker import web
 from caseworker.choices import options
 from caseworker.forms import PlainForm

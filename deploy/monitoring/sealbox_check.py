@@ -43,11 +43,11 @@ class Report:
 def collect(settings: Any, disk_warn: int = 90) -> Report:
     from sqlalchemy import func, select
 
+    from cases.casework.workflow import DUE_SOON_DAYS
     from cases.health import database_problems, redis_problems
     from cases.models import Case, Status
-    from cases.retention import due_for_purge
+    from cases.records.retention import due_for_purge
     from cases.store import Store
-    from cases.workflow import DUE_SOON_DAYS
 
     report = Report()
     db_problems = database_problems(settings.sqlalchemy_url)
@@ -102,8 +102,8 @@ def _print_audit_head(settings: Any) -> int:
     """The chain head, written down daily somewhere the server cannot reach, shows later
     whether anyone with database access rewrote or cut back the chain after that day
     (`sealbox audit verify --head ID:HASH` with the value printed here)."""
-    from cases.audit import current_head
     from cases.models import AuditHead
+    from cases.records.audit import current_head
     from cases.store import Store
 
     store = Store(settings)

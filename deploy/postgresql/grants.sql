@@ -43,7 +43,7 @@ GRANT SELECT, INSERT ON cases, messages, attachments, identity_records, wrapped_
   case_exclusions, case_links, case_labels TO :"intake";
 -- A reporter's follow-up changes only these of a case: activity date, unread flag, an
 -- oral report's agreement, the content numbering and chain (cases.content), and, when
--- the reporter takes over a handed-over receipt (cases.claim), the look-up and reporter
+-- the reporter takes over a handed-over receipt (cases.reporting.claim), the look-up and reporter
 -- key. It cannot delete or change a wrapped key: the handed-over receipt's key is swept
 -- by the purge, which runs as the app role.
 GRANT UPDATE (reporter_activity_on, unread_by_caseworkers, minutes_agreed_on,

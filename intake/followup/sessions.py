@@ -6,7 +6,7 @@ random key. That random key lives only in the reporter's cookie; the ciphertext 
 a ``ReporterSession`` row found by a keyed hash of a random session id. Neither the
 cookie nor the database alone yields the key, the receipt is in neither, and deleting the
 row (logout, expiry) ends the session for good. The row names no case: the reporter's
-cases are found from the key itself (``cases.reporter.reporter_cases``).
+cases are found from the key itself (``cases.reporting.followup.reporter_cases``).
 
 Idle and absolute expiry are enforced from timestamps in the signed cookie, so the server
 stores no time of day about a reporter: the row carries only its creation date, and rows
@@ -24,7 +24,7 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from cases.models import Case, ReporterSession
-from cases.reporter import reporter_cases, sweep_reporter_sessions
+from cases.reporting.followup import reporter_cases, sweep_reporter_sessions
 from crypto import (
     DecryptionError,
     join_session_secret,

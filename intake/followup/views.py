@@ -28,7 +28,6 @@ from werkzeug.exceptions import NotFound
 
 from cases import bodies
 from cases.bodies import Answer
-from cases.claim import AlreadyClaimed, claim_receipt, needs_claim, new_reporter_receipt
 from cases.content import (
     AttachmentMeta,
     DecryptedMessage,
@@ -36,9 +35,9 @@ from cases.content import (
     open_attachment,
 )
 from cases.keyring import Trust, reporter_thread_key
-from cases.minutes import agree_minutes, awaiting_agreement, latest_minutes_id
 from cases.models import Attachment, Case, IdentityRecord, MessageKind, Status, today
-from cases.reporter import (
+from cases.reporting.claim import AlreadyClaimed, claim_receipt, needs_claim, new_reporter_receipt
+from cases.reporting.followup import (
     ReporterView,
     add_reporter_identity,
     add_reporter_message,
@@ -46,7 +45,8 @@ from cases.reporter import (
     reporter_cases,
     reporter_view,
 )
-from cases.retaliation import report_retaliation
+from cases.reporting.minutes import agree_minutes, awaiting_agreement, latest_minutes_id
+from cases.reporting.retaliation import report_retaliation
 from config.http import attachment_disposition
 from crypto import ReceiptMalformed, ReceiptTypo, ReporterKeys, format_receipt, normalize_receipt
 from intake.followup import sessions
@@ -165,7 +165,7 @@ def login() -> Response:
 
 def _take_over(handed: ReporterKeys) -> tuple[str, ReporterKeys | None]:
     """First use of a receipt a caseworker handed over (an oral report): replace it by a
-    new one that only this reporter sees (cases.claim). The new receipt's derivation runs
+    new one that only this reporter sees (cases.reporting.claim). The new receipt's derivation runs
     outside any transaction (on SQLite a transaction holds the write lock)."""
     commit()
     receipt, own = new_reporter_receipt(settings())

@@ -46,7 +46,7 @@ except ImportError:  # pragma: no cover
 from cases import bodies
 from cases.bodies import Answer, ReportBody
 from cases.models import Caseworker, Category, Question, public_accounts
-from cases.reports import routed_caseworkers
+from cases.reporting.submission import routed_caseworkers
 from intake.fields import (
     SHORT_CHARS,
     identity_contact_field,

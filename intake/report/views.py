@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import BadRequest, HTTPException
 
 from cases.models import Case
-from cases.reports import Submission
+from cases.reporting.submission import Submission
 from crypto import ReceiptError, format_receipt, normalize_receipt
 from intake.errors import recovers
 from intake.limits import rate_limited

@@ -150,9 +150,9 @@ class Sealbox:
         Asking again for the same username returns the account made before."""
         if username in self.accounts:
             return self.accounts[username]
-        from cases.accounts import create_caseworker
+        from cases.accounts.enrolment import create_caseworker
+        from cases.accounts.twofactor import new_totp_secret, seal_totp_secret
         from cases.store import Store
-        from cases.twofactor import new_totp_secret, seal_totp_secret
 
         settings = self.settings
         store = Store(settings)

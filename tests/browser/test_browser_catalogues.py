@@ -38,21 +38,26 @@ class Sources:
     keywords: tuple[str, ...] = ()
 
 
+REFUSALS = ("CaseworkRefused", "AdminRefused", "ApprovalRefused")
+
+
+def refusing_modules() -> tuple[str, ...]:
+    """Every module of cases/ that raises a refusal the caseworker app shows translated."""
+    pattern = re.compile(rf"\b({'|'.join(REFUSALS)})\(")
+    return tuple(
+        str(path.relative_to(ROOT))
+        for path in sorted((ROOT / "cases").rglob("*.py"))
+        if pattern.search(path.read_text())
+    )
+
+
 SOURCES = {
     "intake": Sources("babel.cfg", "intake", keywords=("_l",)),
     "caseworker": Sources(
         "caseworker/babel.cfg" if (ROOT / "caseworker" / "babel.cfg").exists() else "babel.cfg",
         "caseworker",
-        files=(
-            "cases/access.py",
-            "cases/casework.py",
-            "cases/identity.py",
-            "cases/administration.py",
-            "cases/approvals.py",
-            "cases/holders.py",
-            "cases/minutes.py",
-        ),
-        keywords=("_l", "CaseworkRefused", "AdminRefused", "ApprovalRefused"),
+        files=refusing_modules(),
+        keywords=("_l", *REFUSALS),
     ),
 }
 PLACEHOLDER = re.compile(r"%\((\w+)\)([sdifr])|%([sdifr%])")

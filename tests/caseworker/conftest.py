@@ -16,11 +16,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from cases.accounts import create_caseworker, unlock
+from cases.accounts.enrolment import create_caseworker, unlock
+from cases.accounts.twofactor import TOTP_PERIOD, new_totp_secret, seal_totp_secret
 from cases.models import Caseworker
-from cases.reports import Submission, new_submission
+from cases.reporting.submission import Submission, new_submission
 from cases.store import Store
-from cases.twofactor import TOTP_PERIOD, new_totp_secret, seal_totp_secret
 from caseworker import create_app
 
 PASSPHRASE = "correct horse battery staple"

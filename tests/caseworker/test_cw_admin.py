@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select, update
 
 import crypto
-from cases.accounts import unlock
+from cases.accounts.enrolment import unlock
 from cases.keyring import Trust, holders
 from cases.models import (
     AdminChange,
@@ -469,7 +469,7 @@ def test_indicator_csv_suppresses_small_counts(store, admin, person, h, today) -
 
 
 def test_indicators_suppression_helper() -> None:
-    from cases.indicators import suppress_group
+    from cases.casework.indicators import suppress_group
 
     assert suppress_group({"a": 10, "b": 3, "c": 20}) == {"a": "<5", "b": "<5", "c": "20"}
     assert suppress_group({"a": 10, "b": 3, "c": 2}) == {"a": "10", "b": "<5", "c": "<5"}

@@ -10,7 +10,7 @@ import pyotp
 import pytest
 from sqlalchemy import func, select
 
-from cases.accounts import unlock
+from cases.accounts.enrolment import unlock
 from cases.models import AuditEntry, Caseworker, CaseworkerSession
 
 
@@ -384,7 +384,7 @@ def test_new_recovery_codes_need_a_current_code_and_replace_the_old_ones(
     again = browser.post("/account/recovery-codes", {"code": h.fresh_code(store, alice)})
     newer = re.findall(r"<code>([A-Z2-7-]{19})</code>", again.get_data(as_text=True))
     assert set(codes).isdisjoint(newer)
-    from cases.twofactor import use_recovery_code
+    from cases.accounts.twofactor import use_recovery_code
 
     with store.transaction() as db:
         account = db.get_one(Caseworker, alice.id)
@@ -457,7 +457,7 @@ def test_one_totp_code_signs_in_once_even_from_two_requests_at_once(
     read the account's last counter, so only the compare-and-set can refuse the second."""
     import threading
 
-    from cases import twofactor
+    from cases.accounts import twofactor
 
     alice = person("alice")
     browsers = [new_browser(), new_browser()]
@@ -501,7 +501,7 @@ def test_one_recovery_code_signs_in_once_even_from_two_requests_at_once(
 ) -> None:
     import threading
 
-    from cases import twofactor
+    from cases.accounts import twofactor
 
     alice = person("alice")
     with store.transaction() as db:
@@ -574,7 +574,7 @@ def test_the_owner_replaces_their_authenticator_with_their_passphrase(
 def test_the_owner_sees_what_others_changed_on_their_account(
     store, person, signed_in, new_browser, h
 ) -> None:
-    from cases.approvals import Kind, approve, request
+    from cases.accounts.approvals import Kind, approve, request
 
     alice = person("alice")
     root, ada = person("root", admin=True), person("ada", admin=True)

@@ -9,9 +9,9 @@ from urllib.parse import unquote
 
 from sqlalchemy import func, select
 
-from cases.audit import verify_chain
 from cases.keyring import holders
 from cases.models import Attachment, AuditEntry, Case, HolderKind, KeyPurpose, WrappedKey
+from cases.records.audit import verify_chain
 
 XSS = '<script>alert(1)</script><img src=x onerror=alert(2)><a href="javascript:alert(3)">x</a>'
 
@@ -96,7 +96,7 @@ def test_reporter_text_is_escaped_and_inert(store, person, signed_in, h) -> None
         {"text": XSS, "answers": [{"key": "k", "question": XSS, "answer": XSS}], XSS: XSS},
         files={'"><svg onload=alert(4)>.html': b"<script>alert(5)</script>"},
     )
-    from cases.reporter import add_reporter_message, find_case
+    from cases.reporting.followup import add_reporter_message, find_case
     from crypto import normalize_receipt
 
     with store.transaction() as db:

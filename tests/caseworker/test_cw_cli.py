@@ -105,7 +105,7 @@ def test_create_caseworker_with_prompted_passphrase_and_roles(instance, runner) 
 
 def test_create_caseworker_prints_an_enrolment_code_and_no_passphrase(instance, runner) -> None:
     """Nobody but the owner chooses or learns the passphrase: the CLI prints a code."""
-    from cases.accounts import enrol, unlock
+    from cases.accounts.enrolment import enrol, unlock
 
     result = runner.invoke(
         cli.main, ["create-caseworker", "dan", "--admin", "--instance", str(instance)]
@@ -172,7 +172,7 @@ def test_audit_verify_passes_then_fails_after_tampering(instance, runner) -> Non
 
 
 def test_purge_dry_run_then_purge(instance, runner, closure_reviewer) -> None:  # type: ignore[no-untyped-def]
-    from cases.reports import Submission, new_submission
+    from cases.reporting.submission import Submission, new_submission
 
     store = _store(instance)
     reviewer = closure_reviewer(store)
@@ -265,7 +265,7 @@ def test_serve_initialises_everything_and_starts_both_apps(tmp_path, runner, mon
             True,
             True,
         )
-        from cases.accounts import enrol, unlock
+        from cases.accounts.enrolment import enrol, unlock
 
         assert not admin.enrolled
         assert enrol(db, store.settings, "admin", code, "the first admin's words") is not None
@@ -337,7 +337,7 @@ def test_development_server_logs_no_client_address(instance, tmp_path) -> None:
 
 
 def test_keys_list_shows_fingerprints_and_flags_an_uncertified_key(instance, runner) -> None:
-    from cases.accounts import create_caseworker
+    from cases.accounts.enrolment import create_caseworker
     from crypto import key_fingerprint, new_keypair
 
     store = _store(instance)
@@ -361,8 +361,8 @@ def test_keys_list_shows_fingerprints_and_flags_an_uncertified_key(instance, run
 def test_approvals_can_be_decided_by_the_servers_operator(instance, runner) -> None:
     """An instance with one administrator has nobody to approve: the server's operator
     decides with the CLI, audited like an administrator's decision."""
-    from cases.accounts import create_account
-    from cases.approvals import Kind, request
+    from cases.accounts.approvals import Kind, request
+    from cases.accounts.enrolment import create_account
 
     store = _store(instance)
     with store.transaction() as db:

@@ -8,8 +8,8 @@ import zipfile
 
 from sqlalchemy import select
 
-from cases.audit import verify_chain
 from cases.models import AuditEntry
+from cases.records.audit import verify_chain
 
 
 def export(b, case_id: str, internal: bool = True):  # type: ignore[no-untyped-def]

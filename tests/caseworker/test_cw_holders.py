@@ -1,4 +1,4 @@
-"""No one caseworker can make a case disappear (cases.holders), tried through the app:
+"""No one caseworker can make a case disappear (cases.casework.holders), tried through the app:
 take colleagues' keys away alone, close the case alone and let retention purge it."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from cases.keyring import holders
 from cases.models import AuditEntry, Case, HolderRemoval, Status
-from cases.retention import purge_expired
+from cases.records.retention import purge_expired
 
 LATER = dt.date.today() + dt.timedelta(days=3650)  # long past any retention period
 

@@ -150,7 +150,7 @@ def test_an_excluded_custodian_neither_sees_nor_decides_the_cases_requests(
 
 def test_the_reason_is_not_readable_with_the_server_key(store, setup) -> None:
     """The server key (in the instance file) and the database together no longer open it."""
-    from cases.identity import _reason_context
+    from cases.casework.identity import _reason_context
     from crypto import DecryptionError, decrypt_record
 
     _alice, _carol, case_id, a, _c = setup
@@ -164,7 +164,7 @@ def test_the_reason_is_not_readable_with_the_server_key(store, setup) -> None:
 def test_requests_sealed_under_the_server_key_are_resealed_by_the_upgrade(store, setup) -> None:
     """Requests made before this version: `sealbox db upgrade` (Store.migrate) seals each
     reason to its readers and the server key no longer opens it."""
-    from cases.identity import _reason_context
+    from cases.casework.identity import _reason_context
     from crypto import DecryptionError, decrypt_record, encrypt_record
 
     _alice, _carol, case_id, a, c = setup

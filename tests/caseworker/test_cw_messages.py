@@ -9,7 +9,7 @@ from sqlalchemy import select
 from cases.content import read_messages
 from cases.keyring import NoAccess, caseworker_key, reporter_thread_key
 from cases.models import Case, HolderKind, KeyPurpose, Message, MessageKind, WrappedKey
-from cases.reporter import add_reporter_message, find_case, reporter_view
+from cases.reporting.followup import add_reporter_message, find_case, reporter_view
 from crypto import DecryptionError, normalize_receipt, open_with
 
 

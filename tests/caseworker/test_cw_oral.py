@@ -1,5 +1,5 @@
 """Oral reports: minutes recorded as a new case, a receipt shown once, and the reporter
-reading, correcting and agreeing the minutes (cases.minutes.agree_minutes)."""
+reading, correcting and agreeing the minutes (cases.reporting.minutes.agree_minutes)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import re
 import pytest
 from sqlalchemy import select
 
-from cases.claim import claim_receipt, new_reporter_receipt
 from cases.keyring import NoAccess, caseworker_key
-from cases.minutes import NoMinutes, agree_minutes, awaiting_agreement
 from cases.models import AuditEntry, Case, IdentityRecord, KeyPurpose, MessageKind
-from cases.reporter import find_case, reporter_view
+from cases.reporting.claim import claim_receipt, new_reporter_receipt
+from cases.reporting.followup import find_case, reporter_view
+from cases.reporting.minutes import NoMinutes, agree_minutes, awaiting_agreement
 from crypto import normalize_receipt
 
 
@@ -36,7 +36,7 @@ def receipt_of(response) -> str:  # type: ignore[no-untyped-def]
 
 
 def take_over(store, handed_receipt: str) -> str:  # type: ignore[no-untyped-def]
-    """What the intake does at the handed-over receipt's first use (cases.claim): returns
+    """What the intake does at the handed-over receipt's first use (cases.reporting.claim): returns
     the reporter's own receipt."""
     own_receipt, own = new_reporter_receipt(store.settings)
     with store.transaction() as db:

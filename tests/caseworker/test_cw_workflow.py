@@ -12,7 +12,7 @@ from sqlalchemy import select
 from cases.content import read_messages
 from cases.keyring import caseworker_key
 from cases.models import AuditEntry, Case, CaseLabel, CaseLink, KeyPurpose, MessageKind, Status
-from cases.reporter import find_case, reporter_view
+from cases.reporting.followup import find_case, reporter_view
 from crypto import normalize_receipt
 
 
@@ -41,7 +41,7 @@ def status_changes(store, case_id: str) -> list[dict]:
             .where(AuditEntry.case_id == case_id, AuditEntry.action == "case.status_changed")
             .order_by(AuditEntry.id)
         )
-        # Without the content commitment every case entry carries (cases.audit).
+        # Without the content commitment every case entry carries (cases.records.audit).
         return [{k: v for k, v in json.loads(r).items() if k != "content"} for r in rows]
 
 
@@ -309,8 +309,8 @@ def test_no_human_acknowledgement_follows_the_admins_shorter_period(
     store, person, signed_in, h, today
 ) -> None:
     """With 5 days set, a case unacknowledged after 6 is flagged everywhere the flag shows:
-    the inbox, the case page and the indicators (cases.workflow has the one rule)."""
-    from cases.indicators import compute
+    the inbox, the case page and the indicators (cases.casework.workflow has the one rule)."""
+    from cases.casework.indicators import compute
 
     alice = person("alice")
     with store.transaction() as db:

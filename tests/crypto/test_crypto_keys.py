@@ -53,7 +53,8 @@ def test_wrong_passphrase(wrong: str) -> None:
 
 
 def test_wrap_private_key_puts_a_given_key_under_a_new_passphrase() -> None:
-    """A passphrase change makes a new key pair (cases.accounts) and wraps it like this."""
+    """A passphrase change makes a new key pair (cases.accounts.enrolment) and wraps it
+    like this."""
     private, public = crypto.new_keypair()
     new_params = crypto.KdfParams(2, 16 * MIB)
     wrapped = crypto.wrap_private_key(private, "new passphrase", new_params)

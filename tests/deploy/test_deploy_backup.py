@@ -18,13 +18,13 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from cases.audit import verify_chain
 from cases.content import open_attachment
 from cases.health import check_services
 from cases.keyring import reporter_thread_key
 from cases.models import Attachment
-from cases.reporter import find_case, reporter_view
-from cases.reports import Submission, new_submission
+from cases.records.audit import verify_chain
+from cases.reporting.followup import find_case, reporter_view
+from cases.reporting.submission import Submission, new_submission
 from cases.store import Store
 from config import Settings, load_settings
 

@@ -29,10 +29,10 @@ import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
-from cases.accounts import create_caseworker
+from cases.accounts.enrolment import create_caseworker
+from cases.accounts.twofactor import TOTP_PERIOD, new_totp_secret, seal_totp_secret
 from cases.models import Case
 from cases.store import Store
-from cases.twofactor import TOTP_PERIOD, new_totp_secret, seal_totp_secret
 from config import init_instance, load_settings
 
 requests = pytest.importorskip("requests", reason="the requests package is not installed")

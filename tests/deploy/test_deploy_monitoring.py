@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from cases.reports import Submission, new_submission
+from cases.reporting.submission import Submission, new_submission
 from cases.store import Store
 from config import Settings
 

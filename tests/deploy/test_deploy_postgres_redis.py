@@ -27,11 +27,11 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ProgrammingError
 
-from cases.audit import verify_chain
 from cases.health import check_services, redis_problems
 from cases.models import BlobChunk, Case
-from cases.reports import Submission, new_submission
-from cases.retention import purge_case
+from cases.records.audit import verify_chain
+from cases.records.retention import purge_case
+from cases.reporting.submission import Submission, new_submission
 from cases.store import Store
 from config import Settings
 
@@ -234,7 +234,7 @@ def test_intake_role_runs_the_intake_and_nothing_else(
     """The reporters' app on its own least-privilege role: a whole journey works; what a
     compromised intake process would try (re-key an account, read hashes, sessions or the
     audit log, change policy or a case's workflow, delete content) is refused."""
-    from cases.accounts import create_caseworker
+    from cases.accounts.enrolment import create_caseworker
     from cases.models import Caseworker, IdentityRecord, Message
     from intake import create_app
 
@@ -263,11 +263,12 @@ def test_intake_role_runs_the_intake_and_nothing_else(
     page = reporter.http.get("/en/followup/retaliation")
     assert reporter.post_page_form(page, "/followup/retaliation",
                                    {"what": "I was moved."}).status == 303
-    # An oral report's handed-over receipt is taken over on the intake's role (cases.claim):
+    # An oral report's handed-over receipt is taken over on the intake's role
+    # (cases.reporting.claim):
     # it re-points the case's look-up and adds a key, and deletes or changes none.
     import datetime as dt
 
-    from cases.casework import record_oral_report
+    from cases.casework.oral import record_oral_report
 
     with app_store.transaction() as db:
         recorder = db.scalars(select(Caseworker).where(Caseworker.username == "alice")).one()

@@ -8,6 +8,7 @@ import time
 
 from sqlalchemy import func, select
 
+from cases.casework.workflow import acknowledge
 from cases.content import add_message, read_identity_record
 from cases.keyring import caseworker_key
 from cases.models import (
@@ -24,9 +25,8 @@ from cases.models import (
     ReporterSession,
     WrappedKey,
 )
-from cases.reporter import find_case
+from cases.reporting.followup import find_case
 from cases.store import Store
-from cases.workflow import acknowledge
 from crypto import join_session_secret, normalize_receipt
 from intake.followup import sessions
 
@@ -59,7 +59,7 @@ def test_receipt_is_accepted_with_spaces_dashes_and_other_digits(browser) -> Non
 
 
 def test_right_and_wrong_receipts_take_the_same_argon2_path(browser, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from cases import reporter
+    from cases.reporting import followup as reporter
 
     receipt = browser.submit()
     calls: list[str] = []
@@ -355,8 +355,8 @@ def test_a_retaliation_report_gets_the_automatic_acknowledgement_as_any_report(
 ) -> None:  # type: ignore[no-untyped-def]
     """It used to be opened by a copy of the case-opening code that had drifted: the
     instance's automatic acknowledgement never reached a retaliation report."""
-    from cases.acknowledgement import AUTO_ACK_EVENT
     from cases.content import read_messages
+    from cases.reporting.acknowledgement import AUTO_ACK_EVENT
 
     alice, alice_key = new_caseworker(store, "alice")
     with store.transaction() as session:
@@ -400,7 +400,7 @@ def test_the_receipt_still_opens_the_retaliation_case_after_the_report_is_purged
 ) -> None:  # type: ignore[no-untyped-def]
     """Retaliation must not vanish with the original case (ISO 37002 8.4.3): once the
     report is closed and purged, the same receipt opens the retaliation case alone."""
-    from cases.retention import purge_case
+    from cases.records.retention import purge_case
 
     new_caseworker(store, "alice")
     receipt = browser.submit("The report that will be purged.")

@@ -10,10 +10,11 @@ import html
 from babel.dates import format_date
 from sqlalchemy import select
 
-from cases.casework import record_oral_report, revise_minutes
-from cases.minutes import MINUTES_AGREED_EVENT
+from cases.casework.oral import record_oral_report
+from cases.casework.writing import revise_minutes
 from cases.models import Case, MessageKind, today
-from cases.reporter import find_case, reporter_view
+from cases.reporting.followup import find_case, reporter_view
+from cases.reporting.minutes import MINUTES_AGREED_EVENT
 from cases.store import Store
 from crypto import normalize_receipt
 

@@ -10,16 +10,16 @@ import html
 import pytest
 from sqlalchemy import func, select
 
-from cases.casework import record_oral_report
-from cases.claim import (
+from cases.casework.oral import record_oral_report
+from cases.keyring import NoAccess, key_context, reporter_thread_key
+from cases.models import Case, HolderKind, WrappedKey
+from cases.reporting.claim import (
     AlreadyClaimed,
     claim_receipt,
     new_reporter_receipt,
     sweep_replaced_reporter_keys,
 )
-from cases.keyring import NoAccess, key_context, reporter_thread_key
-from cases.models import Case, HolderKind, WrappedKey
-from cases.reporter import find_case
+from cases.reporting.followup import find_case
 from cases.store import Store
 from crypto import DecryptionError, derive_reporter_keys, open_with
 
@@ -109,7 +109,7 @@ def test_a_retaliation_report_from_an_oral_reporter_is_a_web_case(  # type: igno
 ) -> None:
     """The reporter writes it in the web follow-up: it has no minutes to agree and no
     receipt to take over, even once the oral report it is linked to is purged."""
-    from cases.retention import purge_case
+    from cases.records.retention import purge_case
 
     case_id, handed = _oral_case(store, new_caseworker)
     own = browser.receipt_of(browser.login(handed)).replace(" ", "")

@@ -19,7 +19,7 @@ from cases.models import (
     ReporterSession,
     WrappedKey,
 )
-from cases.reporter import find_case, reporter_view
+from cases.reporting.followup import find_case, reporter_view
 from cases.store import Store
 from crypto import normalize_receipt
 
@@ -401,7 +401,7 @@ def test_stored_report_reveals_no_interface_language_and_only_dates(
 
 
 def test_failure_part_way_leaves_no_case_and_no_file(browser, store: Store, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from cases import reports
+    from cases.reporting import submission as reports
 
     def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("disk full")
@@ -421,7 +421,7 @@ def test_failure_part_way_leaves_no_case_and_no_file(browser, store: Store, monk
 def test_database_outage_keeps_what_was_typed(browser, store: Store, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from sqlalchemy.exc import OperationalError
 
-    from cases.reports import SubmissionDraft
+    from cases.reporting.submission import SubmissionDraft
 
     def down(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         raise OperationalError("INSERT", {}, Exception("database is locked"))

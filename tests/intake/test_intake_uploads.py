@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cases.reporter import find_case, reporter_view
+from cases.reporting.followup import find_case, reporter_view
 from cases.store import Store
 from crypto import normalize_receipt
 from intake.uploads import EncryptingSink, clean_filename
@@ -82,7 +82,7 @@ def test_follow_up_upload_leaves_no_plaintext(browser, store: Store, spy_tmp: Pa
 def test_database_blob_storage_holds_no_plaintext(
     make_app, new_browser, store: Store, spy_tmp: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    from cases.blobs import DatabaseBlobStore
+    from cases.attachments.blobs import DatabaseBlobStore
 
     app = make_app(attachment_storage="database")
     store.blobs = DatabaseBlobStore()

@@ -317,8 +317,8 @@ def signed_in_caseworker(store: Any, app: Any, username: str = "alice",
     """A new enrolled account signed in with passphrase and a real TOTP code."""
     import pyotp
 
-    from cases.accounts import create_caseworker
-    from cases.twofactor import TOTP_PERIOD, new_totp_secret, seal_totp_secret
+    from cases.accounts.enrolment import create_caseworker
+    from cases.accounts.twofactor import TOTP_PERIOD, new_totp_secret, seal_totp_secret
 
     secret = new_totp_secret()
     with store.transaction() as db:

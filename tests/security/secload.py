@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from cases.content import list_attachments, open_attachment, read_messages
 from cases.keyring import reporter_thread_key
 from cases.models import READABLE_BY_REPORTER, Attachment, BlobChunk, Case, KeyPurpose
-from cases.reporter import find_case
+from cases.reporting.followup import find_case
 from cases.store import Store
 from crypto import normalize_receipt
 

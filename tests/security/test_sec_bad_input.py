@@ -19,7 +19,7 @@ import crypto._primitives as primitives
 from cases.content import list_attachments
 from cases.keyring import reporter_thread_key
 from cases.models import Attachment, BlobChunk, Case, IdentityRecord, Message, ReporterSession
-from cases.reporter import find_case
+from cases.reporting.followup import find_case
 from cases.store import Store
 from crypto import new_receipt
 

@@ -4,7 +4,8 @@ was reported without ``sealbox audit verify`` saying so.
 Before, the audit chain committed to no content: a database writer with a caseworker's
 key could replace a report with a well-formed ciphertext of other words, and the chain
 still verified. Now each audit entry about a case commits to the case's content chain
-(cases.audit, cases.integrity). Each attack below is done the way such an attacker would
+(cases.records.audit, cases.records.integrity). Each attack below is done the way such an
+attacker would
 do it, thoroughly: the new ciphertext is valid under the right key and context, its digest
 column and the case's stored head are recomputed. The report is made, followed up and read
 through the apps' real routes; the verdict comes from the real ``sealbox`` command.
@@ -20,11 +21,11 @@ from click.testing import CliRunner
 from secapp import FlaskHTTP, Reporter, signed_in_caseworker
 from sqlalchemy import delete, select, update
 
-from cases.audit import current_head
 from cases.content import message_context
-from cases.integrity import ContentReport, _heads, _items
 from cases.keyring import caseworker_key
 from cases.models import Attachment, AuditEntry, AuditHead, Case, Caseworker, KeyPurpose, Message
+from cases.records.audit import current_head
+from cases.records.integrity import ContentReport, _heads, _items
 from cases.store import Store
 from caseworker import cli
 from crypto import FileSealer, content_digest, decrypt_record, encrypt_record
@@ -61,7 +62,7 @@ def reported(store: Store) -> dict[str, Any]:
     with store.transaction() as db:
         case_id = db.scalars(select(Case.id)).one()
     assert alice.get(f"/cases/{case_id}").status_code == 200  # audited: commits the content
-    from cases.accounts import unlock
+    from cases.accounts.enrolment import unlock
 
     with store.transaction() as db:
         key = unlock(db.get_one(Caseworker, alice_id), "correct horse battery staple")

@@ -30,7 +30,7 @@ from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from cases.blobs import ORPHAN_GRACE_SECONDS, FilesystemBlobStore
+from cases.attachments.blobs import ORPHAN_GRACE_SECONDS, FilesystemBlobStore
 from cases.models import Attachment, Case, IdentityRecord, Message, WrappedKey
 from cases.store import Store
 

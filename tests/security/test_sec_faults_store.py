@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event, func, select
 
-from cases.blobs import ORPHAN_GRACE_SECONDS, FilesystemBlobStore
+from cases.attachments.blobs import ORPHAN_GRACE_SECONDS, FilesystemBlobStore
 from cases.content import list_attachments, open_attachment, read_messages
 from cases.keyring import reporter_thread_key
 from cases.models import (
@@ -34,8 +34,8 @@ from cases.models import (
     Message,
     WrappedKey,
 )
-from cases.reporter import find_case
-from cases.reports import Submission, new_submission
+from cases.reporting.followup import find_case
+from cases.reporting.submission import Submission, new_submission
 from cases.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -184,7 +184,7 @@ _KILLED_WRITER = textwrap.dedent(
     from pathlib import Path
     from config import load_settings
     from cases.store import Store
-    from cases.reports import new_submission
+    from cases.reporting.submission import new_submission
 
     settings = load_settings(environ={}, instance_path=Path(sys.argv[1]),
                              database_url=sys.argv[2], receipt_kdf_opslimit=1,

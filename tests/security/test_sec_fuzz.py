@@ -28,7 +28,8 @@ from hypothesis import strategies as st
 from secapp import FlaskHTTP, Reporter, forms_of
 from sqlalchemy import func, select
 
-from cases.accounts import create_caseworker
+from cases.accounts.enrolment import create_caseworker
+from cases.accounts.twofactor import TOTP_PERIOD, new_totp_secret, seal_totp_secret
 from cases.models import (
     Attachment,
     BlobChunk,
@@ -44,7 +45,6 @@ from cases.models import (
     WrappedKey,
 )
 from cases.store import Store
-from cases.twofactor import TOTP_PERIOD, new_totp_secret, seal_totp_secret
 
 GENEROUS = {
     "submissions_per_hour_per_client": 100_000,

@@ -21,7 +21,7 @@ import pytest
 from secapp import CW_PASSPHRASE, cw_csrf
 
 import crypto._primitives as primitives
-from cases.accounts import create_caseworker
+from cases.accounts.enrolment import create_caseworker
 from cases.store import Store
 from caseworker import create_app
 

@@ -1,4 +1,4 @@
-"""Attachment metadata removal (cases.metadata): real JPEG and PNG files made by Pillow
+"""Attachment metadata removal (cases.attachments.scrubbing): real JPEG and PNG files made by Pillow
 with Exif/GPS, XMP, IPTC, comments and text chunks; the cleaned file must decode to the
 same pixels, hold none of the metadata, and come out the same however the upload is cut
 into pieces. Then through AttachmentUpload: what is stored (decrypted) is the cleaned
@@ -15,7 +15,7 @@ import zlib
 import pytest
 from secutil import marker
 
-from cases.metadata import Kind, MetadataScrubber
+from cases.attachments.scrubbing import Kind, MetadataScrubber
 from cases.store import Store
 
 Image = pytest.importorskip("PIL.Image", reason="Pillow (test extra) makes the sample images")
@@ -234,8 +234,8 @@ def test_attachment_upload_stores_the_cleaned_image_unless_kept(store: Store, ke
     from cases.content import list_attachments, open_attachment
     from cases.keyring import reporter_thread_key
     from cases.models import Attachment
-    from cases.reporter import find_case
-    from cases.reports import Submission, new_submission
+    from cases.reporting.followup import find_case
+    from cases.reporting.submission import Submission, new_submission
 
     secret = marker("upl")
     original = jpeg_with_metadata(secret)

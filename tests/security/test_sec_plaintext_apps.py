@@ -29,7 +29,7 @@ from secapp import (
 )
 from secutil import Scanner, marker
 
-from cases import casework
+from cases.casework import steps, writing
 from cases.models import Case
 from cases.store import Store
 from crypto import CHUNK_SIZE
@@ -97,10 +97,10 @@ def journey(reporter: Reporter, store: Store, alice_key: bytes, alice_id: int,
     with store.transaction() as db:
         case = db.scalars(select(Case)).one()
         alice = db.get_one(Caseworker, alice_id)
-        casework.acknowledge_case(db, store, case, alice, alice_key, "")
+        steps.acknowledge_case(db, store, case, alice, alice_key, "")
         if cw is None:  # no caseworker app in this run: the same domain calls it makes
-            casework.reply(db, case, alice, alice_key, f"thanks {m['reply']}")
-            casework.add_note(db, case, alice, alice_key, f"note {m['note']}")
+            writing.reply(db, case, alice, alice_key, f"thanks {m['reply']}")
+            writing.add_note(db, case, alice, alice_key, f"note {m['note']}")
     if cw is not None:  # through the caseworker app's own forms
         page = cw.get(f"/cases/{case.id}")
         assert page.status_code == 200 and m["description"] in page.get_data(as_text=True)
@@ -133,7 +133,7 @@ def test_test_client_writes_no_plaintext_and_no_identifiers(
     cw_app = caseworker_app(store.settings, store)
     cw, alice_id = signed_in_caseworker(store, cw_app, "alice", custodian=True)
     with store.transaction() as db:
-        from cases.accounts import unlock
+        from cases.accounts.enrolment import unlock
         from cases.models import Caseworker
 
         alice_key = unlock(db.get_one(Caseworker, alice_id), CW_PASSPHRASE)

@@ -17,11 +17,11 @@ from dataclasses import replace
 import pytest
 from secutil import Scanner, marker
 
-from cases import casework, holders, identity
+from cases.casework import choices, holders, identity, oral, steps, writing
 from cases.keyring import Trust
 from cases.models import Case
-from cases.reporter import add_reporter_message, find_case
-from cases.reports import Submission, new_submission
+from cases.reporting.followup import add_reporter_message, find_case
+from cases.reporting.submission import Submission, new_submission
 from cases.store import Store
 from crypto import CHUNK_SIZE
 
@@ -73,22 +73,22 @@ def test_nothing_the_domain_writes_is_readable(
         add_reporter_message(db, case, keys.private_key, m["followup"])
     with store.transaction() as db:
         case = db.get_one(Case, case.id)
-        casework.acknowledge_case(db, store, case, alice, alice_key, m["ack"])
-        casework.reply(db, case, alice, alice_key, m["reply"])
-        casework.add_note(db, case, alice, alice_key, m["note"])
-        casework.record_triage(
+        steps.acknowledge_case(db, store, case, alice, alice_key, m["ack"])
+        writing.reply(db, case, alice, alice_key, m["reply"])
+        writing.add_note(db, case, alice, alice_key, m["note"])
+        steps.record_triage(
             db, case, alice, alice_key, scope=m["triage"], priority=2, completeness="complete",
             notes=m["triage"],
         )
-        casework.record_risk(
+        steps.record_risk(
             db, case, alice, alice_key, likelihood="low", impact="high", measures=m["risk"],
             review_on=None,
         )
-        casework.conclude(
-            db, case, alice, alice_key, outcome=casework.OUTCOMES[0],
-            protection=casework.PROTECTION[0], protection_measures=m["note"], summary=m["note"],
+        steps.conclude(
+            db, case, alice, alice_key, outcome=choices.OUTCOMES[0],
+            protection=choices.PROTECTION[0], protection_measures=m["note"], summary=m["note"],
         )
-        casework.reopen(db, case, alice, alice_key, m["reopen"])
+        steps.reopen(db, case, alice, alice_key, m["reopen"])
     bob, _ = new_caseworker(store, "bob")
     with store.transaction() as db:
         case = db.get_one(Case, case.id)
@@ -96,7 +96,7 @@ def test_nothing_the_domain_writes_is_readable(
     with store.transaction() as db:
         case = db.get_one(Case, case.id)
         identity.request_identity(db, Trust.of(store.settings), case, bob, m["reason"])
-    casework.record_oral_report(
+    oral.record_oral_report(
         store, alice, m["minutes"], medium="phone", held_on=dt.date.today(),
         identity={"name": m["medium_name"]},
     )

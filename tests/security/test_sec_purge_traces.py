@@ -24,7 +24,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from cases.models import Attachment, Case, Caseworker, Message, Status, WrappedKey
-from cases.reports import Submission, new_submission
+from cases.reporting.submission import Submission, new_submission
 from cases.store import Store
 
 CLOSED_LONG_AGO = dt.date(2020, 1, 1)

@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import event
 
 import crypto._primitives as primitives
-from cases.reporter import find_case
-from cases.reports import Submission, new_submission
+from cases.reporting.followup import find_case
+from cases.reporting.submission import Submission, new_submission
 from cases.store import Store
 from crypto import new_receipt, normalize_receipt
 

@@ -37,10 +37,10 @@ from secapp import FlaskHTTP, Reporter, cw_csrf, signed_in_caseworker
 from secutil import pg_dump
 from sqlalchemy import select
 
-import cases.audit
-from cases.maintenance import reorder
+import cases.records.audit
 from cases.models import AuditEntry, Message
-from cases.reporter import find_case
+from cases.records.maintenance import reorder
+from cases.reporting.followup import find_case
 from cases.store import Store
 from crypto import normalize_receipt
 
@@ -64,7 +64,7 @@ def kendall_tau(order: list[Any], times: dict[Any, dt.datetime]) -> float:
 def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dt.datetime]]:
     """The audit log's clock, moved by the test (one minute per step)."""
     now = [T0]
-    monkeypatch.setattr(cases.audit, "utcnow", lambda: now[0])
+    monkeypatch.setattr(cases.records.audit, "utcnow", lambda: now[0])
     yield now
 
 

@@ -1,10 +1,10 @@
 """the audit log commits to content: digests and per-case content chains
 
 Messages and attachments get the content digest of what is stored, attachments a number
-among their case's items, and cases the head of their content chain (cases.integrity,
+among their case's items, and cases the head of their content chain (cases.records.integrity,
 docs/CRYPTO.md). The digests of existing rows need the attachment blobs, which only the
 running instance can read: ``Store.migrate`` fills them in after this revision
-(``cases.integrity.backfill_content``) and commits each case's head to the audit log.
+(``cases.records.integrity.backfill_content``) and commits each case's head to the audit log.
 
 Revision ID: 0004
 Revises: 0003

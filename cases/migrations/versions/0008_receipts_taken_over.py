@@ -1,9 +1,9 @@
 """an oral report's receipt is taken over by the reporter; how minutes were agreed
 
 * cases.receipt_claimed_on / reporter_key_id: the handed-over receipt of an oral report is
-  replaced by the reporter's own at its first use (cases.claim).
+  replaced by the reporter's own at its first use (cases.reporting.claim).
 * cases.minutes_agreed_how / minutes_in_person_by_id: agreed by the reporter, or in person
-  with a second caseworker as witness (cases.minutes). Minutes agreed before this version
+  with a second caseworker as witness (cases.reporting.minutes). Minutes agreed before this version
   were agreed with a receipt the recorder also knew: they are marked "handed_receipt".
 
 Revision ID: 0008

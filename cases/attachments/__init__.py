@@ -1,0 +1,2 @@
+"""Files as they stream in and sit at rest: metadata scrubbing, type recognition, and the
+ciphertext store (a folder or database chunks)."""

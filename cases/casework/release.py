@@ -1,0 +1,81 @@
+"""Case content leaving the system in plaintext for a caseworker: a file downloaded or the
+case exported. Each release unwraps the key it needs with the caseworker's own private
+key (``NoAccess`` without a wrapped key row) and writes its audit entry here, in the
+caller's transaction, so no interface can release content without the entry.
+
+The bytes are produced after the request that authorised them has committed, in sessions
+of their own: a download or an export streams for as long as the client reads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from cases.casework.export import ExportKeys, export_case
+from cases.content import AttachmentMeta, attachment_meta, open_attachment
+from cases.keyring import caseworker_key
+from cases.models import Attachment, Case, Caseworker, KeyPurpose
+from cases.records.audit import record
+from cases.store import Store
+
+
+@dataclass(frozen=True)
+class Release:
+    """What to send: the file's description and a factory for its plaintext chunks."""
+
+    meta: AttachmentMeta
+    chunks: Callable[[], Iterator[bytes]]
+
+
+def release_attachment(
+    session: Session,
+    store: Store,
+    case: Case,
+    attachment: Attachment,
+    actor: Caseworker,
+    private_key: bytes,
+) -> Release:
+    """One file of the case, audited as ``attachment.downloaded``."""
+    if attachment.case_id != case.id:
+        raise ValueError("the file belongs to another case")
+    thread_key = caseworker_key(session, case.id, KeyPurpose.THREAD, actor.id, private_key)
+    meta = attachment_meta(attachment, thread_key)
+    record(
+        session,
+        "attachment.downloaded",
+        actor_id=actor.id,
+        case_id=case.id,
+        attachment_id=attachment.id,
+    )
+
+    def chunks() -> Iterator[bytes]:
+        with store.sessions() as own:
+            yield from open_attachment(store.blobs, own, attachment, thread_key)
+
+    return Release(meta, chunks)
+
+
+def release_export(
+    session: Session,
+    store: Store,
+    case: Case,
+    actor: Caseworker,
+    private_key: bytes,
+    *,
+    include_internal: bool,
+    on: dt.date,
+) -> Iterator[bytes]:
+    """The case as a ZIP (``cases.casework.export``), audited as ``case.exported``; the internal
+    record (notes, triage, risk, conclusion) only when asked for."""
+    keys = ExportKeys(
+        thread=caseworker_key(session, case.id, KeyPurpose.THREAD, actor.id, private_key),
+        internal=caseworker_key(session, case.id, KeyPurpose.INTERNAL, actor.id, private_key)
+        if include_internal
+        else None,
+    )
+    record(session, "case.exported", actor_id=actor.id, case_id=case.id, internal=include_internal)
+    return export_case(store, case.id, keys, exported_by=actor.username, on=on)
