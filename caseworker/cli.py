@@ -204,11 +204,12 @@ def create_caseworker_command(
             if passphrase is not None:
                 account = create_caseworker(
                     session, store.settings, username, passphrase, display_name=display_name,
-                    **roles,
+                    caseworker=roles["caseworker"], custodian=custodian, admin=admin,
                 )
             else:
                 account, code = create_account(
-                    session, store.settings, username, display_name=display_name, **roles
+                    session, store.settings, username, display_name=display_name,
+                    caseworker=roles["caseworker"], custodian=custodian, admin=admin,
                 )
     except AccountError as exc:
         click.echo(f"error: {exc}", err=True)

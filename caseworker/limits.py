@@ -3,15 +3,18 @@ redis:// shared by every worker).
 
 Clients are counted by a keyed hash of their address (behind nginx, the address nginx
 passes from the proxy's address only: config/clients.py), so the storage never holds an
-address in the clear; the account lockout itself lives in ``cases.accounts.sessions.LoginThrottle``.
+address in the clear; the account lockout itself lives in
+``cases.accounts.sessions.LoginThrottle``.
 """
 
 from __future__ import annotations
 
+from typing import cast
+
 from flask import Flask, abort, current_app, request
 from limits import RateLimitItem, parse, storage, strategies
 
-from cases.accounts.sessions import LoginThrottle
+from cases.accounts.sessions import CounterStorage, LoginThrottle
 from config import Settings
 from config.clients import CLIENT_KEY, ClientKeys
 from crypto import keyed_digest
@@ -39,7 +42,9 @@ def init_limits(app: Flask, settings: Settings) -> None:
         app.wsgi_app, trusted_proxies=settings.trusted_proxies, digest=limits.digest_of_address
     )
     app.extensions["sealbox_limits"] = limits
-    app.extensions["sealbox_throttle"] = LoginThrottle(settings, limits.storage)
+    # A synchronous limits storage (memory:// or redis://) has the counters it needs.
+    storage = cast(CounterStorage, limits.storage)
+    app.extensions["sealbox_throttle"] = LoginThrottle(settings, storage)
 
 
 def limit_sign_in(scope: str) -> None:

@@ -10,7 +10,7 @@ of their own: a download or an export streams for as long as the client reads.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -28,7 +28,7 @@ class Release:
     """What to send: the file's description and a factory for its plaintext chunks."""
 
     meta: AttachmentMeta
-    chunks: Callable[[], Iterator[bytes]]
+    chunks: Callable[[], Generator[bytes, None, None]]
 
 
 def release_attachment(
@@ -52,7 +52,7 @@ def release_attachment(
         attachment_id=attachment.id,
     )
 
-    def chunks() -> Iterator[bytes]:
+    def chunks() -> Generator[bytes, None, None]:
         with store.sessions() as own:
             yield from open_attachment(store.blobs, own, attachment, thread_key)
 

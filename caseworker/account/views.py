@@ -100,7 +100,7 @@ def _page(
         people=web.lookup_names()[1],
         plain_form=PlainForm(),
         recovery_left=remaining_recovery_codes(web.db(), account.id),
-        fingerprint=key_fingerprint(account.public_key),
+        fingerprint=key_fingerprint(account.public_key) if account.public_key else "",
         sessions=session_count(web.db(), account.id),
     )
 

@@ -7,6 +7,7 @@ names, sign-in locks and disabling apply at once, since they give no one access.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
@@ -145,7 +146,7 @@ def profile(person_id: int) -> Response:
     return _back(person)
 
 
-def _ask(person: Caseworker, kind: Kind, **payload: object) -> Response:
+def _ask(person: Caseworker, kind: Kind, **payload: Any) -> Response:
     try:
         with web.db().begin_nested():
             approvals.request(web.db(), kind, actor_id=web.account().id, target=person, **payload)

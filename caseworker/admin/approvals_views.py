@@ -35,22 +35,22 @@ def describe(change: AdminChange, people: dict[int, str], categories: dict[int, 
     data = approvals.payload_of(change)
     roles = ", ".join(str(ROLE_WORDS[r]) for r in data.get("roles", []) if r in ROLE_WORDS)
     if change.kind == "create":
-        return _(
+        return str(_(
             "%(name)s (username %(username)s), roles: %(roles)s",
             name=data.get("display_name") or "—",
             username=data.get("username", "?"),
             roles=roles or "—",
-        )
+        ))
     if change.kind == "members":
         names = ", ".join(people.get(int(m), "?") for m in data.get("members", []))
-        return _(
+        return str(_(
             "Category %(category)s to: %(members)s",
             category=categories.get(change.category_id or 0, "?"),
             members=names or "—",
-        )
+        ))
     who = people.get(change.target_id or 0, "?")
     if change.kind == "roles":
-        return _("%(name)s, roles: %(roles)s", name=who, roles=roles or "—")
+        return str(_("%(name)s, roles: %(roles)s", name=who, roles=roles or "—"))
     return who
 
 

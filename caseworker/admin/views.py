@@ -4,6 +4,8 @@ everything on these pages is plaintext workflow metadata."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -71,7 +73,7 @@ def categories() -> str | Response | tuple[str, int]:
     if form.validate_on_submit() and (category := _save_category(db, None, form)) is not None:
         return redirect(url_for("admin.category", category_id=category.id))
     rows = list(db.scalars(select(Category).order_by(Category.position, Category.name)))
-    counts = {}
+    counts: dict[int, int] = {}
     for member in db.scalars(select(CategoryMember)):
         counts[member.category_id] = counts.get(member.category_id, 0) + 1
     status = 400 if form.is_submitted() else 200
@@ -177,7 +179,7 @@ def policy() -> str | Response | tuple[str, int]:
     current = store.policy(db)
     form = f.PolicyForm(obj=current)
     if form.validate_on_submit():
-        changed = {}
+        changed: dict[str, Any] = {}
         for key in POLICY_KEYS:
             was, given = getattr(current, key), getattr(form, key).data
             value = bool(given) if isinstance(was, bool) else int(given)
@@ -219,7 +221,7 @@ def audit() -> str:
     entries = entries[:AUDIT_PAGE]
     older_url = None
     if more and entries:
-        args = request.args.to_dict()
+        args: dict[str, Any] = request.args.to_dict()
         args["before"] = str(entries[-1].id)
         older_url = url_for("admin.audit", **args)
     report = verify_chain(db)

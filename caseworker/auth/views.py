@@ -68,13 +68,13 @@ def clear_session_cookie(response: Response) -> Response:
 
 def _locked_message() -> str:
     minutes = web.settings().lockout_minutes
-    return ngettext(
+    return str(ngettext(
         "Too many failed attempts: sign-in to this account is paused for %(num)d minute. "
         "An administrator can lift the pause.",
         "Too many failed attempts: sign-in to this account is paused for %(num)d minutes. "
         "An administrator can lift the pause.",
         minutes,
-    )
+    ))
 
 
 def _next() -> str:

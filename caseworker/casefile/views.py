@@ -130,9 +130,9 @@ def _render(case: Case, status: int = 200, **overrides: FlaskForm) -> tuple[str,
     forms = _forms(case, holders, choices)
     for name, form in overrides.items():
         if name == "grant_form":
-            form.caseworker.choices = options(choices)  # type: ignore[attr-defined]
+            form.caseworker.choices = options(choices)
         if name == "assign_form":
-            form.assignee.choices = forms["assign_form"].assignee.choices  # type: ignore[attr-defined]
+            form.assignee.choices = forms["assign_form"].assignee.choices
         forms[name] = form
     # Several forms on this page share field names (text, reason, priority): give every
     # control a page-unique id so each label and error message points at its own control.

@@ -3,6 +3,8 @@ metadata only (nothing is decrypted here)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
@@ -89,14 +91,14 @@ def index() -> str | Response:
     )
     next_url = None
     if page.next_cursor:
-        args = request.args.to_dict()
+        args: dict[str, Any] = request.args.to_dict()
         args["after"] = page.next_cursor
         next_url = url_for("inbox.index", **args)
     first_url = None
     if filters.after:
-        args = request.args.to_dict()
-        args.pop("after", None)
-        first_url = url_for("inbox.index", **args)
+        first_args: dict[str, Any] = request.args.to_dict()
+        first_args.pop("after", None)
+        first_url = url_for("inbox.index", **first_args)
     return render_template(
         "inbox/index.html",
         form=form,
