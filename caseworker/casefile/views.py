@@ -1,17 +1,12 @@
-"""The case page and every action on a case.
+"""The case page, its downloads and export, and the recording of an oral report.
 
-Each action is a POST with its own form. On success it redirects back to the case (so a
-reload never repeats it); on a refusal or a form error it shows the case again with the
-form as typed and the error next to its field. Every action and every decryption is
-audited by ``cases.casework``.
+The actions on a case (POST forms) are one table in ``caseworker.casefile.actions``; every
+action and every decryption is audited by ``cases.casework``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -19,13 +14,13 @@ from werkzeug.wrappers import Response
 
 from cases.casework import holders as hd
 from cases.casework import identity as ia
-from cases.casework import oral, organising, reading, steps, writing
+from cases.casework import oral, reading
 from cases.casework.access import CaseworkRefused, case_for
 from cases.casework.export import safe_filename
 from cases.casework.release import release_attachment, release_export
 from cases.casework.workflow import is_overdue, no_human_acknowledgement, risk_review_due
 from cases.content import read_ahead
-from cases.keyring import NoAccess, Trust
+from cases.keyring import NoAccess
 from cases.models import (
     Attachment,
     Case,
@@ -187,317 +182,6 @@ def view(case_id: str) -> tuple[str, int]:
     return _render(_case(case_id))
 
 
-def _act(
-    case_id: str,
-    form: FlaskForm,
-    form_name: str,
-    apply: Callable[[Case], Any],
-    done: str,
-    anchor: str,
-) -> Response | tuple[str, int]:
-    """Validate, apply inside a savepoint (a refusal leaves nothing behind), redirect."""
-    case = _case(case_id)
-    if not form.validate_on_submit():
-        flash(_("Some fields need attention: see the messages next to them."), "error")
-        return _render(case, 400, **{form_name: form})
-    db = web.db()
-    try:
-        with db.begin_nested():
-            apply(case)
-    except CaseworkRefused as exc:
-        message = _(str(exc))
-        form.form_errors.append(message)
-        flash(message, "error")
-        return _render(case, 400, **{form_name: form})
-    flash(done, "success")
-    return _back(case, anchor)
-
-
-def _key() -> bytes:
-    return web.private_key()
-
-
-@bp.route("/<case_id>/acknowledge", methods=["POST"])
-def acknowledge(case_id: str) -> Response | tuple[str, int]:
-    form = f.AcknowledgeForm()
-    return _act(
-        case_id,
-        form,
-        "acknowledge_form",
-        lambda case: steps.acknowledge_case(
-            web.db(), web.store(), case, web.account(), _key(), form.message.data or ""
-        ),
-        _("The report is acknowledged."),
-        "workflow",
-    )
-
-
-@bp.route("/<case_id>/triage", methods=["POST"])
-def triage(case_id: str) -> Response | tuple[str, int]:
-    form = f.TriageForm()
-    return _act(
-        case_id,
-        form,
-        "triage_form",
-        lambda case: steps.record_triage(
-            web.db(),
-            case,
-            web.account(),
-            _key(),
-            scope=form.scope.data or "",
-            priority=int(form.priority.data or 0),
-            completeness=form.completeness.data or "",
-            notes=form.notes.data or "",
-        ),
-        _("The triage is recorded."),
-        "workflow",
-    )
-
-
-@bp.route("/<case_id>/risk", methods=["POST"])
-def risk(case_id: str) -> Response | tuple[str, int]:
-    form = f.RiskForm()
-    return _act(
-        case_id,
-        form,
-        "risk_form",
-        lambda case: steps.record_risk(
-            web.db(),
-            case,
-            web.account(),
-            _key(),
-            likelihood=form.likelihood.data or "",
-            impact=form.impact.data or "",
-            measures=form.measures.data or "",
-            review_on=form.review_on.data,
-        ),
-        _("The risk assessment is recorded."),
-        "workflow",
-    )
-
-
-@bp.route("/<case_id>/investigate", methods=["POST"])
-def investigate(case_id: str) -> Response | tuple[str, int]:
-    form = f.PlainForm()
-    return _act(
-        case_id,
-        form,
-        "plain_form",
-        lambda case: steps.start_investigation(web.db(), case, web.account()),
-        _("The investigation has started."),
-        "workflow",
-    )
-
-
-@bp.route("/<case_id>/conclude", methods=["POST"])
-def conclude(case_id: str) -> Response | tuple[str, int]:
-    form = f.ConcludeForm()
-    return _act(
-        case_id,
-        form,
-        "conclude_form",
-        lambda case: steps.conclude(
-            web.db(),
-            case,
-            web.account(),
-            _key(),
-            outcome=form.outcome.data or "",
-            protection=form.protection.data or "",
-            protection_measures=form.protection_measures.data or "",
-            summary=form.summary.data or "",
-        ),
-        _("The case is concluded."),
-        "workflow",
-    )
-
-
-@bp.route("/<case_id>/close", methods=["POST"])
-def close(case_id: str) -> Response | tuple[str, int]:
-    form = f.PlainForm()
-    return _act(
-        case_id,
-        form,
-        "plain_form",
-        lambda case: steps.close_case(web.db(), case, web.account()),
-        _("The case is closed."),
-        "workflow",
-    )
-
-
-@bp.route("/<case_id>/reopen", methods=["POST"])
-def reopen(case_id: str) -> Response | tuple[str, int]:
-    form = f.ReasonForm()
-    return _act(
-        case_id,
-        form,
-        "reopen_form",
-        lambda case: steps.reopen(web.db(), case, web.account(), _key(), form.reason.data or ""),
-        _("The case is reopened."),
-        "workflow",
-    )
-
-
-@bp.route("/<case_id>/legal-hold", methods=["POST"])
-def legal_hold(case_id: str) -> Response | tuple[str, int]:
-    form = f.LegalHoldForm()
-    return _act(
-        case_id,
-        form,
-        "hold_form",
-        lambda case: steps.set_legal_hold(web.db(), case, web.account(), form.reason.data or ""),
-        _("The case is on legal hold: it will not be deleted."),
-        "organisation",
-    )
-
-
-@bp.route("/<case_id>/legal-hold/release", methods=["POST"])
-def release_hold(case_id: str) -> Response | tuple[str, int]:
-    form = f.PlainForm()
-    return _act(
-        case_id,
-        form,
-        "plain_form",
-        lambda case: steps.release_legal_hold(web.db(), case, web.account()),
-        _("The legal hold is released."),
-        "organisation",
-    )
-
-
-@bp.route("/<case_id>/link", methods=["POST"])
-def link(case_id: str) -> Response | tuple[str, int]:
-    form = f.LinkForm()
-    return _act(
-        case_id,
-        form,
-        "link_form",
-        lambda case: organising.link_cases(web.db(), case, form.other.data or "", web.account()),
-        _("The cases are linked."),
-        "organisation",
-    )
-
-
-@bp.route("/<case_id>/unlink", methods=["POST"])
-def unlink(case_id: str) -> Response | tuple[str, int]:
-    form = f.UnlinkForm()
-    return _act(
-        case_id,
-        form,
-        "plain_form",
-        lambda case: organising.unlink_cases(web.db(), case, form.other.data or "", web.account()),
-        _("The link is removed."),
-        "organisation",
-    )
-
-
-@bp.route("/<case_id>/assign", methods=["POST"])
-def assign(case_id: str) -> Response | tuple[str, int]:
-    form = f.AssignForm()
-    value = form.assignee.data or ""
-    return _act(
-        case_id,
-        form,
-        "assign_form",
-        lambda case: organising.assign(
-            web.db(), case, web.account(), int(value) if value.isdigit() else None
-        ),
-        _("The assignment is saved."),
-        "organisation",
-    )
-
-
-@bp.route("/<case_id>/priority", methods=["POST"])
-def priority(case_id: str) -> Response | tuple[str, int]:
-    form = f.PriorityForm()
-    return _act(
-        case_id,
-        form,
-        "priority_form",
-        lambda case: organising.set_priority(
-            web.db(), case, web.account(), int(form.priority.data or 0)
-        ),
-        _("The priority is saved."),
-        "organisation",
-    )
-
-
-@bp.route("/<case_id>/labels", methods=["POST"])
-def add_label(case_id: str) -> Response | tuple[str, int]:
-    form = f.LabelForm()
-    return _act(
-        case_id,
-        form,
-        "label_form",
-        lambda case: organising.add_label(web.db(), case, web.account(), form.label.data or ""),
-        _("The label is added."),
-        "organisation",
-    )
-
-
-@bp.route("/<case_id>/labels/remove", methods=["POST"])
-def remove_label(case_id: str) -> Response | tuple[str, int]:
-    form = f.RemoveLabelForm()
-    return _act(
-        case_id,
-        form,
-        "plain_form",
-        lambda case: organising.remove_label(web.db(), case, web.account(), form.label.data or ""),
-        _("The label is removed."),
-        "organisation",
-    )
-
-
-@bp.route("/<case_id>/notes", methods=["POST"])
-def note(case_id: str) -> Response | tuple[str, int]:
-    form = f.NoteForm()
-    return _act(
-        case_id,
-        form,
-        "note_form",
-        lambda case: writing.add_note(web.db(), case, web.account(), _key(), form.text.data or ""),
-        _("The note is saved. Only caseworkers with access can read it."),
-        "internal",
-    )
-
-
-@bp.route("/<case_id>/reply", methods=["POST"])
-def reply(case_id: str) -> Response | tuple[str, int]:
-    form = f.ReplyForm()
-    return _act(
-        case_id,
-        form,
-        "reply_form",
-        lambda case: writing.reply(
-            web.db(),
-            case,
-            web.account(),
-            _key(),
-            form.text.data or "",
-            gives_feedback=bool(form.feedback.data),
-        ),
-        _("Your message is in the reporter's mailbox."),
-        "thread",
-    )
-
-
-@bp.route("/<case_id>/identity/request", methods=["POST"])
-def request_identity(case_id: str) -> Response | tuple[str, int]:
-    form = f.IdentityRequestForm()
-    return _act(
-        case_id,
-        form,
-        "identity_form",
-        lambda case: ia.request_identity(
-            web.db(),
-            Trust.of(web.settings()),
-            case,
-            web.account(),
-            form.reason.data or "",
-        ),
-        _("Your request is with the identity custodians."),
-        "identity",
-    )
-
-
 @bp.route("/<case_id>/identity")
 def identity(case_id: str) -> str:
     case = _case(case_id)
@@ -601,6 +285,6 @@ def new_oral() -> str | tuple[str, int]:
     return render_template("casefile/new_oral.html", form=form)
 
 
-# Who holds the case's keys, and an oral report's minutes: views of this blueprint in
-# their own modules.
-from caseworker.casefile import holders_views, minutes_views  # noqa: E402, F401
+# The actions on a case (one table) and the conflict-of-interest step: routes of this
+# blueprint in their own modules.
+from caseworker.casefile import actions, conflict_views  # noqa: E402, F401
