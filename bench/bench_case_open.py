@@ -66,7 +66,7 @@ def make_case(
         actor = db.get(Caseworker, reader_id)
         key = unlock(actor, _caseworker.PASSPHRASE)
         case = db.get(Case, case_id)
-        steps.acknowledge_case(db, store, case, actor, key, text(400))
+        steps.acknowledge_case(db, store.policy(db).deadlines, case, actor, key, text(400))
         steps.record_triage(db, case, actor, key, scope="in scope: procurement fraud",
                          priority=3, completeness="complete", notes=text(300))
         steps.record_risk(db, case, actor, key, likelihood="medium", impact="high",

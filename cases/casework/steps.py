@@ -20,6 +20,7 @@ from cases.casework.choices import (
     PROTECTION,
 )
 from cases.casework.workflow import (
+    Deadlines,
     TransitionRefused,
     acknowledge,
     change_status,
@@ -36,7 +37,6 @@ from cases.models import (
     today,
 )
 from cases.records.audit import record
-from cases.store import Store
 
 
 def _status(
@@ -59,7 +59,7 @@ def _status(
 
 def acknowledge_case(
     db: Session,
-    store: Store,
+    deadlines: Deadlines,
     case: Case,
     actor: Caseworker,
     private_key: bytes,
@@ -72,7 +72,7 @@ def acknowledge_case(
         raise CaseworkRefused("This case has already been acknowledged.")
     text = clean_text(message, required=False)
     old = case.status
-    acknowledge(case, on, store.policy(db).deadlines)
+    acknowledge(case, on, deadlines)
     if text:
         key = case_key(db, case, actor, private_key, KeyPurpose.THREAD)
         add_message(

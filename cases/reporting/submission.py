@@ -73,6 +73,17 @@ def routed_caseworkers(
     return [cw for cw in chosen if cw.id not in excluded]
 
 
+def active_category(session: Session, slug: str | None) -> Category | None:
+    """The active category a report chose; None when it chose none (ValueError for a slug
+    that names no active category: the forms offer only those)."""
+    if not slug:
+        return None
+    category = session.scalar(select(Category).where(Category.slug == slug, Category.active))
+    if category is None:
+        raise ValueError("unknown category")
+    return category
+
+
 def custodians(session: Session, excluded: AbstractSet[int]) -> list[Caseworker]:
     rows = session.scalars(public_accounts().where(Caseworker.active, Caseworker.is_custodian))
     return [cw for cw in rows if cw.id not in excluded]
@@ -195,25 +206,15 @@ class SubmissionDraft:
         submission: Submission,
         *,
         on: dt.date | None = None,
-        extra_holders: list[Caseworker] | None = None,
     ) -> str:
         """Write the case; return the receipt (show it only after the commit succeeds)."""
         on = on or today()
         settings = self.store.settings
         receipt, reporter = self.derive_receipt()
         session = self.session
-        category = None
-        if submission.category_slug:
-            category = session.scalar(
-                select(Category).where(Category.slug == submission.category_slug, Category.active)
-            )
-            if category is None:
-                raise ValueError("unknown category")
+        category = active_category(session, submission.category_slug)
         excluded = frozenset(submission.excluded_caseworker_ids)
         recipients = routed_caseworkers(session, category.id if category else None, excluded)
-        for extra in extra_holders or []:
-            if extra.id not in {r.id for r in recipients}:
-                recipients.append(extra)
         trust = Trust.of(settings)
         opening = Opening(
             case_id=self.case_id,

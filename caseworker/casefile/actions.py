@@ -106,7 +106,8 @@ WORKFLOW = {
     "acknowledge": Action(
         "acknowledge", f.AcknowledgeForm, "acknowledge_form",
         lambda a, form: steps.acknowledge_case(
-            a.db, web.store(), a.case, a.account, a.key, form.message.data or ""
+            a.db, web.store().policy(a.db).deadlines, a.case, a.account, a.key,
+            form.message.data or "",
         ),
         _l("The report is acknowledged."), "workflow",
     ),

@@ -259,19 +259,20 @@ def new_oral() -> str | tuple[str, int]:
             )
             if v
         }
-        # The submission runs in its own transaction: end this request's first (SQLite
-        # allows one writer at a time).
-        db.commit()
         try:
-            case_id, receipt = oral.record_oral_report(
-                web.store(),
-                account,
-                form.minutes.data or "",
-                medium=form.medium.data or "",
-                held_on=form.held_on.data or today(),
-                category_slug=form.category.data or None,
-                identity=identity or None,
-            )
+            with db.begin_nested():  # a refusal leaves nothing behind
+                case_id, receipt = oral.record_oral_report(
+                    db,
+                    web.settings(),
+                    web.store().policy(db),
+                    account,
+                    form.minutes.data or "",
+                    medium=form.medium.data or "",
+                    held_on=form.held_on.data or today(),
+                    category_slug=form.category.data or None,
+                    identity=identity or None,
+                )
+            db.commit()  # the receipt is shown only once the case is stored
         except CaseworkRefused as exc:
             form.form_errors.append(_(str(exc)))
             return render_template("casefile/new_oral.html", form=form), 400

@@ -273,8 +273,11 @@ def test_intake_role_runs_the_intake_and_nothing_else(
     with app_store.transaction() as db:
         recorder = db.scalars(select(Caseworker).where(Caseworker.username == "alice")).one()
         db.expunge(recorder)
-    _, handed = record_oral_report(app_store, recorder, "Minutes of the call.", medium="phone",
-                                   held_on=dt.date(2026, 5, 1))
+    with app_store.transaction() as db:
+        _, handed = record_oral_report(
+            db, app_store.settings, app_store.policy(db), recorder, "Minutes of the call.",
+            medium="phone", held_on=dt.date(2026, 5, 1),
+        )
     caller = Reporter(FlaskHTTP(create_app(intake_settings, intake_store).test_client()))
     assert caller.login(handed).status == 200  # "your own receipt"
     with app_store.transaction() as db:  # the back office's role reads what was stored

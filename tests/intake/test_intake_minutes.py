@@ -24,9 +24,11 @@ AGREE = "I agree these minutes are correct"
 
 def _oral_case(store: Store, new_caseworker) -> tuple[str, str, object, bytes]:  # type: ignore[no-untyped-def]
     alice, alice_key = new_caseworker(store, "alice")
-    case_id, receipt = record_oral_report(
-        store, alice, MINUTES, medium="phone", held_on=dt.date(2026, 3, 4)
-    )
+    with store.transaction() as db:
+        case_id, receipt = record_oral_report(
+            db, store.settings, store.policy(db), alice, MINUTES, medium="phone",
+            held_on=dt.date(2026, 3, 4),
+        )
     return case_id, receipt, alice, alice_key
 
 

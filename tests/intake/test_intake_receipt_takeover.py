@@ -29,7 +29,11 @@ NO_MATCH = "No report matches this receipt."
 
 def _oral_case(store: Store, new_caseworker) -> tuple[str, str]:  # type: ignore[no-untyped-def]
     alice, _ = new_caseworker(store, "alice")
-    return record_oral_report(store, alice, MINUTES, medium="meeting", held_on=dt.date(2026, 5, 6))
+    with store.transaction() as db:
+        return record_oral_report(
+            db, store.settings, store.policy(db), alice, MINUTES, medium="meeting",
+            held_on=dt.date(2026, 5, 6),
+        )
 
 
 def _reporter_rows(store: Store, case_id: str) -> int:

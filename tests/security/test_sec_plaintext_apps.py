@@ -97,7 +97,7 @@ def journey(reporter: Reporter, store: Store, alice_key: bytes, alice_id: int,
     with store.transaction() as db:
         case = db.scalars(select(Case)).one()
         alice = db.get_one(Caseworker, alice_id)
-        steps.acknowledge_case(db, store, case, alice, alice_key, "")
+        steps.acknowledge_case(db, store.policy(db).deadlines, case, alice, alice_key, "")
         if cw is None:  # no caseworker app in this run: the same domain calls it makes
             writing.reply(db, case, alice, alice_key, f"thanks {m['reply']}")
             writing.add_note(db, case, alice, alice_key, f"note {m['note']}")

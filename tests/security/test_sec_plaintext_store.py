@@ -73,7 +73,7 @@ def test_nothing_the_domain_writes_is_readable(
         add_reporter_message(db, case, keys.private_key, m["followup"])
     with store.transaction() as db:
         case = db.get_one(Case, case.id)
-        steps.acknowledge_case(db, store, case, alice, alice_key, m["ack"])
+        steps.acknowledge_case(db, store.policy(db).deadlines, case, alice, alice_key, m["ack"])
         writing.reply(db, case, alice, alice_key, m["reply"])
         writing.add_note(db, case, alice, alice_key, m["note"])
         steps.record_triage(
@@ -96,10 +96,11 @@ def test_nothing_the_domain_writes_is_readable(
     with store.transaction() as db:
         case = db.get_one(Case, case.id)
         identity.request_identity(db, Trust.of(store.settings), case, bob, m["reason"])
-    oral.record_oral_report(
-        store, alice, m["minutes"], medium="phone", held_on=dt.date.today(),
-        identity={"name": m["medium_name"]},
-    )
+    with store.transaction() as db:
+        oral.record_oral_report(
+            db, store.settings, store.policy(db), alice, m["minutes"], medium="phone",
+            held_on=dt.date.today(), identity={"name": m["medium_name"]},
+        )
     scanner.add_text("caplog", caplog.text)
     scanner.assert_clean(m.values())
     scanner.assert_scanned("pg_dump" if store.engine.dialect.name == "postgresql" else "sealbox.db")
