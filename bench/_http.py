@@ -10,53 +10,31 @@ from __future__ import annotations
 
 import http.client
 import os
-import re
 import secrets
+import sys
 import time
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+# The page-form parser the test suites use (one home for it).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
+import pageforms
+
 BUFFER = 1024 * 1024
 
 
-class FormParser(HTMLParser):
-    """Each form's action and the (name, value) pairs of its hidden/text inputs."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.forms: list[dict[str, Any]] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: (v or "") for k, v in attrs}
-        if tag == "form":
-            self.forms.append({"action": a.get("action", ""), "fields": []})
-        elif (
-            tag == "input" and self.forms and a.get("name")
-            and a.get("type", "text") in ("hidden", "text")
-        ):
-            self.forms[-1]["fields"].append((a["name"], a.get("value", "")))
-
-
 def form_to(html: str, action_part: str) -> dict[str, Any]:
-    parser = FormParser()
-    parser.feed(html)
-    for form in parser.forms:
-        if action_part in form["action"]:
-            return form
-    raise RuntimeError(f"no form posting to {action_part!r} on the page")
+    """The form posting to ``action_part``, with the (name, value) pairs of its hidden and
+    text inputs (tests/support/pageforms.py parses the page)."""
+    form = pageforms.form_to(html, action_part)
+    form["fields"] = pageforms.values(form, "hidden", "text")
+    return form
 
 
-def csrf_of(html: str) -> str:
-    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
-        r'value="([^"]+)"[^>]*name="csrf_token"', html
-    )
-    if match is None:
-        raise RuntimeError("page has no CSRF token")
-    return match.group(1)
+csrf_of = pageforms.csrf_of
 
 
 @dataclass

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import ColumnElement, delete, or_, select
 from sqlalchemy.orm import Session
 
 from cases.models import (
@@ -142,14 +142,9 @@ def caseworker_key(
     private_key: bytes,
     record_id: str = "",
 ) -> bytes:
-    row = session.scalar(
-        select(WrappedKey).where(
-            WrappedKey.case_id == case_id,
-            WrappedKey.purpose == purpose,
-            WrappedKey.record_id == record_id,
-            WrappedKey.holder_kind == HolderKind.CASEWORKER,
-            WrappedKey.caseworker_id == caseworker_id,
-        )
+    row = _holder_row(
+        session, case_id, purpose, record_id, HolderKind.CASEWORKER,
+        WrappedKey.caseworker_id == caseworker_id,
     )
     if row is None:
         raise NoAccess(f"no {purpose.value} key for this caseworker")
@@ -157,6 +152,27 @@ def caseworker_key(
         return open_with(private_key, row.wrapped, key_context(case_id, purpose, record_id))
     except DecryptionError as exc:
         raise NoAccess("the stored key does not open with this caseworker's key") from exc
+
+
+def _holder_row(
+    session: Session,
+    case_id: str,
+    purpose: KeyPurpose,
+    record_id: str,
+    kind: HolderKind,
+    *which: ColumnElement[bool],
+) -> WrappedKey | None:
+    """The one wrapped copy of a case key (of this purpose and record) held by this kind
+    of holder, narrowed by ``which`` (the caseworker's id)."""
+    return session.scalar(
+        select(WrappedKey).where(
+            WrappedKey.case_id == case_id,
+            WrappedKey.purpose == purpose,
+            WrappedKey.record_id == record_id,
+            WrappedKey.holder_kind == kind,
+            *which,
+        )
+    )
 
 
 def reporter_thread_key(session: Session, case_id: str, private_key: bytes) -> bytes:
@@ -184,14 +200,7 @@ def recovery_key(
     record_id: str = "",
 ) -> bytes:
     """Open a case key with the offline organisation recovery key (disaster recovery)."""
-    row = session.scalar(
-        select(WrappedKey).where(
-            WrappedKey.case_id == case_id,
-            WrappedKey.purpose == purpose,
-            WrappedKey.record_id == record_id,
-            WrappedKey.holder_kind == HolderKind.RECOVERY,
-        )
-    )
+    row = _holder_row(session, case_id, purpose, record_id, HolderKind.RECOVERY)
     if row is None:
         raise NoAccess("no recovery key row")
     return open_with(recovery_private_key, row.wrapped, key_context(case_id, purpose, record_id))

@@ -7,11 +7,15 @@ look the same to the caller, so no one can probe for case ids.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cases.bodies import Body
+from cases.content import add_message, key_purpose_of
 from cases.keyring import NoAccess, caseworker_key
-from cases.models import Case, Caseworker, HolderKind, KeyPurpose, WrappedKey
+from cases.models import Case, Caseworker, HolderKind, KeyPurpose, Message, MessageKind, WrappedKey
 from cases.records.audit import record
 
 MAX_TEXT = 50_000
@@ -51,6 +55,21 @@ def case_key(
 ) -> bytes:
     """The actor's copy of one of the case's keys, unwrapped (NoAccess without one)."""
     return caseworker_key(db, case.id, purpose, actor.id, private_key)
+
+
+def write_as(
+    db: Session,
+    case: Case,
+    actor: Caseworker,
+    private_key: bytes,
+    kind: MessageKind,
+    body: Body,
+    on: dt.date | None = None,
+) -> Message:
+    """A message the actor writes in the case, under the key its kind uses (the internal
+    key for notes and records, which never reaches the reporter); NoAccess without it."""
+    key = case_key(db, case, actor, private_key, key_purpose_of(kind))
+    return add_message(db, case.id, kind, key, body, author_id=actor.id, on=on)
 
 
 def clean_text(text: str, *, required: bool = True) -> str:

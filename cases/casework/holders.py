@@ -24,14 +24,12 @@ from sqlalchemy.orm import Session
 
 from cases import bodies
 from cases.bodies import Event
-from cases.casework.access import CaseworkRefused, clean_text, has_access
+from cases.casework.access import CaseworkRefused, clean_text, has_access, write_as
 from cases.casework.notices import REMOVED_FROM_CASE, notify
-from cases.content import add_message
 from cases.keyring import (
     ExcludedFromCase,
     Trust,
     UncertifiedKey,
-    caseworker_key,
     grant_access,
     holders,
     is_excluded,
@@ -85,12 +83,8 @@ def grant(
         ) from exc
     detail: dict[str, Any] = {"grantee_id": grantee.id}
     if excluded:
-        key = caseworker_key(db, case.id, KeyPurpose.INTERNAL, actor.id, private_key)
-        note = add_message(
-            db, case.id, MessageKind.NOTE, key,
-            bodies.note_event(Event.EXCLUSION_OVERRIDDEN, clean_text(override_reason)),
-            author_id=actor.id,
-        )
+        body = bodies.note_event(Event.EXCLUSION_OVERRIDDEN, clean_text(override_reason))
+        note = write_as(db, case, actor, private_key, MessageKind.NOTE, body)
         detail.update(exclusion_overridden=True, note_id=note.id)
     record(db, "case.access_granted", actor_id=actor.id, case_id=case.id, **detail)
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from cases import bodies
 from cases.bodies import ConclusionBody, Event, RiskBody, TriageBody
-from cases.casework.access import CaseworkRefused, case_key, clean_text
+from cases.casework.access import CaseworkRefused, clean_text, write_as
 from cases.casework.choices import (
     COMPLETENESS,
     LEVELS,
@@ -25,13 +25,9 @@ from cases.casework.workflow import (
     acknowledge,
     change_status,
 )
-from cases.content import (
-    add_message,
-)
 from cases.models import (
     Case,
     Caseworker,
-    KeyPurpose,
     MessageKind,
     Status,
     today,
@@ -74,10 +70,7 @@ def acknowledge_case(
     old = case.status
     acknowledge(case, on, deadlines)
     if text:
-        key = case_key(db, case, actor, private_key, KeyPurpose.THREAD)
-        add_message(
-            db, case.id, MessageKind.REPLY, key, bodies.message(text), author_id=actor.id, on=on
-        )
+        write_as(db, case, actor, private_key, MessageKind.REPLY, bodies.message(text), on)
     record(
         db,
         "case.status_changed",
@@ -111,8 +104,7 @@ def record_triage(
         "completeness": completeness,
         "notes": clean_text(notes, required=False),
     }
-    key = case_key(db, case, actor, private_key, KeyPurpose.INTERNAL)
-    message = add_message(db, case.id, MessageKind.TRIAGE, key, body, author_id=actor.id, on=on)
+    message = write_as(db, case, actor, private_key, MessageKind.TRIAGE, body, on)
     case.triaged_on = on
     case.priority = priority
     record(db, "case.triaged", actor_id=actor.id, case_id=case.id, message_id=message.id)
@@ -144,8 +136,7 @@ def record_risk(
         "measures": clean_text(measures, required=False),
         "review_on": review_on.isoformat() if review_on else None,
     }
-    key = case_key(db, case, actor, private_key, KeyPurpose.INTERNAL)
-    message = add_message(db, case.id, MessageKind.RISK, key, body, author_id=actor.id, on=on)
+    message = write_as(db, case, actor, private_key, MessageKind.RISK, body, on)
     case.risk_assessed_on = on
     case.risk_review_on = review_on
     record(db, "case.risk_assessed", actor_id=actor.id, case_id=case.id, message_id=message.id)
@@ -182,8 +173,7 @@ def conclude(
         "protection_measures": clean_text(protection_measures, required=False),
         "summary": clean_text(summary),
     }
-    key = case_key(db, case, actor, private_key, KeyPurpose.INTERNAL)
-    message = add_message(db, case.id, MessageKind.CONCLUSION, key, body, author_id=actor.id, on=on)
+    message = write_as(db, case, actor, private_key, MessageKind.CONCLUSION, body, on)
     case.outcome = outcome
     _status(db, case, Status.CONCLUDED, actor, on, outcome=outcome, message_id=message.id)
 
@@ -208,16 +198,8 @@ def reopen(
     on = on or today()
     if case.status not in (Status.CONCLUDED, Status.CLOSED):
         raise CaseworkRefused("Only a concluded or closed case can be reopened.")
-    key = case_key(db, case, actor, private_key, KeyPurpose.INTERNAL)
-    note = add_message(
-        db,
-        case.id,
-        MessageKind.NOTE,
-        key,
-        bodies.note_event(Event.REOPENED, clean_text(reason)),
-        author_id=actor.id,
-        on=on,
-    )
+    body = bodies.note_event(Event.REOPENED, clean_text(reason))
+    note = write_as(db, case, actor, private_key, MessageKind.NOTE, body, on)
     _status(db, case, Status.INVESTIGATING, actor, on, reopened=True, note_id=note.id)
     case.closed_by_id = case.closure_reviewed_by_id = None
 

@@ -8,17 +8,13 @@ import datetime as dt
 from sqlalchemy.orm import Session
 
 from cases import bodies
-from cases.casework.access import CaseworkRefused, case_key, clean_text
+from cases.casework.access import CaseworkRefused, clean_text, write_as
 from cases.casework.workflow import (
     record_feedback,
-)
-from cases.content import (
-    add_message,
 )
 from cases.models import (
     Case,
     Caseworker,
-    KeyPurpose,
     MessageKind,
     today,
 )
@@ -35,16 +31,8 @@ def add_note(
     on: dt.date | None = None,
 ) -> str:
     """An internal note under the internal key: the reporter never holds that key."""
-    key = case_key(db, case, actor, private_key, KeyPurpose.INTERNAL)
-    note = add_message(
-        db,
-        case.id,
-        MessageKind.NOTE,
-        key,
-        bodies.note(clean_text(text)),
-        author_id=actor.id,
-        on=on,
-    )
+    body = bodies.note(clean_text(text))
+    note = write_as(db, case, actor, private_key, MessageKind.NOTE, body, on)
     record(db, "case.note_added", actor_id=actor.id, case_id=case.id, message_id=note.id)
     return note.id
 
@@ -63,9 +51,8 @@ def reply(
     on = on or today()
     if gives_feedback and case.acknowledged_on is None:
         raise CaseworkRefused("Acknowledge the report before giving feedback.")
-    key = case_key(db, case, actor, private_key, KeyPurpose.THREAD)
     body = bodies.message(clean_text(text), feedback=gives_feedback)
-    message = add_message(db, case.id, MessageKind.REPLY, key, body, author_id=actor.id, on=on)
+    message = write_as(db, case, actor, private_key, MessageKind.REPLY, body, on)
     if gives_feedback:
         record_feedback(case, on)
     record(
@@ -90,16 +77,8 @@ def revise_minutes(
     """New minutes of an oral report after the reporter's corrections: agreement restarts."""
     if case.channel != "oral":
         raise CaseworkRefused("Only oral reports have minutes.")
-    key = case_key(db, case, actor, private_key, KeyPurpose.THREAD)
-    message = add_message(
-        db,
-        case.id,
-        MessageKind.MINUTES,
-        key,
-        bodies.revised_minutes(clean_text(text)),
-        author_id=actor.id,
-        on=on,
-    )
+    body = bodies.revised_minutes(clean_text(text))
+    message = write_as(db, case, actor, private_key, MessageKind.MINUTES, body, on)
     restart_agreement(case)
     record(db, "case.minutes_revised", actor_id=actor.id, case_id=case.id, message_id=message.id)
     return message.id

@@ -29,10 +29,10 @@ from sqlalchemy.orm import Session
 
 from cases import bodies
 from cases.bodies import Event
-from cases.casework.access import CaseworkRefused
+from cases.casework.access import CaseworkRefused, write_as
 from cases.content import DecryptedMessage, add_message
-from cases.keyring import NoAccess, caseworker_key, reporter_thread_key
-from cases.models import Case, Caseworker, KeyPurpose, Message, MessageKind, today
+from cases.keyring import NoAccess, reporter_thread_key
+from cases.models import Case, Caseworker, Message, MessageKind, today
 from cases.records.audit import record
 from cases.reporting.claim import needs_claim
 from cases.reporting.followup import touch
@@ -127,13 +127,9 @@ def witness_in_person_agreement(
         raise CaseworkRefused("No agreement in person is waiting for a witness.")
     if witness.id == recorder_id:
         raise CaseworkRefused("A second caseworker must witness the agreement you recorded.")
-    key = caseworker_key(session, case.id, KeyPurpose.INTERNAL, witness.id, private_key)
     on = today()
-    add_message(
-        session, case.id, MessageKind.NOTE, key,
-        bodies.agreed_in_person(minutes_id, recorded_by=recorder_id, witnessed_by=witness.id),
-        author_id=witness.id, on=on,
-    )
+    body = bodies.agreed_in_person(minutes_id, recorded_by=recorder_id, witnessed_by=witness.id)
+    write_as(session, case, witness, private_key, MessageKind.NOTE, body, on)
     case.minutes_agreed_on, case.minutes_agreed_how = on, IN_PERSON
     case.minutes_in_person_by_id = None
     record(

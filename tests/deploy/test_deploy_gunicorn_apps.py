@@ -20,11 +20,11 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
+import pageforms
 import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
@@ -67,35 +67,18 @@ def _mdwe_available() -> bool:
 # --- a small browser: forms with their hidden fields --------------------------------------------
 
 
-class _Forms(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.forms: list[dict[str, Any]] = []
-        self._textarea: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: v or "" for k, v in attrs}
-        if tag == "form":
-            self.forms.append({"action": a.get("action", ""), "fields": {}, "textareas": []})
-        elif self.forms and tag == "input" and a.get("name"):
-            if a.get("type", "text") in ("hidden", "text", "password"):
-                self.forms[-1]["fields"].setdefault(a["name"], a.get("value", ""))
-        elif self.forms and tag == "textarea" and a.get("name"):
-            self._textarea = a["name"]
-            self.forms[-1]["textareas"].append(a["name"])
-            self.forms[-1]["fields"].setdefault(a["name"], "")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "textarea":
-            self._textarea = None
-
-
 def form_to(html: str, action_end: str, page_url: str = "") -> dict[str, Any]:
-    parser = _Forms()
-    parser.feed(html)
-    for form in parser.forms:
+    """The form whose action ends so, with its fields as a name -> value dict (text areas
+    empty: each test types its own text)."""
+    for form in pageforms.forms_of(html):
         form["action"] = form["action"] or page_url  # no action: posts back to the page
         if form["action"].split("?")[0].endswith(action_end):
+            fields: dict[str, str] = {}
+            for c in form["controls"]:
+                kind = pageforms.kind_of(c)
+                if kind in ("hidden", "text", "password", "textarea"):
+                    fields.setdefault(c["name"], "" if kind == "textarea" else c.get("value", ""))
+            form["fields"] = fields
             return form
     raise AssertionError(f"no form posting to …{action_end}:\n{html[:3000]}")
 

@@ -5,80 +5,38 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from html.parser import HTMLParser
 from io import BytesIO
 from typing import Any
 
+import pageforms
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from pageforms import csrf_of, kind_of
 from werkzeug.test import TestResponse
 
 from cases.store import Store
 from intake import create_app
 
 
-class FormParser(HTMLParser):
-    """Collects each form's action, method, enctype and the values it would send."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.forms: list[dict[str, Any]] = []
-        self._textarea: tuple[str, list[str]] | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: (v or "") for k, v in attrs}
-        if tag == "form":
-            self.forms.append(
-                {
-                    "action": a.get("action", ""),
-                    "method": a.get("method", "get"),
-                    "enctype": a.get("enctype", ""),
-                    "fields": [],
-                    "inputs": [],
-                }
-            )
-        elif tag == "input" and self.forms:
-            self.forms[-1]["inputs"].append(a)
-            kind = a.get("type", "text")
-            if (
-                kind in ("hidden", "text", "password")
-                and a.get("name")
-                and not (kind == "text" and a.get("name") == "username")
-            ):
-                self.forms[-1]["fields"].append((a["name"], a.get("value", "")))
-        elif tag == "textarea" and self.forms and a.get("name"):
-            self._textarea = (a["name"], [])
-
-    def handle_data(self, data: str) -> None:
-        if self._textarea is not None:
-            self._textarea[1].append(data)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "textarea" and self._textarea is not None and self.forms:
-            name, parts = self._textarea
-            text = "".join(parts)
-            self.forms[-1]["fields"].append((name, text[1:] if text.startswith("\n") else text))
-            self._textarea = None
+def _with_fields(form: dict[str, Any]) -> dict[str, Any]:
+    """What a person leaves as the page gave it: hidden and text fields, passwords and text
+    areas (not the caseworker's username, which a test types itself)."""
+    form["fields"] = [
+        (c["name"], c.get("value", ""))
+        for c in form["controls"]
+        if kind_of(c) in ("hidden", "password", "textarea")
+        or (kind_of(c) == "text" and c["name"] != "username")
+    ]
+    return form
 
 
 def forms_of(html: str) -> list[dict[str, Any]]:
-    parser = FormParser()
-    parser.feed(html)
-    return parser.forms
+    return [_with_fields(form) for form in pageforms.forms_of(html)]
 
 
 def form_to(html: str, action_part: str) -> dict[str, Any]:
-    for form in forms_of(html):
-        if action_part in form["action"]:
-            return form
-    raise AssertionError(f"no form posting to {action_part!r}")
-
-
-def csrf_of(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "page has no CSRF token"
-    return match.group(1)
+    return _with_fields(pageforms.form_to(html, action_part))
 
 
 RECEIPT_RE = re.compile(r'data-receipt="([0-9 ]+)"')

@@ -11,9 +11,9 @@ from __future__ import annotations
 import html
 import io
 import secrets
-from html.parser import HTMLParser
 from typing import Any
 
+import pageforms
 import pytest
 from sqlalchemy import func, select
 
@@ -50,41 +50,10 @@ def exif_of(data: bytes) -> dict[int, Any]:
         return dict(im.getexif())
 
 
-class Controls(HTMLParser):
-    """Every control of every form, in document order, as a browser would send them."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.forms: list[dict[str, Any]] = []
-        self._textarea: dict[str, Any] | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: (v or "") for k, v in attrs}
-        if tag == "form":
-            self.forms.append({"action": a.get("action", ""), "controls": []})
-        elif tag == "input" and self.forms and a.get("name"):
-            self.forms[-1]["controls"].append(a)
-        elif tag == "textarea" and self.forms and a.get("name"):
-            self._textarea = {"type": "textarea", "name": a["name"], "value": ""}
-            self.forms[-1]["controls"].append(self._textarea)
-
-    def handle_data(self, data: str) -> None:
-        if self._textarea is not None:
-            self._textarea["value"] += data
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "textarea" and self._textarea is not None:
-            self._textarea["value"] = self._textarea["value"].removeprefix("\n")
-            self._textarea = None
-
-
 def form_controls(page: str, action_part: str) -> tuple[str, list[dict[str, Any]]]:
-    parser = Controls()
-    parser.feed(page)
-    for form in parser.forms:
-        if action_part in form["action"]:
-            return form["action"], form["controls"]
-    raise AssertionError(f"no form posting to {action_part!r}")
+    """The form's inputs and text areas, in document order, as a browser would send them."""
+    form = pageforms.form_to(page, action_part)
+    return form["action"], [c for c in form["controls"] if c["tag"] in ("input", "textarea")]
 
 
 def post_in_document_order(  # type: ignore[no-untyped-def]

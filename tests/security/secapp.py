@@ -16,16 +16,16 @@ import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from io import BytesIO
 from pathlib import Path
 from typing import Any, Protocol
 
+import pageforms
 from netkit import free_port
+from pageforms import csrf_of
 
 ROOT = Path(__file__).resolve().parents[2]
 RECEIPT_RE = re.compile(r'data-receipt="([0-9 ]+)"')
-CSRF_RE = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 FAST_KDF_ENV = {
     "SEALBOX_RECEIPT_KDF_OPSLIMIT": "1",
     "SEALBOX_RECEIPT_KDF_MEMLIMIT_MIB": "8",
@@ -115,47 +115,20 @@ class RealHTTP:
         return self._resp(r)
 
 
-class _FormParser(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.forms: list[dict[str, Any]] = []
-        self._textarea: tuple[str, list[str]] | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: (v or "") for k, v in attrs}
-        if tag == "form":
-            self.forms.append({"action": a.get("action", ""), "method": a.get("method", "get"),
-                               "enctype": a.get("enctype", ""), "fields": [], "names": set()})
-        elif tag in ("input", "select", "textarea", "button") and self.forms and a.get("name"):
-            form = self.forms[-1]
-            form["names"].add(a["name"])
-            kind = a.get("type", "text")
-            if tag == "input" and kind == "hidden":
-                form["fields"].append((a["name"], a.get("value", "")))
-            if tag == "textarea":
-                self._textarea = (a["name"], [])
-
-    def handle_endtag(self, tag: str) -> None:
-        self._textarea = None
-
-
 def forms_of(html: str) -> list[dict[str, Any]]:
-    parser = _FormParser()
-    parser.feed(html)
-    return parser.forms
+    """Each form with its hidden fields (what a browser sends untouched) and the names of
+    all its controls."""
+    return [_hidden(form) for form in pageforms.forms_of(html)]
 
 
 def form_to(html: str, action_part: str) -> dict[str, Any]:
-    for form in forms_of(html):
-        if action_part in form["action"]:
-            return form
-    raise AssertionError(f"no form posting to {action_part!r} in:\n{html[:3000]}")
+    return _hidden(pageforms.form_to(html, action_part))
 
 
-def csrf_of(html: str) -> str:
-    m = CSRF_RE.search(html)
-    assert m, "page has no CSRF token"
-    return m.group(1)
+def _hidden(form: dict[str, Any]) -> dict[str, Any]:
+    form["fields"] = pageforms.values(form, "hidden")
+    form["names"] = pageforms.names(form)
+    return form
 
 
 @dataclass

@@ -15,7 +15,8 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from secapp import CSRF_RE, FlaskHTTP, Reporter, cw_csrf, signed_in_caseworker
+from pageforms import CSRF_RE
+from secapp import FlaskHTTP, Reporter, cw_csrf, signed_in_caseworker
 
 from cases.store import Store
 
