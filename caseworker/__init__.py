@@ -42,10 +42,31 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     if store is None:  # a production start (gunicorn): one line per unreachable service
         check_services(settings)
         store = Store(settings)
-    https = settings.require_https_cookies
-
     app = Flask(__name__, static_folder="static", template_folder="templates")
     app.request_class = _Request
+    _configure(app, settings)
+    app.extensions["sealbox_store"] = store
+    app.jinja_env.globals["events"] = Event  # the message events (cases.bodies)
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    from caseworker.limits import init_limits
+
+    init_limits(app, settings)
+    CSRFProtect(app)
+    Babel(app, locale_selector=_select_locale, default_translation_directories="translations")
+    _register_blueprints(app)
+    _install_request_hooks(app, settings)
+
+    from caseworker import templating
+
+    templating.register(app)
+    _register_errors(app)
+    return app
+
+
+def _configure(app: Flask, settings: Settings) -> None:
+    https = settings.require_https_cookies
     app.config.update(
         SECRET_KEY=settings.secret_key,
         # Flask's own (signed) session cookie carries only the CSRF token and flash notices.
@@ -63,18 +84,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         PREFERRED_URL_SCHEME="https" if https else "http",
         TEMPLATES_AUTO_RELOAD=False,
     )
-    app.extensions["sealbox_store"] = store
-    app.jinja_env.globals["events"] = Event  # the message events (cases.bodies)
-    app.jinja_env.trim_blocks = True
-    app.jinja_env.lstrip_blocks = True
 
-    from caseworker.limits import init_limits
 
-    init_limits(app, settings)
-    CSRFProtect(app)
-    Babel(app, locale_selector=_select_locale, default_translation_directories="translations")
-
-    from caseworker import web
+def _register_blueprints(app: Flask) -> None:
     from caseworker.account.views import bp as account_bp
     from caseworker.admin.views import bp as admin_bp
     from caseworker.auth.views import bp as auth_bp
@@ -84,6 +96,14 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
     for blueprint in (auth_bp, account_bp, inbox_bp, casefile_bp, identity_bp, admin_bp):
         app.register_blueprint(blueprint)
+
+
+def _install_request_hooks(app: Flask, settings: Settings) -> None:
+    """One database session per request, committed after the view; the security headers;
+    what every template knows."""
+    from caseworker import web
+
+    headers = security_headers(https=settings.require_https_cookies)
 
     @app.before_request
     def _load_session() -> Response | None:
@@ -98,7 +118,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     @app.after_request
     def _finish(response: Response) -> Response:
         web.commit_request_session()
-        for name, value in security_headers(https=https).items():
+        for name, value in headers.items():
             if name not in response.headers:
                 response.headers[name] = value
         if request.endpoint == "static":
@@ -124,12 +144,6 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             "fmt_date": _fmt_date,
             "today": dt.date.today(),
         }
-
-    from caseworker import templating
-
-    templating.register(app)
-    _register_errors(app)
-    return app
 
 
 def _fmt_date(value: dt.date | None) -> str:

@@ -26,7 +26,8 @@ from cases.store import Store
 from config import Settings, load_settings
 from config.http import security_headers
 from intake import errors, i18n, limits, work
-from intake.uploads import IntakeRequest, megabytes
+from intake.parsing import IntakeRequest
+from intake.uploads import megabytes
 
 CSRF_TIME_LIMIT = 48 * 3600  # a slow reporter keeps a usable form for two days
 
@@ -49,6 +50,21 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     app.session_interface = _NoCookieUntilNeeded()
+    _configure(app, settings)
+    work.init_app(app, store)
+    i18n.init_app(app)
+    _register_blueprints(app)
+    # Flask-WTF's own before_request check would parse the body before any rate limit is
+    # counted, so a flood of forged tokens would never be limited: instead every view checks
+    # CSRF itself, inside its rate limits (limits.init_app), before it reads the form.
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    limits.init_app(app, CSRFProtect(app))
+    errors.init_app(app)
+    _install_response_hooks(app, settings)
+    return app
+
+
+def _configure(app: Flask, settings: Settings) -> None:
     https = settings.require_https_cookies
     app.config.update(
         SEALBOX_SETTINGS=settings,
@@ -68,9 +84,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         TEMPLATES_AUTO_RELOAD=False,
         JSON_AS_ASCII=False,
     )
-    work.init_app(app, store)
-    i18n.init_app(app)
 
+
+def _register_blueprints(app: Flask) -> None:
     from intake.followup.views import bp as followup_bp
     from intake.main.views import bp as main_bp
     from intake.report.views import bp as report_bp
@@ -85,14 +101,10 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         response.headers["Vary"] = "Accept-Language"
         return response
 
-    # Flask-WTF's own before_request check would parse the body before any rate limit is
-    # counted, so a flood of forged tokens would never be limited: instead every view checks
-    # CSRF itself, inside its rate limits (limits.init_app), before it reads the form.
-    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
-    limits.init_app(app, CSRFProtect(app))
-    errors.init_app(app)
 
-    headers = security_headers(https=https)
+def _install_response_hooks(app: Flask, settings: Settings) -> None:
+    """The security headers on every response, and what every template knows."""
+    headers = security_headers(https=settings.require_https_cookies)
 
     @app.after_request
     def _harden(response: Response) -> Response:
@@ -106,5 +118,3 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         return {"settings": settings, "today": dt.date.today()}
 
     app.add_template_filter(megabytes)
-
-    return app

@@ -48,8 +48,24 @@ def recovers(*endpoints: str) -> Callable[[Recoverer], Recoverer]:
 
 
 def _explain(e: HTTPException) -> tuple[str, str]:
-    instance = settings()
+    """The page's title and text: what went wrong, that nothing was stored, what to do."""
+    form_problem = _form_problem(e)
+    if form_problem is not None:
+        return form_problem
     code = e.code or 500
+    if code == 413:
+        return _too_large()
+    if code == 429:
+        minutes = max(1, (retry_after_seconds() + 59) // 60)
+        return _("Too many attempts"), _(
+            "To protect everyone's reports, this service limits how often it can be used. "
+            "Nothing was stored. Please try again in %(minutes)d minutes.",
+            minutes=minutes,
+        )
+    return _by_status(code)
+
+
+def _form_problem(e: HTTPException) -> tuple[str, str] | None:
     if isinstance(e, CSRFError):
         return _("This form has expired"), _(
             "For your protection, every form carries a security code. It was missing or too old, "
@@ -66,6 +82,25 @@ def _explain(e: HTTPException) -> tuple[str, str]:
             "What your browser sent was not complete, readable form data, perhaps because the "
             "connection was interrupted. Nothing was stored. Go back and send the form again."
         )
+    return None
+
+
+def _too_large() -> tuple[str, str]:
+    instance = settings()
+    return _("What you sent is too large"), _(
+        "Nothing was stored. The limits are: at most %(files)d files, "
+        "each up to %(file_mb)s MB, "
+        "and %(total_mb)s MB in total for one sending; a text field holds at most %(chars)d "
+        "characters. Use your browser's Back button: your text is usually still there. "
+        "Send fewer or smaller files, or add more files later with your receipt.",
+        files=instance.max_files_per_submission,
+        file_mb=megabytes(instance.max_file_bytes),
+        total_mb=megabytes(instance.max_request_bytes),
+        chars=instance.max_report_chars,
+    )
+
+
+def _by_status(code: int) -> tuple[str, str]:
     if code == 404:
         return _("Page not found"), _(
             "There is no page at this address. "
@@ -75,25 +110,6 @@ def _explain(e: HTTPException) -> tuple[str, str]:
         return _("This page cannot be used like this"), _(
             "This address only works when you send a form from our pages. "
             "Start again from the home page."
-        )
-    if code == 413:
-        return _("What you sent is too large"), _(
-            "Nothing was stored. The limits are: at most %(files)d files, "
-            "each up to %(file_mb)s MB, "
-            "and %(total_mb)s MB in total for one sending; a text field holds at most %(chars)d "
-            "characters. Use your browser's Back button: your text is usually still there. "
-            "Send fewer or smaller files, or add more files later with your receipt.",
-            files=instance.max_files_per_submission,
-            file_mb=megabytes(instance.max_file_bytes),
-            total_mb=megabytes(instance.max_request_bytes),
-            chars=instance.max_report_chars,
-        )
-    if code == 429:
-        minutes = max(1, (retry_after_seconds() + 59) // 60)
-        return _("Too many attempts"), _(
-            "To protect everyone's reports, this service limits how often it can be used. "
-            "Nothing was stored. Please try again in %(minutes)d minutes.",
-            minutes=minutes,
         )
     if code == 507:
         return _("There is no room to store this right now"), _(

@@ -50,8 +50,34 @@ SORT_LABELS = {
 def index() -> str | Response:
     account = web.account()
     db = web.db()
-    form = FilterForm(request.args)
     categories, people = web.lookup_names()
+    form = _filter_form(labels_in_use(db, account.id), categories, people)
+    filters = _filters_asked()
+    on = today()
+    page = inbox_page(
+        db, account.id, filters, on, current_app.config.get("SEALBOX_INBOX_PAGE_SIZE", PAGE_SIZE)
+    )
+    return render_template(
+        "inbox/index.html",
+        form=form,
+        page=page,
+        on=on,
+        categories=categories,
+        people=people,
+        status_labels=STATUS_LABELS,
+        priority_labels=PRIORITY_LABELS,
+        next_url=_page_url(after=page.next_cursor) if page.next_cursor else None,
+        first_url=_page_url(after=None) if filters.after else None,
+        notices=notices_for(db, account.id),
+        to_review=closures_to_review(db, account.id),
+        plain_form=PlainForm(),
+    )
+
+
+def _filter_form(
+    labels: list[str], categories: dict[int, str], people: dict[int, str]
+) -> FilterForm:
+    form = FilterForm(request.args)
     form.status.choices = options(
         [
             ("open", _l("Open cases")),
@@ -69,12 +95,15 @@ def index() -> str | Response:
             *sorted(people.items(), key=lambda kv: kv[1].lower()),
         ]
     )
-    form.label.choices = options(
-        [("", _l("Any")), *[(x, x) for x in labels_in_use(db, account.id)]]
-    )
+    form.label.choices = options([("", _l("Any")), *[(x, x) for x in labels]])
     form.sort.choices = options((k, SORT_LABELS[k]) for k in SORTS)
+    return form
+
+
+def _filters_asked() -> InboxFilter:
+    """The filters in the query string; anything malformed means "not filtered"."""
     category = request.args.get("category", "")
-    filters = InboxFilter(
+    return InboxFilter(
         status=request.args.get("status", "open"),
         category_id=int(category) if category.isdigit() else None,
         assignee=request.args.get("assignee", ""),
@@ -85,35 +114,15 @@ def index() -> str | Response:
         sort=request.args.get("sort", "due"),
         after=request.args.get("after", "")[:200],
     )
-    on = today()
-    page = inbox_page(
-        db, account.id, filters, on, current_app.config.get("SEALBOX_INBOX_PAGE_SIZE", PAGE_SIZE)
-    )
-    next_url = None
-    if page.next_cursor:
-        args: dict[str, Any] = request.args.to_dict()
-        args["after"] = page.next_cursor
-        next_url = url_for("inbox.index", **args)
-    first_url = None
-    if filters.after:
-        first_args: dict[str, Any] = request.args.to_dict()
-        first_args.pop("after", None)
-        first_url = url_for("inbox.index", **first_args)
-    return render_template(
-        "inbox/index.html",
-        form=form,
-        page=page,
-        on=on,
-        categories=categories,
-        people=people,
-        status_labels=STATUS_LABELS,
-        priority_labels=PRIORITY_LABELS,
-        next_url=next_url,
-        first_url=first_url,
-        notices=notices_for(db, account.id),
-        to_review=closures_to_review(db, account.id),
-        plain_form=PlainForm(),
-    )
+
+
+def _page_url(*, after: str | None) -> str:
+    """This inbox with the same filters, from the cursor ``after`` (None: the first page)."""
+    args: dict[str, Any] = request.args.to_dict()
+    args.pop("after", None)
+    if after is not None:
+        args["after"] = after
+    return url_for("inbox.index", **args)
 
 
 @bp.route("/notices/<int:notice_id>/dismiss", methods=["POST"])

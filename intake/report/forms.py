@@ -299,6 +299,27 @@ def new_submission_id() -> str:
     return secrets.token_urlsafe(16)
 
 
+def _question_field(spec: QuestionSpec, max_chars: int) -> Field:
+    """One of the instance's own questions, labelled in the reporter's language."""
+    label = _t(spec, spec.label)
+    description = _t(spec, spec.help_text)
+    if spec.kind == "choice":
+        return RadioField(
+            label,
+            choices=_choices([("", _("No answer"))] + [(k, _t(spec, v)) for k, v in spec.choices]),
+            default="",
+            description=description,
+        )
+    if spec.kind == "textarea":
+        return TextAreaField(
+            label,
+            description=description,
+            filters=[normalise_newlines],
+            validators=[TextLimit(max_chars)],
+        )
+    return StringField(label, description=description, validators=[TextLimit(SHORT_CHARS)])
+
+
 def build_form(options: FormOptions, formdata: Any = None) -> ReportForm:
     """A ReportForm class with this instance's fields, bound to ``formdata``."""
     instance = settings()
@@ -313,28 +334,7 @@ def build_form(options: FormOptions, formdata: Any = None) -> ReportForm:
             validate_choice=True,
         )
     for spec in options.questions:
-        label = _t(spec, spec.label)
-        description = _t(spec, spec.help_text)
-        if spec.kind == "choice":
-            attrs[f"q_{spec.key}"] = RadioField(
-                label,
-                choices=_choices(
-                    [("", _("No answer"))] + [(k, _t(spec, v)) for k, v in spec.choices]
-                ),
-                default="",
-                description=description,
-            )
-        elif spec.kind == "textarea":
-            attrs[f"q_{spec.key}"] = TextAreaField(
-                label,
-                description=description,
-                filters=[normalise_newlines],
-                validators=[TextLimit(instance.max_report_chars)],
-            )
-        else:
-            attrs[f"q_{spec.key}"] = StringField(
-                label, description=description, validators=[TextLimit(SHORT_CHARS)]
-            )
+        attrs[f"q_{spec.key}"] = _question_field(spec, instance.max_report_chars)
     exclusion = options.exclusion_choices()
     if len(options.caseworkers) > 1 and len(exclusion) > 1:
         by_team = not options.show_names

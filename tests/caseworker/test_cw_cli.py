@@ -241,7 +241,7 @@ def test_serve_initialises_everything_and_starts_both_apps(tmp_path, runner, mon
         seen.update(commands=commands, env=env, urls=urls)
         return 0
 
-    monkeypatch.setattr(cli, "run_apps", fake_run_apps)
+    monkeypatch.setattr(cli.serve, "run_apps", fake_run_apps)  # the module serve calls it in
     path = tmp_path / "inst"
     result = runner.invoke(
         cli.main,
@@ -290,7 +290,7 @@ def test_run_apps_fails_when_an_app_dies_and_stops_the_other() -> None:
         started[tuple(command)] = process
         return process
 
-    import caseworker.cli as module
+    import caseworker.cli.serve as module
 
     original = module.subprocess.Popen
     module.subprocess.Popen = tracking_popen  # type: ignore[misc]

@@ -1,0 +1,11 @@
+"""The ``sealbox`` command line: one module per group of commands, each registering its
+commands on ``main`` (caseworker.cli.base, whose docstring is the usage)."""
+
+from __future__ import annotations
+
+from caseworker.cli import accounts, audit, instance, serve  # noqa: F401  (registers)
+from caseworker.cli.base import main
+from caseworker.cli.instance import refresh_statistics
+from caseworker.cli.serve import run_apps
+
+__all__ = ["main", "refresh_statistics", "run_apps"]

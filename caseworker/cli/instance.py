@@ -1,0 +1,155 @@
+"""``sealbox init``, ``db upgrade``, ``db maintain`` and ``purge``: the instance, its
+schema, the nightly reordering and the retention purge."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy.exc import OperationalError
+
+from caseworker.cli.base import config_errors, instance_option, main, store_of
+from config import (
+    InstanceExists,
+    init_instance,
+)
+
+RECOVERY_NOTICE = """\
+==========================================================================
+ ORGANISATION RECOVERY KEY: shown this one time only, never stored here
+==========================================================================
+
+    {key}
+
+ Write it on paper (or print it) now, check every character, and keep it
+ in a safe place away from this server, such as a locked cabinet. With it
+ the organisation can open every case if all caseworkers lose access.
+ Anyone who has it AND a copy of the database can read every case.
+==========================================================================
+"""
+
+
+def print_recovery_key(text: str) -> None:
+    click.echo(RECOVERY_NOTICE.format(key=text))
+
+
+@main.command()
+@instance_option
+def init(instance: Path) -> None:
+    """Create a new instance and print its recovery key once."""
+    try:
+        text = init_instance(instance)
+    except InstanceExists as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    click.echo(f"Instance created in {instance.resolve()}")
+    print_recovery_key(text)
+    click.echo("Next: `sealbox db upgrade`, then `sealbox create-caseworker NAME --admin`.")
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@instance_option
+@config_errors
+def db_upgrade(instance: Path) -> None:
+    """Create or upgrade the database schema to the newest version."""
+    store = store_of(instance, schema=False)
+    store.migrate()
+    refresh_statistics(store)
+    store.dispose()
+    click.echo("The database is up to date.")
+
+
+@db.command("maintain")
+@instance_option
+@config_errors
+def db_maintain(instance: Path) -> None:
+    """Rewrite the tables reporters write in the order of their random keys, so the
+    database's storage no longer says when each row was written (nightly, before the
+    backup; on PostgreSQL as the tables' owner, like `db upgrade`)."""
+    from cases.records.maintenance import reorder
+
+    store = store_of(instance)
+    reorder(store.engine)
+    store.dispose()
+    click.echo("The tables reporters write are stored in key order again.")
+
+
+def refresh_statistics(store: Any) -> None:
+    """ANALYZE, so the query planner walks the inbox's sort indexes (cases.casework.inbox). Run by
+    `db upgrade` and by the daily `purge`; PostgreSQL's autovacuum also does it."""
+    with store.engine.begin() as connection:
+        connection.exec_driver_sql("ANALYZE")
+
+
+@main.command()
+@click.option("--dry-run", is_flag=True, help="List what would be deleted, delete nothing.")
+@instance_option
+@config_errors
+def purge(dry_run: bool, instance: Path) -> None:
+    """Delete closed cases past the retention period (their keys first: crypto-shredding),
+    expired sign-in sessions and orphaned attachment ciphertext. Meant to run daily from a
+    timer."""
+    from cases.accounts.sessions import sweep_expired
+    from cases.db import is_sqlite
+    from cases.models import today
+    from cases.records.audit import current_head
+    from cases.records.integrity import seal_recent_content
+    from cases.records.maintenance import reorder
+    from cases.records.retention import due_for_purge, kept_for_review, purge_expired
+    from cases.reporting.claim import sweep_replaced_reporter_keys
+    from cases.reporting.followup import sweep_reporter_sessions
+
+    store = store_of(instance)
+    on = today()
+    with store.transaction() as session:
+        days = store.policy(session).retention_days_after_close
+        due = due_for_purge(session, on, days)
+        if dry_run:
+            click.echo(f"{len(due)} case(s) would be purged (retention {days} days after close):")
+            for case in due:
+                click.echo(f"  {case.id}  closed {case.closed_on}")
+            store.dispose()
+            return
+        purged = purge_expired(session, store.blobs, on, days, actor_id=None)
+        unreviewed = len(kept_for_review(session))
+        sealed = seal_recent_content(session, on)
+        sessions = sweep_expired(session, store.settings)
+        sessions += sweep_reporter_sessions(session, on)
+        replaced = sweep_replaced_reporter_keys(session)
+        # Ciphertext a crash left without its row (past the blob store's grace period).
+        orphans = store.blobs.sweep_orphans(session)
+        head_id, head_hash = current_head(session)
+    scrubbed = store.scrub_freed_data()
+    if is_sqlite(store.engine):  # the embedded default has no separate maintenance timer
+        try:
+            reorder(store.engine)
+        except OperationalError:  # the apps kept it busy: the next night does it
+            scrubbed = False
+    refresh_statistics(store)
+    store.dispose()
+    click.echo(f"{len(purged)} case(s) purged; {sessions} expired session(s) removed.")
+    if unreviewed:
+        click.echo(f"{unreviewed} closed case(s) kept: their closure waits for a second "
+                   "caseworker's review.")
+    click.echo(f"{orphans} orphaned attachment ciphertext(s) removed.")
+    click.echo(f"{replaced} handed-over receipt key(s) removed (receipts taken over).")
+    click.echo(f"{sealed} case(s) with reporter activity sealed into the audit log.")
+    click.echo(f"audit head {head_id}:{head_hash.hex()}  (copy it off this server)")
+    if not scrubbed:
+        click.echo(
+            "warning: the database was busy, so deleted rows may remain in its write-ahead "
+            "log, and its tables in the order of writing, until the next purge.",
+            err=True,
+        )
+    for case_id in purged:
+        click.echo(f"  {case_id}")
+
+
+# --- sealbox serve -----------------------------------------------------------------------
