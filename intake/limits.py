@@ -33,6 +33,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from config.clients import CLIENT_KEY, VIA_ONION, ClientKeys
 from crypto import keyed_digest
+from intake.work import settings
 
 ROTATE_SECONDS = 3600
 
@@ -74,11 +75,11 @@ def via_onion() -> bool:
 
 
 def _per_hour(name: str, factor: int = 1) -> str:
-    return f"{getattr(current_app.config['SEALBOX_SETTINGS'], name) * factor}/hour"
+    return f"{getattr(settings(), name) * factor}/hour"
 
 
 def _per_minute(name: str) -> str:
-    return f"{getattr(current_app.config['SEALBOX_SETTINGS'], name)}/minute"
+    return f"{getattr(settings(), name)}/minute"
 
 
 # Which limits each kind of view gets: (per-client limit, global limit).
@@ -150,15 +151,15 @@ def init_app(app: Flask, csrf: CSRFProtect) -> Limiter:
     Order per request: rate limits, then the CSRF token (which parses the form), then the
     view. A refused request is therefore refused before its body is read, and requests with
     forged or stale tokens count against the limits like any other."""
-    settings = app.config["SEALBOX_SETTINGS"]
-    app.config["RATELIMIT_STORAGE_URI"] = settings.ratelimit_storage_uri
+    instance = app.config["SEALBOX_SETTINGS"]  # at start-up: no request to ask yet
+    app.config["RATELIMIT_STORAGE_URI"] = instance.ratelimit_storage_uri
     app.config["RATELIMIT_STRATEGY"] = "fixed-window"
     app.config["RATELIMIT_KEY_PREFIX"] = "sealbox-intake"
     app.wsgi_app = ClientKeys(  # type: ignore[method-assign]
         app.wsgi_app,
-        trusted_proxies=settings.trusted_proxies,
+        trusted_proxies=instance.trusted_proxies,
         digest=digest_of_address,
-        onion_listen=settings.onion_listen,
+        onion_listen=instance.onion_listen,
     )
     limiter = Limiter(key_func=client_key, default_limits=[], headers_enabled=False)
     limiter.init_app(app)
