@@ -24,6 +24,7 @@ from cases.casework.workflow import (
     TransitionRefused,
     acknowledge,
     change_status,
+    record_feedback,
 )
 from cases.models import (
     Case,
@@ -61,16 +62,18 @@ def acknowledge_case(
     private_key: bytes,
     message: str = "",
     on: dt.date | None = None,
-) -> None:
-    """A person acknowledges receipt; optionally with a message to the reporter."""
+) -> str | None:
+    """A person acknowledges receipt; optionally with a message to the reporter, whose id
+    is returned."""
     on = on or today()
     if case.status is not Status.RECEIVED:
         raise CaseworkRefused("This case has already been acknowledged.")
     text = clean_text(message, required=False)
     old = case.status
     acknowledge(case, on, deadlines)
+    reply = None
     if text:
-        write_as(db, case, actor, private_key, MessageKind.REPLY, bodies.message(text), on)
+        reply = write_as(db, case, actor, private_key, MessageKind.REPLY, bodies.message(text), on)
     record(
         db,
         "case.status_changed",
@@ -79,6 +82,7 @@ def acknowledge_case(
         with_message=bool(text),
         **{"from": old.value, "to": Status.ACKNOWLEDGED.value},
     )
+    return reply.id if reply is not None else None
 
 
 def record_triage(
@@ -160,8 +164,12 @@ def conclude(
     protection: str,
     protection_measures: str = "",
     summary: str,
+    feedback: str,
     on: dt.date | None = None,
 ) -> None:
+    """Record the outcome (internal) and tell the reporter in ``feedback``, which counts as
+    feedback on the follow-up (EU 2019/1937 Art. 9(1)(f)): a conclusion the reporter is
+    not told of would leave their page saying "read our latest message" with none there."""
     on = on or today()
     if outcome not in OUTCOMES or protection not in PROTECTION:
         raise CaseworkRefused("Choose an outcome and a decision on continued protection.")
@@ -173,9 +181,15 @@ def conclude(
         "protection_measures": clean_text(protection_measures, required=False),
         "summary": clean_text(summary),
     }
+    told = bodies.message(clean_text(feedback), feedback=True)
     message = write_as(db, case, actor, private_key, MessageKind.CONCLUSION, body, on)
+    reply = write_as(db, case, actor, private_key, MessageKind.REPLY, told, on)
+    record_feedback(case, on)
     case.outcome = outcome
-    _status(db, case, Status.CONCLUDED, actor, on, outcome=outcome, message_id=message.id)
+    _status(
+        db, case, Status.CONCLUDED, actor, on,
+        outcome=outcome, message_id=message.id, feedback_id=reply.id,
+    )
 
 
 def close_case(db: Session, case: Case, actor: Caseworker, on: dt.date | None = None) -> None:

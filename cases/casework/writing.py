@@ -9,13 +9,13 @@ from sqlalchemy.orm import Session
 
 from cases import bodies
 from cases.casework.access import CaseworkRefused, clean_text, write_as
-from cases.casework.workflow import (
-    record_feedback,
-)
+from cases.casework.steps import acknowledge_case
+from cases.casework.workflow import Deadlines, record_feedback
 from cases.models import (
     Case,
     Caseworker,
     MessageKind,
+    Status,
     today,
 )
 from cases.records.audit import record
@@ -45,13 +45,24 @@ def reply(
     text: str,
     *,
     gives_feedback: bool = False,
+    acknowledging: Deadlines | None = None,
     on: dt.date | None = None,
 ) -> str:
-    """A message to the reporter under the thread key (they read it with their receipt)."""
+    """A message to the reporter under the thread key (they read it with their receipt).
+
+    With ``acknowledging`` (the instance's deadlines), a reply to a case nobody has
+    acknowledged yet is the acknowledgement (EU 2019/1937 Art. 9(1)(b)): the case moves on
+    and its feedback deadline starts to count."""
     on = on or today()
+    text = clean_text(text)
+    if acknowledging is not None and case.status is Status.RECEIVED:
+        reply_id = acknowledge_case(db, acknowledging, case, actor, private_key, text, on)
+        if reply_id is None:  # cannot happen: the text is required, so the reply is written
+            raise RuntimeError("the acknowledgement wrote no reply")
+        return reply_id
     if gives_feedback and case.acknowledged_on is None:
         raise CaseworkRefused("Acknowledge the report before giving feedback.")
-    body = bodies.message(clean_text(text), feedback=gives_feedback)
+    body = bodies.message(text, feedback=gives_feedback)
     message = write_as(db, case, actor, private_key, MessageKind.REPLY, body, on)
     if gives_feedback:
         record_feedback(case, on)

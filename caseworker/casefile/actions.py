@@ -146,6 +146,7 @@ WORKFLOW = {
             protection=form.protection.data or "",
             protection_measures=form.protection_measures.data or "",
             summary=form.summary.data or "",
+            feedback=form.feedback.data or "",
         ),
         _l("The case is concluded."), "workflow",
     ),
@@ -226,6 +227,7 @@ WRITING = {
         lambda a, form: writing.reply(
             a.db, a.case, a.account, a.key, form.text.data or "",
             gives_feedback=bool(form.feedback.data),
+            acknowledging=web.store().policy(a.db).deadlines if form.acknowledges.data else None,
         ),
         _l("Your message is in the reporter's mailbox."), "thread",
     ),

@@ -87,6 +87,14 @@ class ConcludeForm(PrefixedForm):
         _l("Protective measures that continue (optional)"), validators=[Optional(), LONG]
     )
     summary = TextAreaField(_l("Summary of the findings"), validators=[DataRequired(), LONG])
+    feedback = TextAreaField(
+        _l("Message to the reporter: the outcome and what follows"),
+        validators=[DataRequired(), LONG],
+        description=_l(
+            "Sent to the reporter's mailbox as feedback on the follow-up. The summary above "
+            "stays internal."
+        ),
+    )
 
 
 class ReasonForm(PrefixedForm):
@@ -161,6 +169,9 @@ class ReplyForm(PrefixedForm):
     text = TextAreaField(_l("Message to the reporter"), validators=[DataRequired(), LONG])
     feedback = BooleanField(
         _l("This message gives the reporter feedback on the follow-up (EU Directive, Art. 9(1)(f))")
+    )
+    acknowledges = BooleanField(
+        _l("This message confirms receipt: acknowledge the report with it"), default=True
     )
 
 

@@ -97,6 +97,24 @@ def test_enrolment_recovery_codes_and_admin_pages(
     assert "The caller says the tender was rigged in May." in page.locator("#report").inner_text()
     audit.check(page, "case view of an oral report")
 
+    # Nobody has acknowledged it: the acknowledgement comes first, and a reply that
+    # confirms receipt is the acknowledgement (the box is ticked for the caseworker).
+    box = page.get_by_label("This message confirms receipt: acknowledge the report with it")
+    assert box.is_checked()
+    page.get_by_label("Message to the reporter", exact=True).fill("Thank you: we have your report.")
+    page.get_by_role("button", name="Send to the reporter").click()
+    assert "Acknowledged" in page.locator("#summary").inner_text()
+    assert "Thank you: we have your report." in page.locator("#thread").inner_text()
+    audit.check(page, "case acknowledged by a reply")
+    # Stepping away is explained before it is done, and can be left without doing it.
+    page.get_by_role("link", name="Declare a conflict of interest and step away…").click()
+    assert page.get_by_role("heading", level=1).inner_text().startswith(
+        "Declare a conflict of interest"
+    )
+    audit.check(page, "conflict of interest: confirmation")
+    page.get_by_role("link", name="Back to the case, without stepping away").click()
+    assert "Acknowledged" in page.locator("#summary").inner_text()
+
     # Reflow (WCAG 1.4.10): at 320 CSS px no page scrolls sideways (wide tables scroll
     # inside their own box, which the success criterion allows).
     case_url = page.url

@@ -61,6 +61,32 @@ def test_revoke_deletes_the_keys(store, team, signed_in) -> None:
     assert a.get(f"/cases/{case_id}").status_code == 200
 
 
+def test_stepping_away_is_confirmed_on_a_page_that_says_what_happens(
+    store, team, signed_in
+) -> None:
+    """One click used to delete one's keys for good: the case page now links to a page that
+    explains, and only its button steps away."""
+    alice, bob, case_id, a = team
+    page = a.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert f'href="/cases/{case_id}/conflict"' in page
+    assert f'action="/cases/{case_id}/conflict"' not in page  # no one-click form on the case
+    confirm = a.get(f"/cases/{case_id}/conflict")
+    text = confirm.get_data(as_text=True)
+    assert confirm.status_code == 200
+    assert "Your keys to this case are deleted at once" in text and "cannot be undone" in text
+    assert "You are the only caseworker on this case" in text  # alice holds it alone
+    assert f'action="/cases/{case_id}/conflict"' in text
+    with store.transaction() as db:
+        assert alice.id in holders(db, case_id)  # looking changed nothing
+    a.post(f"/cases/{case_id}/grant", {"caseworker": str(bob.id)}, prefix="grant")
+    shared = a.get(f"/cases/{case_id}/conflict").get_data(as_text=True)
+    assert "You are the only caseworker on this case" not in shared
+    outsider = signed_in(bob)
+    with store.transaction() as db:
+        assert bob.id in holders(db, case_id)
+    assert outsider.get("/cases/0123456789abcdef/conflict").status_code == 404
+
+
 def test_conflict_of_interest_removes_own_keys_and_blocks_regrant(store, team, signed_in) -> None:
     alice, bob, case_id, a = team
     a.post(f"/cases/{case_id}/grant", {"caseworker": str(bob.id)}, prefix="grant")

@@ -3,12 +3,14 @@ and internal notes (internal key: never readable with the receipt)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
 from cases.content import read_messages
 from cases.keyring import NoAccess, caseworker_key, reporter_thread_key
-from cases.models import Case, HolderKind, KeyPurpose, Message, MessageKind, WrappedKey
+from cases.models import Case, HolderKind, KeyPurpose, Message, MessageKind, Status, WrappedKey
 from cases.reporting.followup import add_reporter_message, find_case, reporter_view
 from crypto import DecryptionError, normalize_receipt, open_with
 
@@ -147,3 +149,40 @@ def test_a_caseworker_without_key_cannot_write_to_the_reporter(store, person, si
     assert "phish" not in reporter_texts(store, receipt)
     with store.transaction() as db, pytest.raises(NoAccess):
         caseworker_key(db, case_id, KeyPurpose.THREAD, bob.id, bob.private_key)
+
+
+def test_a_reply_to_a_received_case_is_its_acknowledgement_when_the_box_stays_ticked(
+    store, person, signed_in, h, today
+) -> None:
+    """EU 2019/1937 Art. 9(1)(b): a reply that confirms receipt acknowledges the report. On
+    a Received case the page puts the acknowledgement first and offers it with the reply."""
+    alice = person("alice")
+    case_id, receipt = h.submit(store)
+    b = signed_in(alice)
+    page = b.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert page.index('id="workflow"') < page.index('id="thread"')  # acknowledgement first
+    box = re.search(r'<input[^>]*name="reply-acknowledges"[^>]*>', page)
+    assert box is not None and "checked" in box.group(0)  # ticked until the caseworker unticks it
+    assert "A reply that confirms receipt is the acknowledgement" in page
+    unticked = b.post(f"/cases/{case_id}/reply", {"text": "A question first."}, prefix="reply")
+    assert unticked.status_code == 302
+    assert db_status(store, case_id) is Status.RECEIVED  # unticked: a plain reply
+    sent = b.post(
+        f"/cases/{case_id}/reply",
+        {"text": "Thank you, we have your report.", "acknowledges": "y"},
+        prefix="reply",
+    )
+    assert sent.status_code == 302
+    with store.transaction() as db:
+        case = db.get_one(Case, case_id)
+        assert case.status is Status.ACKNOWLEDGED and case.acknowledged_on == today
+    texts = reporter_texts(store, receipt)
+    assert texts.count("Thank you, we have your report.") == 1
+    page = b.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert page.index('id="thread"') < page.index('id="workflow"')
+    assert 'name="reply-acknowledges"' not in page  # nothing left to acknowledge
+
+
+def db_status(store, case_id: str) -> Status:  # type: ignore[no-untyped-def]
+    with store.transaction() as db:
+        return db.get_one(Case, case_id).status

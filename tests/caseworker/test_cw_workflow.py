@@ -134,31 +134,41 @@ def test_risk_review_date_in_the_past_is_refused(store, case, today) -> None:
 
 
 def test_conclude_close_and_reopen_with_a_reason(store, case, today) -> None:
-    alice, b, case_id, _ = case
+    alice, b, case_id, receipt = case
     run_to_triaged(b, case_id)
     b.post(f"/cases/{case_id}/risk", {"likelihood": "low", "impact": "low"}, prefix="risk")
     b.post(f"/cases/{case_id}/investigate")
     no_summary = b.post(
         f"/cases/{case_id}/conclude",
-        {"outcome": "substantiated", "protection": "continue"},
+        {"outcome": "substantiated", "protection": "continue", "feedback": "Done."},
         prefix="conclude",
     )
     assert no_summary.status_code == 400
+    concluded = {
+        "outcome": "substantiated",
+        "protection": "continue",
+        "protection_measures": "keep",
+        "summary": "proven",
+    }
+    # The reporter must be told: a conclusion without its message to them is refused.
+    untold = b.post(f"/cases/{case_id}/conclude", concluded, prefix="conclude")
+    assert untold.status_code == 400
+    assert get_case(store, case_id).status is Status.INVESTIGATING
+    told = "We found the contract was awarded improperly; it is being re-tendered."
     response = b.post(
-        f"/cases/{case_id}/conclude",
-        {
-            "outcome": "substantiated",
-            "protection": "continue",
-            "protection_measures": "keep",
-            "summary": "proven",
-        },
-        prefix="conclude",
+        f"/cases/{case_id}/conclude", {**concluded, "feedback": told}, prefix="conclude"
     )
     assert response.status_code == 302
     row = get_case(store, case_id)
     assert row.status is Status.CONCLUDED and row.outcome == "substantiated"
+    assert row.feedback_given_on == today
     [conclusion] = internal(store, alice, case_id, MessageKind.CONCLUSION)
     assert conclusion["continued_protection"] == "continue" and conclusion["summary"] == "proven"
+    with store.transaction() as db:
+        found, keys = find_case(db, store.settings, normalize_receipt(receipt))
+        thread = reporter_view(db, found, keys.private_key).messages
+    assert thread[-1].body == {"text": told, "feedback": True}  # the summary stays internal
+    assert "proven" not in [m.body.get("text") for m in thread]
     assert b.post(f"/cases/{case_id}/close").status_code == 302
     assert get_case(store, case_id).closed_on == today
     no_reason = b.post(f"/cases/{case_id}/reopen", {"reason": ""}, prefix="reopen")

@@ -50,6 +50,7 @@ def test_nothing_the_domain_writes_is_readable(
     m = {name: marker(name) for name in (
         "report", "question", "filename", "filedata", "identity", "followup", "reply",
         "ack", "note", "risk", "triage", "reopen", "reason", "minutes", "medium_name",
+        "outcome_told",
     )}
     files = {
         f"{m['filename']}.pdf": big_file(m["filedata"], 5 * MIB + 123),
@@ -87,6 +88,7 @@ def test_nothing_the_domain_writes_is_readable(
         steps.conclude(
             db, case, alice, alice_key, outcome=choices.OUTCOMES[0],
             protection=choices.PROTECTION[0], protection_measures=m["note"], summary=m["note"],
+            feedback=m["outcome_told"],
         )
         steps.reopen(db, case, alice, alice_key, m["reopen"])
     bob, _ = new_caseworker(store, "bob")
