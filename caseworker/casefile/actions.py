@@ -71,8 +71,7 @@ class Action:
 def perform(case_id: str, action: Action, **args: Any) -> Response | tuple[str, int]:
     case = _case(case_id)
     form = action.form()
-    if not form.validate_on_submit():
-        flash(_("Some fields need attention: see the messages next to them."), "error")
+    if not form.validate_on_submit():  # the page's error summary links to each field
         return _render(case, 400, **{action.errors_in: form})
     try:
         with web.db().begin_nested():

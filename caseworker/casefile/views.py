@@ -6,6 +6,9 @@ action and every decryption is audited by ``cases.casework``.
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
@@ -27,6 +30,7 @@ from cases.models import (
     Caseworker,
     Category,
     IdentityRequest,
+    MessageKind,
     Question,
     Status,
     today,
@@ -82,8 +86,25 @@ def _grant_choices(
     return choices
 
 
+def _recorded(casefile: reading.CaseFile, kind: MessageKind) -> dict[str, Any]:
+    """The latest record of this kind (triage, risk), as its form's data: a form shown
+    blank, with its defaults, would lower the priority when sent again unchanged."""
+    latest = next((m.body for m in reversed(casefile.internal) if m.kind is kind), None)
+    if latest is None:
+        return {}
+    data = {k: v for k, v in latest.items() if v is not None}
+    if kind is MessageKind.TRIAGE:
+        data["priority"] = str(latest.get("priority", ""))
+    if kind is MessageKind.RISK and latest.get("review_on"):
+        data["review_on"] = dt.date.fromisoformat(latest["review_on"])
+    return data
+
+
 def _forms(
-    case: Case, holders: list[Caseworker], choices: list[tuple[str, str]]
+    case: Case,
+    holders: list[Caseworker],
+    choices: list[tuple[str, str]],
+    casefile: reading.CaseFile,
 ) -> dict[str, FlaskForm]:
     assign = f.AssignForm(formdata=None)
     assign.assignee.choices = options(
@@ -96,8 +117,8 @@ def _forms(
     grant.caseworker.choices = options(choices)
     return {
         "acknowledge_form": f.AcknowledgeForm(formdata=None),
-        "triage_form": f.TriageForm(formdata=None),
-        "risk_form": f.RiskForm(formdata=None),
+        "triage_form": f.TriageForm(formdata=None, data=_recorded(casefile, MessageKind.TRIAGE)),
+        "risk_form": f.RiskForm(formdata=None, data=_recorded(casefile, MessageKind.RISK)),
         "conclude_form": f.ConcludeForm(formdata=None),
         "reopen_form": f.ReasonForm(formdata=None),
         "hold_form": f.LegalHoldForm(formdata=None),
@@ -115,14 +136,27 @@ def _forms(
     }
 
 
-def _render(case: Case, status: int = 200, **overrides: FlaskForm) -> tuple[str, int]:
-    db = web.db()
-    account = web.account()
-    casefile = reading.read_case(db, case, account, web.private_key())
-    holders = hd.holder_accounts(db, case.id)
-    excluded = hd.exclusions(db, case.id)
+_LABELS = {
+    "status_labels": STATUS_LABELS,
+    "priority_labels": PRIORITY_LABELS,
+    "outcome_labels": OUTCOME_LABELS,
+    "level_labels": LEVEL_LABELS,
+    "completeness_labels": COMPLETENESS_LABELS,
+    "protection_labels": PROTECTION_LABELS,
+    "medium_labels": MEDIUM_LABELS,
+}
+
+
+def _page_forms(
+    case: Case,
+    holders: list[Caseworker],
+    excluded: dict[int, str],
+    casefile: reading.CaseFile,
+    overrides: dict[str, FlaskForm],
+) -> dict[str, FlaskForm]:
+    """Every form of the case page, those sent back with errors as they were typed."""
     choices = _grant_choices(case, {h.id for h in holders}, excluded)
-    forms = _forms(case, holders, choices)
+    forms = _forms(case, holders, choices, casefile)
     for name, form in overrides.items():
         if name == "grant_form":
             form.caseworker.choices = options(choices)
@@ -134,6 +168,16 @@ def _render(case: Case, status: int = 200, **overrides: FlaskForm) -> tuple[str,
     for name, form in forms.items():
         for fld in form:
             fld.id = fld.label.field_id = f"{name.removesuffix('_form')}-{fld.name}"
+    return forms
+
+
+def _render(case: Case, status: int = 200, **overrides: FlaskForm) -> tuple[str, int]:
+    db = web.db()
+    account = web.account()
+    casefile = reading.read_case(db, case, account, web.private_key())
+    holders = hd.holder_accounts(db, case.id)
+    excluded = hd.exclusions(db, case.id)
+    forms = _page_forms(case, holders, excluded, casefile, overrides)
     categories, people = web.lookup_names()
     requests = list(
         db.scalars(
@@ -165,14 +209,9 @@ def _render(case: Case, status: int = 200, **overrides: FlaskForm) -> tuple[str,
         in_person=agreed_in_person(casefile.internal),
         removals=hd.pending_removals(db, case.id),
         closure_review=hd.awaits_closure_review(case),
-        status_labels=STATUS_LABELS,
-        priority_labels=PRIORITY_LABELS,
-        outcome_labels=OUTCOME_LABELS,
-        level_labels=LEVEL_LABELS,
-        completeness_labels=COMPLETENESS_LABELS,
-        protection_labels=PROTECTION_LABELS,
-        medium_labels=MEDIUM_LABELS,
         Status=Status,
+        **_LABELS,
+        invalid_forms=[form for form in overrides.values() if form.errors],
         **forms,
     ), status
 

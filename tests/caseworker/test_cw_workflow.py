@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import pytest
 from sqlalchemy import select
@@ -372,3 +373,45 @@ def test_risk_review_due_is_flagged(store, case, today) -> None:
         db.get_one(Case, case_id).risk_review_on = today
     assert "risk review due" in b.get("/").get_data(as_text=True)
     assert "due for review" in b.get(f"/cases/{case_id}").get_data(as_text=True)
+
+
+def test_recorded_triage_and_risk_show_in_their_forms(store, case, today) -> None:
+    """Shown blank with their defaults ("Low"), the forms lowered the priority when a
+    caseworker sent them again to change one field."""
+    _alice, b, case_id, _ = case
+    run_to_triaged(b, case_id)  # priority 3 (high), complete
+    review = (today + dt.timedelta(days=14)).isoformat()
+    b.post(
+        f"/cases/{case_id}/risk",
+        {"likelihood": "high", "impact": "medium", "measures": "new desk", "review_on": review},
+        prefix="risk",
+    )
+    page = b.get(f"/cases/{case_id}").get_data(as_text=True)
+    triage = page[page.index('action="/cases/' + case_id + '/triage"'):]
+    triage = triage[: triage.index("</form>")]
+    assert "bribery, in scope" in triage
+    assert re.search(r'<option selected value="3">|<option value="3" selected', triage)
+    risk = page[page.index('action="/cases/' + case_id + '/risk"'):]
+    risk = risk[: risk.index("</form>")]
+    assert re.search(r'<option selected value="high">|<option value="high" selected', risk)
+    assert "new desk" in risk and f'value="{review}"' in risk
+
+
+def test_a_form_error_is_summarised_at_the_top_with_a_link_to_its_field(store, case) -> None:
+    """GOV.UK's error summary: not only "some fields need attention", but which, each a link
+    to the field (whose id is unique on the page, so the link lands on the right one)."""
+    _alice, b, case_id, _ = case
+    b.post(f"/cases/{case_id}/acknowledge", {"message": ""}, prefix="ack")
+    refused = b.post(
+        f"/cases/{case_id}/triage",
+        {"scope": "", "priority": "2", "completeness": "complete"},
+        prefix="triage",
+    )
+    assert refused.status_code == 400
+    page = refused.get_data(as_text=True)
+    summary = page[page.index('class="flash flash-error error-summary"'):]
+    summary = summary[: summary.index("</div>")]
+    link = re.search(r'<a href="#([\w-]+)">Scope: what the report[^<]*: [^<]+</a>', summary)
+    assert link is not None, summary
+    assert re.search(rf'<textarea[^>]*id="{link.group(1)}"[^>]*name="triage-scope"', page)
+    assert summary.index("Some fields need attention") < summary.index("<ul>")
