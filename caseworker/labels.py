@@ -15,6 +15,8 @@ STATUS_LABELS = {
     "closed": _l("Closed"),
 }
 PRIORITY_LABELS = {0: _l("Not set"), 1: _l("Low"), 2: _l("Medium"), 3: _l("High")}
+# Which deadline is next (cases.casework.workflow.next_deadline).
+DEADLINE_LABELS = {"acknowledgement": _l("Acknowledgement"), "feedback": _l("Feedback")}
 COMPLETENESS_LABELS = {
     "complete": _l("Complete: enough to act on"),
     "partial": _l("Partial: more information needed"),

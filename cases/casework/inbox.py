@@ -21,8 +21,10 @@ from sqlalchemy.orm import Session, aliased
 from cases.casework.workflow import (
     DUE_SOON_DAYS,
     OPEN_STATUSES,
+    days_left,
     is_due_soon,
     is_overdue,
+    next_deadline,
     no_human_acknowledgement,
     risk_review_due,
 )
@@ -89,6 +91,13 @@ class InboxRow:
 
     def no_human_acknowledgement(self, on: dt.date) -> bool:
         return no_human_acknowledgement(self, on)
+
+    @property
+    def next_deadline(self) -> str | None:
+        return next_deadline(self)
+
+    def days_left(self, on: dt.date) -> int | None:
+        return days_left(self, on)
 
 
 @dataclass(frozen=True)

@@ -133,6 +133,19 @@ def is_due_soon(case: Dated, today: dt.date) -> bool:
     )
 
 
+def next_deadline(case: Dated) -> str | None:
+    """Which deadline ``next_due_on`` is: ``"acknowledgement"`` until a person has
+    acknowledged the report, then ``"feedback"``; None when nothing is due."""
+    if case.next_due_on is None:
+        return None
+    return "acknowledgement" if case.acknowledged_on is None else "feedback"
+
+
+def days_left(case: Dated, today: dt.date) -> int | None:
+    """Days until the next deadline: 0 on the day, negative once it has passed."""
+    return (case.next_due_on - today).days if case.next_due_on is not None else None
+
+
 def no_human_acknowledgement(case: Dated, today: dt.date) -> bool:
     """No person has acknowledged the report and its acknowledgement deadline (the
     period in force when it arrived) has passed. An automatic acknowledgement does not

@@ -17,7 +17,7 @@ from caseworker import web
 from caseworker.choices import options
 from caseworker.forms import PlainForm
 from caseworker.inbox.forms import FilterForm
-from caseworker.labels import PRIORITY_LABELS, STATUS_LABELS
+from caseworker.labels import DEADLINE_LABELS, PRIORITY_LABELS, STATUS_LABELS
 
 bp = Blueprint("inbox", __name__)
 
@@ -66,6 +66,7 @@ def index() -> str | Response:
         people=people,
         status_labels=STATUS_LABELS,
         priority_labels=PRIORITY_LABELS,
+        deadline_labels=DEADLINE_LABELS,
         next_url=_page_url(after=page.next_cursor) if page.next_cursor else None,
         first_url=_page_url(after=None) if filters.after else None,
         notices=notices_for(db, account.id),

@@ -54,6 +54,28 @@ def test_inbox_shows_metadata_only(store, person, signed_in, h) -> None:
     assert "Received" in page and "1 case matches" in page
 
 
+def test_each_row_says_which_deadline_is_next_and_how_many_days_are_left(
+    store, person, signed_in, h, today
+) -> None:
+    alice = person("alice")
+    fresh, late, acked = (h.submit(store, f"report {i}")[0] for i in range(3))
+    with store.transaction() as db:
+        db.get_one(Case, fresh).next_due_on = today + dt.timedelta(days=5)
+        db.get_one(Case, late).next_due_on = today - dt.timedelta(days=2)
+        row = db.get_one(Case, acked)
+        row.acknowledged_on, row.status = today, Status.ACKNOWLEDGED
+        row.next_due_on = today + dt.timedelta(days=1)
+    page = signed_in(alice).get("/").get_data(as_text=True)
+
+    def cell(case_id: str) -> str:
+        row = page[page.index(f"/cases/{case_id}"):]
+        return re.sub(r"\s+", " ", row[: row.index("</tr>")])
+
+    assert "Acknowledgement:" in cell(fresh) and "(in 5 days)" in cell(fresh)
+    assert "Acknowledgement:" in cell(late) and "(2 days late)" in cell(late)
+    assert "Feedback:" in cell(acked) and "(in 1 day)" in cell(acked)
+
+
 def test_filters(store, person, signed_in, h, today) -> None:
     alice = person("alice")
     category(store, "fraud", alice.id)
