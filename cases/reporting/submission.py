@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cases.bodies import Body, MinutesBody, ReportBody
+from cases.bodies import Body, ReportBody
 from cases.casework.workflow import start_case
 from cases.content import AttachmentUpload, add_identity_record, add_message, store_attachment
 from cases.db import is_sqlite
@@ -44,15 +44,13 @@ from crypto import CaseKeys, ReporterKeys, derive_reporter_keys, new_case_keys, 
 
 @dataclass
 class Submission:
-    """What the reporter (or the recording caseworker) entered, in plaintext, in memory."""
+    """What the reporter entered in the intake form, in plaintext, in memory. (Oral and
+    retaliation reports open their cases with ``open_case`` directly.)"""
 
-    report: ReportBody | MinutesBody
+    report: ReportBody
     category_slug: str | None = None
     identity: dict[str, str] | None = None
     excluded_caseworker_ids: list[int] = field(default_factory=list)
-    channel: str = "web"
-    linked_case_id: str | None = None
-    kind: MessageKind = MessageKind.REPORT
 
 
 def routed_caseworkers(
@@ -221,12 +219,11 @@ class SubmissionDraft:
             keys=self.keys,
             lookup_hash=reporter.lookup_hash,
             reporter_public_key=reporter.public_key,
-            kind=submission.kind,
+            kind=MessageKind.REPORT,
             body=submission.report,
             category_id=category.id if category else None,
-            channel=submission.channel,
+            channel="web",
             excluded=excluded,
-            linked_case_id=submission.linked_case_id,
         )
         _, message = open_case(session, opening, recipients, self.store.policy(session), trust, on)
         for attachment in self._finished:
