@@ -17,7 +17,6 @@ from cases.bodies import Event, thread_event
 from cases.content import add_message
 from cases.models import Message, MessageKind
 
-AUTO_ACK_EVENT = Event.AUTOMATIC_ACKNOWLEDGEMENT
 # The reporter's app shows its own translation for the event; this English text is the
 # fallback and what the caseworkers see.
 AUTO_ACK_TEXT = (
@@ -34,6 +33,6 @@ def send_automatic_acknowledgement(
         case_id,
         MessageKind.REPLY,
         thread_key,
-        thread_event(AUTO_ACK_EVENT, AUTO_ACK_TEXT),
+        thread_event(Event.AUTOMATIC_ACKNOWLEDGEMENT, AUTO_ACK_TEXT),
         on=on,
     )

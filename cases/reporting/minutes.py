@@ -38,8 +38,6 @@ from cases.reporting.claim import needs_claim
 from cases.reporting.followup import touch
 from crypto import DecryptionError
 
-MINUTES_AGREED_EVENT = Event.MINUTES_AGREED
-AGREED_IN_PERSON_EVENT = Event.MINUTES_AGREED_IN_PERSON
 BY_REPORTER, IN_PERSON = "reporter", "in_person"
 
 
@@ -90,7 +88,7 @@ def agree_minutes(
         case.id,
         MessageKind.REPORTER_MESSAGE,
         thread_key,
-        bodies.thread_event(MINUTES_AGREED_EVENT, minutes_id=minutes_id),
+        bodies.thread_event(Event.MINUTES_AGREED, minutes_id=minutes_id),
         on=on,
     )
     case.minutes_agreed_on, case.minutes_agreed_how = on, BY_REPORTER
@@ -150,6 +148,6 @@ def agreed_in_person(internal: list[DecryptedMessage]) -> dict[str, Any] | None:
     """The internal record of the latest in-person agreement (who recorded, who
     witnessed, which minutes), from a case's decrypted internal messages."""
     for message in reversed(internal):
-        if message.body.get("event") == AGREED_IN_PERSON_EVENT:
+        if message.body.get("event") == Event.MINUTES_AGREED_IN_PERSON:
             return message.body
     return None

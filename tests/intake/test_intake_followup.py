@@ -355,8 +355,8 @@ def test_a_retaliation_report_gets_the_automatic_acknowledgement_as_any_report(
 ) -> None:  # type: ignore[no-untyped-def]
     """It used to be opened by a copy of the case-opening code that had drifted: the
     instance's automatic acknowledgement never reached a retaliation report."""
+    from cases.bodies import Event
     from cases.content import read_messages
-    from cases.reporting.acknowledgement import AUTO_ACK_EVENT
 
     alice, alice_key = new_caseworker(store, "alice")
     with store.transaction() as session:
@@ -375,7 +375,7 @@ def test_a_retaliation_report_gets_the_automatic_acknowledgement_as_any_report(
                 session, linked.id, {KeyPurpose.THREAD: key}, READABLE_BY_REPORTER
             )
         ]
-    assert events == [None, AUTO_ACK_EVENT]  # the report, then the acknowledgement
+    assert events == [None, Event.AUTOMATIC_ACKNOWLEDGEMENT]  # the report, then the acknowledgement
 
 
 def test_message_form_is_rate_limited_but_reading_is_not(make_app, new_browser) -> None:  # type: ignore[no-untyped-def]

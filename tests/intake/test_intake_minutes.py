@@ -10,11 +10,11 @@ import html
 from babel.dates import format_date
 from sqlalchemy import select
 
+from cases.bodies import Event
 from cases.casework.oral import record_oral_report
 from cases.casework.writing import revise_minutes
 from cases.models import Case, MessageKind, today
 from cases.reporting.followup import find_case, reporter_view
-from cases.reporting.minutes import MINUTES_AGREED_EVENT
 from cases.store import Store
 from crypto import normalize_receipt
 
@@ -73,7 +73,7 @@ def test_reporter_reads_and_agrees_the_minutes(browser, store: Store, new_casewo
         assert case is not None
         messages = reporter_view(session, case, keys.private_key).messages
         [minutes] = [m for m in messages if m.kind is MessageKind.MINUTES]
-        [agreement] = [m for m in messages if m.body.get("event") == MINUTES_AGREED_EVENT]
+        [agreement] = [m for m in messages if m.body.get("event") == Event.MINUTES_AGREED]
         assert agreement.body["minutes_id"] == minutes.id  # the exact version agreed
 
 

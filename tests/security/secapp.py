@@ -20,6 +20,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any, Protocol
 
+import netkit
 import pageforms
 from netkit import free_port
 from pageforms import csrf_of
@@ -194,16 +195,11 @@ class Reporter:
 
 
 def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"server exited with {proc.returncode} before listening")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError(f"server did not listen on {port} within {timeout}s")
+    """netkit.wait_for_port, failing the test (not erroring it) when the server never listens."""
+    try:
+        netkit.wait_for_port(port, proc, timeout)
+    except (RuntimeError, TimeoutError) as exc:
+        raise AssertionError(f"server on {port}: {exc}") from None
 
 
 @dataclass
