@@ -10,7 +10,7 @@ to four of twelve caseworkers (uncategorised reports to all of them), assignees,
 legal holds, and the wrapped-key rows a real submission writes (thread and internal keys
 for each routed caseworker, the recovery key, the reporter), so the access rule does
 real work. Nothing is encrypted: the inbox reads only those plaintext columns. The
-statistics are refreshed the way the product does it (``caseworker.cli.refresh_statistics``
+statistics are refreshed the way the product does it (``caseworker.cli.instance.refresh_statistics``
 runs at ``db upgrade`` and in the daily purge; PostgreSQL's autovacuum does it too).
 
 Timed: ``cases.casework.inbox.inbox_page`` (the function the caseworker app's inbox calls: the page
@@ -245,7 +245,7 @@ def populate(store: Any, n: int, today: dt.date) -> tuple[int, dict[str, int]]:
     keys = [(key_ids.randbytes(8).hex(), *row) for row in keys]  # random ids (cases.models)
     bulk_insert(store, "wrapped_keys", KEY_COLUMNS, keys)
     bulk_insert(store, "case_labels", ("case_id", "label"), labels)
-    from caseworker.cli import refresh_statistics
+    from caseworker.cli.instance import refresh_statistics
 
     refresh_statistics(store)  # what `db upgrade` and the daily purge run
     # Then the steady state a live database is in, not the aftermath of a bulk load: the

@@ -5,7 +5,5 @@ from __future__ import annotations
 
 from caseworker.cli import accounts, audit, instance, serve  # noqa: F401  (registers)
 from caseworker.cli.base import main
-from caseworker.cli.instance import refresh_statistics
-from caseworker.cli.serve import run_apps
 
-__all__ = ["main", "refresh_statistics", "run_apps"]
+__all__ = ["main"]

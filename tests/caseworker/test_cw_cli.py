@@ -295,7 +295,7 @@ def test_run_apps_fails_when_an_app_dies_and_stops_the_other() -> None:
     original = module.subprocess.Popen
     module.subprocess.Popen = tracking_popen  # type: ignore[misc]
     try:
-        code = cli.run_apps({"a": sleeper, "b": dying}, {}, {"a": "http://x", "b": "http://y"})
+        code = cli.serve.run_apps({"a": sleeper, "b": dying}, {}, {"a": "http://x", "b": "http://y"})
     finally:
         module.subprocess.Popen = original  # type: ignore[misc]
     assert code == 3
