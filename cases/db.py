@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import (
+    DBAPIError,
+    DisconnectionError,
+    InterfaceError,
+    OperationalError,
+    PendingRollbackError,
+    SQLAlchemyError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+log = logging.getLogger("sealbox.db")
+_FAULTS = (OperationalError, InterfaceError, PendingRollbackError, PoolTimeout, DisconnectionError)
 
 
 class Base(DeclarativeBase):
@@ -59,3 +72,28 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+def is_database_fault(exc: BaseException | None) -> bool:
+    """The database failed, not the request: unreachable, restarted, the connection cut
+    (``pg_terminate_backend``), the pool exhausted, or SQLite's lock not granted in time.
+    Both apps answer such a fault with their 503 page: nothing was stored."""
+    if isinstance(exc, _FAULTS):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+def release(session: Session, *, rollback: bool) -> None:
+    """End a request's session, rolling back what was not committed. Runs after the
+    response was chosen, so a database that went away meanwhile cannot turn it into a
+    bare 500: an uncommitted transaction dies with its connection anyway."""
+    try:
+        if rollback:
+            session.rollback()
+    except SQLAlchemyError as exc:
+        log.warning("rollback failed: %s", exc.__class__.__name__)
+    finally:
+        try:
+            session.close()
+        except SQLAlchemyError as exc:
+            log.warning("closing the session failed: %s", exc.__class__.__name__)

@@ -17,11 +17,14 @@ from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.wrappers import Response
 
 from cases.bodies import Event
+from cases.db import is_database_fault
 from cases.health import check_services
 from cases.store import Store
 from config import Settings, load_settings
 from config.http import security_headers
 from config.languages import text_direction
+from config.logs import install as install_log_filters
+from config.requestbody import guard_request_bodies
 
 MAX_FORM_BYTES = 2 * 1024 * 1024
 
@@ -43,6 +46,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         check_services(settings)
         store = Store(settings)
     app = Flask(__name__, static_folder="static", template_folder="templates")
+    app.wsgi_app = guard_request_bodies(app.wsgi_app)  # type: ignore[method-assign, assignment]
+    # Flask logs an exception it did not expect with its traceback: the class only.
+    install_log_filters(app.logger)
     app.request_class = _Request
     _configure(app, settings)
     app.extensions["sealbox_store"] = store
@@ -117,10 +123,12 @@ def _install_request_hooks(app: Flask, settings: Settings) -> None:
 
     @app.after_request
     def _finish(response: Response) -> Response:
-        web.commit_request_session()
+        # Headers first: if the commit fails, the error page's own pass through here
+        # must still set them.
         for name, value in headers.items():
             if name not in response.headers:
                 response.headers[name] = value
+        web.commit_request_session()
         if request.endpoint == "static":
             # Public, unchanging style sheet: caching it is harmless.
             response.headers["Cache-Control"] = "public, max-age=3600"
@@ -185,16 +193,23 @@ def _forbidden() -> Response:
 
 
 def _register_errors(app: Flask) -> None:
+    from caseworker import web
+
     messages = {
         400: lambda: _("The request could not be understood."),
         401: lambda: _("Please sign in."),
         403: lambda: _("You are not allowed to do this."),
         404: lambda: _("There is nothing here, or you do not have access to it."),
         405: lambda: _("This page does not accept that kind of request."),
+        408: lambda: _("What your browser was sending stopped arriving. Nothing was saved."),
         413: lambda: _("What you sent is too large."),
         429: lambda: _("Too many attempts. Wait a minute and try again."),
         500: lambda: _(
             "Something went wrong on our side. Nothing you entered was shown to anyone."
+        ),
+        503: lambda: _(
+            "The database is briefly unavailable, so nothing was saved. "
+            "Try again in a minute."
         ),
     }
 
@@ -209,18 +224,30 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> tuple[str, int] | HTTPException:
         code = error.code or 500
+        # A commit after the view that the database failed reaches here as a 500.
+        if code == 500 and is_database_fault(getattr(error, "original_exception", None)):
+            return _database_unavailable()
+        if code >= 500:
+            web.abandon_request_session()
         if code not in messages:
             return error
         return render_template("errors/error.html", code=code, message=messages[code]()), code
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> tuple[str, int]:
+        if is_database_fault(error):
+            return _database_unavailable()
         if app.testing or app.debug:
             raise error
         # The class name only: an exception's message could quote case content.
         app.logger.error("unhandled error: %s", error.__class__.__name__)
-        g.db_rollback = True
-        session = g.get("db")
-        if session is not None:
-            session.rollback()
+        web.abandon_request_session()
         return render_template("errors/error.html", code=500, message=messages[500]()), 500
+
+    def _database_unavailable() -> tuple[str, int]:
+        app.logger.error("database unavailable")
+        web.abandon_request_session()
+        # The page is rendered without the signed-in account: its attributes may need the
+        # database that just failed.
+        g.pop("cw", None)
+        return render_template("errors/error.html", code=503, message=messages[503]()), 503

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from cases.accounts.sessions import ActiveSession, LoginThrottle, Stage, load_session
+from cases.db import release
 from cases.models import Caseworker, Category
 from cases.store import Store
 from config import Settings
@@ -40,7 +41,8 @@ def throttle() -> LoginThrottle:
 
 def db() -> Session:
     """The request's database session; committed after the view (also when the view
-    answers with an error page), rolled back if it raises."""
+    answers with a 4xx page it chose), rolled back if it raises or the app answers with
+    its 500 or 503 page."""
     if "db" not in g:
         g.db = store().sessions()
     return cast(Session, g.db)
@@ -51,13 +53,16 @@ def commit_request_session() -> None:
         g.db.commit()
 
 
+def abandon_request_session() -> None:
+    """An error page is answered: nothing the request did is committed."""
+    g.db_rollback = True
+
+
 def close_request_session(exc: BaseException | None) -> None:
     session = g.pop("db", None)
     g.pop("private_key", None)
     if session is not None:
-        if exc is not None:
-            session.rollback()
-        session.close()
+        release(session, rollback=exc is not None or bool(g.get("db_rollback")))
 
 
 def cookie_name() -> str:

@@ -25,6 +25,8 @@ from cases.health import check_services
 from cases.store import Store
 from config import Settings, load_settings
 from config.http import security_headers
+from config.logs import install as install_log_filters
+from config.requestbody import guard_request_bodies
 from intake import errors, i18n, limits, work
 from intake.parsing import IntakeRequest
 from intake.uploads import megabytes
@@ -45,6 +47,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         check_services(settings)
     store = store or Store(settings)
     app = Flask(__name__)
+    app.wsgi_app = guard_request_bodies(app.wsgi_app)  # type: ignore[method-assign, assignment]
+    # Flask logs an exception it did not expect with its traceback: the class only.
+    install_log_filters(app.logger)
     app.request_class = IntakeRequest
     app.jinja_env.globals["events"] = Event  # the message events (cases.bodies)
     app.jinja_env.trim_blocks = True

@@ -14,9 +14,10 @@ from collections.abc import Callable
 from flask import Flask, Response, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
+from cases.db import is_database_fault
+from config.requestbody import MalformedBody, StalledBody
 from intake.limits import retry_after_seconds
 from intake.uploads import InvalidEncoding, MalformedForm, megabytes
 from intake.work import settings
@@ -77,7 +78,13 @@ def _form_problem(e: HTTPException) -> tuple[str, str] | None:
             "Some of the text arrived in an encoding we cannot read (it was not UTF-8). Nothing "
             "was stored. Go back and send the form again from an up-to-date browser."
         )
-    if isinstance(e, MalformedForm):
+    if isinstance(e, StalledBody):
+        return _("The connection stopped"), _(
+            "What your browser was sending stopped arriving for too long, so nothing was "
+            "stored. Go back and send the form again; if your connection is slow, send "
+            "fewer or smaller files at a time."
+        )
+    if isinstance(e, MalformedForm | MalformedBody):
         return _("The form arrived damaged"), _(
             "What your browser sent was not complete, readable form data, perhaps because the "
             "connection was interrupted. Nothing was stored. Go back and send the form again."
@@ -151,7 +158,7 @@ def handle_http(e: HTTPException) -> Response:
     if (
         recover is not None
         and (e.code or 500) in (400, 413, 503)
-        and not isinstance(e, MalformedForm | InvalidEncoding)
+        and not isinstance(e, MalformedForm | MalformedBody | InvalidEncoding)
     ):
         try:
             response = recover(e)
@@ -163,7 +170,7 @@ def handle_http(e: HTTPException) -> Response:
 
 
 def handle_exception(e: Exception) -> Response:
-    if isinstance(e, OperationalError):
+    if is_database_fault(e):
         log.error("database unavailable: %s", e.__class__.__name__)
         return handle_http(ServiceUnavailable())
     if isinstance(e, OSError) and e.errno in DISK_FULL:

@@ -11,15 +11,21 @@ the submission draft's own session.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from typing import cast
 
 from flask import Flask, current_app, g, has_request_context, request
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from cases.content import AttachmentUpload
+from cases.db import release
 from cases.reporting.submission import SubmissionDraft, new_submission
 from cases.store import Store
 from config import Settings
+
+log = logging.getLogger("intake")
 
 
 class Abandoned(Exception):
@@ -116,28 +122,34 @@ def commit() -> None:
 
 
 def _teardown(_exc: BaseException | None) -> None:
+    """Roll back and delete what the request did not commit. The response was already
+    chosen: a cleanup step the database fails (it restarted meanwhile) is logged and
+    skipped, never raised (see ``cases.db.release``)."""
     work = g.pop("_report_work", None)
     committed = g.get("_db_committed", False) or (work is not None and work.done)
     if not committed:
-        _discard_unused_uploads()
+        _quietly(_discard_unused_uploads)
     if work is not None:
-        work.abandon()
+        _quietly(work.abandon)
         # An error page may have used the draft's session again after a failed commit
         # (the recoverer re-reads the form options): release its connection, or on SQLite
         # its BEGIN IMMEDIATE write lock, here.
-        work.session.close()
+        release(work.session, rollback=False)
     session = g.pop("_db", None)
     uploads: list[AttachmentUpload] = g.pop("_pending_uploads", [])
     committed = g.pop("_db_committed", False)
     if session is not None:
-        try:
-            if not committed:
-                session.rollback()
-        finally:
-            session.close()
+        release(session, rollback=not committed)
     if not committed:
         for upload in uploads:
-            upload.abort()
+            _quietly(upload.abort)
+
+
+def _quietly(cleanup: Callable[[], None]) -> None:
+    try:
+        cleanup()
+    except SQLAlchemyError as exc:
+        log.warning("cleanup after the request failed: %s", exc.__class__.__name__)
 
 
 def init_app(app: Flask, the_store: Store) -> None:

@@ -8,6 +8,7 @@ left without a database row (it is unreadable anyway: its key was never committe
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import re
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from sqlalchemy import delete, insert, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from cases.models import Attachment, BlobChunk
@@ -124,7 +126,10 @@ class _ChunkWriter:
 
     def abort(self) -> None:
         self._buffer.clear()
-        self._session.execute(delete(BlobChunk).where(BlobChunk.blob_id == self._blob_id))
+        # If the transaction the chunks were written in failed (the database restarted,
+        # the connection was cut), they roll back with it: there is nothing to delete.
+        with contextlib.suppress(SQLAlchemyError):
+            self._session.execute(delete(BlobChunk).where(BlobChunk.blob_id == self._blob_id))
 
 
 class _ChunkReader(io.RawIOBase):

@@ -8,6 +8,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import re
+import secrets
 import shutil
 import signal
 import subprocess
@@ -22,8 +24,9 @@ ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 # The security suite's journey helpers (secapp: a reporter with JavaScript off).
 sys.path.insert(0, str(ROOT / "tests" / "security"))
-sys.path.insert(0, str(ROOT / "tests" / "deploy"))  # nginxkit
+sys.path.insert(0, str(ROOT / "tests" / "deploy"))  # nginxkit, appkit
 
+import appkit  # noqa: E402
 from netkit import free_port as _free_port  # noqa: E402
 from netkit import wait_for_port  # noqa: E402
 
@@ -165,3 +168,55 @@ def tls_cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 def venv_bin() -> Path:
     """The folder of this interpreter's scripts (gunicorn, sealbox)."""
     return Path(sys.executable).parent
+
+
+@pytest.fixture
+def deployment(
+    pg_url: str,
+    redis_url: str,
+    tmp_path: Path,
+    launcher: Launcher,
+    deploy_dir: Path,
+    venv_bin: Path,
+    repo_root: Path,
+) -> Iterator[appkit.Deployment]:
+    """Both apps' gunicorn on a PostgreSQL database of their own, Redis rate limits and
+    attachments in the database (every host sees every file)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = make_url(pg_url).database + "_gunicorn"
+    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    database_url = make_url(pg_url).set(database=name).render_as_string(hide_password=False)
+    # A Redis database of its own (1..15), so other test runs' counters never mix in.
+    redis = re.sub(r"/\d*$", f"/{1 + secrets.randbelow(15)}", redis_url)
+    try:
+        yield from appkit.deployed(
+            database_url,
+            tmp_path / "instance",
+            launcher,
+            _free_port,
+            deploy_dir,
+            venv_bin,
+            repo_root,
+            SEALBOX_RATELIMIT_STORAGE_URI=redis,
+            SEALBOX_ATTACHMENT_STORAGE="database",
+        )
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def sqlite_deployment(
+    tmp_path: Path, launcher: Launcher, deploy_dir: Path, venv_bin: Path, repo_root: Path
+) -> Iterator[appkit.Deployment]:
+    """Both apps' gunicorn on the embedded default (SQLite, files in the instance)."""
+    database_url = f"sqlite:///{tmp_path / 'sealbox.db'}"
+    yield from appkit.deployed(
+        database_url, tmp_path / "instance", launcher, _free_port, deploy_dir, venv_bin, repo_root
+    )

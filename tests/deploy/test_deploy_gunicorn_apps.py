@@ -15,217 +15,23 @@ import ctypes
 import os
 import re
 import secrets
-import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
-from urllib.parse import urljoin
 
-import pageforms
 import pytest
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from appkit import PASSPHRASE, RECEIPT_RE, Client, Deployment, mdwe_available, new_caseworker, totp
+from sqlalchemy import select
 
-from cases.accounts.enrolment import create_caseworker
-from cases.accounts.twofactor import TOTP_PERIOD, new_totp_secret, seal_totp_secret
 from cases.models import Case
-from cases.store import Store
-from config import init_instance, load_settings
 
 requests = pytest.importorskip("requests", reason="the requests package is not installed")
 
-FAST = {
-    "SEALBOX_RECEIPT_KDF_OPSLIMIT": "1",
-    "SEALBOX_RECEIPT_KDF_MEMLIMIT_MIB": "8",
-    "SEALBOX_PASSPHRASE_KDF_OPSLIMIT": "1",
-    "SEALBOX_PASSPHRASE_KDF_MEMLIMIT_MIB": "8",
-}
-PASSPHRASE = "correct horse battery staple"
 REPORT = "The road contractor pays the director in cash every month."
-RECEIPT_RE = re.compile(r'data-receipt="([0-9 ]+)"')
-MDWE = """
-import ctypes, os, sys
-# PR_SET_MDWE(PR_MDWE_REFUSE_EXEC_GAIN): what systemd's MemoryDenyWriteExecute=yes does.
-if ctypes.CDLL(None, use_errno=True).prctl(65, 1, 0, 0, 0) != 0:
-    sys.exit("PR_SET_MDWE unavailable")
-os.execv(sys.argv[1], sys.argv[1:])
-"""
-
-
-def _mdwe_available() -> bool:
-    if not sys.platform.startswith("linux"):
-        return False
-    result = subprocess.run(
-        [sys.executable, "-c", MDWE, "/bin/true"], capture_output=True, check=False
-    )
-    return result.returncode == 0
-
-
-# --- a small browser: forms with their hidden fields --------------------------------------------
-
-
-def form_to(html: str, action_end: str, page_url: str = "") -> dict[str, Any]:
-    """The form whose action ends so, with its fields as a name -> value dict (text areas
-    empty: each test types its own text)."""
-    for form in pageforms.forms_of(html):
-        form["action"] = form["action"] or page_url  # no action: posts back to the page
-        if form["action"].split("?")[0].endswith(action_end):
-            fields: dict[str, str] = {}
-            for c in form["controls"]:
-                kind = pageforms.kind_of(c)
-                if kind in ("hidden", "text", "password", "textarea"):
-                    fields.setdefault(c["name"], "" if kind == "textarea" else c.get("value", ""))
-            form["fields"] = fields
-            return form
-    raise AssertionError(f"no form posting to …{action_end}:\n{html[:3000]}")
-
-
-@dataclass
-class Client:
-    base: str
-    http: Any  # requests.Session
-
-    def get(self, path: str) -> Any:
-        return self.http.get(urljoin(self.base, path), timeout=60, allow_redirects=False)
-
-    def submit(
-        self,
-        page: Any,
-        action_end: str,
-        values: dict[str, str],
-        files: list[tuple[str, bytes]] | None = None,
-        field_for: str = "",
-    ) -> Any:
-        form = form_to(page.text, action_end, page.url)
-        data = dict(form["fields"])
-        for key, value in values.items():
-            # Forms may prefix their fields ("main-text"): match on the ending.
-            name = next((n for n in data if n == key or n.endswith("-" + key)), key)
-            data[name] = value
-        upload = None
-        if files:
-            name = next((n for n in data if n.endswith("files")), field_for or "files")
-            upload = [
-                (name, (fname, content, "application/octet-stream")) for fname, content in files
-            ]
-        return self.http.post(
-            urljoin(page.url, form["action"]),
-            data=data,
-            files=upload,
-            timeout=120,
-            allow_redirects=False,
-        )
-
-
-# --- the instance and the servers -----------------------------------------------------------------
-
-
-@dataclass
-class Deployment:
-    env: dict[str, str]
-    store: Store
-    start: Callable[..., str]
-    logs: dict[str, Any]  # base URL -> the launcher's record (process, log file)
-
-
-@pytest.fixture
-def deployment(
-    pg_url: str,
-    redis_url: str,
-    tmp_path: Path,
-    launcher,
-    free_port,
-    deploy_dir: Path,
-    venv_bin: Path,
-    repo_root: Path,
-) -> Iterator[Deployment]:  # type: ignore[no-untyped-def]
-    name = make_url(pg_url).database + "_gunicorn"
-    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    database_url = make_url(pg_url).set(database=name).render_as_string(hide_password=False)
-    instance = tmp_path / "instance"
-    init_instance(instance)
-    # A Redis database of its own (1..15), so other test runs' counters never mix in.
-    redis_db = 1 + secrets.randbelow(15)
-    env = {
-        **os.environ,
-        **FAST,
-        "SEALBOX_INSTANCE_PATH": str(instance),
-        "SEALBOX_DATABASE_URL": database_url,
-        "SEALBOX_RATELIMIT_STORAGE_URI": re.sub(r"/\d*$", f"/{redis_db}", redis_url),
-        "SEALBOX_ATTACHMENT_STORAGE": "database",  # every host sees every file
-        "SEALBOX_LOOKUPS_PER_HOUR_PER_CLIENT": "1000",
-        "SEALBOX_SUBMISSIONS_PER_HOUR_PER_CLIENT": "1000",
-        "PYTHONUNBUFFERED": "1",
-    }
-    env.pop("SEALBOX_CONFIG", None)
-    store = Store(load_settings(environ=env))
-    store.migrate()
-    mdwe = _mdwe_available()
-    logs: dict[str, Any] = {}
-
-    def start(app: str, workers: int = 2, **overrides: str) -> str:
-        port = free_port()
-        argv = [
-            str(venv_bin / "gunicorn"),
-            "--config",
-            str(deploy_dir / f"gunicorn.{app}.conf.py"),
-            "--workers",
-            str(workers),
-            f"{app}:create_app()",
-        ]
-        if mdwe:
-            argv = [sys.executable, "-c", MDWE, *argv]
-        logs[f"http://127.0.0.1:{port}"] = launcher.start(
-            f"{app}-{port}",
-            argv,
-            env={
-                **env,
-                f"SEALBOX_{app.upper()}_BIND": f"127.0.0.1:{port}",
-                # Each intake its own onion listener (the default port would clash).
-                "SEALBOX_ONION_LISTEN": f"127.0.0.1:{free_port()}",
-                **overrides,
-            },
-            cwd=repo_root,
-            port=port,
-            timeout=60,
-        )
-        return f"http://127.0.0.1:{port}"
-
-    try:
-        yield Deployment(env, store, start, logs)
-    finally:
-        launcher.stop_all()
-        store.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-def _caseworker(store: Store) -> tuple[str, str]:
-    secret = new_totp_secret()
-    with store.transaction() as db:
-        account = create_caseworker(db, store.settings, "alice", PASSPHRASE, caseworker=True)
-        account.totp_secret_enc = seal_totp_secret(store.settings.server_key, account.id, secret)
-    return "alice", secret
-
-
-def _totp(secret: str) -> str:
-    import pyotp
-
-    return str(pyotp.TOTP(secret).generate_otp(int(time.time()) // TOTP_PERIOD))
 
 
 # --- the tests ---------------------------------------------------------------------------------
 
 
 def test_report_on_one_process_followed_up_on_another(deployment: Deployment) -> None:
-    username, secret = _caseworker(deployment.store)
+    username, secret = new_caseworker(deployment.store)
     intake_a = deployment.start("intake")
     intake_b = deployment.start("intake")
     back_office = deployment.start("caseworker")
@@ -260,7 +66,7 @@ def test_report_on_one_process_followed_up_on_another(deployment: Deployment) ->
         :2000
     ]
     code_page = staff.get(passed.headers["Location"])
-    signed_in = staff.submit(code_page, "/login/code", {"code": _totp(secret)})
+    signed_in = staff.submit(code_page, "/login/code", {"code": totp(secret)})
     assert signed_in.status_code == 302, signed_in.text[:2000]
     with deployment.store.transaction() as db:
         case_id = db.scalars(select(Case.id)).one()
@@ -316,7 +122,7 @@ def test_memory_rate_limits_count_per_process(deployment: Deployment) -> None:
 
 def test_apps_ran_with_write_xor_execute_where_available() -> None:
     """Records whether the runs above enforced W^X (skips with the reason if not)."""
-    if not _mdwe_available():
+    if not mdwe_available():
         pytest.skip("this kernel has no PR_SET_MDWE: W^X was not enforced in these tests")
     libc = ctypes.CDLL(None, use_errno=True)
     assert libc.prctl(66, 0, 0, 0, 0) == 0  # this test process itself is unrestricted

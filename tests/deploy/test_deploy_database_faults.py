@@ -1,0 +1,207 @@
+"""The database cut from under both apps while they serve: every request that meets the
+fault gets the app's 503 page (with its usual headers), none a bare 500, and every report
+that got a receipt is there, whole, afterwards (docs/OPERATIONS.md, "When things fail").
+
+Real gunicorn (two intake processes, one caseworker process), real PostgreSQL; the
+fault is ``pg_terminate_backend`` on every connection of the apps' database, several times
+a second, while reporters submit with a file, follow up, and a caseworker reads cases. Run
+with attachments in the database and in the instance's folder.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from appkit import PASSPHRASE, RECEIPT_RE, Client, Deployment, new_caseworker, totp
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+requests = pytest.importorskip("requests", reason="the requests package is not installed")
+
+RUN_SECONDS = 12
+LIMITS = {
+    "SEALBOX_SUBMISSIONS_PER_MINUTE_GLOBAL": "100000",
+    "SEALBOX_LOOKUPS_PER_MINUTE_GLOBAL": "100000",
+    "SEALBOX_SUBMISSIONS_PER_HOUR_PER_CLIENT": "100000",
+    "SEALBOX_LOOKUPS_PER_HOUR_PER_CLIENT": "100000",
+}
+# What each app's 503 pages say (the intake's plain page, or its form shown again).
+READABLE_503 = {
+    "intake": ("briefly unavailable", "othing was stored"),
+    "caseworker": ("The database is briefly unavailable, so nothing was saved",),
+}
+
+
+@dataclass
+class Run:
+    stop: threading.Event = field(default_factory=threading.Event)
+    statuses: Counter[tuple[str, int]] = field(default_factory=Counter)
+    bad: list[str] = field(default_factory=list)  # what must never happen, described
+    accepted: list[tuple[str, str, bytes]] = field(default_factory=list)  # receipt, text, file
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def saw(self, app: str, response: Any) -> int:
+        status = int(response.status_code)
+        with self.lock:
+            self.statuses[(app, status)] += 1
+            if status >= 500 and status != 503:
+                self.bad.append(f"{app} {response.request.path_url} {status}")
+            if status == 503 and (
+                not all(words in response.text for words in READABLE_503[app])
+                or "Content-Security-Policy" not in response.headers
+            ):
+                self.bad.append(f"{app} 503 without its page or headers: {response.text[:300]}")
+        return status
+
+
+def _reporter(base: str, run: Run, number: int) -> None:
+    n = 0
+    while not run.stop.is_set():
+        n += 1
+        client = Client(base, requests.Session())
+        text_ = f"Report {number}-{n}: the clerk sells permits {os.urandom(4).hex()}."
+        evidence = os.urandom(20_000)
+        form = client.get("/en/report/")
+        if run.saw("intake", form) != 200:
+            continue
+        review = client.submit(form, "/report/review", {"description": text_, "website": ""})
+        if run.saw("intake", review) != 200:
+            continue
+        sent = client.submit(review, "/report/send", {}, files=[("minutes.pdf", evidence)])
+        if run.saw("intake", sent) == 200:
+            receipt = RECEIPT_RE.search(sent.text)
+            assert receipt, sent.text[:2000]
+            with run.lock:
+                run.accepted.append((receipt.group(1), text_, evidence))
+
+
+def _follower(base: str, run: Run) -> None:
+    while not run.stop.is_set():
+        with run.lock:
+            known = list(run.accepted[-3:])
+        if not known:
+            time.sleep(0.05)
+            continue
+        for receipt, _text, _file in known:
+            client = Client(base, requests.Session())
+            login = client.get("/en/followup/")
+            if run.saw("intake", login) != 200:
+                continue
+            signed_in = client.submit(login, "/followup/", {"receipt": receipt})
+            if run.saw("intake", signed_in) != 303:
+                continue
+            case = client.get("/en/followup/case")
+            if run.saw("intake", case) == 200:
+                run.saw("intake", client.submit(case, "/message", {"text": "One more thing."}))
+
+
+def _caseworker(base: str, run: Run, username: str, secret: str) -> None:
+    staff = Client(base, requests.Session())
+    while not run.stop.is_set():
+        login = staff.get("/login")
+        if run.saw("caseworker", login) != 200:
+            continue
+        passed = staff.submit(login, "/login", {"username": username, "passphrase": PASSPHRASE})
+        if run.saw("caseworker", passed) != 302:
+            continue
+        code = staff.get(passed.headers["Location"])
+        if run.saw("caseworker", code) != 200:
+            continue
+        if run.saw("caseworker", staff.submit(code, "/login/code", {"code": totp(secret)})) != 302:
+            continue
+        while not run.stop.is_set():
+            inbox = staff.get("/")
+            if run.saw("caseworker", inbox) in (302, 303):
+                break  # signed out (a 503 during sign-in): sign in again
+            for case_id in re.findall(r'href="/cases/([0-9a-f]{16})"', inbox.text)[:3]:
+                run.saw("caseworker", staff.get(f"/cases/{case_id}"))
+
+
+def _cut_connections(database_url: str, run: Run, cuts: list[int]) -> None:
+    """pg_terminate_backend on the apps' connections, every 0.15 s."""
+    name = make_url(database_url).database
+    admin = create_engine(
+        make_url(database_url).set(database="postgres"), isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as conn:
+        while not run.stop.wait(0.15):
+            killed = conn.execute(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE datname = :name AND pid <> pg_backend_pid()"
+                ),
+                {"name": name},
+            ).scalar_one()
+            cuts.append(int(killed))
+    admin.dispose()
+
+
+def _run_all(workers: list[Callable[[], None]]) -> list[BaseException]:
+    errors: list[BaseException] = []
+
+    def guarded(work: Callable[[], None]) -> None:
+        try:
+            work()
+        except BaseException as exc:  # a worker's assertion fails the test, below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=guarded, args=(w,)) for w in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return errors
+
+
+def _readable_afterwards(base: str, accepted: list[tuple[str, str, bytes]]) -> None:
+    for receipt, report, evidence in accepted:
+        client = Client(base, requests.Session())
+        login = client.get("/en/followup/")
+        signed_in = client.submit(login, "/followup/", {"receipt": receipt})
+        assert signed_in.status_code == 303, (receipt, signed_in.text[:2000])
+        case = client.get("/en/followup/case")
+        assert case.status_code == 200 and report in case.text, receipt
+        link = re.search(r'href="([^"]*/followup/files/[^"]+)"', case.text)
+        assert link, f"{receipt}: the report's file is missing"
+        download = client.get(link.group(1).replace("&amp;", "&"))
+        assert download.status_code == 200 and download.content == evidence, receipt
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("blobs", ["database", "filesystem"])
+def test_cut_database_connections_give_503_pages_and_lose_nothing(
+    deployment: Deployment, blobs: str
+) -> None:
+    username, secret = new_caseworker(deployment.store)
+    settings = {**LIMITS, "SEALBOX_ATTACHMENT_STORAGE": blobs}
+    intakes = [deployment.start("intake", **settings) for _ in range(2)]
+    back_office = deployment.start("caseworker", workers=1, **settings)
+    run, cuts = Run(), []
+    workers: list[Callable[[], None]] = [
+        *(lambda i=i: _reporter(intakes[i % 2], run, i) for i in range(3)),
+        lambda: _follower(intakes[1], run),
+        lambda: _caseworker(back_office, run, username, secret),
+        lambda: _cut_connections(deployment.env["SEALBOX_DATABASE_URL"], run, cuts),
+    ]
+    timer = threading.Timer(RUN_SECONDS, run.stop.set)
+    timer.start()
+    errors = _run_all(workers)
+    timer.cancel()
+    assert not errors, errors
+    assert not run.bad, run.bad[:10]
+    assert sum(cuts) > 20, cuts  # the fault really happened, many times
+    faults = sum(n for (_app, status), n in run.statuses.items() if status == 503)
+    assert faults > 0, run.statuses  # ... and requests met it
+    assert len(run.accepted) > 5, run.statuses
+    _readable_afterwards(intakes[0], run.accepted)
+    for started in deployment.logs.values():
+        log = started.output()
+        assert "Traceback" not in log and "Error handling request" not in log, log[-3000:]

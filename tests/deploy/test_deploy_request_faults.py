@@ -1,0 +1,80 @@
+"""Broken requests against both apps under real gunicorn: a malformed chunked body is the
+client's fault, answered with the app's readable 400 page and its usual headers, on every
+route that accepts a POST (docs/OPERATIONS.md, "When things fail")."""
+
+from __future__ import annotations
+
+import itertools
+import socket
+from collections.abc import Iterator
+
+from appkit import Deployment
+from werkzeug.routing import Rule
+
+import caseworker
+import intake
+from cases.store import Store
+
+MALFORMED_CHUNKS = {
+    "size zz": b"zz\r\nabc\r\n0\r\n\r\n",
+    "size -5": b"-5\r\nabcde\r\n0\r\n\r\n",
+    "no CRLF after the data": b"3\r\nabcX0\r\n\r\n",
+    "bad extension": b"3;\x01bad\r\nabc\r\n0\r\n\r\n",
+    "over-long size line": b"3;" + b"a" * 70000 + b"\r\nabc\r\n0\r\n\r\n",
+    "bad trailer": b"3\r\nabc\r\n0\r\nBad Trailer\r\n\r\n",
+}
+ARGUMENTS = {"lang": "en", "case_id": "0123456789abcdef"}
+
+
+def _placeholder(rule: Rule, argument: str) -> str | int:
+    converter = rule._converters[argument]
+    return 1 if type(converter).__name__ == "IntegerConverter" else "0123456789abcdef"
+
+
+def _post_paths(app_module: object, store: Store) -> Iterator[str]:
+    """Every POST route of the app, with placeholder arguments."""
+    app = app_module.create_app(store.settings, store)  # type: ignore[attr-defined]
+    rules: list[Rule] = list(app.url_map.iter_rules())
+    for rule in rules:
+        if "POST" in (rule.methods or ()):
+            values = {arg: ARGUMENTS.get(arg, _placeholder(rule, arg)) for arg in rule.arguments}
+            path = rule.build(values, append_unknown=False)
+            assert path is not None
+            yield path[1]
+
+
+def _send(base: str, path: str, body: bytes) -> tuple[int, dict[str, str], str]:
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as raw:
+        raw.sendall(
+            f"POST {path} HTTP/1.1\r\nHost: {host}\r\n"
+            "Content-Type: application/x-www-form-urlencoded\r\n"
+            "Transfer-Encoding: chunked\r\n\r\n".encode()
+            + body
+        )
+        received = b""
+        while chunk := raw.recv(65536):  # the server closes the connection after its answer
+            received += chunk
+    head, _, page = received.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    return int(lines[0].split()[1]), {k.lower(): v for k, v in headers.items()}, page.decode()
+
+
+def test_malformed_chunked_bodies_get_the_readable_400(sqlite_deployment: Deployment) -> None:
+    front = sqlite_deployment.start("intake", workers=1)
+    back = sqlite_deployment.start("caseworker", workers=1)
+    for base, module in ((front, intake), (back, caseworker)):
+        paths = list(_post_paths(module, sqlite_deployment.store))
+        assert len(paths) > 5, paths
+        for (kind, body), path in itertools.product(MALFORMED_CHUNKS.items(), paths):
+            status, headers, page = _send(base, path, body)
+            assert status == 400, (kind, path, status, page[:500])
+            assert "content-security-policy" in headers, (kind, path, headers)
+            assert "text/html" in headers["content-type"], (kind, path, headers)
+            if module is intake:
+                assert "The form arrived damaged" in page, (kind, path, page[:2000])
+            else:
+                assert "The request could not be understood." in page, (kind, path, page)
+    for started in sqlite_deployment.logs.values():
+        assert "Traceback" not in started.output(), started.output()[-3000:]
