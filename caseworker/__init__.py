@@ -9,16 +9,14 @@ import datetime as dt
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Request, g, render_template, request
+from flask import Flask, Request, g, request
 from flask_babel import Babel, format_date
 from flask_babel import gettext as _
-from flask_wtf.csrf import CSRFError, CSRFProtect
-from werkzeug.exceptions import BadRequest, HTTPException
+from flask_wtf.csrf import CSRFProtect
+from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response
 
 from cases.bodies import Event
-from cases.db import is_database_fault
-from cases.health import check_services
 from cases.store import Store
 from config import Settings, load_settings
 from config.http import security_headers
@@ -42,8 +40,9 @@ class _Request(Request):
 def create_app(settings: Settings | None = None, store: Store | None = None) -> Flask:
     if settings is None:
         settings = store.settings if store is not None else load_settings()
-    if store is None:  # a production start (gunicorn): one line per unreachable service
-        check_services(settings)
+    if store is None:
+        # Services are checked by what starts the server, never at a worker's boot: see
+        # intake.create_app.
         store = Store(settings)
     app = Flask(__name__, static_folder="static", template_folder="templates")
     app.wsgi_app = guard_request_bodies(app.wsgi_app)  # type: ignore[method-assign, assignment]
@@ -64,10 +63,10 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     _register_blueprints(app)
     _install_request_hooks(app, settings)
 
-    from caseworker import templating
+    from caseworker import errors, templating
 
     templating.register(app)
-    _register_errors(app)
+    errors.init_app(app)
     return app
 
 
@@ -190,64 +189,3 @@ def _check_origin() -> Response | None:
 
 def _forbidden() -> Response:
     return Response(_("This request came from another site and was refused."), 403)
-
-
-def _register_errors(app: Flask) -> None:
-    from caseworker import web
-
-    messages = {
-        400: lambda: _("The request could not be understood."),
-        401: lambda: _("Please sign in."),
-        403: lambda: _("You are not allowed to do this."),
-        404: lambda: _("There is nothing here, or you do not have access to it."),
-        405: lambda: _("This page does not accept that kind of request."),
-        408: lambda: _("What your browser was sending stopped arriving. Nothing was saved."),
-        413: lambda: _("What you sent is too large."),
-        429: lambda: _("Too many attempts. Wait a minute and try again."),
-        500: lambda: _(
-            "Something went wrong on our side. Nothing you entered was shown to anyone."
-        ),
-        503: lambda: _(
-            "The database is briefly unavailable, so nothing was saved. "
-            "Try again in a minute."
-        ),
-    }
-
-    @app.errorhandler(CSRFError)
-    def _csrf(error: CSRFError) -> tuple[str, int]:
-        return render_template(
-            "errors/error.html",
-            code=400,
-            message=_("This form has expired. Go back, reload the page and try again."),
-        ), 400
-
-    @app.errorhandler(HTTPException)
-    def _http(error: HTTPException) -> tuple[str, int] | HTTPException:
-        code = error.code or 500
-        # A commit after the view that the database failed reaches here as a 500.
-        if code == 500 and is_database_fault(getattr(error, "original_exception", None)):
-            return _database_unavailable()
-        if code >= 500:
-            web.abandon_request_session()
-        if code not in messages:
-            return error
-        return render_template("errors/error.html", code=code, message=messages[code]()), code
-
-    @app.errorhandler(Exception)
-    def _unexpected(error: Exception) -> tuple[str, int]:
-        if is_database_fault(error):
-            return _database_unavailable()
-        if app.testing or app.debug:
-            raise error
-        # The class name only: an exception's message could quote case content.
-        app.logger.error("unhandled error: %s", error.__class__.__name__)
-        web.abandon_request_session()
-        return render_template("errors/error.html", code=500, message=messages[500]()), 500
-
-    def _database_unavailable() -> tuple[str, int]:
-        app.logger.error("database unavailable")
-        web.abandon_request_session()
-        # The page is rendered without the signed-in account: its attributes may need the
-        # database that just failed.
-        g.pop("cw", None)
-        return render_template("errors/error.html", code=503, message=messages[503]()), 503

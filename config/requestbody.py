@@ -4,33 +4,48 @@ The WSGI server decodes the transfer encoding while the app reads ``wsgi.input``
 client sends what is not valid HTTP (a chunk size ``zz`` or ``-5``, a chunk without its
 CRLF, a bad chunk extension or trailer), gunicorn raises its own parse error from inside
 that read, which the app would otherwise answer as a 500 on every route that reads a form.
-``guard_request_bodies`` wraps the input so each such fault reaches the app as an HTTP
-error it renders with its usual page and headers:
+``guard_request_bodies`` wraps the input so each such fault reaches the app as one of
+the exceptions below, with the status each app answers it with, on its usual error page
+and headers (plain Python: each app maps them to its own HTTP errors):
 
 * a malformed body -> 400 (``MalformedBody``);
-* a client that sent nothing for the server's socket timeout -> 408 (``StalledBody``);
-* a connection reset mid-body -> 400 (werkzeug's ``ClientDisconnected``).
+* a client that sent nothing for the socket's read timeout -> 408 (``StalledBody``);
+* a connection reset mid-body -> 400 (``CutBody``).
 
-Each answer asks the server to close the connection: what remains of such a body cannot
-be read as the next request.
+gunicorn then drains what is left of such a body before it reuses the connection, fails,
+and closes it: what remains is never read as the next request.
 """
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 
-from werkzeug.exceptions import BadRequest, ClientDisconnected, RequestTimeout
-
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+# A blocking read that the socket's SO_RCVTIMEO ended (deploy/gunicorn.*.conf.py) fails
+# with EAGAIN; a socket with a Python-level timeout raises TimeoutError.
+_STALLED = frozenset({errno.EAGAIN, errno.EWOULDBLOCK, errno.ETIMEDOUT})
 
 
-class MalformedBody(BadRequest):
-    description = "the request body is not valid HTTP"
+class UnreadableBody(Exception):
+    """The request body could not be read, through the client's fault."""
+
+    status = 400
 
 
-class StalledBody(RequestTimeout):
-    description = "the request body stopped arriving"
+class MalformedBody(UnreadableBody):
+    """What the client sent is not valid HTTP."""
+
+
+class CutBody(UnreadableBody):
+    """The connection was reset before the body was complete."""
+
+
+class StalledBody(UnreadableBody):
+    """Nothing arrived for the read timeout."""
+
+    status = 408
 
 
 class GuardedInput:
@@ -42,10 +57,10 @@ class GuardedInput:
     def _guarded(self, read: Callable[[], Any]) -> Any:
         try:
             return read()
-        except TimeoutError:
-            raise StalledBody() from None
-        except OSError:
-            raise ClientDisconnected() from None
+        except OSError as exc:
+            if isinstance(exc, TimeoutError) or exc.errno in _STALLED:
+                raise StalledBody() from None
+            raise CutBody() from None
         except Exception as exc:
             # gunicorn.http.errors.ParseException and its kind (NoMoreData, InvalidChunkSize,
             # ChunkMissingTerminator, InvalidHeader...): any other server's equivalent too.
@@ -75,8 +90,3 @@ def guard_request_bodies(wsgi_app: WSGIApp) -> WSGIApp:
         return wsgi_app(environ, start_response)
 
     return guarded
-
-
-def closes_connection(error: BaseException) -> bool:
-    """Whether the answer to this error must close the connection."""
-    return isinstance(error, MalformedBody | StalledBody | ClientDisconnected)

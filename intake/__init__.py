@@ -21,7 +21,6 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.wrappers import Response
 
 from cases.bodies import Event
-from cases.health import check_services
 from cases.store import Store
 from config import Settings, load_settings
 from config.http import security_headers
@@ -43,8 +42,10 @@ class _NoCookieUntilNeeded(SecureCookieSessionInterface):
 
 def create_app(settings: Settings | None = None, store: Store | None = None) -> Flask:
     settings = settings or load_settings()
-    if store is None:  # a production start (gunicorn): one line per unreachable service
-        check_services(settings)
+    # The services are checked once by whatever starts the server (the gunicorn config's
+    # on_starting, `python -m intake`, `sealbox serve`), not here: a worker that gunicorn
+    # starts again while the database is briefly away must answer 503 until it is back,
+    # not fail to boot and so stop the whole server (tests/deploy/test_deploy_database_faults.py).
     store = store or Store(settings)
     app = Flask(__name__)
     app.wsgi_app = guard_request_bodies(app.wsgi_app)  # type: ignore[method-assign, assignment]

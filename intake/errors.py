@@ -14,10 +14,16 @@ from collections.abc import Callable
 from flask import Flask, Response, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+from werkzeug.exceptions import (
+    BadRequest,
+    HTTPException,
+    InternalServerError,
+    RequestTimeout,
+    ServiceUnavailable,
+)
 
 from cases.db import is_database_fault
-from config.requestbody import MalformedBody, StalledBody
+from config.requestbody import StalledBody, UnreadableBody
 from intake.limits import retry_after_seconds
 from intake.uploads import InvalidEncoding, MalformedForm, megabytes
 from intake.work import settings
@@ -25,6 +31,14 @@ from intake.work import settings
 log = logging.getLogger("intake")
 
 DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+
+
+class DamagedBody(BadRequest):
+    """The body was not valid HTTP or was cut off (``config.requestbody``)."""
+
+
+class StalledRequest(RequestTimeout):
+    """The body stopped arriving for the read timeout (``config.requestbody``)."""
 
 
 class InsufficientStorage(HTTPException):
@@ -78,13 +92,13 @@ def _form_problem(e: HTTPException) -> tuple[str, str] | None:
             "Some of the text arrived in an encoding we cannot read (it was not UTF-8). Nothing "
             "was stored. Go back and send the form again from an up-to-date browser."
         )
-    if isinstance(e, StalledBody):
+    if isinstance(e, StalledRequest):
         return _("The connection stopped"), _(
             "What your browser was sending stopped arriving for too long, so nothing was "
             "stored. Go back and send the form again; if your connection is slow, send "
             "fewer or smaller files at a time."
         )
-    if isinstance(e, MalformedForm | MalformedBody):
+    if isinstance(e, MalformedForm | DamagedBody):
         return _("The form arrived damaged"), _(
             "What your browser sent was not complete, readable form data, perhaps because the "
             "connection was interrupted. Nothing was stored. Go back and send the form again."
@@ -158,7 +172,7 @@ def handle_http(e: HTTPException) -> Response:
     if (
         recover is not None
         and (e.code or 500) in (400, 413, 503)
-        and not isinstance(e, MalformedForm | MalformedBody | InvalidEncoding)
+        and not isinstance(e, MalformedForm | InvalidEncoding)
     ):
         try:
             response = recover(e)
@@ -170,6 +184,8 @@ def handle_http(e: HTTPException) -> Response:
 
 
 def handle_exception(e: Exception) -> Response:
+    if isinstance(e, UnreadableBody):
+        return render_error(StalledRequest() if isinstance(e, StalledBody) else DamagedBody())
     if is_database_fault(e):
         log.error("database unavailable: %s", e.__class__.__name__)
         return handle_http(ServiceUnavailable())

@@ -3,20 +3,26 @@ fault gets the app's 503 page (with its usual headers), none a bare 500, and eve
 that got a receipt is there, whole, afterwards (docs/OPERATIONS.md, "When things fail").
 
 Real gunicorn (two intake processes, one caseworker process), real PostgreSQL; the
-fault is ``pg_terminate_backend`` on every connection of the apps' database, several times
-a second, while reporters submit with a file, follow up, and a caseworker reads cases. Run
-with attachments in the database and in the instance's folder.
+faults, in turns, are ``pg_terminate_backend`` on every connection of the apps' database
+several times a second, and the database refusing connections for a few seconds (as while
+PostgreSQL restarts) while gunicorn starts new workers, which must boot and answer 503
+rather than stop the server; meanwhile reporters submit with a file, follow up, and a
+caseworker reads cases.
+Run with attachments in the database and in the instance's folder.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import signal
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,7 +32,7 @@ from sqlalchemy.engine import make_url
 
 requests = pytest.importorskip("requests", reason="the requests package is not installed")
 
-RUN_SECONDS = 12
+RUN_SECONDS = 14
 LIMITS = {
     "SEALBOX_SUBMISSIONS_PER_MINUTE_GLOBAL": "100000",
     "SEALBOX_LOOKUPS_PER_MINUTE_GLOBAL": "100000",
@@ -125,22 +131,55 @@ def _caseworker(base: str, run: Run, username: str, secret: str) -> None:
                 run.saw("caseworker", staff.get(f"/cases/{case_id}"))
 
 
-def _cut_connections(database_url: str, run: Run, cuts: list[int]) -> None:
-    """pg_terminate_backend on the apps' connections, every 0.15 s."""
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:
+                found.append(int(stat.parent.name))
+    return found
+
+
+def _restart_one_worker_each(masters: list[int], restarts: list[int]) -> None:
+    """SIGTERM: the worker finishes what it serves; its master starts a new one."""
+    for master in masters:
+        workers = _children(master)
+        if workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(workers[0], signal.SIGTERM)
+                restarts.append(workers[0])
+
+
+def _faults(database_url: str, masters: list[int], run: Run, seen: Counter[str]) -> None:
+    """In turns: every connection of the apps' database cut (pg_terminate_backend) every
+    0.15 s for 1.5 s; then the database refusing every connection for 2.5 s (as while
+    PostgreSQL restarts) while one worker of each app is restarted and boots."""
     name = make_url(database_url).database
     admin = create_engine(
         make_url(database_url).set(database="postgres"), isolation_level="AUTOCOMMIT"
     )
+    terminate = text(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+        "WHERE datname = :name AND pid <> pg_backend_pid()"
+    )
+    restarts: list[int] = []
     with admin.connect() as conn:
-        while not run.stop.wait(0.15):
-            killed = conn.execute(
-                text(
-                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                    "WHERE datname = :name AND pid <> pg_backend_pid()"
-                ),
-                {"name": name},
-            ).scalar_one()
-            cuts.append(int(killed))
+        try:
+            while not run.stop.is_set():
+                for _ in range(10):
+                    seen["cut"] += conn.execute(terminate, {"name": name}).scalar_one()
+                    if run.stop.wait(0.15):
+                        break
+                conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
+                seen["cut"] += conn.execute(terminate, {"name": name}).scalar_one()
+                _restart_one_worker_each(masters, restarts)
+                seen["restarts"] = len(restarts)
+                time.sleep(2.5)
+                conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
+                seen["outages"] += 1
+        finally:
+            conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
     admin.dispose()
 
 
@@ -184,12 +223,13 @@ def test_cut_database_connections_give_503_pages_and_lose_nothing(
     settings = {**LIMITS, "SEALBOX_ATTACHMENT_STORAGE": blobs}
     intakes = [deployment.start("intake", **settings) for _ in range(2)]
     back_office = deployment.start("caseworker", workers=1, **settings)
-    run, cuts = Run(), []
+    masters = [deployment.logs[base].proc.pid for base in (*intakes, back_office)]
+    run, seen = Run(), Counter[str]()
     workers: list[Callable[[], None]] = [
         *(lambda i=i: _reporter(intakes[i % 2], run, i) for i in range(3)),
         lambda: _follower(intakes[1], run),
         lambda: _caseworker(back_office, run, username, secret),
-        lambda: _cut_connections(deployment.env["SEALBOX_DATABASE_URL"], run, cuts),
+        lambda: _faults(deployment.env["SEALBOX_DATABASE_URL"], masters, run, seen),
     ]
     timer = threading.Timer(RUN_SECONDS, run.stop.set)
     timer.start()
@@ -197,7 +237,9 @@ def test_cut_database_connections_give_503_pages_and_lose_nothing(
     timer.cancel()
     assert not errors, errors
     assert not run.bad, run.bad[:10]
-    assert sum(cuts) > 20, cuts  # the fault really happened, many times
+    # The faults really happened, many times, and workers booted in the outages.
+    assert seen["cut"] > 20 and seen["outages"] >= 2 and seen["restarts"] >= 6, seen
+    assert all(deployment.logs[base].proc.poll() is None for base in (*intakes, back_office))
     faults = sum(n for (_app, status), n in run.statuses.items() if status == 503)
     assert faults > 0, run.statuses  # ... and requests met it
     assert len(run.accepted) > 5, run.statuses
