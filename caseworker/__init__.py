@@ -22,7 +22,7 @@ from config import Settings, load_settings
 from config.http import security_headers
 from config.languages import text_direction
 from config.logs import install as install_log_filters
-from config.requestbody import guard_request_bodies
+from config.requestbody import guard_request_bodies, minimum_rate
 
 MAX_FORM_BYTES = 2 * 1024 * 1024
 
@@ -45,7 +45,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         # intake.create_app.
         store = Store(settings)
     app = Flask(__name__, static_folder="static", template_folder="templates")
-    app.wsgi_app = guard_request_bodies(app.wsgi_app)  # type: ignore[method-assign, assignment]
+    rate = minimum_rate(settings.min_body_bytes_per_second, settings.body_rate_grace_seconds)
+    app.wsgi_app = guard_request_bodies(app.wsgi_app, rate)  # type: ignore[method-assign, assignment]
     # Flask logs an exception it did not expect with its traceback: the class only.
     install_log_filters(app.logger)
     app.request_class = _Request

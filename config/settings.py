@@ -66,6 +66,12 @@ class Settings:
     max_files_per_submission: int = 10
     max_file_bytes: int = 500 * MIB
     max_request_bytes: int = 1024 * MIB
+    # A body slower than this on average, once the grace period has passed, is answered
+    # 408 (config/requestbody.py): a trickling client cannot hold a worker thread for
+    # hours. A gap with no byte at all is ended sooner by the servers' read timeout
+    # (SEALBOX_*_READ_TIMEOUT in deploy/gunicorn.*.conf.py).
+    min_body_bytes_per_second: int = 1024
+    body_rate_grace_seconds: int = 60
     reporter_idle_minutes: int = 30
     caseworker_idle_minutes: int = 30
     caseworker_absolute_hours: int = 12
@@ -259,6 +265,8 @@ def _validate(s: Settings) -> list[str]:
     at_least("max_files_per_submission", 0)
     at_least("max_file_bytes", 1)
     at_least("max_request_bytes", 1024)
+    at_least("min_body_bytes_per_second", 0)
+    at_least("body_rate_grace_seconds", 1)
     for name in ("reporter_idle_minutes", "caseworker_idle_minutes", "caseworker_absolute_hours"):
         at_least(name, 1)
     if s.acknowledge_within_days > LEGAL_MAX_ACKNOWLEDGE_DAYS:

@@ -15,16 +15,23 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from typing import Any
 
 _env = os.environ.get
 APP = "sealbox-caseworker"
 
 bind = _env("SEALBOX_CASEWORKER_BIND", "127.0.0.1:8081")
 # Login unwraps the caseworker key with Argon2id (128 MiB by default): a few workers with
-# a few threads each serve a team of dozens; add workers before threads.
+# a few threads each serve a team of dozens; add workers before threads for CPU.
 workers = int(_env("SEALBOX_CASEWORKER_WORKERS", "2"))
-worker_class = "gthread"
-threads = int(_env("SEALBOX_CASEWORKER_THREADS", "4"))
+# gunicorn's gthread worker, closing connections off its main loop (config/server.py).
+worker_class = "config.server.ThreadWorker"
+threads = int(_env("SEALBOX_CASEWORKER_THREADS", "16"))
+# A worker takes a connection only when it has a thread for it, and a client that stops
+# sending or reading for READ_TIMEOUT seconds is dropped (post_fork below; the intake's
+# configuration explains both).
+worker_connections = threads
+READ_TIMEOUT = int(_env("SEALBOX_CASEWORKER_READ_TIMEOUT", "30"))
 timeout = int(_env("SEALBOX_CASEWORKER_TIMEOUT", "60"))
 graceful_timeout = 30
 keepalive = 5
@@ -60,16 +67,9 @@ umask = 0o077
 
 
 def _harden_process() -> None:
-    """No core dumps and no ptrace/`/proc/<pid>/mem` reading by other processes of the
-    same user: unwrapped caseworker keys and decrypted cases live in these processes."""
-    import resource
+    from config.server import harden_process
 
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        pr_set_dumpable = 4
-        ctypes.CDLL(None, use_errno=True).prctl(pr_set_dumpable, 0, 0, 0, 0)
+    harden_process()
 
 
 def _check_services() -> None:
@@ -93,3 +93,11 @@ def on_starting(server: object) -> None:
     install(logging.getLogger("gunicorn.error"))
     _harden_process()
     _check_services()
+
+
+def post_fork(server: object, worker: Any) -> None:
+    # A stalled or trickling client is dropped after READ_TIMEOUT seconds without a byte
+    # (headers, body, or reading the response): config/server.py.
+    from config.server import set_io_timeouts
+
+    set_io_timeouts(worker.sockets, READ_TIMEOUT)

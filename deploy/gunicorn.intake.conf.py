@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from typing import Any
 
 _env = os.environ.get
 APP = "sealbox-intake"
@@ -33,13 +34,25 @@ ONION_LISTEN_DEFAULT = "127.0.0.1:8088"
 bind = [_env("SEALBOX_INTAKE_BIND", "127.0.0.1:8080")]
 if _env("SEALBOX_ONION_LISTEN", ONION_LISTEN_DEFAULT):
     bind.append(_env("SEALBOX_ONION_LISTEN", ONION_LISTEN_DEFAULT))
-# Threads keep the worker heart-beating during a long upload from a slow Tor circuit,
-# so `timeout` bounds a stuck worker, not an upload. Argon2id (64 MiB per receipt
-# derivation) is capped per process by `argon2_memory_budget_mib`: size
-# workers x budget to the RAM you have.
+# Slow and stalled clients (docs/OPERATIONS.md, "When things fail"). A connection holds a
+# worker thread from its first byte to its last, so the threads, not the CPU, are what a
+# client that stops sending can use up: many cheap threads (each about 100 KiB while it
+# waits), and a worker takes a new connection only when it has a thread for it
+# (worker_connections = threads: no connection queues behind stalled ones; nginx's
+# upstream keep-alive is given up for that). Every connection gets READ_TIMEOUT seconds
+# of read and write timeout (post_fork below), and a body slower on average than the
+# min_body_bytes_per_second setting is answered 408 once its grace period has passed.
+# Workers x threads is the number of requests served at once, uploads included.
+# The CPU work (Argon2id, 64 MiB per receipt derivation) is capped per process by
+# argon2_memory_budget_mib, whatever the threads: size workers x budget to the RAM.
+# Threads also keep the worker heart-beating during a long upload, so `timeout` bounds a
+# stuck worker, not an upload.
 workers = int(_env("SEALBOX_INTAKE_WORKERS", "3"))
-worker_class = "gthread"
-threads = int(_env("SEALBOX_INTAKE_THREADS", "4"))
+# gunicorn's gthread worker, closing connections off its main loop (config/server.py).
+worker_class = "config.server.ThreadWorker"
+threads = int(_env("SEALBOX_INTAKE_THREADS", "256"))
+worker_connections = threads
+READ_TIMEOUT = int(_env("SEALBOX_INTAKE_READ_TIMEOUT", "30"))
 timeout = int(_env("SEALBOX_INTAKE_TIMEOUT", "60"))
 graceful_timeout = 30
 keepalive = 5
@@ -79,17 +92,9 @@ umask = 0o077
 
 
 def _harden_process() -> None:
-    """No core dumps and no ptrace/`/proc/<pid>/mem` reading by other processes of the
-    same user: a crash or a compromised neighbour must not yield decrypted reports.
-    Inherited by every worker (fork keeps both)."""
-    import resource
+    from config.server import harden_process
 
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        pr_set_dumpable = 4
-        ctypes.CDLL(None, use_errno=True).prctl(pr_set_dumpable, 0, 0, 0, 0)
+    harden_process()
 
 
 def _check_services() -> None:
@@ -114,3 +119,11 @@ def on_starting(server: object) -> None:
     install(logging.getLogger("gunicorn.error"))
     _harden_process()
     _check_services()
+
+
+def post_fork(server: object, worker: Any) -> None:
+    # A stalled or trickling client is dropped after READ_TIMEOUT seconds without a byte
+    # (headers, body, or reading the response): config/server.py.
+    from config.server import set_io_timeouts
+
+    set_io_timeouts(worker.sockets, READ_TIMEOUT)

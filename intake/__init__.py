@@ -25,7 +25,7 @@ from cases.store import Store
 from config import Settings, load_settings
 from config.http import security_headers
 from config.logs import install as install_log_filters
-from config.requestbody import guard_request_bodies
+from config.requestbody import guard_request_bodies, minimum_rate
 from intake import errors, i18n, limits, work
 from intake.parsing import IntakeRequest
 from intake.uploads import megabytes
@@ -48,7 +48,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     # not fail to boot and so stop the whole server (tests/deploy/test_deploy_database_faults.py).
     store = store or Store(settings)
     app = Flask(__name__)
-    app.wsgi_app = guard_request_bodies(app.wsgi_app)  # type: ignore[method-assign, assignment]
+    rate = minimum_rate(settings.min_body_bytes_per_second, settings.body_rate_grace_seconds)
+    app.wsgi_app = guard_request_bodies(app.wsgi_app, rate)  # type: ignore[method-assign, assignment]
     # Flask logs an exception it did not expect with its traceback: the class only.
     install_log_filters(app.logger)
     app.request_class = IntakeRequest

@@ -43,7 +43,7 @@ def test_gunicorn_configs_import_and_use_known_settings(gunicorn_conf) -> None: 
     for name in settings & known:
         cfg.set(name, getattr(module, name))  # gunicorn's own validation of each value
     assert cfg.workers >= 2 and cfg.threads >= 2
-    assert cfg.worker_class_str == "gthread"
+    assert cfg.worker_class_str == "config.server.ThreadWorker"  # gthread, see config/server.py
     assert cfg.limit_request_line <= 8190 and cfg.limit_request_field_size <= 8190
     assert cfg.limit_request_fields <= 100
     assert cfg.timeout <= 120
