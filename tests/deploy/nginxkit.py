@@ -15,7 +15,12 @@ def _replace(text: str, old: str, new: str) -> str:
 
 
 def build_nginx_prefix(
-    deploy_dir: Path, prefix: Path, cert: tuple[Path, Path], ports: dict[str, int]
+    deploy_dir: Path,
+    prefix: Path,
+    cert: tuple[Path, Path],
+    ports: dict[str, int],
+    *,
+    worker_connections: int = 64,
 ) -> Path:
     """A self-contained nginx configuration in ``prefix`` made of the shipped files, with
     only addresses, ports and file paths changed. ``ports`` names nginx's listeners (i80,
@@ -66,7 +71,8 @@ def build_nginx_prefix(
         f"pid {prefix}/nginx.pid;\n"
         f"error_log {prefix}/logs/main-error.log;\n"
         "worker_processes 1;\n"
-        "events { worker_connections 64; }\n"
+        f"worker_rlimit_nofile {4 * worker_connections};\n"
+        f"events {{ worker_connections {worker_connections}; }}\n"
         "http {\n"
         # Any server without its own access_log would write here: the test checks it.
         f"    access_log {prefix}/logs/http-level-access.log;\n"
@@ -75,6 +81,42 @@ def build_nginx_prefix(
         "}\n"
     )
     return main
+
+
+def make_certificate(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for localhost (tests and benchmarks only): its paths."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "test.crt", folder / "test.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    key_path.chmod(0o600)
+    return cert_path, key_path
 
 
 def wait_for_tls(port: int, prefix: Path, timeout: float = 30) -> None:

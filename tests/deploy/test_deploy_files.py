@@ -170,6 +170,14 @@ def test_nginx_intake_never_names_a_client(deploy_dir: Path) -> None:
     assert text.count("$remote_addr") == 1
     assert "set $sealbox_client $remote_addr;" in text
     text = text.replace("set $sealbox_client $remote_addr;", "")
+    # The one connection limit counts per listener (conf.d keys its zone by the server's
+    # own address and port), never per client.
+    assert re.findall(r"limit_conn (\S+) \d+;", text) == ["sealbox_listener"] * 2
+    shared = _strip_comments((deploy_dir / "nginx/conf.d/sealbox.conf").read_text())
+    assert re.findall(r"limit_conn_zone (\S+) zone=(\w+)", shared) == [
+        ('"$server_addr:$server_port"', "sealbox_listener")
+    ]
+    text = re.sub(r"limit_conn sealbox_listener \d+;", "", text)
     for forbidden in (
         "$remote_addr",
         "$binary_remote_addr",

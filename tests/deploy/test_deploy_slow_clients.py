@@ -1,18 +1,22 @@
-"""Stalled and trickling clients against the intake under real gunicorn, at a small scale
-(bench/bench_slow_clients.py measures 500 of them): they neither stop reporters from
-submitting and following up nor hold a thread for longer than the read timeout or the
-minimum body rate allow (docs/OPERATIONS.md, "When things fail")."""
+"""Stalled and trickling clients against the intake under real gunicorn, directly and
+through the shipped nginx, at a small scale (bench/bench_slow_clients.py measures 500 of
+them): they neither stop reporters from submitting and following up nor hold a thread for
+longer than the read timeout or the minimum body rate allow (docs/OPERATIONS.md, "When
+things fail")."""
 
 from __future__ import annotations
 
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 import pytest
 from appkit import RECEIPT_RE, Client, Deployment
+from nginxkit import build_nginx_prefix
 
 requests = pytest.importorskip("requests", reason="the requests package is not installed")
 
@@ -122,3 +126,72 @@ def test_a_trickling_body_is_answered_408_after_the_grace_period(
     assert answer.startswith(b"HTTP/1.1 408"), answer[:300]
     # The grace period (4 s), then the first read below 1 KiB/s on average.
     assert 4 <= time.monotonic() - started < 4 + READ_TIMEOUT + 3
+
+
+@pytest.fixture
+def behind_nginx(
+    sqlite_deployment: Deployment,
+    tool: Callable[[str], str],
+    deploy_dir: Path,
+    tls_cert: tuple[Path, Path],
+    tmp_path: Path,
+    free_port: Callable[[], int],
+    launcher: Any,
+) -> Callable[..., str]:
+    """``start(**settings)``: the intake (one worker, THREADS threads) behind the shipped
+    nginx sites; returns the base URL of nginx's onion server (plain HTTP, as from Tor)."""
+
+    def start(**settings: str) -> str:
+        onion = free_port()
+        listener = {"SEALBOX_ONION_LISTEN": f"127.0.0.1:{onion}"}
+        sqlite_deployment.start("intake", workers=1, **{**SLOW, **listener, **settings})
+        ports = {name: free_port() for name in ("i80", "i443", "ionion", "c443", "conion")}
+        ports |= {"intake": onion, "intake_onion": onion, "caseworker": onion}
+        prefix = tmp_path / "nginx"
+        conf = build_nginx_prefix(deploy_dir, prefix, tls_cert, ports, worker_connections=512)
+        command = [tool("nginx"), "-c", str(conf), "-p", f"{prefix}/", "-g", "daemon off;"]
+        launcher.start("nginx", command, port=ports["ionion"])
+        return f"http://127.0.0.1:{ports['ionion']}"
+
+    return start
+
+
+def test_through_nginx_stalled_headers_cost_no_app_thread(
+    behind_nginx: Callable[..., str],
+) -> None:
+    # Four times as many stalled headers as the app has threads, and a read timeout long
+    # enough that a reporter would wait for it if they reached the app: nginx holds them.
+    base = behind_nginx(SEALBOX_INTAKE_READ_TIMEOUT="30")
+    with _headers_only(base, 4 * THREADS):
+        time.sleep(0.5)
+        started = time.monotonic()
+        _report_and_follow_up(base)
+        assert time.monotonic() - started < 15  # never waited for a thread
+
+
+def test_through_nginx_stalled_bodies_get_the_apps_408(behind_nginx: Callable[..., str]) -> None:
+    base = behind_nginx()
+    with stalled(base, 2 * (THREADS - 2)) as sockets:
+        time.sleep(0.5)
+        started = time.monotonic()
+        _report_and_follow_up(base)
+        answers = [_answer(sock) for sock in sockets[::2]]  # the stalled bodies
+        waited = time.monotonic() - started
+    assert waited < READ_TIMEOUT + 5, waited
+    for answer in answers:
+        assert answer.startswith(b"HTTP/1.1 408"), answer[:300]
+        assert b"The connection stopped" in answer
+
+
+@contextmanager
+def _headers_only(base: str, count: int) -> Iterator[None]:
+    sockets = []
+    try:
+        for _ in range(count):
+            sock = socket.create_connection(_address(base), timeout=30)
+            sock.sendall(HEAD)
+            sockets.append(sock)
+        yield
+    finally:
+        for sock in sockets:
+            sock.close()
