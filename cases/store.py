@@ -73,6 +73,13 @@ class Store:
         with self.sessions.begin() as session:
             yield session
 
+    def schema_revisions(self) -> set[str]:
+        """The Alembic revisions the database is at (empty: no Sealbox tables yet)."""
+        from alembic.runtime.migration import MigrationContext
+
+        with self.engine.connect() as conn:
+            return set(MigrationContext.configure(conn).get_current_heads())
+
     def migrate(self) -> None:
         """Bring the schema to the newest Alembic revision and set up the audit head."""
         run_migrations(self.engine, self.settings.sqlalchemy_url, "upgrade", "head")

@@ -178,11 +178,15 @@ class _Watchdog:
     def _run(self) -> None:
         while True:
             time.sleep(1.0)
-            with self._lock:
-                bodies = list(self._bodies)
-            now = time.monotonic()
-            for body in bodies:
-                body.cut_if_too_slow(now)
+            self._check_all()
+
+    def _check_all(self) -> None:
+        # Its own frame: no reference to a finished request's body outlives the call.
+        with self._lock:
+            bodies = list(self._bodies)
+        now = time.monotonic()
+        for body in bodies:
+            body.cut_if_too_slow(now)
 
 
 _watchdog = _Watchdog()

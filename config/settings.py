@@ -72,6 +72,9 @@ class Settings:
     # (SEALBOX_*_READ_TIMEOUT in deploy/gunicorn.*.conf.py).
     min_body_bytes_per_second: int = 1024
     body_rate_grace_seconds: int = 60
+    # Attachment ciphertext with no database row and untouched this long is removed by the
+    # purge: every living request renews its files every minute (cases/attachments/blobs.py).
+    orphan_grace_minutes: int = 15
     reporter_idle_minutes: int = 30
     caseworker_idle_minutes: int = 30
     caseworker_absolute_hours: int = 12
@@ -267,6 +270,7 @@ def _validate(s: Settings) -> list[str]:
     at_least("max_request_bytes", 1024)
     at_least("min_body_bytes_per_second", 0)
     at_least("body_rate_grace_seconds", 1)
+    at_least("orphan_grace_minutes", 5)
     for name in ("reporter_idle_minutes", "caseworker_idle_minutes", "caseworker_absolute_hours"):
         at_least(name, 1)
     if s.acknowledge_within_days > LEGAL_MAX_ACKNOWLEDGE_DAYS:

@@ -4,6 +4,14 @@ Both stores take only ciphertext (made by ``crypto.FileSealer``) and stream in c
 memory. Writes are staged and become visible on ``commit``; the submission code commits
 blobs before the database transaction, and ``sweep_orphans`` removes ciphertext a crash
 left without a database row (it is unreadable anyway: its key was never committed).
+
+**Which files are orphans.** In the folder store a file with no attachment row is either
+an orphan (its worker was killed before the transaction committed) or part of a request
+still being served in another process: a submission's first file is complete long before
+its last has arrived over a slow connection. Every process therefore renews, every
+minute, the modification time of each file it is still writing or has written for a
+request not yet ended (``_Leases``); a file whose time has not moved for
+``orphan_grace_minutes`` (15 by default) belongs to no living request and is removed.
 """
 
 from __future__ import annotations
@@ -12,7 +20,9 @@ import contextlib
 import io
 import os
 import re
+import threading
 import time
+import weakref
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -24,7 +34,7 @@ from cases.models import Attachment, BlobChunk
 
 _BLOB_ID = re.compile(r"^[0-9a-f]{16}$")
 DB_CHUNK = 1024 * 1024
-ORPHAN_GRACE_SECONDS = 3600
+LEASE_RENEWAL_SECONDS = 60.0
 
 
 class BlobWriter(Protocol):
@@ -37,7 +47,8 @@ class BlobStore(Protocol):
     def writer(self, session: Session, blob_id: str) -> BlobWriter: ...
     def open(self, session: Session, blob_id: str) -> BinaryIO: ...
     def delete(self, session: Session, blob_id: str) -> None: ...
-    def sweep_orphans(self, session: Session) -> int: ...
+    def orphans(self, session: Session, grace_seconds: float) -> list[str]: ...
+    def sweep_orphans(self, session: Session, grace_seconds: float) -> int: ...
 
 
 def _checked(blob_id: str) -> str:
@@ -46,12 +57,52 @@ def _checked(blob_id: str) -> str:
     return blob_id
 
 
+class _Leases:
+    """The files this process's requests are writing, renewed every minute by one thread
+    for as long as their writer lives (until the request that made it ends)."""
+
+    def __init__(self) -> None:
+        self._writers: weakref.WeakSet[_FileWriter] = weakref.WeakSet()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def hold(self, writer: _FileWriter) -> None:
+        with self._lock:
+            self._writers.add(writer)
+            if self._thread is None or not self._thread.is_alive():  # also after a fork
+                self._thread = threading.Thread(target=self._run, name="blob-leases", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(LEASE_RENEWAL_SECONDS)
+            self._renew_all()
+
+    def _renew_all(self) -> None:
+        # Its own frame: no strong reference outlives the call, so a writer whose request
+        # has ended is dropped from the weak set, and its file left to age.
+        with self._lock:
+            writers = list(self._writers)
+        for writer in writers:
+            writer.renew()
+
+
+_leases = _Leases()
+
+
 class _FileWriter:
     def __init__(self, final: Path) -> None:
         self._final = final
         self._tmp = final.with_name(f".tmp-{final.name}")
         fd = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         self._fh = os.fdopen(fd, "wb")
+        _leases.hold(self)
+
+    def renew(self) -> None:
+        """Mark the file as still in use (see the module docstring)."""
+        for path in (self._tmp, self._final):
+            with contextlib.suppress(FileNotFoundError):
+                os.utime(path)
 
     def write(self, data: bytes) -> None:
         self._fh.write(data)
@@ -83,18 +134,25 @@ class FilesystemBlobStore:
     def delete(self, session: Session, blob_id: str) -> None:
         (self.root / _checked(blob_id)).unlink(missing_ok=True)
 
-    def sweep_orphans(self, session: Session) -> int:
+    def orphans(self, session: Session, grace_seconds: float) -> list[str]:
+        """Files with no attachment row, untouched for ``grace_seconds``."""
         known = set(session.scalars(select(Attachment.id)))
-        cutoff = time.time() - ORPHAN_GRACE_SECONDS
-        removed = 0
-        for path in self.root.iterdir():
+        cutoff = time.time() - grace_seconds
+        found = []
+        for path in sorted(self.root.iterdir()):
             name = path.name.removeprefix(".tmp-")
             if name in known and not path.name.startswith(".tmp-"):
                 continue
-            if path.stat().st_mtime < cutoff:
-                path.unlink(missing_ok=True)
-                removed += 1
-        return removed
+            with contextlib.suppress(FileNotFoundError):
+                if path.stat().st_mtime < cutoff:
+                    found.append(path.name)
+        return found
+
+    def sweep_orphans(self, session: Session, grace_seconds: float) -> int:
+        found = self.orphans(session, grace_seconds)
+        for name in found:
+            (self.root / name).unlink(missing_ok=True)
+        return len(found)
 
 
 class _ChunkWriter:
@@ -174,8 +232,11 @@ class DatabaseBlobStore:
     def delete(self, session: Session, blob_id: str) -> None:
         session.execute(delete(BlobChunk).where(BlobChunk.blob_id == _checked(blob_id)))
 
-    def sweep_orphans(self, session: Session) -> int:
-        # Chunks commit or roll back with their attachment row: no orphans can exist.
+    # Chunks commit or roll back with their attachment row: no orphans can exist.
+    def orphans(self, session: Session, grace_seconds: float) -> list[str]:
+        return []
+
+    def sweep_orphans(self, session: Session, grace_seconds: float) -> int:
         return 0
 
 

@@ -60,10 +60,18 @@ def db() -> None:
 def db_upgrade(instance: Path) -> None:
     """Create or upgrade the database schema to the newest version."""
     store = store_of(instance, schema=False)
+    before = store.schema_revisions()
     store.migrate()
+    after = store.schema_revisions()
     refresh_statistics(store)
     store.dispose()
-    click.echo("The database is up to date.")
+    newest = ", ".join(sorted(after))
+    if not before:
+        click.echo(f"Created the database schema (revision {newest}).")
+    elif before == after:
+        click.echo(f"The database was already up to date (revision {newest}); nothing changed.")
+    else:
+        click.echo(f"Upgraded the database schema from {', '.join(sorted(before))} to {newest}.")
 
 
 @db.command("maintain")
@@ -108,6 +116,7 @@ def purge(dry_run: bool, instance: Path) -> None:
 
     store = store_of(instance)
     on = today()
+    grace = store.settings.orphan_grace_minutes * 60
     with store.transaction() as session:
         days = store.policy(session).retention_days_after_close
         due = due_for_purge(session, on, days)
@@ -115,6 +124,10 @@ def purge(dry_run: bool, instance: Path) -> None:
             click.echo(f"{len(due)} case(s) would be purged (retention {days} days after close):")
             for case in due:
                 click.echo(f"  {case.id}  closed {case.closed_on}")
+            orphans = store.blobs.orphans(session, grace)
+            click.echo(f"{len(orphans)} orphaned attachment ciphertext(s) would be removed:")
+            for name in orphans:
+                click.echo(f"  {name}")
             store.dispose()
             return
         purged = purge_expired(session, store.blobs, on, days, actor_id=None)
@@ -123,8 +136,8 @@ def purge(dry_run: bool, instance: Path) -> None:
         sessions = sweep_expired(session, store.settings)
         sessions += sweep_reporter_sessions(session, on)
         replaced = sweep_replaced_reporter_keys(session)
-        # Ciphertext a crash left without its row (past the blob store's grace period).
-        orphans = store.blobs.sweep_orphans(session)
+        # Ciphertext a killed worker left without its row, that no living request renews.
+        orphans = store.blobs.sweep_orphans(session, grace)
         head_id, head_hash = current_head(session)
     scrubbed = store.scrub_freed_data()
     if is_sqlite(store.engine):  # the embedded default has no separate maintenance timer

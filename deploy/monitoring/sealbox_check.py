@@ -82,6 +82,7 @@ def collect(settings: Any, disk_warn: int = 90) -> Report:
             retention = store.policy(session).retention_days_after_close
             # A day of slack: the timer runs daily.
             waiting = len(due_for_purge(session, today - dt.timedelta(days=1), retention))
+            orphans = len(store.blobs.orphans(session, settings.orphan_grace_minutes * 60))
     finally:
         store.dispose()
     for status in Status:
@@ -89,6 +90,8 @@ def collect(settings: Any, disk_warn: int = 90) -> Report:
     report.metrics["sealbox_cases_overdue"] = overdue or 0
     report.metrics["sealbox_cases_due_soon"] = due_soon or 0
     report.metrics["sealbox_cases_awaiting_purge"] = waiting
+    # Ciphertext killed workers left behind (the purge removes it; many: workers keep dying).
+    report.metrics["sealbox_orphaned_ciphertexts"] = orphans
     if overdue:
         report.raise_to(WARNING, f"{overdue} case(s) past a deadline")
     if waiting:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -66,6 +68,25 @@ def test_db_upgrade_creates_the_schema(instance) -> None:
     with store.transaction() as db:
         assert db.scalars(select(AuditEntry)).all() == []
     store.dispose()
+
+
+def test_db_upgrade_says_what_it_did(tmp_path, runner) -> None:
+    path = tmp_path / "inst"
+    assert runner.invoke(cli.main, ["init", "--instance", str(path)]).exit_code == 0
+    created = runner.invoke(cli.main, ["db", "upgrade", "--instance", str(path)])
+    assert created.exit_code == 0 and "Created the database schema (revision " in created.output
+    head = _store(path).schema_revisions()
+    assert len(head) == 1 and head.pop() in created.output
+    again = runner.invoke(cli.main, ["db", "upgrade", "--instance", str(path)])
+    assert "already up to date" in again.output and "nothing changed" in again.output
+    store = _store(path)
+    from cases.store import run_migrations
+
+    run_migrations(store.engine, store.settings.sqlalchemy_url, "downgrade", "-1")
+    older = store.schema_revisions()
+    store.dispose()
+    upgraded = runner.invoke(cli.main, ["db", "upgrade", "--instance", str(path)])
+    assert f"Upgraded the database schema from {older.pop()} to " in upgraded.output
 
 
 def test_configuration_errors_exit_2_without_traceback(tmp_path, runner) -> None:
@@ -192,15 +213,23 @@ def test_purge_dry_run_then_purge(instance, runner, closure_reviewer) -> None:  
         db.get_one(Case, held_id).legal_hold_reason = "court order 17"
         db.get_one(Case, alone_id).closure_reviewed_by_id = None
     store.dispose()
+    orphan = store.settings.blob_path / "00000000000000f1"  # a killed worker's leftover
+    orphan.parent.mkdir(parents=True, exist_ok=True)
+    orphan.write_bytes(b"ciphertext")
+    old = time.time() - store.settings.orphan_grace_minutes * 60 - 60
+    os.utime(orphan, (old, old))
     dry = runner.invoke(cli.main, ["purge", "--dry-run", "--instance", str(instance)])
     assert dry.exit_code == 0 and old_id in dry.output and held_id not in dry.output
     assert alone_id not in dry.output
+    assert "1 orphaned attachment ciphertext(s) would be removed:" in dry.output
+    assert "00000000000000f1" in dry.output and orphan.exists()
     store = _store(instance)
     with store.transaction() as db:
         assert db.get(Case, old_id) is not None
     store.dispose()
     done = runner.invoke(cli.main, ["purge", "--instance", str(instance)])
     assert done.exit_code == 0 and "1 case(s) purged" in done.output
+    assert "1 orphaned attachment ciphertext(s) removed." in done.output and not orphan.exists()
     assert "1 closed case(s) kept: their closure waits for a second caseworker's review" in (
         done.output
     )

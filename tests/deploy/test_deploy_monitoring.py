@@ -61,3 +61,18 @@ def test_unreachable_services_are_critical(settings: Settings, deploy_dir: Path)
     assert result.returncode == 2
     assert result.stdout.startswith("CRITICAL - database") and "Redis" in result.stdout
     assert "secret-pw" not in result.stdout
+
+
+def test_orphaned_ciphertext_is_counted(settings: Settings, deploy_dir: Path) -> None:
+    """Ciphertext a killed worker left (no row, untouched past the grace period)."""
+    store = Store(settings)
+    store.migrate()
+    store.dispose()
+    old = dt.datetime.now(dt.UTC).timestamp() - settings.orphan_grace_minutes * 60 - 60
+    for name in ("00000000000000f1", ".tmp-00000000000000f2"):
+        path = settings.blob_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"ciphertext")
+        os.utime(path, (old, old))
+    metrics = _check(deploy_dir, settings, "--prometheus")
+    assert "sealbox_orphaned_ciphertexts 2" in metrics.stdout, metrics.stdout

@@ -6,7 +6,7 @@ orphan sweep, see below), the next submission works, and every case committed be
 fault still decrypts.
 
 Orphan sweep: ``FilesystemBlobStore.sweep_orphans`` keeps unreferenced ciphertext for
-``ORPHAN_GRACE_SECONDS`` (an upload may still be streaming in another worker) and removes
+``orphan_grace_minutes`` (an upload may still be streaming in another worker) and removes
 it after. The app does not sweep at start-up; ``sealbox purge`` (the daily timer) does,
 and the kill test runs that command.
 """
@@ -30,7 +30,7 @@ from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from cases.attachments.blobs import ORPHAN_GRACE_SECONDS, FilesystemBlobStore
+from cases.attachments.blobs import FilesystemBlobStore
 from cases.models import Attachment, Case, IdentityRecord, Message, WrappedKey
 from cases.store import Store
 
@@ -77,7 +77,7 @@ def sweep_after_grace(store: Store, env: dict[str, str]) -> int:
     orphans it reports removing."""
     import sys
 
-    old = time.time() - ORPHAN_GRACE_SECONDS - 60
+    old = time.time() - store.settings.orphan_grace_minutes * 60 - 60
     for p in store.settings.blob_path.iterdir():
         os.utime(p, (old, old))
     sealbox = Path(sys.executable).with_name("sealbox")

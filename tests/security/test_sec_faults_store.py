@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event, func, select
 
-from cases.attachments.blobs import ORPHAN_GRACE_SECONDS, FilesystemBlobStore
+from cases.attachments.blobs import FilesystemBlobStore
 from cases.content import list_attachments, open_attachment, read_messages
 from cases.keyring import reporter_thread_key
 from cases.models import (
@@ -231,12 +231,12 @@ def test_process_killed_mid_upload_leaves_no_case_and_sweep_removes_ciphertext(
     assert len(leftovers) == 2 and any(p.name.startswith(".tmp-") for p in leftovers)
     # ... which the sweep keeps during the grace period (an upload may still be running) ...
     with store.transaction() as session:
-        assert store.blobs.sweep_orphans(session) == 0
+        assert store.blobs.sweep_orphans(session, store.settings.orphan_grace_minutes * 60) == 0
     # ... and removes once it is over; committed ciphertext stays.
-    old = time.time() - ORPHAN_GRACE_SECONDS - 60
+    old = time.time() - store.settings.orphan_grace_minutes * 60 - 60
     for path in leftovers:
         os.utime(path, (old, old))
     with store.transaction() as session:
-        assert store.blobs.sweep_orphans(session) == 2
+        assert store.blobs.sweep_orphans(session, store.settings.orphan_grace_minutes * 60) == 2
     assert {p.name for p in blob_files(store)} == known
     assert_decrypts(store, kept, "kept", {"kept.bin": data})

@@ -184,7 +184,8 @@ def test_orphan_sweep_removes_old_unreferenced_ciphertext(store: Store) -> None:
     os.utime(orphan, (old, old))
     os.utime(temp, (old, old))
     with store.transaction() as session:
-        assert store.blobs.sweep_orphans(session) == 2
+        assert sorted(store.blobs.orphans(session, 3600)) == [temp.name, orphan.name]
+        assert store.blobs.sweep_orphans(session, 3600) == 2
     assert fresh.exists() and not orphan.exists() and not temp.exists()
 
 
