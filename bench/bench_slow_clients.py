@@ -74,7 +74,7 @@ class Reporter(threading.Thread):
                 self.busy = False
 
     def journey(self) -> None:
-        browser = Browser(self.port, timeout=120)
+        browser = Browser(self.port, timeout=60)
         try:
             page = browser.get("/en/report/")
             fields = {"csrf_token": csrf_of(page.text), "description": report_text(),
@@ -85,7 +85,7 @@ class Reporter(threading.Thread):
             if sent.status != 200 or "data-receipt" not in sent.text:
                 raise RuntimeError(f"send answered {sent.status}")
             receipt = sent.text.split('data-receipt="', 1)[1].split('"', 1)[0]
-            later = Browser(self.port, timeout=120)
+            later = Browser(self.port, timeout=60)
             try:
                 login = later.get("/en/followup/")
                 signed_in = later.post("/en/followup/", {"csrf_token": csrf_of(login.text),
@@ -158,13 +158,16 @@ def window(port: int, clients: int, seconds: float, stalled: int) -> dict[str, A
     end = time.perf_counter()
     go.clear()
     stop.set()
+    deadline = time.monotonic() + 90  # a journey still waiting then is abandoned (counted)
     for reporter in reporters:
-        reporter.join(timeout=180)
+        reporter.join(timeout=max(0.0, deadline - time.monotonic()))
+    stuck = sum(1 for r in reporters if r.is_alive())
     if attacker is not None:
         attacker.stop.set()
         attacker.join(timeout=30)
     done = sum(1 for r in reporters for t in r.done if start <= t <= end)
     errors = [e for r in reporters for e in r.errors]
+    errors += ["a journey still waiting 90 s after its window"] * stuck
     return {"journeys": done, "seconds": end - start, "errors": errors,
             "stalled_opened": attacker.opened if attacker else 0}
 

@@ -4,7 +4,8 @@
                                                 [--rounds 3] [--seconds 10] [--clients 16]
 
 The intake runs on gunicorn with the shipped ``deploy/gunicorn.intake.conf.py`` as it is
-(3 workers x 4 threads, gthread; only the bind address is set), the receipt KDF at its
+(3 workers; 256 threads each since the slow-client work, so the clients, not the threads,
+set how many requests run at once; only the bind address is set), the receipt KDF at its
 defaults (Argon2id, opslimit 2, 64 MiB) and the rate limits raised out of the way
 (SEALBOX_SUBMISSIONS_PER_*). Each of ``--clients`` concurrent clients (threads of this
 process) does what a reporter's browser does, again and again: GET the form, POST the
@@ -16,8 +17,9 @@ three-page journey.
 
 Baseline, timed in windows that alternate with the server's (S B S B ...: the load that
 other work puts on the machine falls on both alike): bare ``nacl.pwhash.argon2id.kdf``
-with the same parameters, in the same parallelism as the server (3 processes x 4 threads,
-each thread deriving back to back), derivations per second. Target: submissions/s >= 0.8x
+with the same parameters, in 3 processes x 4 threads (the server's parallelism when this
+baseline was chosen; 12 derivations at a time saturate two cores either way), each thread
+deriving back to back, derivations per second. Target: submissions/s >= 0.8x
 derivations/s (everything but the deliberate key stretching is cheap). For context, also
 2 processes x 1 thread (the most a 2-core machine does).
 
@@ -46,7 +48,7 @@ from bench._http import Browser, csrf_of, form_to
 from bench._server import INTAKE_CONF, Server, instance
 
 OPSLIMIT, MEMLIMIT = 2, 64 * MIB  # config/settings.py receipt defaults
-WORKERS, THREADS = 3, 4  # deploy/gunicorn.intake.conf.py defaults
+WORKERS, THREADS = 3, 4  # the baseline's processes x threads (see the docstring)
 REPORT = (
     "Since March the head of procurement has approved invoices from one supplier at about "
     "twice the market price. I have copies of three invoices and the tender file. "
@@ -271,9 +273,9 @@ def main() -> None:
     if args.quick:
         databases, rounds, seconds = ["sqlite"], 2, 5
     print_machine(machine())
-    print(f"receipt KDF opslimit {OPSLIMIT}, {MEMLIMIT // MIB} MiB; gunicorn {WORKERS} workers x "
-          f"{THREADS} threads; {args.clients} clients; {rounds} rounds of {seconds:.0f} s "
-          "server / bare windows in turn")
+    print(f"receipt KDF opslimit {OPSLIMIT}, {MEMLIMIT // MIB} MiB; gunicorn as shipped; bare "
+          f"{WORKERS} processes x {THREADS} threads; {args.clients} clients; {rounds} rounds of "
+          f"{seconds:.0f} s server / bare windows in turn")
     results = {db: measure(db, args.clients, rounds, seconds, args.other_tree)
                for db in databases}
     ratios: dict[str, float] = {}

@@ -274,6 +274,19 @@ class ReporterSession(Base):
     created_on: Mapped[dt.date] = mapped_column(Date, default=today)
 
 
+class SentSubmission(Base):
+    """A report form already sent: the keyed digest of the submission id its review page
+    carried (cases.reporting.resend), so a browser's resend of the same form stores no
+    second case. It names no case; only the date is kept, and rows are deleted after
+    ``RESEND_WINDOW_DAYS`` by the daily purge."""
+
+    __tablename__ = "sent_submissions"
+    __table_args__ = UNORDERED
+
+    digest: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    sent_on: Mapped[dt.date] = mapped_column(Date, default=today)
+
+
 class Case(Base):
     __tablename__ = "cases"
     __table_args__ = (

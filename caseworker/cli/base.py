@@ -1,5 +1,6 @@
 """``sealbox``: the operator's command line.
 
+\b
     sealbox init                  create an instance and print its recovery key once
     sealbox db upgrade            create or upgrade the database schema
     sealbox db maintain           store reporter-written tables in key order (nightly)

@@ -113,6 +113,7 @@ def purge(dry_run: bool, instance: Path) -> None:
     from cases.records.retention import due_for_purge, kept_for_review, purge_expired
     from cases.reporting.claim import sweep_replaced_reporter_keys
     from cases.reporting.followup import sweep_reporter_sessions
+    from cases.reporting.resend import forget_sent
 
     store = store_of(instance)
     on = today()
@@ -136,6 +137,7 @@ def purge(dry_run: bool, instance: Path) -> None:
         sessions = sweep_expired(session, store.settings)
         sessions += sweep_reporter_sessions(session, on)
         replaced = sweep_replaced_reporter_keys(session)
+        forget_sent(session, on)  # resent-form digests past their window
         # Ciphertext a killed worker left without its row, that no living request renews.
         orphans = store.blobs.sweep_orphans(session, grace)
         head_id, head_hash = current_head(session)

@@ -8,21 +8,23 @@ server. So files travel once, with the final send, encrypted as they stream in
 (``intake.uploads``), and are committed in the same transaction as the case.
 
 The receipt is shown once, in the response to the send: it is never stored, never in a
-URL, never in a cookie. A reload of that response (the browser offers to resend) is
-recognised from the submission id kept in the reporter's own session cookie and does not
-create a second case.
+URL, never in a cookie. A second send of the same form (a reload of that response, or the
+browser sending again because the answer never arrived) is recognised from the submission
+id the form itself carries, whose keyed digest the first send stored with its case
+(``cases.reporting.resend``), and creates no second case.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, Response, current_app, render_template, request, session
+from flask import Blueprint, Response, current_app, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import BadRequest, HTTPException
 
 from cases.models import Case
+from cases.reporting.resend import claim_submission
 from cases.reporting.submission import Submission
 from crypto import ReceiptError, format_receipt, normalize_receipt
 from intake.errors import recovers
@@ -45,8 +47,6 @@ from intake.uploads import (
 from intake.work import db, report_work, settings, store
 
 bp = Blueprint("report", __name__)
-
-SENT_FIELD = "sent"  # submission ids already sent from this browser session (last few)
 
 
 def _options(session: Session) -> FormOptions:
@@ -164,8 +164,6 @@ def submit() -> Response:
     if not the_form.check_digest(submission_id, the_form.review_token.data or ""):
         the_form.submission_id.data = ""
         return render_review(the_form, 400, _("Please check your report once more, then send it."))
-    if submission_id in session.get(SENT_FIELD, []):
-        return current_app.make_response((render_template("report/already_sent.html"), 409))
     if uploads.problem:
         return render_review(the_form, 413, file_errors=file_errors(uploads))
     for sink in uploads.files:
@@ -176,6 +174,8 @@ def submit() -> Response:
         )
         sink.used = True
     uploads.discard_unused()
+    if not claim_submission(work.session, settings().server_key, submission_id):
+        return current_app.make_response((render_template("report/already_sent.html"), 409))
     receipt = work.draft.finalize(
         Submission(
             report=the_form.report_body(),
@@ -187,7 +187,6 @@ def submit() -> Response:
     case = work.session.get_one(Case, work.draft.case_id)
     due = (case.acknowledge_due_on, case.feedback_due_on)  # what the case was given
     work.commit()  # the receipt is shown only once the case and all its ciphertexts are committed
-    session[SENT_FIELD] = [*session.get(SENT_FIELD, [])[-4:], submission_id]
     return render_receipt(receipt, due)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
 import pytest
@@ -89,7 +90,7 @@ def test_0002_clears_display_names_copied_from_usernames_and_back(
 TABLES_SQL = "SELECT name, sql FROM sqlite_master WHERE type = 'table'"
 UNORDERED_TABLES = {
     "cases", "messages", "wrapped_keys", "attachments", "identity_records", "blob_chunks",
-    "case_links", "case_labels", "case_exclusions", "reporter_sessions",
+    "case_links", "case_labels", "case_exclusions", "reporter_sessions", "sent_submissions",
 }
 
 
@@ -151,7 +152,8 @@ def test_0003_numbers_messages_per_case_and_back(empty_db: tuple[str, Engine]) -
     if engine.dialect.name == "sqlite":
         with engine.connect() as conn:
             ddl = dict(conn.execute(text(TABLES_SQL)).all())
-        assert all("WITHOUT ROWID" in ddl[t] for t in UNORDERED_TABLES), ddl
+        made_later = {"sent_submissions"}  # by 0009
+        assert all("WITHOUT ROWID" in ddl[t] for t in UNORDERED_TABLES - made_later), ddl
         assert "WITHOUT ROWID" not in ddl["audit_log"]
     _run(engine, url, "downgrade", "0002")
     with engine.connect() as conn:
@@ -181,7 +183,8 @@ def test_0004_down_keeps_the_tables_without_rowid(tmp_path) -> None:  # type: ig
     with engine.connect() as conn:
         ddl = dict(conn.execute(text(TABLES_SQL)).all())
     engine.dispose()
-    assert {t for t, sql in ddl.items() if "WITHOUT ROWID" in sql} == UNORDERED_TABLES
+    made_later = {"sent_submissions"}  # by 0009
+    assert {t for t, sql in ddl.items() if "WITHOUT ROWID" in sql} == UNORDERED_TABLES - made_later
 
 
 def test_0007_takes_each_closer_from_the_audit_log_and_back(empty_db: tuple[str, Engine]) -> None:
@@ -222,6 +225,18 @@ def test_0007_takes_each_closer_from_the_audit_log_and_back(empty_db: tuple[str,
     columns = {c["name"] for c in inspect(engine).get_columns("cases")}
     assert not columns & {"closed_by_id", "closure_reviewed_by_id"}
     assert not set(inspect(engine).get_table_names()) & {"holder_removals", "notices"}
+
+
+def test_0009_makes_the_sent_submissions_table_and_back(empty_db: tuple[str, Engine]) -> None:
+    url, engine = empty_db
+    _run(engine, url, "upgrade", "0009")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO sent_submissions (digest, sent_on) VALUES (:d, :on)"),
+                     {"d": b"d" * 32, "on": dt.date(2026, 12, 1)})
+        assert conn.execute(text("SELECT count(*) FROM sent_submissions")).scalar() == 1
+    _run(engine, url, "downgrade", "0008")
+    with engine.connect() as conn:
+        assert "sent_submissions" not in inspect(conn).get_table_names()
 
 
 def test_0008_marks_minutes_agreed_with_a_handed_receipt_and_back(

@@ -419,3 +419,10 @@ def test_approvals_can_be_decided_by_the_servers_operator(instance, runner) -> N
         actions = set(db.scalars(select(AuditEntry.action)))
     store.dispose()
     assert {"admin.change_approved", "admin.change_denied"} <= actions
+
+
+def test_help_lists_one_command_per_line(runner) -> None:  # type: ignore[no-untyped-def]
+    shown = runner.invoke(cli.main, ["--help"]).output
+    lines = [line.strip() for line in shown.splitlines()]
+    for command in ("sealbox init", "sealbox db upgrade", "sealbox purge", "sealbox serve"):
+        assert any(line.startswith(command + " ") for line in lines), shown

@@ -1,18 +1,22 @@
 """Broken requests against both apps under real gunicorn: a malformed chunked body is the
 client's fault, answered with the app's readable 400 page and its usual headers, on every
-route that accepts a POST (docs/OPERATIONS.md, "When things fail")."""
+route that accepts a POST; and a report whose answer never arrived, sent again by the
+browser, is not stored twice (docs/OPERATIONS.md, "When things fail")."""
 
 from __future__ import annotations
 
 import itertools
 import socket
+import time
 from collections.abc import Iterator
 
-from appkit import Deployment
+from appkit import Client, Deployment
+from sqlalchemy import func, select
 from werkzeug.routing import Rule
 
 import caseworker
 import intake
+from cases.models import Case
 from cases.store import Store
 
 MALFORMED_CHUNKS = {
@@ -78,3 +82,63 @@ def test_malformed_chunked_bodies_get_the_readable_400(sqlite_deployment: Deploy
                 assert "The request could not be understood." in page, (kind, path, page)
     for started in sqlite_deployment.logs.values():
         assert "Traceback" not in started.output(), started.output()[-3000:]
+
+
+def test_a_resent_report_whose_answer_was_lost_is_stored_once(
+    sqlite_deployment: Deployment,
+) -> None:
+    import requests
+
+    base = sqlite_deployment.start("intake", workers=1)
+    reporter = Client(base, requests.Session())
+    form = reporter.get("/en/report/")
+    review = reporter.submit(form, "/report/review", {"description": "Kickbacks.", "website": ""})
+    assert review.status_code == 200, review.text[:2000]
+    # The send, as the browser makes it; the connection drops before the answer arrives,
+    # so the browser never gets the session cookie the answer would have set.
+    send = _send_form(review.text, review.url)
+    prepared = reporter.http.prepare_request(
+        requests.Request("POST", send["action"], data=send["fields"], files={"files": ("", b"")})
+    )
+    raw = socket.create_connection(_address(base), timeout=30)
+    raw.sendall(_as_bytes(prepared))
+    raw.close()
+    store = sqlite_deployment.store
+    deadline = time.monotonic() + 20
+    while _cases(store) == 0 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _cases(store) == 1  # the first send was stored
+    # The browser sends the same form again, with the same cookie.
+    again = reporter.http.send(prepared, timeout=60)
+    assert again.status_code == 409 and "already sent" in again.text, again.text[:2000]
+    assert _cases(store) == 1
+
+
+def _cases(store: Store) -> int:
+    with store.transaction() as db:
+        return int(db.scalar(select(func.count()).select_from(Case)) or 0)
+
+
+def _address(base: str) -> tuple[str, int]:
+    host, port = base.removeprefix("http://").split(":")
+    return host, int(port)
+
+
+def _as_bytes(prepared: object) -> bytes:
+    from urllib.parse import urlsplit
+
+    url = urlsplit(prepared.url)  # type: ignore[attr-defined]
+    head = f"POST {url.path} HTTP/1.1\r\nHost: {url.netloc}\r\n"
+    for name, value in prepared.headers.items():  # type: ignore[attr-defined]
+        head += f"{name}: {value}\r\n"
+    body = prepared.body  # type: ignore[attr-defined]
+    return head.encode() + b"\r\n" + (body if isinstance(body, bytes) else body.encode())
+
+
+def _send_form(html: str, page_url: str) -> dict[str, object]:
+    from urllib.parse import urljoin
+
+    from appkit import form_to
+
+    form = form_to(html, "/report/send", page_url)
+    return {"action": urljoin(page_url, form["action"]), "fields": form["fields"]}
