@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from sqlalchemy.exc import OperationalError
@@ -15,6 +15,9 @@ from config import (
     InstanceExists,
     init_instance,
 )
+
+if TYPE_CHECKING:
+    from cases.models import Case
 
 RECOVERY_NOTICE = """\
 ==========================================================================
@@ -122,13 +125,7 @@ def purge(dry_run: bool, instance: Path) -> None:
         days = store.policy(session).retention_days_after_close
         due = due_for_purge(session, on, days)
         if dry_run:
-            click.echo(f"{len(due)} case(s) would be purged (retention {days} days after close):")
-            for case in due:
-                click.echo(f"  {case.id}  closed {case.closed_on}")
-            orphans = store.blobs.orphans(session, grace)
-            click.echo(f"{len(orphans)} orphaned attachment ciphertext(s) would be removed:")
-            for name in orphans:
-                click.echo(f"  {name}")
+            _list_purge(due, days, store.blobs.orphans(session, grace))
             store.dispose()
             return
         purged = purge_expired(session, store.blobs, on, days, actor_id=None)
@@ -165,6 +162,16 @@ def purge(dry_run: bool, instance: Path) -> None:
         )
     for case_id in purged:
         click.echo(f"  {case_id}")
+
+
+def _list_purge(due: list[Case], days: int, orphans: list[str]) -> None:
+    """What ``purge --dry-run`` shows: what the purge would delete."""
+    click.echo(f"{len(due)} case(s) would be purged (retention {days} days after close):")
+    for case in due:
+        click.echo(f"  {case.id}  closed {case.closed_on}")
+    click.echo(f"{len(orphans)} orphaned attachment ciphertext(s) would be removed:")
+    for name in orphans:
+        click.echo(f"  {name}")
 
 
 # --- sealbox serve -----------------------------------------------------------------------

@@ -52,3 +52,6 @@ GRANT UPDATE (reporter_activity_on, unread_by_caseworkers, minutes_agreed_on,
   ON cases TO :"intake";
 -- Its own sessions; attachment chunks it may drop while an upload is still uncommitted.
 GRANT SELECT, INSERT, DELETE ON reporter_sessions, blob_chunks TO :"intake";
+-- Forms already sent (cases.reporting.resend): it records and checks them; only the
+-- purge (the app role) deletes them.
+GRANT SELECT, INSERT ON sent_submissions TO :"intake";
