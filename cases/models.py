@@ -172,6 +172,15 @@ class Caseworker(Base):
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     language: Mapped[str] = mapped_column(String(8), default="en")
+    # Mail notices (cases.notifications): where, which events, and whether as one daily
+    # digest. Staff data, read only by the back office: the intake cannot read them.
+    notice_email: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    notice_events: Mapped[str] = mapped_column(
+        String(200), default="new_report,reporter_message",
+        server_default="new_report,reporter_message",
+    )
+    notice_daily: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    notice_digest_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
 
     @property
     def name(self) -> str:
@@ -439,6 +448,27 @@ class Notice(Base):
     kind: Mapped[str] = mapped_column(String(32))
     values: Mapped[str] = mapped_column(Text, default="{}")
     created_on: Mapped[dt.date] = mapped_column(Date, default=today)
+
+
+class OutgoingNotice(Base):
+    """A mail notice waiting to be sent (cases.notifications): to whom and for what kind of
+    event, never a case id or content. Written in the transaction of the event; deleted
+    once sent. Notices about what a reporter did wait for the next batch (``not_before``),
+    so the mail's time does not tell when the reporter acted."""
+
+    __tablename__ = "notice_outbox"
+    __table_args__ = UNORDERED
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True, default=new_id)
+    caseworker_id: Mapped[int] = mapped_column(
+        ForeignKey("caseworkers.id", ondelete="CASCADE"), index=True
+    )
+    event: Mapped[str] = mapped_column(String(32))
+    not_before: Mapped[dt.datetime] = mapped_column(DateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # A drainer's claim (cases.notifications.claim): no two drainers send the same notice.
+    claimed_by: Mapped[str | None] = mapped_column(String(16), default=None)
+    claimed_until: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
 
 
 class WrappedKey(Base):

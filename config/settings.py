@@ -75,6 +75,21 @@ class Settings:
     # Attachment ciphertext with no database row and untouched this long is removed by the
     # purge: every living request renews its files every minute (cases/attachments/blobs.py).
     orphan_grace_minutes: int = 15
+    # Mail notices to staff (config/mail.py, cases/notifications): off while smtp_host is
+    # empty. smtp_security: "starttls" (port 587), "tls" (465) or "none" (a local relay).
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_security: str = "starttls"
+    smtp_username: str = ""
+    smtp_password: str = field(default="", repr=False)
+    mail_from: str = "sealbox@localhost"
+    # The back office's address, for the link in each notice (e.g. https://cases.example.org).
+    caseworker_url: str = ""
+    # Notices about what a reporter did are sent in batches, at most this often, so the
+    # mail's time does not tell the mail provider when the reporter acted.
+    reporter_notice_batch_minutes: int = 60
+    # A daily digest goes out at the first drain after this hour (UTC).
+    notice_digest_hour: int = 8
     reporter_idle_minutes: int = 30
     caseworker_idle_minutes: int = 30
     caseworker_absolute_hours: int = 12
@@ -249,6 +264,18 @@ def _read_secrets(path: Path, *, missing_ok: bool = False) -> dict[str, Any]:
         return tomllib.load(fh)
 
 
+def _mail_problems(s: Settings) -> list[str]:
+    problems = []
+    if s.reporter_notice_batch_minutes < 1:
+        problems.append("reporter_notice_batch_minutes: must be at least 1, "
+                        f"got {s.reporter_notice_batch_minutes}")
+    if s.smtp_security not in ("starttls", "tls", "none"):
+        problems.append(f"smtp_security: starttls, tls or none, got {s.smtp_security!r}")
+    if not 0 <= s.notice_digest_hour <= 23:
+        problems.append(f"notice_digest_hour: 0 to 23, got {s.notice_digest_hour}")
+    return problems
+
+
 def _validate(s: Settings) -> list[str]:
     problems: list[str] = []
 
@@ -271,6 +298,7 @@ def _validate(s: Settings) -> list[str]:
     at_least("min_body_bytes_per_second", 0)
     at_least("body_rate_grace_seconds", 1)
     at_least("orphan_grace_minutes", 5)
+    problems += _mail_problems(s)
     for name in ("reporter_idle_minutes", "caseworker_idle_minutes", "caseworker_absolute_hours"):
         at_least(name, 1)
     if s.acknowledge_within_days > LEGAL_MAX_ACKNOWLEDGE_DAYS:

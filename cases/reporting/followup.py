@@ -19,7 +19,7 @@ from cases.content import (
     read_messages,
     store_attachment,
 )
-from cases.keyring import Trust, reporter_thread_key
+from cases.keyring import Trust, holders, reporter_thread_key
 from cases.models import (
     READABLE_BY_REPORTER,
     Attachment,
@@ -31,6 +31,7 @@ from cases.models import (
     ReporterSession,
     today,
 )
+from cases.notifications.outbox import REPORTER_MESSAGE, enqueue
 from cases.reporting.submission import custodians
 from config import Settings
 from crypto import ReporterKeys, derive_reporter_keys
@@ -86,9 +87,12 @@ def add_reporter_message(
     text: str,
     attachments: Sequence[Attachment] = (),
     on: dt.date | None = None,
+    *,
+    settings: Settings,
 ) -> Message:
     """A message from the reporter, with the files already encrypted for it while they
-    streamed in (``AttachmentUpload.finish``); the case shows as unread. The caller commits."""
+    streamed in (``AttachmentUpload.finish``); the case shows as unread, and its holders
+    get a mail notice (cases.notifications). The caller commits."""
     on = on or today()
     thread_key = reporter_thread_key(session, case.id, reporter_private_key)
     saved = add_message(
@@ -98,6 +102,7 @@ def add_reporter_message(
         attachment.message_id = saved.id
         store_attachment(session, attachment)
     touch(case, on)
+    enqueue(session, holders(session, case.id), REPORTER_MESSAGE, settings)
     return saved
 
 

@@ -37,6 +37,7 @@ from cases.models import (
     public_accounts,
     today,
 )
+from cases.notifications.outbox import NEW_REPORT, enqueue
 from cases.reporting.acknowledgement import send_automatic_acknowledgement
 from cases.store import Policy, Store
 from crypto import CaseKeys, ReporterKeys, derive_reporter_keys, new_case_keys, new_receipt
@@ -226,6 +227,7 @@ class SubmissionDraft:
             excluded=excluded,
         )
         _, message = open_case(session, opening, recipients, self.store.policy(session), trust, on)
+        enqueue(session, [r.id for r in recipients], NEW_REPORT, settings)
         for attachment in self._finished:
             attachment.message_id = message.id
             store_attachment(session, attachment)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms import BooleanField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 from cases.accounts.enrolment import MIN_PASSPHRASE_CHARS
 from caseworker.forms import PlainForm as PlainForm  # the app's one button form
@@ -54,3 +54,21 @@ class ConfirmPassphraseForm(FlaskForm):
     )
 
 
+
+
+class NoticeForm(FlaskForm):
+    email = StringField(
+        _l("Address for notices"),
+        validators=[
+            Optional(),
+            Length(max=254),
+            Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+                   message=_l("Enter an address like name@example.org.")),
+        ],
+        description=_l("Leave it empty to get no mail. A notice names no case and quotes "
+                       "nothing: it only says that something is waiting."),
+        render_kw={"autocomplete": "email", "inputmode": "email"},
+    )
+    new_report = BooleanField(_l("A new report is routed to me"))
+    reporter_message = BooleanField(_l("A reporter writes on a case I hold"))
+    daily = BooleanField(_l("One digest a day instead of a mail for each batch"))

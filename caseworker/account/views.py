@@ -23,13 +23,15 @@ from cases.accounts.twofactor import (
     remaining_recovery_codes,
     reset_second_factor,
 )
-from cases.models import AuditEntry
+from cases.models import AuditEntry, Caseworker
+from cases.notifications.outbox import NEW_REPORT, REPORTER_MESSAGE, wanted_events
 from cases.records.audit import record
 from caseworker import web
 from caseworker.account.forms import (
     ConfirmCodeForm,
     ConfirmPassphraseForm,
     LanguageForm,
+    NoticeForm,
     PassphraseForm,
     PlainForm,
 )
@@ -42,6 +44,7 @@ from caseworker.auth.views import (
 from caseworker.choices import options
 from caseworker.limits import limit_sign_in
 from config.languages import NATIVE_NAMES
+from config.mail import mail_configured
 from crypto import key_fingerprint, verify_password
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -83,6 +86,7 @@ def _page(
     passphrase_form: PassphraseForm | None = None,
     codes_form: ConfirmCodeForm | None = None,
     factor_form: ConfirmPassphraseForm | None = None,
+    notice_form: NoticeForm | None = None,
 ) -> str:
     account = web.account()
     if language_form is None:
@@ -95,6 +99,8 @@ def _page(
         passphrase_form=passphrase_form or PassphraseForm(formdata=None),
         codes_form=codes_form or ConfirmCodeForm(formdata=None),
         factor_form=factor_form or ConfirmPassphraseForm(formdata=None),
+        notice_form=notice_form or _notice_form(account),
+        mail_on=mail_configured(web.settings()),
         events=account_events(web.db(), account.id),
         account_event_words=account_event_words,
         people=web.lookup_names()[1],
@@ -108,6 +114,33 @@ def _page(
 @bp.route("")
 def index() -> str:
     return _page()
+
+
+def _notice_form(account: Caseworker) -> NoticeForm:
+    """The account's notice settings, as they are."""
+    chosen = wanted_events(account)
+    form = NoticeForm(formdata=None)
+    form.email.data = account.notice_email
+    form.new_report.data = NEW_REPORT in chosen
+    form.reporter_message.data = REPORTER_MESSAGE in chosen
+    form.daily.data = account.notice_daily
+    return form
+
+
+@bp.route("/notices", methods=["POST"])
+def notices() -> Response | tuple[str, int]:
+    """Where and when this person is told that something is waiting (cases.notifications)."""
+    form = NoticeForm()
+    if not form.validate_on_submit():
+        return _page(notice_form=form), 400
+    account = web.account()
+    account.notice_email = (form.email.data or "").strip()
+    chosen = {NEW_REPORT: form.new_report.data, REPORTER_MESSAGE: form.reporter_message.data}
+    account.notice_events = ",".join(event for event, on in chosen.items() if on)
+    account.notice_daily = bool(form.daily.data)
+    record(web.db(), "caseworker.notices_changed", actor_id=account.id)
+    flash(_("Your notice settings were saved."))
+    return redirect(url_for("account.index"))
 
 
 @bp.route("/language", methods=["POST"])

@@ -13,6 +13,7 @@
     sealbox audit verify          check the audit chain and the content it commits to
     sealbox audit head            print the chain's head, to keep off the server
     sealbox purge                 delete closed cases past retention (crypto-shredding)
+    sealbox notify                send the mail notices that are due (content-free)
     sealbox serve                 start intake and caseworker apps on this machine
 
 Settings come from ``SEALBOX_*`` variables and the instance folder (``--instance`` or

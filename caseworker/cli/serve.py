@@ -55,6 +55,8 @@ def serve(host: str, intake_port: int, caseworker_port: int, instance: Path) -> 
     intake and caseworker apps as two processes. Ctrl-C stops both."""
     from cases.health import check_services
     from cases.store import Store
+    from caseworker.cli.notify import MAIL_HELP
+    from config.mail import mail_configured
 
     instance = instance.resolve()
     if not (instance / "instance.toml").exists():
@@ -85,6 +87,11 @@ def serve(host: str, intake_port: int, caseworker_port: int, instance: Path) -> 
             str(caseworker_port),
         ],
     }
+    if mail_configured(settings):  # the embedded default's notice drainer
+        commands["notices"] = [sys.executable, "-c", "from caseworker.cli import main; main()",
+                               "notify", "--every", "60", "--instance", str(instance)]
+    else:
+        click.echo(MAIL_HELP + "\n")
     sys.exit(
         run_apps(
             commands,

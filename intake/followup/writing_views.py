@@ -81,7 +81,9 @@ def message(ref: str) -> Response:
         )
         sink.used = True
     uploads.discard_unused()
-    add_reporter_message(db(), target, reporter.private_key, text, finished, on=on)
+    add_reporter_message(
+        db(), target, reporter.private_key, text, finished, on=on, settings=settings()
+    )
     commit()
     return redirect(url_for(".case", done="message") + f"#case-{ref}", code=303)  # type: ignore[return-value]
 

@@ -91,6 +91,7 @@ TABLES_SQL = "SELECT name, sql FROM sqlite_master WHERE type = 'table'"
 UNORDERED_TABLES = {
     "cases", "messages", "wrapped_keys", "attachments", "identity_records", "blob_chunks",
     "case_links", "case_labels", "case_exclusions", "reporter_sessions", "sent_submissions",
+    "notice_outbox",
 }
 
 
@@ -152,7 +153,7 @@ def test_0003_numbers_messages_per_case_and_back(empty_db: tuple[str, Engine]) -
     if engine.dialect.name == "sqlite":
         with engine.connect() as conn:
             ddl = dict(conn.execute(text(TABLES_SQL)).all())
-        made_later = {"sent_submissions"}  # by 0009
+        made_later = {"sent_submissions", "notice_outbox"}  # by 0009, 0010
         assert all("WITHOUT ROWID" in ddl[t] for t in UNORDERED_TABLES - made_later), ddl
         assert "WITHOUT ROWID" not in ddl["audit_log"]
     _run(engine, url, "downgrade", "0002")
@@ -183,7 +184,7 @@ def test_0004_down_keeps_the_tables_without_rowid(tmp_path) -> None:  # type: ig
     with engine.connect() as conn:
         ddl = dict(conn.execute(text(TABLES_SQL)).all())
     engine.dispose()
-    made_later = {"sent_submissions"}  # by 0009
+    made_later = {"sent_submissions", "notice_outbox"}  # by 0009, 0010
     assert {t for t, sql in ddl.items() if "WITHOUT ROWID" in sql} == UNORDERED_TABLES - made_later
 
 

@@ -101,7 +101,7 @@ def test_reporter_text_is_escaped_and_inert(store, person, signed_in, h) -> None
 
     with store.transaction() as db:
         case, keys = find_case(db, store.settings, normalize_receipt(receipt))
-        add_reporter_message(db, case, keys.private_key, XSS)
+        add_reporter_message(db, case, keys.private_key, XSS, settings=store.settings)
     response = signed_in(alice).get(f"/cases/{case_id}")
     page = response.get_data(as_text=True)
     assert "<script>alert" not in page and "<img src=x" not in page and "<svg onload" not in page

@@ -43,7 +43,9 @@ def test_reporter_messages_appear_in_the_thread_and_mark_the_case_unread(
     b.get(f"/cases/{case_id}")
     with store.transaction() as db:
         case, keys = find_case(db, store.settings, normalize_receipt(receipt))
-        add_reporter_message(db, case, keys.private_key, "Here is more: the boss knew.")
+        add_reporter_message(
+            db, case, keys.private_key, "Here is more: the boss knew.", settings=store.settings
+        )
     assert "new activity" in b.get("/").get_data(as_text=True)
     assert "Here is more: the boss knew." in b.get(f"/cases/{case_id}").get_data(as_text=True)
 

@@ -32,7 +32,7 @@ from sqlalchemy.engine import make_url
 
 requests = pytest.importorskip("requests", reason="the requests package is not installed")
 
-RUN_SECONDS = 14
+RUN_SECONDS = 16
 LIMITS = {
     "SEALBOX_SUBMISSIONS_PER_MINUTE_GLOBAL": "100000",
     "SEALBOX_LOOKUPS_PER_MINUTE_GLOBAL": "100000",
@@ -153,7 +153,7 @@ def _restart_one_worker_each(masters: list[int], restarts: list[int]) -> None:
 
 def _faults(database_url: str, masters: list[int], run: Run, seen: Counter[str]) -> None:
     """In turns: every connection of the apps' database cut (pg_terminate_backend) every
-    0.15 s for 1.5 s; then the database refusing every connection for 2.5 s (as while
+    0.15 s for 3 s; then the database refusing every connection for 2.5 s (as while
     PostgreSQL restarts) while one worker of each app is restarted and boots."""
     name = make_url(database_url).database
     admin = create_engine(
@@ -167,7 +167,7 @@ def _faults(database_url: str, masters: list[int], run: Run, seen: Counter[str])
     with admin.connect() as conn:
         try:
             while not run.stop.is_set():
-                for _ in range(10):
+                for _ in range(20):
                     seen["cut"] += conn.execute(terminate, {"name": name}).scalar_one()
                     if run.stop.wait(0.15):
                         break
@@ -242,7 +242,7 @@ def test_cut_database_connections_give_503_pages_and_lose_nothing(
     assert all(deployment.logs[base].proc.poll() is None for base in (*intakes, back_office))
     faults = sum(n for (_app, status), n in run.statuses.items() if status == 503)
     assert faults > 0, run.statuses  # ... and requests met it
-    assert len(run.accepted) > 5, run.statuses
+    assert len(run.accepted) >= 3, run.statuses  # reports got through between the faults
     _readable_afterwards(intakes[0], run.accepted)
     for started in deployment.logs.values():
         log = started.output()

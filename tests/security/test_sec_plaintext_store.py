@@ -71,7 +71,7 @@ def test_nothing_the_domain_writes_is_readable(
     with store.transaction() as db:
         case, keys = find_case(db, store.settings, receipt)
         assert case is not None
-        add_reporter_message(db, case, keys.private_key, m["followup"])
+        add_reporter_message(db, case, keys.private_key, m["followup"], settings=store.settings)
     with store.transaction() as db:
         case = db.get_one(Case, case.id)
         steps.acknowledge_case(db, store.policy(db).deadlines, case, alice, alice_key, m["ack"])

@@ -210,7 +210,9 @@ def test_reporter_message_marks_case_unread(any_store: Store) -> None:
         case, keys = find_case(session, any_store.settings, receipt)
         assert case is not None
         case.unread_by_caseworkers = False
-        add_reporter_message(session, case, keys.private_key, "I have more documents")
+        add_reporter_message(
+            session, case, keys.private_key, "I have more documents", settings=any_store.settings
+        )
     with any_store.transaction() as session:
         case, keys = find_case(session, any_store.settings, receipt)
         assert case is not None and case.unread_by_caseworkers

@@ -1,0 +1,1 @@
+"""Mail notices to staff: what is waiting for them, never what it is (the outbox)."""

@@ -1,0 +1,88 @@
+"""The notices' mails (cases.notifications): one short, content-free mail per person and
+drain, in that person's language, sent over SMTP (config.mail).
+
+A mail names no case, quotes nothing, and carries no category or reporter detail: only
+how many new reports and reporter messages wait, and the back office's address. Its
+subject is the same whatever happened.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from types import TracebackType
+
+from babel.support import Translations
+
+from cases.models import Caseworker, utcnow
+from cases.notifications.outbox import NEW_REPORT, REPORTER_MESSAGE
+from config import Settings
+from config.mail import Mailer
+
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+
+
+def compose(account: Caseworker, counts: Counter[str], settings: Settings) -> EmailMessage:
+    translations = Translations.load(str(TRANSLATIONS), [account.language or "en"])
+    _ = translations.gettext
+    ngettext = translations.ngettext
+    waiting = []
+    if counts[NEW_REPORT]:
+        n = counts[NEW_REPORT]
+        waiting.append(ngettext("%(num)d new report", "%(num)d new reports", n) % {"num": n})
+    if counts[REPORTER_MESSAGE]:
+        n = counts[REPORTER_MESSAGE]
+        waiting.append(
+            ngettext("%(num)d new message from a reporter",
+                     "%(num)d new messages from reporters", n) % {"num": n}
+        )
+    link = settings.caseworker_url or _("the Sealbox back office")
+    body = "\n\n".join([
+        _("Something is waiting for you in Sealbox:"),
+        "\n".join(f"  - {line}" for line in waiting),
+        _("Sign in to see it: %(link)s") % {"link": link},
+        _("This message names no case and quotes nothing, on purpose. You can choose which "
+          "notices you get under \u201cMy account\u201d."),
+    ])
+    message = EmailMessage()
+    message["Subject"] = _("Sealbox: something is waiting for you")
+    message["From"] = settings.mail_from
+    message["To"] = account.notice_email
+    message["Date"] = format_datetime(utcnow().replace(tzinfo=dt.UTC))
+    message["Message-ID"] = make_msgid(domain=settings.mail_from.rpartition("@")[2] or None)
+    message.set_content(body)
+    return message
+
+
+class Delivery:
+    """``deliver`` for ``cases.notifications.outbox.drain``: composes each mail and sends
+    it on one SMTP connection, opened at the first mail (none when nothing is due)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._mailer: Mailer | None = None
+
+    def __call__(self, account: Caseworker, counts: Counter[str]) -> None:
+        if self._mailer is None:
+            self._mailer = Mailer(self._settings).__enter__()
+        try:
+            self._mailer.send(compose(account, counts, self._settings))
+        except BaseException:
+            self.close()  # a broken connection: the next mail opens a new one
+            raise
+
+    def close(self) -> None:
+        mailer, self._mailer = self._mailer, None
+        if mailer is not None:
+            mailer.__exit__(None, None, None)
+
+    def __enter__(self) -> Delivery:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
