@@ -176,8 +176,8 @@ class Caseworker(Base):
     # digest. Staff data, read only by the back office: the intake cannot read them.
     notice_email: Mapped[str] = mapped_column(String(254), default="", server_default="")
     notice_events: Mapped[str] = mapped_column(
-        String(200), default="new_report,reporter_message",
-        server_default="new_report,reporter_message",
+        String(200), default="new_report,reporter_message,deadline_soon,deadline_passed",
+        server_default="new_report,reporter_message,deadline_soon,deadline_passed",
     )
     notice_daily: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     notice_digest_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
@@ -469,6 +469,19 @@ class OutgoingNotice(Base):
     # A drainer's claim (cases.notifications.claim): no two drainers send the same notice.
     claimed_by: Mapped[str | None] = mapped_column(String(16), default=None)
     claimed_until: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
+
+
+class DeadlineReminder(Base):
+    """That a case's holders were told its deadline (``due_on``) is near or has passed
+    (cases.notifications.deadlines), so each is told once per deadline and stage."""
+
+    __tablename__ = "deadline_reminders"
+
+    case_id: Mapped[str] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
+    due_on: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    stage: Mapped[str] = mapped_column(String(8), primary_key=True)  # "soon" or "passed"
 
 
 class WrappedKey(Base):

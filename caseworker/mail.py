@@ -2,7 +2,8 @@
 drain, in that person's language, sent over SMTP (config.mail).
 
 A mail names no case, quotes nothing, and carries no category or reporter detail: only
-how many new reports and reporter messages wait, and the back office's address. Its
+how many new reports, reporter messages and near or passed deadlines wait, and the back
+office's address. Its
 subject is the same whatever happened.
 """
 
@@ -18,7 +19,7 @@ from types import TracebackType
 from babel.support import Translations
 
 from cases.models import Caseworker, utcnow
-from cases.notifications.outbox import NEW_REPORT, REPORTER_MESSAGE
+from cases.notifications.outbox import DEADLINE_PASSED, DEADLINE_SOON, NEW_REPORT, REPORTER_MESSAGE
 from config import Settings
 from config.mail import Mailer
 
@@ -38,6 +39,18 @@ def compose(account: Caseworker, counts: Counter[str], settings: Settings) -> Em
         waiting.append(
             ngettext("%(num)d new message from a reporter",
                      "%(num)d new messages from reporters", n) % {"num": n}
+        )
+    if counts[DEADLINE_SOON]:
+        n = counts[DEADLINE_SOON]
+        waiting.append(
+            ngettext("%(num)d case whose deadline is near",
+                     "%(num)d cases whose deadlines are near", n) % {"num": n}
+        )
+    if counts[DEADLINE_PASSED]:
+        n = counts[DEADLINE_PASSED]
+        waiting.append(
+            ngettext("%(num)d case past its deadline", "%(num)d cases past their deadlines", n)
+            % {"num": n}
         )
     link = settings.caseworker_url or _("the Sealbox back office")
     body = "\n\n".join([

@@ -90,6 +90,10 @@ class Settings:
     reporter_notice_batch_minutes: int = 60
     # A daily digest goes out at the first drain after this hour (UTC).
     notice_digest_hour: int = 8
+    # Holders are told this many days before an acknowledgement or feedback deadline,
+    # and again once it has passed.
+    acknowledge_reminder_days: int = 2
+    feedback_reminder_days: int = 14
     reporter_idle_minutes: int = 30
     caseworker_idle_minutes: int = 30
     caseworker_absolute_hours: int = 12
@@ -271,6 +275,8 @@ def _mail_problems(s: Settings) -> list[str]:
                         f"got {s.reporter_notice_batch_minutes}")
     if s.smtp_security not in ("starttls", "tls", "none"):
         problems.append(f"smtp_security: starttls, tls or none, got {s.smtp_security!r}")
+    if s.acknowledge_reminder_days < 0 or s.feedback_reminder_days < 0:
+        problems.append("acknowledge_reminder_days, feedback_reminder_days: 0 or more")
     if not 0 <= s.notice_digest_hour <= 23:
         problems.append(f"notice_digest_hour: 0 to 23, got {s.notice_digest_hour}")
     return problems

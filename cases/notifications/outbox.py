@@ -40,7 +40,9 @@ log = logging.getLogger("sealbox.notices")
 
 NEW_REPORT = "new_report"
 REPORTER_MESSAGE = "reporter_message"
-EVENTS = (NEW_REPORT, REPORTER_MESSAGE)
+DEADLINE_SOON = "deadline_soon"
+DEADLINE_PASSED = "deadline_passed"
+EVENTS = (NEW_REPORT, REPORTER_MESSAGE, DEADLINE_SOON, DEADLINE_PASSED)
 REPORTER_EVENTS = frozenset({NEW_REPORT, REPORTER_MESSAGE})
 LEASE = dt.timedelta(minutes=5)
 MAX_BACKOFF = dt.timedelta(hours=1)
@@ -63,9 +65,13 @@ def enqueue(
     *,
     now: dt.datetime | None = None,
 ) -> None:
-    """A notice of ``event`` for each of these people, in the session's transaction."""
+    """A notice of ``event`` for each of these people, in the session's transaction. With
+    mail off (no ``smtp_host``) nothing is written: a notice nobody will send would only
+    keep, on disk, the hour something happened."""
     if event not in EVENTS:
         raise ValueError(event)
+    if not settings.smtp_host:
+        return
     now = now or utcnow()
     due = next_boundary(now, settings.reporter_notice_batch_minutes)
     if event not in REPORTER_EVENTS:

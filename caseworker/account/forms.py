@@ -71,4 +71,6 @@ class NoticeForm(FlaskForm):
     )
     new_report = BooleanField(_l("A new report is routed to me"))
     reporter_message = BooleanField(_l("A reporter writes on a case I hold"))
+    deadline_soon = BooleanField(_l("A deadline of a case I hold is near"))
+    deadline_passed = BooleanField(_l("A deadline of a case I hold has passed"))
     daily = BooleanField(_l("One digest a day instead of a mail for each batch"))

@@ -24,7 +24,13 @@ from cases.accounts.twofactor import (
     reset_second_factor,
 )
 from cases.models import AuditEntry, Caseworker
-from cases.notifications.outbox import NEW_REPORT, REPORTER_MESSAGE, wanted_events
+from cases.notifications.outbox import (
+    DEADLINE_PASSED,
+    DEADLINE_SOON,
+    NEW_REPORT,
+    REPORTER_MESSAGE,
+    wanted_events,
+)
 from cases.records.audit import record
 from caseworker import web
 from caseworker.account.forms import (
@@ -121,8 +127,8 @@ def _notice_form(account: Caseworker) -> NoticeForm:
     chosen = wanted_events(account)
     form = NoticeForm(formdata=None)
     form.email.data = account.notice_email
-    form.new_report.data = NEW_REPORT in chosen
-    form.reporter_message.data = REPORTER_MESSAGE in chosen
+    for event in (NEW_REPORT, REPORTER_MESSAGE, DEADLINE_SOON, DEADLINE_PASSED):
+        getattr(form, event).data = event in chosen  # one box per event, named after it
     form.daily.data = account.notice_daily
     return form
 
@@ -135,8 +141,8 @@ def notices() -> Response | tuple[str, int]:
         return _page(notice_form=form), 400
     account = web.account()
     account.notice_email = (form.email.data or "").strip()
-    chosen = {NEW_REPORT: form.new_report.data, REPORTER_MESSAGE: form.reporter_message.data}
-    account.notice_events = ",".join(event for event, on in chosen.items() if on)
+    events = (NEW_REPORT, REPORTER_MESSAGE, DEADLINE_SOON, DEADLINE_PASSED)
+    account.notice_events = ",".join(e for e in events if getattr(form, e).data)
     account.notice_daily = bool(form.daily.data)
     record(web.db(), "caseworker.notices_changed", actor_id=account.id)
     flash(_("Your notice settings were saved."))

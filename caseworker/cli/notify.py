@@ -24,6 +24,7 @@ MAIL_HELP = (
 @config_errors
 def notify(every: int, instance: Path) -> None:
     """Send the mail notices that are due: one mail per person, naming no case."""
+    from cases.notifications.deadlines import remind_deadlines
     from cases.notifications.outbox import drain
     from caseworker.mail import Delivery
     from config.mail import mail_configured
@@ -35,6 +36,8 @@ def notify(every: int, instance: Path) -> None:
         return
     try:
         while True:
+            with store.transaction() as session:
+                remind_deadlines(session, store.settings)
             with Delivery(store.settings) as delivery:
                 done = drain(store, delivery)
             if done.sent or done.failed or not every:

@@ -3,6 +3,7 @@
 * notice_outbox: notices waiting to be sent (cases.notifications); no rowid on SQLite.
 * caseworkers.notice_email / notice_events / notice_daily / notice_digest_on: where,
   which events, daily digest or not, and the date of the last digest.
+* deadline_reminders: which deadline reminders were sent (cases.notifications.deadlines).
 
 Revision ID: 0010
 Revises: 0009
@@ -24,7 +25,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("notice_email", sa.String(254), nullable=False,
                                    server_default=""))
         batch.add_column(sa.Column("notice_events", sa.String(200), nullable=False,
-                                   server_default="new_report,reporter_message"))
+                                   server_default="new_report,reporter_message,deadline_soon,deadline_passed"))
         batch.add_column(sa.Column("notice_daily", sa.Boolean(), nullable=False,
                                    server_default="0"))
         batch.add_column(sa.Column("notice_digest_on", sa.Date(), nullable=True))
@@ -43,9 +44,18 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("notice_outbox") as batch:
         batch.create_index("ix_notice_outbox_caseworker_id", ["caseworker_id"], unique=False)
+    op.create_table(
+        "deadline_reminders",
+        sa.Column("case_id", sa.String(16), nullable=False),
+        sa.Column("due_on", sa.Date(), nullable=False),
+        sa.Column("stage", sa.String(8), nullable=False),
+        sa.ForeignKeyConstraint(["case_id"], ["cases.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("case_id", "due_on", "stage"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("deadline_reminders")
     op.drop_table("notice_outbox")
     with op.batch_alter_table("caseworkers") as batch:
         batch.drop_column("notice_digest_on")

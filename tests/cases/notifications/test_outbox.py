@@ -195,3 +195,43 @@ def test_batches_fall_on_boundaries(minutes: int) -> None:
     boundary = next_boundary(NOW, minutes)
     assert boundary > NOW and boundary - NOW <= dt.timedelta(minutes=minutes)
     assert (boundary.hour * 60 + boundary.minute) % minutes == 0 and boundary.second == 0
+
+
+def test_with_mail_off_no_notice_is_recorded(store: Store, new_caseworker) -> None:  # type: ignore[no-untyped-def]
+    assert not store.settings.smtp_host
+    _person(store, new_caseworker, "alice")
+    _report(store)
+    assert _pending(store) == 0  # nothing on disk says when the report came
+
+
+def test_holders_are_reminded_once_of_a_near_and_a_passed_deadline(
+    any_store: Store, new_caseworker  # type: ignore[no-untyped-def]
+) -> None:
+    from cases.models import Case
+    from cases.notifications.deadlines import remind_deadlines
+
+    with smtp_server() as inbox:
+        store = _with_mail(any_store, inbox.port)
+        _person(store, new_caseworker, "alice")
+        _report(store)
+        _drain(store, next_boundary(dt.datetime.utcnow(), 60))  # the new report's notice
+        inbox.messages.clear()
+        with store.transaction() as db:
+            due = db.scalars(select(Case.next_due_on)).one()  # acknowledge within 7 days
+        assert due is not None
+        lead = store.settings.acknowledge_reminder_days
+        for day, expected in [
+            (due - dt.timedelta(days=lead + 1), 0),  # not yet
+            (due - dt.timedelta(days=lead), 1),  # near
+            (due - dt.timedelta(days=lead - 1), 0),  # near, already told
+            (due + dt.timedelta(days=1), 1),  # passed
+            (due + dt.timedelta(days=2), 0),  # passed, already told
+        ]:
+            with store.transaction() as db:
+                assert remind_deadlines(db, store.settings, day) == expected, day
+        assert _drain(store, dt.datetime.utcnow()).sent == 1  # both reminders, one mail
+        body = inbox.messages[0].get_content()
+        assert "1 case whose deadline is near" in body and "1 case past its deadline" in body
+        with store.transaction() as db:
+            case_id = db.scalars(select(Case.id)).one()
+        assert case_id not in inbox.messages[0].as_string()
