@@ -139,6 +139,12 @@ class Question(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
 
 
+# Every mail notice a new account gets until its owner chooses (cases.notifications).
+ALL_NOTICE_EVENTS = (
+    "new_report,reporter_message,deadline_soon,deadline_passed,account_locked,audit_broken"
+)
+
+
 class Caseworker(Base):
     __tablename__ = "caseworkers"
 
@@ -176,8 +182,7 @@ class Caseworker(Base):
     # digest. Staff data, read only by the back office: the intake cannot read them.
     notice_email: Mapped[str] = mapped_column(String(254), default="", server_default="")
     notice_events: Mapped[str] = mapped_column(
-        String(200), default="new_report,reporter_message,deadline_soon,deadline_passed",
-        server_default="new_report,reporter_message,deadline_soon,deadline_passed",
+        String(200), default=ALL_NOTICE_EVENTS, server_default=ALL_NOTICE_EVENTS
     )
     notice_daily: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     notice_digest_on: Mapped[dt.date | None] = mapped_column(Date, default=None)

@@ -19,7 +19,14 @@ from types import TracebackType
 from babel.support import Translations
 
 from cases.models import Caseworker, utcnow
-from cases.notifications.outbox import DEADLINE_PASSED, DEADLINE_SOON, NEW_REPORT, REPORTER_MESSAGE
+from cases.notifications.outbox import (
+    ACCOUNT_LOCKED,
+    AUDIT_BROKEN,
+    DEADLINE_PASSED,
+    DEADLINE_SOON,
+    NEW_REPORT,
+    REPORTER_MESSAGE,
+)
 from config import Settings
 from config.mail import Mailer
 
@@ -52,6 +59,14 @@ def compose(account: Caseworker, counts: Counter[str], settings: Settings) -> Em
             ngettext("%(num)d case past its deadline", "%(num)d cases past their deadlines", n)
             % {"num": n}
         )
+    if counts[ACCOUNT_LOCKED]:
+        n = counts[ACCOUNT_LOCKED]
+        waiting.append(
+            ngettext("%(num)d account locked after repeated failed sign-ins",
+                     "%(num)d accounts locked after repeated failed sign-ins", n) % {"num": n}
+        )
+    if counts[AUDIT_BROKEN]:
+        waiting.append(_("The audit log check found a problem: run `sealbox audit verify`."))
     link = settings.caseworker_url or _("the Sealbox back office")
     body = "\n\n".join([
         _("Something is waiting for you in Sealbox:"),

@@ -23,6 +23,7 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from cases.models import Caseworker, CaseworkerSession, utcnow
+from cases.notifications.outbox import ACCOUNT_LOCKED, alert_admins
 from cases.records.audit import record
 from config import Settings
 from crypto import (
@@ -314,6 +315,8 @@ def check_passphrase(
     if not verified:
         locked = throttle.record_failure(account, name, now)
         record(db, "login.failed", actor_id=actor, locked=locked)
+        if locked:
+            alert_admins(db, ACCOUNT_LOCKED, settings)
         return PassphraseCheck(None, None, locked)
     if key is None:
         # The login hash and the key wrapping disagree: refuse rather than half sign in.

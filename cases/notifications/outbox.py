@@ -42,7 +42,11 @@ NEW_REPORT = "new_report"
 REPORTER_MESSAGE = "reporter_message"
 DEADLINE_SOON = "deadline_soon"
 DEADLINE_PASSED = "deadline_passed"
-EVENTS = (NEW_REPORT, REPORTER_MESSAGE, DEADLINE_SOON, DEADLINE_PASSED)
+ACCOUNT_LOCKED = "account_locked"  # to administrators
+AUDIT_BROKEN = "audit_broken"  # to administrators
+EVENTS = (NEW_REPORT, REPORTER_MESSAGE, DEADLINE_SOON, DEADLINE_PASSED, ACCOUNT_LOCKED,
+          AUDIT_BROKEN)
+ADMIN_EVENTS = frozenset({ACCOUNT_LOCKED, AUDIT_BROKEN})
 REPORTER_EVENTS = frozenset({NEW_REPORT, REPORTER_MESSAGE})
 LEASE = dt.timedelta(minutes=5)
 MAX_BACKOFF = dt.timedelta(hours=1)
@@ -79,6 +83,16 @@ def enqueue(
     for caseworker_id in sorted(set(caseworker_ids)):
         session.add(OutgoingNotice(caseworker_id=caseworker_id, event=event, not_before=due))
     session.flush()
+
+
+def alert_admins(session: Session, event: str, settings: Settings) -> None:
+    """A notice of ``event`` for every active administrator."""
+    if event not in ADMIN_EVENTS:
+        raise ValueError(event)
+    admins = session.scalars(
+        select(Caseworker.id).where(Caseworker.active, Caseworker.is_admin)
+    ).all()
+    enqueue(session, admins, event, settings)
 
 
 def wanted_events(account: Caseworker) -> set[str]:

@@ -73,4 +73,6 @@ class NoticeForm(FlaskForm):
     reporter_message = BooleanField(_l("A reporter writes on a case I hold"))
     deadline_soon = BooleanField(_l("A deadline of a case I hold is near"))
     deadline_passed = BooleanField(_l("A deadline of a case I hold has passed"))
+    account_locked = BooleanField(_l("An account is locked after repeated failed sign-ins"))
+    audit_broken = BooleanField(_l("The audit log check finds a problem"))
     daily = BooleanField(_l("One digest a day instead of a mail for each batch"))

@@ -24,13 +24,7 @@ from cases.accounts.twofactor import (
     reset_second_factor,
 )
 from cases.models import AuditEntry, Caseworker
-from cases.notifications.outbox import (
-    DEADLINE_PASSED,
-    DEADLINE_SOON,
-    NEW_REPORT,
-    REPORTER_MESSAGE,
-    wanted_events,
-)
+from cases.notifications.outbox import ADMIN_EVENTS, EVENTS, wanted_events
 from cases.records.audit import record
 from caseworker import web
 from caseworker.account.forms import (
@@ -127,7 +121,7 @@ def _notice_form(account: Caseworker) -> NoticeForm:
     chosen = wanted_events(account)
     form = NoticeForm(formdata=None)
     form.email.data = account.notice_email
-    for event in (NEW_REPORT, REPORTER_MESSAGE, DEADLINE_SOON, DEADLINE_PASSED):
+    for event in EVENTS:
         getattr(form, event).data = event in chosen  # one box per event, named after it
     form.daily.data = account.notice_daily
     return form
@@ -141,8 +135,9 @@ def notices() -> Response | tuple[str, int]:
         return _page(notice_form=form), 400
     account = web.account()
     account.notice_email = (form.email.data or "").strip()
-    events = (NEW_REPORT, REPORTER_MESSAGE, DEADLINE_SOON, DEADLINE_PASSED)
-    account.notice_events = ",".join(e for e in events if getattr(form, e).data)
+    # Administrators' alerts have boxes only on administrators' pages.
+    shown = [e for e in EVENTS if account.is_admin or e not in ADMIN_EVENTS]
+    account.notice_events = ",".join(e for e in shown if getattr(form, e).data)
     account.notice_daily = bool(form.daily.data)
     record(web.db(), "caseworker.notices_changed", actor_id=account.id)
     flash(_("Your notice settings were saved."))

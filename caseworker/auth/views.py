@@ -35,6 +35,7 @@ from cases.accounts.twofactor import (
     use_recovery_code,
 )
 from cases.models import AuditEntry, utcnow
+from cases.notifications.outbox import ACCOUNT_LOCKED, alert_admins
 from cases.records.audit import record
 from caseworker import web
 from caseworker.auth.forms import CodeForm, EnrolmentForm, LoginForm, RecoveryForm
@@ -173,6 +174,7 @@ def count_failure(session: ActiveSession, event: str) -> Response | None:
     locked = web.throttle().record_failure(account, account.username, utcnow())
     record(db, event, actor_id=account.id, locked=locked)
     if locked:
+        alert_admins(db, ACCOUNT_LOCKED, web.settings())
         return _locked_out(session)
     return None
 

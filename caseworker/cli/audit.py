@@ -52,7 +52,18 @@ def audit_verify(head: str | None, instance: Path) -> None:
     click.echo("The audit log or the content it commits to is BROKEN:", err=True)
     for problem in chain.problems + content.problems:
         click.echo(f"  - {problem}", err=True)
+    _alert(instance)
     sys.exit(1)
+
+
+def _alert(instance: Path) -> None:
+    """Tell the administrators by mail (cases.notifications; sent by `sealbox notify`)."""
+    from cases.notifications.outbox import AUDIT_BROKEN, alert_admins
+
+    store = store_of(instance)
+    with store.transaction() as session:
+        alert_admins(session, AUDIT_BROKEN, store.settings)
+    store.dispose()
 
 
 @audit.command("head")

@@ -8,6 +8,7 @@ import datetime as dt
 from dataclasses import replace
 
 from mailkit import smtp_server, smtp_settings
+from sqlalchemy import select
 
 from cases.models import Caseworker
 from cases.notifications.outbox import drain, next_boundary
@@ -52,3 +53,42 @@ def test_notice_settings_are_saved_shown_and_used(browser, store, person, h) -> 
         (mail,) = inbox.to("alice@example.org")
         assert mail["Subject"] != "Sealbox: something is waiting for you"  # in French
         assert case_id not in mail.as_string() and "More documents" not in mail.as_string()
+
+
+def test_administrators_are_told_of_a_locked_account_and_a_broken_audit_log(
+    browser, store, person  # type: ignore[no-untyped-def]
+) -> None:
+    from click.testing import CliRunner
+    from sqlalchemy import update
+
+    from cases.models import AuditEntry
+    from caseworker import cli
+
+    person("alice")
+    admin = person("root", admin=True)
+    with smtp_server() as inbox:
+        store.settings = replace(store.settings, **smtp_settings(inbox.port))
+        with store.transaction() as db:
+            db.execute(update(Caseworker).where(Caseworker.id == admin.id)
+                       .values(notice_email="root@example.org"))
+        for _ in range(store.settings.login_attempts_before_lockout):
+            browser.post("/login", {"username": "alice", "passphrase": "wrong guess"})
+        with Delivery(store.settings) as delivery:
+            assert drain(store, delivery).sent == 1
+        (mail,) = inbox.to("root@example.org")
+        assert "1 account locked after repeated failed sign-ins" in mail.get_content()
+        assert "alice" not in mail.as_string()
+
+        with store.transaction() as db:  # someone rewrites history
+            entry = db.scalars(select(AuditEntry).limit(1)).one()
+            entry.detail = '{"rewritten": true}'
+        env = {f"SEALBOX_{k.upper()}": str(v) for k, v in smtp_settings(inbox.port).items()}
+        env["SEALBOX_DATABASE_URL"] = store.settings.sqlalchemy_url
+        verified = CliRunner(env=env).invoke(
+            cli.main, ["audit", "verify", "--instance", str(store.settings.instance_path)]
+        )
+        assert verified.exit_code == 1, verified.output
+        with Delivery(store.settings) as delivery:
+            assert drain(store, delivery).sent == 1
+        alert = inbox.to("root@example.org")[1].get_content()
+        assert "The audit log check found a problem" in alert

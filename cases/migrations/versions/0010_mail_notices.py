@@ -18,6 +18,8 @@ revision: str = "0010"
 down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+# The events of this version (a migration keeps its own copy: the model's may grow).
+ALL_EVENTS = "new_report,reporter_message,deadline_soon,deadline_passed,account_locked,audit_broken"
 
 
 def upgrade() -> None:
@@ -25,7 +27,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("notice_email", sa.String(254), nullable=False,
                                    server_default=""))
         batch.add_column(sa.Column("notice_events", sa.String(200), nullable=False,
-                                   server_default="new_report,reporter_message,deadline_soon,deadline_passed"))
+                                   server_default=ALL_EVENTS))
         batch.add_column(sa.Column("notice_daily", sa.Boolean(), nullable=False,
                                    server_default="0"))
         batch.add_column(sa.Column("notice_digest_on", sa.Date(), nullable=True))
