@@ -87,15 +87,24 @@ def compose(account: Caseworker, counts: Counter[str], settings: Settings) -> Em
 
 class Delivery:
     """``deliver`` for ``cases.notifications.outbox.drain``: composes each mail and sends
-    it on one SMTP connection, opened at the first mail (none when nothing is due)."""
+    it on one SMTP connection, opened at the first mail (none when nothing is due). Once
+    the server cannot be reached, the rest of the batch fails at once (and is tried again
+    later) instead of waiting out the connection timeout for every person."""
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._mailer: Mailer | None = None
+        self._unreachable = False
 
     def __call__(self, account: Caseworker, counts: Counter[str]) -> None:
+        if self._unreachable:
+            raise ConnectionError("the mail server could not be reached in this batch")
         if self._mailer is None:
-            self._mailer = Mailer(self._settings).__enter__()
+            try:
+                self._mailer = Mailer(self._settings).__enter__()
+            except BaseException:
+                self._unreachable = True
+                raise
         try:
             self._mailer.send(compose(account, counts, self._settings))
         except BaseException:

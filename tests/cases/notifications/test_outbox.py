@@ -235,3 +235,25 @@ def test_holders_are_reminded_once_of_a_near_and_a_passed_deadline(
         with store.transaction() as db:
             case_id = db.scalars(select(Case.id)).one()
         assert case_id not in inbox.messages[0].as_string()
+
+
+def test_an_unreachable_server_fails_the_batch_with_one_attempt(
+    store: Store, new_caseworker, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+) -> None:
+    import smtplib
+
+    _with_mail(store, free_port())  # nothing listens there
+    people = [_person(store, new_caseworker, f"p{i}") for i in range(3)]
+    with store.transaction() as db:
+        enqueue(db, [p.id for p in people], NEW_REPORT, store.settings, now=NOW)
+    attempts = []
+    real = smtplib.SMTP.__init__
+
+    def counting(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        attempts.append(args)
+        real(self, *args, **kwargs)
+
+    monkeypatch.setattr(smtplib.SMTP, "__init__", counting)
+    done = _drain(store, next_boundary(NOW, 60))
+    assert (done.sent, done.failed) == (0, 3) and len(attempts) == 1
+    assert _pending(store) == 3  # all kept for later
