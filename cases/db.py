@@ -80,7 +80,14 @@ def is_database_fault(exc: BaseException | None) -> bool:
     Both apps answer such a fault with their 503 page: nothing was stored."""
     if isinstance(exc, _FAULTS):
         return True
-    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+    if not isinstance(exc, DBAPIError):
+        return False
+    # psycopg in pipeline mode reports a statement whose connection died before its
+    # result arrived as a ProgrammingError on the fetch (seen under pg_terminate_backend).
+    lost_result = type(exc.orig).__name__ == "ProgrammingError" and (
+        str(exc.orig) == "no result available"
+    )
+    return exc.connection_invalidated or lost_result
 
 
 def release(session: Session, *, rollback: bool) -> None:

@@ -61,3 +61,18 @@ def install(target: logging.Filterer) -> None:
     for kind in (RedactAddresses, ExceptionClassOnly):
         if not any(isinstance(f, kind) for f in target.filters):
             target.addFilter(kind())
+
+
+def install_for_libraries() -> None:
+    """The same filters for every other logger (SQLAlchemy's pool, psycopg...): they write
+    through the root logger's handlers, and a library's own traceback ("Exception during
+    reset or similar", with its frames and arguments) is cut to one line like ours. A
+    process with no root handler gets one to stderr (where Python's last-resort handler
+    would have printed the whole traceback)."""
+    root = logging.getLogger()
+    if not root.handlers:
+        stderr = logging.StreamHandler()
+        stderr.setFormatter(logging.Formatter("[%(asctime)s] %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(stderr)
+    for handler in root.handlers:
+        install(handler)

@@ -114,9 +114,10 @@ def _check_services() -> None:
 def on_starting(server: object) -> None:
     # No client address, no client bytes and no traceback (which can quote what a
     # reporter wrote) in gunicorn's error log: config/logs.py.
-    from config.logs import install
+    from config.logs import install, install_for_libraries
 
     install(logging.getLogger("gunicorn.error"))
+    install_for_libraries()
     _harden_process()
     _check_services()
 

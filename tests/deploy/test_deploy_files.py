@@ -100,6 +100,8 @@ def test_gunicorn_error_log_keeps_no_request_path_or_traceback(gunicorn_conf) ->
     _, module, _ = gunicorn_conf
     logger = logging.getLogger("gunicorn.error")
     saved = list(logger.filters)
+    root = logging.getLogger()
+    root_saved = [(h, list(h.filters)) for h in root.handlers]
     try:
         module._check_services = lambda: None  # no database here: only the log set-up
         module._harden_process = lambda: None
@@ -119,8 +121,25 @@ def test_gunicorn_error_log_keeps_no_request_path_or_traceback(gunicorn_conf) ->
         assert all(f.filter(record) for f in logger.filters)
         line = logging.Formatter().format(record)
         assert line == "Error handling request (ValueError)"
+        # A library's traceback (SQLAlchemy's pool) through the root handlers: one line.
+        try:
+            raise RuntimeError("REPORT-TEXT-MARKER")
+        except RuntimeError:
+            pool = logging.getLogger("sqlalchemy.pool.impl.QueuePool").makeRecord(
+                "sqlalchemy.pool", logging.ERROR, __file__, 1,
+                "Exception during reset or similar", (), sys.exc_info(),
+            )
+        assert root.handlers and all(h.filter(pool) for h in root.handlers)
+        assert logging.Formatter().format(pool) == (
+            "Exception during reset or similar (RuntimeError)"
+        )
     finally:
         logger.filters[:] = saved
+        for handler in root.handlers[:]:
+            if handler not in dict(root_saved):
+                root.removeHandler(handler)
+        for handler, filters in root_saved:
+            handler.filters[:] = filters
 
 
 # --- nginx --------------------------------------------------------------------------------
