@@ -24,6 +24,7 @@ from cases.notifications.outbox import (
     AUDIT_BROKEN,
     DEADLINE_PASSED,
     DEADLINE_SOON,
+    IDENTITY_REQUEST,
     NEW_REPORT,
     REPORTER_MESSAGE,
 )
@@ -58,6 +59,12 @@ def compose(account: Caseworker, counts: Counter[str], settings: Settings) -> Em
         waiting.append(
             ngettext("%(num)d case past its deadline", "%(num)d cases past their deadlines", n)
             % {"num": n}
+        )
+    if counts[IDENTITY_REQUEST]:
+        n = counts[IDENTITY_REQUEST]
+        waiting.append(
+            ngettext("%(num)d identity request waiting for a custodian",
+                     "%(num)d identity requests waiting for a custodian", n) % {"num": n}
         )
     if counts[ACCOUNT_LOCKED]:
         n = counts[ACCOUNT_LOCKED]

@@ -37,7 +37,9 @@ from cases.models import (
     WrappedKey,
     utcnow,
 )
+from cases.notifications.outbox import IDENTITY_REQUEST, enqueue
 from cases.records.audit import record
+from config import Settings
 from crypto import Context, contexts, decrypt_record, encrypt_record, new_key
 
 
@@ -92,9 +94,11 @@ def _seal_reason(db: Session, request: IdentityRequest, reason: str, trust: Trus
 
 
 def request_identity(
-    db: Session, trust: Trust, case: Case, actor: Caseworker, reason: str
+    db: Session, settings: Settings, case: Case, actor: Caseworker, reason: str
 ) -> IdentityRequest:
-    """Ask the eligible custodians for the reporter's identity, with a reason."""
+    """Ask the eligible custodians for the reporter's identity, with a reason; they get a
+    mail notice (cases.notifications)."""
+    trust = Trust.of(settings)
     reason = clean_text(reason)
     if not db.scalar(select(IdentityRecord.id).where(IdentityRecord.case_id == case.id)):
         raise CaseworkRefused("The reporter has not given any identity details.")
@@ -110,13 +114,15 @@ def request_identity(
     )
     if pending is not None:
         raise CaseworkRefused("Your earlier request is still waiting for a custodian.")
-    if not [c for c in eligible_custodians(db, case.id) if c.id != actor.id]:
+    deciders = [c.id for c in eligible_custodians(db, case.id) if c.id != actor.id]
+    if not deciders:
         raise CaseworkRefused("No identity custodian can decide a request on this case.")
     request = IdentityRequest(case_id=case.id, requester_id=actor.id, reason_enc=b"")
     db.add(request)
     db.flush()
     _seal_reason(db, request, reason, trust)
     record(db, "identity.requested", actor_id=actor.id, case_id=case.id, request_id=request.id)
+    enqueue(db, deciders, IDENTITY_REQUEST, settings)
     return request
 
 

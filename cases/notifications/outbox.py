@@ -28,13 +28,16 @@ import secrets
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from cases.models import Caseworker, OutgoingNotice, utcnow
-from cases.store import Store
 from config import Settings
+
+if TYPE_CHECKING:  # cases.store imports the domains that enqueue notices
+    from cases.store import Store
 
 log = logging.getLogger("sealbox.notices")
 
@@ -42,11 +45,13 @@ NEW_REPORT = "new_report"
 REPORTER_MESSAGE = "reporter_message"
 DEADLINE_SOON = "deadline_soon"
 DEADLINE_PASSED = "deadline_passed"
+IDENTITY_REQUEST = "identity_request"  # to identity custodians
 ACCOUNT_LOCKED = "account_locked"  # to administrators
 AUDIT_BROKEN = "audit_broken"  # to administrators
-EVENTS = (NEW_REPORT, REPORTER_MESSAGE, DEADLINE_SOON, DEADLINE_PASSED, ACCOUNT_LOCKED,
-          AUDIT_BROKEN)
+EVENTS = (NEW_REPORT, REPORTER_MESSAGE, DEADLINE_SOON, DEADLINE_PASSED, IDENTITY_REQUEST,
+          ACCOUNT_LOCKED, AUDIT_BROKEN)
 ADMIN_EVENTS = frozenset({ACCOUNT_LOCKED, AUDIT_BROKEN})
+CUSTODIAN_EVENTS = frozenset({IDENTITY_REQUEST})
 REPORTER_EVENTS = frozenset({NEW_REPORT, REPORTER_MESSAGE})
 LEASE = dt.timedelta(minutes=5)
 MAX_BACKOFF = dt.timedelta(hours=1)

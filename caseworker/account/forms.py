@@ -73,6 +73,7 @@ class NoticeForm(FlaskForm):
     reporter_message = BooleanField(_l("A reporter writes on a case I hold"))
     deadline_soon = BooleanField(_l("A deadline of a case I hold is near"))
     deadline_passed = BooleanField(_l("A deadline of a case I hold has passed"))
+    identity_request = BooleanField(_l("An identity request waits for a custodian"))
     account_locked = BooleanField(_l("An account is locked after repeated failed sign-ins"))
     audit_broken = BooleanField(_l("The audit log check finds a problem"))
     daily = BooleanField(_l("One digest a day instead of a mail for each batch"))

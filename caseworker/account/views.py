@@ -24,7 +24,7 @@ from cases.accounts.twofactor import (
     reset_second_factor,
 )
 from cases.models import AuditEntry, Caseworker
-from cases.notifications.outbox import ADMIN_EVENTS, EVENTS, wanted_events
+from cases.notifications.outbox import ADMIN_EVENTS, CUSTODIAN_EVENTS, EVENTS, wanted_events
 from cases.records.audit import record
 from caseworker import web
 from caseworker.account.forms import (
@@ -135,8 +135,9 @@ def notices() -> Response | tuple[str, int]:
         return _page(notice_form=form), 400
     account = web.account()
     account.notice_email = (form.email.data or "").strip()
-    # Administrators' alerts have boxes only on administrators' pages.
-    shown = [e for e in EVENTS if account.is_admin or e not in ADMIN_EVENTS]
+    # Administrators' and custodians' events have boxes only on their pages.
+    shown = [e for e in EVENTS if (account.is_admin or e not in ADMIN_EVENTS)
+             and (account.is_custodian or e not in CUSTODIAN_EVENTS)]
     account.notice_events = ",".join(e for e in shown if getattr(form, e).data)
     account.notice_daily = bool(form.daily.data)
     record(web.db(), "caseworker.notices_changed", actor_id=account.id)

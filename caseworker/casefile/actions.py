@@ -287,7 +287,7 @@ ACCESS = {
     "request_identity": Action(
         "identity/request", f.IdentityRequestForm, "identity_form",
         lambda a, form: ia.request_identity(
-            a.db, a.trust, a.case, a.account, form.reason.data or ""
+            a.db, web.settings(), a.case, a.account, form.reason.data or ""
         ),
         _l("Your request is with the identity custodians."), "identity",
     ),

@@ -183,3 +183,31 @@ def test_requests_sealed_under_the_server_key_are_resealed_by_the_upgrade(store,
             decrypt_record(store.settings.server_key, request.reason_enc, _reason_context(request))
     store.migrate()  # idempotent
     assert "an older reason" in c.get("/identity-requests").get_data(as_text=True)
+
+
+def test_the_custodians_are_told_by_mail_that_a_request_waits(store, setup) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from mailkit import smtp_server, smtp_settings
+    from sqlalchemy import update
+
+    from cases.models import Caseworker
+    from cases.notifications.outbox import drain
+    from caseworker.mail import Delivery
+
+    _alice, carol, case_id, a, _c = setup
+    with smtp_server() as inbox:
+        store.settings = replace(store.settings, **smtp_settings(inbox.port))
+        with store.transaction() as db:
+            db.execute(update(Caseworker).where(Caseworker.id == carol.id)
+                       .values(notice_email="carol@example.org"))
+        reason = "Need to interview the reporter about the tender"
+        response = a.post(f"/cases/{case_id}/identity/request", {"reason": reason},
+                          prefix="identity")
+        assert response.status_code == 302
+        with Delivery(store.settings) as delivery:
+            assert drain(store, delivery).sent == 1
+        (mail,) = inbox.to("carol@example.org")
+        assert "1 identity request waiting for a custodian" in mail.get_content()
+        for secret in (case_id, "tender", "Jo Bloggs", "alice"):
+            assert secret not in mail.as_string()

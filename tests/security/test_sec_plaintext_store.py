@@ -97,7 +97,7 @@ def test_nothing_the_domain_writes_is_readable(
         holders.grant(db, Trust.of(store.settings), case, alice, alice_key, bob.id)
     with store.transaction() as db:
         case = db.get_one(Case, case.id)
-        identity.request_identity(db, Trust.of(store.settings), case, bob, m["reason"])
+        identity.request_identity(db, store.settings, case, bob, m["reason"])
     with store.transaction() as db:
         oral.record_oral_report(
             db, store.settings, store.policy(db), alice, m["minutes"], medium="phone",

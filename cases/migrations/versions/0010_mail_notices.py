@@ -19,7 +19,10 @@ down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 # The events of this version (a migration keeps its own copy: the model's may grow).
-ALL_EVENTS = "new_report,reporter_message,deadline_soon,deadline_passed,account_locked,audit_broken"
+ALL_EVENTS = (
+    "new_report,reporter_message,deadline_soon,deadline_passed,identity_request,"
+    "account_locked,audit_broken"
+)
 
 
 def upgrade() -> None:
