@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
@@ -34,44 +35,33 @@ from config.mail import Mailer
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 
 
+# Each counted event's line, in the reader's language (each lambda gets the catalogue's
+# ngettext under that name, so pybabel extracts the phrases).
+_COUNTED: tuple[tuple[str, Callable[[Callable[[str, str, int], str], int], str]], ...] = (
+    (NEW_REPORT, lambda ngettext, n: ngettext("%(num)d new report", "%(num)d new reports", n)),
+    (REPORTER_MESSAGE, lambda ngettext, n: ngettext(
+        "%(num)d new message from a reporter", "%(num)d new messages from reporters", n)),
+    (DEADLINE_SOON, lambda ngettext, n: ngettext(
+        "%(num)d case whose deadline is near", "%(num)d cases whose deadlines are near", n)),
+    (DEADLINE_PASSED, lambda ngettext, n: ngettext(
+        "%(num)d case past its deadline", "%(num)d cases past their deadlines", n)),
+    (IDENTITY_REQUEST, lambda ngettext, n: ngettext(
+        "%(num)d identity request waiting for a custodian",
+        "%(num)d identity requests waiting for a custodian", n)),
+    (ACCOUNT_LOCKED, lambda ngettext, n: ngettext(
+        "%(num)d account locked after repeated failed sign-ins",
+        "%(num)d accounts locked after repeated failed sign-ins", n)),
+)
+
+
 def compose(account: Caseworker, counts: Counter[str], settings: Settings) -> EmailMessage:
     translations = Translations.load(str(TRANSLATIONS), [account.language or "en"])
     _ = translations.gettext
     ngettext = translations.ngettext
-    waiting = []
-    if counts[NEW_REPORT]:
-        n = counts[NEW_REPORT]
-        waiting.append(ngettext("%(num)d new report", "%(num)d new reports", n) % {"num": n})
-    if counts[REPORTER_MESSAGE]:
-        n = counts[REPORTER_MESSAGE]
-        waiting.append(
-            ngettext("%(num)d new message from a reporter",
-                     "%(num)d new messages from reporters", n) % {"num": n}
-        )
-    if counts[DEADLINE_SOON]:
-        n = counts[DEADLINE_SOON]
-        waiting.append(
-            ngettext("%(num)d case whose deadline is near",
-                     "%(num)d cases whose deadlines are near", n) % {"num": n}
-        )
-    if counts[DEADLINE_PASSED]:
-        n = counts[DEADLINE_PASSED]
-        waiting.append(
-            ngettext("%(num)d case past its deadline", "%(num)d cases past their deadlines", n)
-            % {"num": n}
-        )
-    if counts[IDENTITY_REQUEST]:
-        n = counts[IDENTITY_REQUEST]
-        waiting.append(
-            ngettext("%(num)d identity request waiting for a custodian",
-                     "%(num)d identity requests waiting for a custodian", n) % {"num": n}
-        )
-    if counts[ACCOUNT_LOCKED]:
-        n = counts[ACCOUNT_LOCKED]
-        waiting.append(
-            ngettext("%(num)d account locked after repeated failed sign-ins",
-                     "%(num)d accounts locked after repeated failed sign-ins", n) % {"num": n}
-        )
+    waiting = [
+        phrase(ngettext, counts[event]) % {"num": counts[event]}
+        for event, phrase in _COUNTED if counts[event]
+    ]
     if counts[AUDIT_BROKEN]:
         waiting.append(_("The audit log check found a problem: run `sealbox audit verify`."))
     link = settings.caseworker_url or _("the Sealbox back office")

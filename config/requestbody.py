@@ -199,6 +199,9 @@ def guard_request_bodies(wsgi_app: WSGIApp, rate: MinimumRate | None = None) -> 
         raw = environ.get("wsgi.input")
         if raw is None:
             return wsgi_app(environ, start_response)
+        if not _has_body(environ):  # most requests (GET): nothing to watch or time
+            environ["wsgi.input"] = GuardedInput(raw)
+            return wsgi_app(environ, start_response)
         sock = environ.get("gunicorn.socket") if rate is not None else None
         body = GuardedInput(raw, rate, sock if isinstance(sock, socket.socket) else None)
         environ["wsgi.input"] = body
@@ -210,6 +213,11 @@ def guard_request_bodies(wsgi_app: WSGIApp, rate: MinimumRate | None = None) -> 
             _watchdog.forget(body)
 
     return guarded
+
+
+def _has_body(environ: dict[str, Any]) -> bool:
+    length = environ.get("CONTENT_LENGTH") or "0"
+    return length != "0" or "HTTP_TRANSFER_ENCODING" in environ
 
 
 def minimum_rate(bytes_per_second: int, grace_seconds: int) -> MinimumRate | None:
