@@ -2,9 +2,9 @@
 drain, in that person's language, sent over SMTP (config.mail).
 
 A mail names no case, quotes nothing, and carries no category or reporter detail: only
-how many new reports, reporter messages and near or passed deadlines wait, and the back
-office's address. Its
-subject is the same whatever happened.
+how many new reports, reporter messages, near or passed deadlines, hand-overs and quiet
+cases wait (and, for administrators, that something needs them), and the back office's
+address. Its subject is the same whatever happened.
 """
 
 from __future__ import annotations
@@ -23,10 +23,15 @@ from cases.models import Caseworker, utcnow
 from cases.notifications.outbox import (
     ACCOUNT_LOCKED,
     AUDIT_BROKEN,
+    CASE_HANDED,
+    CASE_IDLE,
+    CASE_REMOVED,
     DEADLINE_PASSED,
     DEADLINE_SOON,
     IDENTITY_REQUEST,
+    MAINTENANCE_FAILED,
     NEW_REPORT,
+    RECOVERY_USED,
     REPORTER_MESSAGE,
 )
 from config import Settings
@@ -45,6 +50,14 @@ _COUNTED: tuple[tuple[str, Callable[[Callable[[str, str, int], str], int], str]]
         "%(num)d case whose deadline is near", "%(num)d cases whose deadlines are near", n)),
     (DEADLINE_PASSED, lambda ngettext, n: ngettext(
         "%(num)d case past its deadline", "%(num)d cases past their deadlines", n)),
+    (CASE_HANDED, lambda ngettext, n: ngettext(
+        "%(num)d case given or handed over to you", "%(num)d cases given or handed over to you",
+        n)),
+    (CASE_REMOVED, lambda ngettext, n: ngettext(
+        "You were removed from %(num)d case", "You were removed from %(num)d cases", n)),
+    (CASE_IDLE, lambda ngettext, n: ngettext(
+        "%(num)d case you hold has had no activity for a long time",
+        "%(num)d cases you hold have had no activity for a long time", n)),
     (IDENTITY_REQUEST, lambda ngettext, n: ngettext(
         "%(num)d identity request waiting for a custodian",
         "%(num)d identity requests waiting for a custodian", n)),
@@ -64,6 +77,11 @@ def compose(account: Caseworker, counts: Counter[str], settings: Settings) -> Em
     ]
     if counts[AUDIT_BROKEN]:
         waiting.append(_("The audit log check found a problem: run `sealbox audit verify`."))
+    if counts[RECOVERY_USED]:
+        waiting.append(_("The organisation recovery key was used: the audit log says what "
+                         "it opened."))
+    if counts[MAINTENANCE_FAILED]:
+        waiting.append(_("A backup or the nightly purge failed: see the server's journal."))
     link = settings.caseworker_url or _("the Sealbox back office")
     body = "\n\n".join([
         _("Something is waiting for you in Sealbox:"),

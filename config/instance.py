@@ -61,7 +61,40 @@ def ensure_signing_key(instance_path: Path) -> bool:
     return True
 
 
+def replace_recovery_public_key(instance_path: Path, public_key: bytes) -> str:
+    """Point the instance file at a new recovery public key (``sealbox recovery rotate``);
+    return the file's previous content, for :func:`restore_instance_file` should the
+    rotation not commit. The file is replaced atomically, never half-written."""
+    path = instance_path / INSTANCE_FILE
+    before = path.read_text()
+    lines = [
+        f'recovery_public_key = "{public_key.hex()}"'
+        if line.split("=", 1)[0].strip() == "recovery_public_key" else line
+        for line in before.splitlines()
+    ]
+    _replace(path, "\n".join(lines) + "\n")
+    return before
+
+
+def restore_instance_file(instance_path: Path, content: str) -> None:
+    _replace(instance_path / INSTANCE_FILE, content)
+
+
+def _replace(path: Path, content: str) -> None:
+    work = path.with_name(f".{path.name}.new")
+    work.unlink(missing_ok=True)
+    _write_new(work, content)
+    os.replace(work, path)
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
 def _write_new(path: Path, content: str) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as fh:
         fh.write(content)
+        fh.flush()
+        os.fsync(fh.fileno())

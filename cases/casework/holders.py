@@ -46,12 +46,14 @@ from cases.models import (
     Status,
     WrappedKey,
 )
+from cases.notifications.outbox import CASE_HANDED, CASE_REMOVED, enqueue
 from cases.records.audit import record
+from config import Settings
 
 
 def grant(
     db: Session,
-    trust: Trust,
+    settings: Settings,
     case: Case,
     actor: Caseworker,
     private_key: bytes,
@@ -70,7 +72,7 @@ def grant(
         raise CaseworkRefused("Give the reason for overriding the exclusion.")
     try:
         grant_access(
-            db, trust, case.id, actor.id, private_key, grantee,
+            db, Trust.of(settings), case.id, actor.id, private_key, grantee,
             override_exclusion=override_exclusion,
         )
     except ExcludedFromCase as exc:
@@ -87,6 +89,7 @@ def grant(
         note = write_as(db, case, actor, private_key, MessageKind.NOTE, body)
         detail.update(exclusion_overridden=True, note_id=note.id)
     record(db, "case.access_granted", actor_id=actor.id, case_id=case.id, **detail)
+    enqueue(db, [grantee.id], CASE_HANDED, settings)
 
 
 # --- removing a holder: two people ---------------------------------------------------------
@@ -129,9 +132,11 @@ def _removal(db: Session, case: Case, removal_id: int) -> HolderRemoval:
     return removal
 
 
-def agree_to_removal(db: Session, case: Case, actor: Caseworker, removal_id: int) -> int:
+def agree_to_removal(
+    db: Session, settings: Settings, case: Case, actor: Caseworker, removal_id: int
+) -> int:
     """The second person agrees: the target's keys to the case are deleted and the target
-    is told. Returns how many keys were removed."""
+    is told (in the app, and by mail if they want). Returns how many keys were removed."""
     removal = _removal(db, case, removal_id)
     if actor.id == removal.requested_by_id:
         raise CaseworkRefused(
@@ -151,6 +156,7 @@ def agree_to_removal(db: Session, case: Case, actor: Caseworker, removal_id: int
         db, target_id, REMOVED_FROM_CASE, case_id=case.id,
         requested_by=requester.name if requester else "?", agreed_by=actor.name,
     )
+    enqueue(db, [target_id], CASE_REMOVED, settings)
     record(
         db, "case.access_revoked", actor_id=actor.id, case_id=case.id, target_id=target_id,
         requested_by=requester_id, keys_removed=removed,

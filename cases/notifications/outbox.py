@@ -45,12 +45,18 @@ NEW_REPORT = "new_report"
 REPORTER_MESSAGE = "reporter_message"
 DEADLINE_SOON = "deadline_soon"
 DEADLINE_PASSED = "deadline_passed"
+CASE_HANDED = "case_handed"  # a case granted or handed over to this person
+CASE_REMOVED = "case_removed"  # this person's keys to a case were removed
+CASE_IDLE = "case_idle"  # a case this person holds has been quiet too long
 IDENTITY_REQUEST = "identity_request"  # to identity custodians
 ACCOUNT_LOCKED = "account_locked"  # to administrators
 AUDIT_BROKEN = "audit_broken"  # to administrators
-EVENTS = (NEW_REPORT, REPORTER_MESSAGE, DEADLINE_SOON, DEADLINE_PASSED, IDENTITY_REQUEST,
-          ACCOUNT_LOCKED, AUDIT_BROKEN)
-ADMIN_EVENTS = frozenset({ACCOUNT_LOCKED, AUDIT_BROKEN})
+RECOVERY_USED = "recovery_used"  # to administrators: `sealbox recovery` opened something
+MAINTENANCE_FAILED = "maintenance_failed"  # to administrators: a backup or purge failed
+EVENTS = (NEW_REPORT, REPORTER_MESSAGE, DEADLINE_SOON, DEADLINE_PASSED, CASE_HANDED,
+          CASE_REMOVED, CASE_IDLE, IDENTITY_REQUEST, ACCOUNT_LOCKED, AUDIT_BROKEN,
+          RECOVERY_USED, MAINTENANCE_FAILED)
+ADMIN_EVENTS = frozenset({ACCOUNT_LOCKED, AUDIT_BROKEN, RECOVERY_USED, MAINTENANCE_FAILED})
 CUSTODIAN_EVENTS = frozenset({IDENTITY_REQUEST})
 REPORTER_EVENTS = frozenset({NEW_REPORT, REPORTER_MESSAGE})
 LEASE = dt.timedelta(minutes=5)

@@ -258,7 +258,7 @@ ACCESS = {
     "grant": Action(
         "grant", f.GrantForm, "grant_form",
         lambda a, form: hd.grant(
-            a.db, a.trust, a.case, a.account, a.key, _number(form.caseworker.data),
+            a.db, web.settings(), a.case, a.account, a.key, _number(form.caseworker.data),
             override_exclusion=bool(form.override.data),
             override_reason=form.override_reason.data or "",
         ),
@@ -275,7 +275,9 @@ ACCESS = {
     ),
     "agree_to_removal": Action(
         "removals/<int:removal_id>/agree", f.PlainForm, "plain_form",
-        lambda a, form: hd.agree_to_removal(a.db, a.case, a.account, a.args["removal_id"]),
+        lambda a, form: hd.agree_to_removal(
+            a.db, web.settings(), a.case, a.account, a.args["removal_id"]
+        ),
         _l("Access removed: that caseworker's keys to the case are deleted, and they are told."),
         "access",
     ),

@@ -3,7 +3,14 @@ commands on ``main`` (caseworker.cli.base, whose docstring is the usage)."""
 
 from __future__ import annotations
 
-from caseworker.cli import accounts, audit, instance, notify, serve  # noqa: F401  (registers)
+from caseworker.cli import (  # noqa: F401  (registers)
+    accounts,
+    audit,
+    instance,
+    notify,
+    recovery,
+    serve,
+)
 from caseworker.cli.base import main
 
 __all__ = ["main"]

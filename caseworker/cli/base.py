@@ -14,6 +14,8 @@
     sealbox audit head            print the chain's head, to keep off the server
     sealbox purge                 delete closed cases past retention (crypto-shredding)
     sealbox notify                send the mail notices that are due (content-free)
+    sealbox report-failure UNIT   tell the administrators a backup or purge failed
+    sealbox recovery check|grant|export|rotate|adopt   use the paper recovery key
     sealbox serve                 start intake and caseworker apps on this machine
 
 Settings come from ``SEALBOX_*`` variables and the instance folder (``--instance`` or

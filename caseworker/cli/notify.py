@@ -48,3 +48,30 @@ def notify(every: int, instance: Path) -> None:
             time.sleep(every)
     finally:
         store.dispose()
+
+
+@main.command("report-failure")
+@click.argument("unit")
+@instance_option
+@config_errors
+def report_failure(unit: str, instance: Path) -> None:
+    """Tell the administrators that a maintenance job failed (a backup, the purge): run by
+    systemd's OnFailure= (deploy/systemd/sealbox-failed@.service). Audited; the mail goes
+    out at once when mail is set up."""
+    from cases.notifications.outbox import MAINTENANCE_FAILED, alert_admins, drain
+    from cases.records.audit import record
+    from caseworker.mail import Delivery
+    from config.mail import mail_configured
+
+    job = "".join(ch for ch in unit if ch.isalnum() or ch in "-_.@")[:64]
+    store = store_of(instance)
+    try:
+        with store.transaction() as session:
+            record(session, "maintenance.failed", actor_id=None, unit=job)
+            alert_admins(session, MAINTENANCE_FAILED, store.settings)
+        if mail_configured(store.settings):
+            with Delivery(store.settings) as delivery:
+                drain(store, delivery)
+    finally:
+        store.dispose()
+    click.echo(f"Recorded that {job} failed; the administrators are told.")

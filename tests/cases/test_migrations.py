@@ -12,6 +12,7 @@ from sqlalchemy import Engine, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from cases.db import Base, make_engine
+from cases.models import ALL_NOTICE_EVENTS
 from cases.store import run_migrations
 
 
@@ -271,3 +272,25 @@ def test_0008_marks_minutes_agreed_with_a_handed_receipt_and_back(
     assert keys == ["ownkey0000000001"]  # earlier versions expect one reporter key
     columns = {c["name"] for c in inspect(engine).get_columns("cases")}
     assert not columns & {"minutes_agreed_how", "reporter_key_id", "receipt_claimed_on"}
+
+
+def test_0011_switches_the_new_notice_events_on_and_back(empty_db: tuple[str, Engine]) -> None:
+    url, engine = empty_db
+    _run(engine, url, "upgrade", "0010")
+    with engine.begin() as conn:
+        _caseworker_row(conn, "alice", "")
+        _caseworker_row(conn, "bob", "")
+        conn.execute(text("UPDATE caseworkers SET notice_events = 'new_report'"
+                          " WHERE username = 'bob'"))
+    _run(engine, url, "upgrade", "0011")
+    query = text("SELECT username, notice_events FROM caseworkers")
+    with engine.connect() as conn:
+        rows = dict(conn.execute(query).all())
+    new = "case_handed,case_removed,case_idle,recovery_used,maintenance_failed"
+    assert rows["bob"] == f"new_report,{new}"
+    assert set(rows["alice"].split(",")) == set(ALL_NOTICE_EVENTS.split(","))
+    _run(engine, url, "downgrade", "0010")
+    with engine.connect() as conn:
+        rows = dict(conn.execute(query).all())
+    assert rows["bob"] == "new_report"
+    assert not set(rows["alice"].split(",")) & set(new.split(","))

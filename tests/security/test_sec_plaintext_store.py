@@ -18,7 +18,6 @@ import pytest
 from secutil import Scanner, marker
 
 from cases.casework import choices, holders, identity, oral, steps, writing
-from cases.keyring import Trust
 from cases.models import Case
 from cases.reporting.followup import add_reporter_message, find_case
 from cases.reporting.submission import Submission, new_submission
@@ -94,7 +93,7 @@ def test_nothing_the_domain_writes_is_readable(
     bob, _ = new_caseworker(store, "bob")
     with store.transaction() as db:
         case = db.get_one(Case, case.id)
-        holders.grant(db, Trust.of(store.settings), case, alice, alice_key, bob.id)
+        holders.grant(db, store.settings, case, alice, alice_key, bob.id)
     with store.transaction() as db:
         case = db.get_one(Case, case.id)
         identity.request_identity(db, store.settings, case, bob, m["reason"])
