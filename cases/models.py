@@ -142,7 +142,8 @@ class Question(Base):
 # Every mail notice a new account gets until its owner chooses (cases.notifications).
 ALL_NOTICE_EVENTS = (
     "new_report,reporter_message,deadline_soon,deadline_passed,case_handed,case_removed,"
-    "case_idle,identity_request,account_locked,audit_broken,recovery_used,maintenance_failed"
+    "case_idle,identity_request,account_locked,audit_broken,recovery_used,maintenance_failed,"
+    "cases_unheld"
 )
 
 

@@ -26,6 +26,7 @@ from cases.notifications.outbox import (
     CASE_HANDED,
     CASE_IDLE,
     CASE_REMOVED,
+    CASES_UNHELD,
     DEADLINE_PASSED,
     DEADLINE_SOON,
     IDENTITY_REQUEST,
@@ -56,8 +57,8 @@ _COUNTED: tuple[tuple[str, Callable[[Callable[[str, str, int], str], int], str]]
     (CASE_REMOVED, lambda ngettext, n: ngettext(
         "You were removed from %(num)d case", "You were removed from %(num)d cases", n)),
     (CASE_IDLE, lambda ngettext, n: ngettext(
-        "%(num)d case you hold has had no activity for a long time",
-        "%(num)d cases you hold have had no activity for a long time", n)),
+        "%(num)d case has had no activity for a long time",
+        "%(num)d cases have had no activity for a long time", n)),
     (IDENTITY_REQUEST, lambda ngettext, n: ngettext(
         "%(num)d identity request waiting for a custodian",
         "%(num)d identity requests waiting for a custodian", n)),
@@ -80,6 +81,9 @@ def compose(account: Caseworker, counts: Counter[str], settings: Settings) -> Em
     if counts[RECOVERY_USED]:
         waiting.append(_("The organisation recovery key was used: the audit log says what "
                          "it opened."))
+    if counts[CASES_UNHELD]:
+        waiting.append(_("Some cases are held by no account: only the recovery key opens "
+                         "them. Give them to a caseworker (`sealbox recovery grant`)."))
     if counts[MAINTENANCE_FAILED]:
         waiting.append(_("A backup or the nightly purge failed: see the server's journal."))
     link = settings.caseworker_url or _("the Sealbox back office")

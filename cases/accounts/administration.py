@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from cases.accounts.enrolment import disable_caseworker
 from cases.accounts.sessions import LoginThrottle, end_all_sessions
 from cases.accounts.twofactor import reset_second_factor
+from cases.casework.handover import held_only_by, tell_admins_if_unheld
 from cases.models import (
     Case,
     Caseworker,
@@ -27,6 +28,7 @@ from cases.models import (
     WrappedKey,
 )
 from cases.records.audit import record
+from config import Settings
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 QUESTION_KINDS = ("text", "textarea", "choice")
@@ -105,23 +107,12 @@ def set_profile(
     record(db, "caseworker.profile_changed", actor_id=actor_id, target_id=account.id)
 
 
-def sole_holder_cases(db: Session, caseworker_id: int) -> int:
-    """How many cases only this caseworker can open (besides the offline recovery key)."""
-    mine = select(WrappedKey.case_id).where(
-        WrappedKey.caseworker_id == caseworker_id,
-        WrappedKey.purpose == KeyPurpose.THREAD,
-        WrappedKey.holder_kind == HolderKind.CASEWORKER,
-    )
-    others = select(WrappedKey.case_id).where(
-        WrappedKey.caseworker_id != caseworker_id,
-        WrappedKey.purpose == KeyPurpose.THREAD,
-        WrappedKey.holder_kind == HolderKind.CASEWORKER,
-    )
-    query = select(func.count()).select_from(mine.except_(others).subquery())
-    return int(db.scalar(query) or 0)
-
-
-def disable(db: Session, account: Caseworker, *, actor_id: int | None) -> int:
+def disable(
+    db: Session, settings: Settings, account: Caseworker, *, actor_id: int | None
+) -> int:
+    """End the account's sessions and delete every case key it holds. Cases it alone held
+    are then opened by the recovery key only: the administrators are told
+    (cases.casework.handover)."""
     if not account.active:
         raise AdminRefused("This account is already disabled.")
     if actor_id is not None and account.id == actor_id:
@@ -130,7 +121,10 @@ def disable(db: Session, account: Caseworker, *, actor_id: int | None) -> int:
         raise AdminRefused("The last administrator cannot be disabled.")
     db.execute(update(Case).where(Case.assignee_id == account.id).values(assignee_id=None))
     db.execute(delete(CategoryMember).where(CategoryMember.caseworker_id == account.id))
-    return disable_caseworker(db, account, actor_id=actor_id)
+    alone = held_only_by(db, account.id)
+    removed = disable_caseworker(db, account, actor_id=actor_id)
+    tell_admins_if_unheld(db, settings, alone)
+    return removed
 
 
 def reset_two_factor(db: Session, account: Caseworker, *, actor_id: int | None) -> None:

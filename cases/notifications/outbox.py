@@ -53,10 +53,12 @@ ACCOUNT_LOCKED = "account_locked"  # to administrators
 AUDIT_BROKEN = "audit_broken"  # to administrators
 RECOVERY_USED = "recovery_used"  # to administrators: `sealbox recovery` opened something
 MAINTENANCE_FAILED = "maintenance_failed"  # to administrators: a backup or purge failed
+CASES_UNHELD = "cases_unheld"  # to administrators: cases only the recovery key opens
 EVENTS = (NEW_REPORT, REPORTER_MESSAGE, DEADLINE_SOON, DEADLINE_PASSED, CASE_HANDED,
           CASE_REMOVED, CASE_IDLE, IDENTITY_REQUEST, ACCOUNT_LOCKED, AUDIT_BROKEN,
-          RECOVERY_USED, MAINTENANCE_FAILED)
-ADMIN_EVENTS = frozenset({ACCOUNT_LOCKED, AUDIT_BROKEN, RECOVERY_USED, MAINTENANCE_FAILED})
+          RECOVERY_USED, MAINTENANCE_FAILED, CASES_UNHELD)
+ADMIN_EVENTS = frozenset({ACCOUNT_LOCKED, AUDIT_BROKEN, RECOVERY_USED, MAINTENANCE_FAILED,
+                          CASES_UNHELD})
 CUSTODIAN_EVENTS = frozenset({IDENTITY_REQUEST})
 REPORTER_EVENTS = frozenset({NEW_REPORT, REPORTER_MESSAGE})
 LEASE = dt.timedelta(minutes=5)

@@ -81,4 +81,9 @@ class NoticeForm(FlaskForm):
     audit_broken = BooleanField(_l("The audit log check finds a problem"))
     recovery_used = BooleanField(_l("The organisation recovery key is used"))
     maintenance_failed = BooleanField(_l("A backup or the nightly purge fails"))
+    cases_unheld = BooleanField(_l("Cases are left that no account holds"))
     daily = BooleanField(_l("One digest a day instead of a mail for each batch"))
+
+
+class HandOverForm(FlaskForm):
+    successor = SelectField(_l("Hand them to"), choices=[], validate_choice=False)

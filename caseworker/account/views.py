@@ -1,10 +1,12 @@
-"""The caseworker's own account: language, passphrase, recovery codes, sessions."""
+"""The caseworker's own account: language, notices, hand-over, passphrase, recovery
+codes, sessions."""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
@@ -23,6 +25,8 @@ from cases.accounts.twofactor import (
     remaining_recovery_codes,
     reset_second_factor,
 )
+from cases.casework.access import CaseworkRefused
+from cases.casework.handover import cases_held, hand_over, successors
 from cases.models import AuditEntry, Caseworker
 from cases.notifications.outbox import ADMIN_EVENTS, CUSTODIAN_EVENTS, EVENTS, wanted_events
 from cases.records.audit import record
@@ -30,6 +34,7 @@ from caseworker import web
 from caseworker.account.forms import (
     ConfirmCodeForm,
     ConfirmPassphraseForm,
+    HandOverForm,
     LanguageForm,
     NoticeForm,
     PassphraseForm,
@@ -87,6 +92,7 @@ def _page(
     codes_form: ConfirmCodeForm | None = None,
     factor_form: ConfirmPassphraseForm | None = None,
     notice_form: NoticeForm | None = None,
+    handover_form: HandOverForm | None = None,
 ) -> str:
     account = web.account()
     if language_form is None:
@@ -100,6 +106,8 @@ def _page(
         codes_form=codes_form or ConfirmCodeForm(formdata=None),
         factor_form=factor_form or ConfirmPassphraseForm(formdata=None),
         notice_form=notice_form or _notice_form(account),
+        handover_form=handover_form or _handover_form(account, formdata=None),
+        held=len(cases_held(web.db(), account.id)),
         mail_on=mail_configured(web.settings()),
         events=account_events(web.db(), account.id),
         account_event_words=account_event_words,
@@ -142,6 +150,38 @@ def notices() -> Response | tuple[str, int]:
     account.notice_daily = bool(form.daily.data)
     record(web.db(), "caseworker.notices_changed", actor_id=account.id)
     flash(_("Your notice settings were saved."))
+    return redirect(url_for("account.index"))
+
+
+def _handover_form(account: Caseworker, **kwargs: object) -> HandOverForm:
+    form = HandOverForm(**kwargs)
+    form.successor.choices = options(
+        (p.id, p.name) for p in successors(web.db(), account)
+    )
+    return form
+
+
+@bp.route("/hand-over", methods=["POST"])
+def hand_over_cases() -> Response | tuple[str, int]:
+    """Give every case this person holds to a colleague, in one step (cases.casework.handover)."""
+    account = web.account()
+    form = _handover_form(account)
+    if not form.validate_on_submit():
+        return _page(handover_form=form), 400
+    try:
+        done = hand_over(web.db(), web.settings(), account, web.private_key(),
+                         int(form.successor.data or 0))
+    except (CaseworkRefused, ValueError) as exc:
+        form.successor.errors = [_(str(exc)) if isinstance(exc, CaseworkRefused)
+                                 else _("Choose an active caseworker.")]
+        return _page(handover_form=form), 400
+    flash(ngettext("%(num)d case handed over; your colleague is told.",
+                   "%(num)d cases handed over; your colleague is told.", len(done.granted)))
+    if done.excluded:
+        flash(ngettext(
+            "%(num)d case was not handed over: this colleague is excluded from it.",
+            "%(num)d cases were not handed over: this colleague is excluded from them.",
+            len(done.excluded)), "warning")
     return redirect(url_for("account.index"))
 
 

@@ -18,6 +18,7 @@ from cases.accounts import administration as adm
 from cases.accounts import approvals
 from cases.accounts.administration import AdminRefused
 from cases.accounts.approvals import Kind
+from cases.casework.handover import held_only_by
 from cases.models import Caseworker
 from caseworker import web
 from caseworker.admin import forms as f
@@ -118,7 +119,7 @@ def caseworker(person_id: int) -> str:
         roles_form=f.RolesForm(formdata=None, obj=person),
         disable_form=f.DisableForm(formdata=None),
         plain_form=f.PlainForm(),
-        sole_cases=adm.sole_holder_cases(web.db(), person.id),
+        sole_cases=len(held_only_by(web.db(), person.id)),
         waiting=[c for c in approvals.pending(web.db()) if c.target_id == person.id],
         now=_now(),
     )
@@ -192,7 +193,7 @@ def disable(person_id: int) -> Response:
     db = web.db()
     try:
         with db.begin_nested():
-            removed = adm.disable(db, person, actor_id=web.account().id)
+            removed = adm.disable(db, web.settings(), person, actor_id=web.account().id)
     except AdminRefused as exc:
         _refused(exc)
     else:

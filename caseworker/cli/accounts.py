@@ -86,27 +86,41 @@ def _account(session: Any, username: str) -> Any:
 
 @main.command("disable-caseworker")
 @click.argument("username")
+@click.option("--hand-to", "successor", default="",
+              help="First give the cases only USERNAME holds to this account, with the "
+              "recovery key (read from the terminal or stdin).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @instance_option
 @config_errors
-def disable_caseworker_command(username: str, yes: bool, instance: Path) -> None:
-    """Disable an account: its sessions end and every case key it holds is deleted."""
-    from cases.accounts.administration import AdminRefused, disable, sole_holder_cases
+def disable_caseworker_command(username: str, successor: str, yes: bool, instance: Path) -> None:
+    """Disable an account: its sessions end and every case key it holds is deleted. Cases
+    it alone holds are then opened by the recovery key only (the administrators are told):
+    have the person hand them over under My account first, or give --hand-to."""
+    from cases.accounts.administration import AdminRefused, disable
+    from cases.casework.handover import held_only_by
+    from cases.casework.recovery import RecoveryRefused, grant, unlock
+    from caseworker.cli.recovery import read_recovery_key
 
     store = store_of(instance)
     try:
         with store.transaction() as session:
             account = _account(session, username)
-            alone = sole_holder_cases(session, account.id)
+            alone = held_only_by(session, account.id)
+            if alone and successor:
+                private_key = unlock(store.settings, read_recovery_key())
+                given = grant(session, store.settings, private_key, successor, alone)
+                click.echo(f"{len(given.granted)} case(s) only {account.username} held are "
+                           f"given to {successor}.")
+                alone = given.excluded
             if alone:
                 click.echo(
-                    f"warning: {alone} case(s) can only be opened by {account.username}; "
+                    f"warning: {len(alone)} case(s) can only be opened by {account.username}; "
                     "after this only the offline recovery key opens them."
                 )
             if not yes and not click.confirm(f"Disable {account.username}?"):
                 sys.exit(1)
-            removed = disable(session, account, actor_id=None)
-    except AdminRefused as exc:
+            removed = disable(session, store.settings, account, actor_id=None)
+    except (AdminRefused, RecoveryRefused) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
     finally:

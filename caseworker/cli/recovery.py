@@ -23,7 +23,8 @@ def _interactive() -> bool:
     return sys.stdin.isatty()
 
 
-def _read_key(prompt: str) -> str:
+def read_recovery_key(prompt: str = "Recovery key") -> str:
+    """The paper key: typed without echo on a terminal, else standard input's first line."""
     if _interactive():
         return str(click.prompt(prompt, hide_input=True))
     return sys.stdin.readline().strip()
@@ -39,7 +40,7 @@ def _open_store(instance: Path, prompt: str = "Recovery key") -> tuple[Any, byte
 
     store = store_of(instance)
     try:
-        return store, unlock(store.settings, _read_key(prompt))
+        return store, unlock(store.settings, read_recovery_key(prompt))
     except RecoveryRefused as exc:
         store.dispose()
         _refused(str(exc))
@@ -226,7 +227,7 @@ def adopt_command(instance: Path) -> None:
     from crypto import parse_recovery_key
 
     store = store_of(instance)
-    retired = _read_key("Retired recovery key")
+    retired = read_recovery_key("Retired recovery key")
     try:
         private_key = parse_recovery_key(retired)
     except ValueError as exc:

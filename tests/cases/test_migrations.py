@@ -286,7 +286,7 @@ def test_0011_switches_the_new_notice_events_on_and_back(empty_db: tuple[str, En
     query = text("SELECT username, notice_events FROM caseworkers")
     with engine.connect() as conn:
         rows = dict(conn.execute(query).all())
-    new = "case_handed,case_removed,case_idle,recovery_used,maintenance_failed"
+    new = "case_handed,case_removed,case_idle,recovery_used,maintenance_failed,cases_unheld"
     assert rows["bob"] == f"new_report,{new}"
     assert set(rows["alice"].split(",")) == set(ALL_NOTICE_EVENTS.split(","))
     _run(engine, url, "downgrade", "0010")

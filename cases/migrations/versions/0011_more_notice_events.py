@@ -1,5 +1,5 @@
 """more mail notice events: hand-overs, removals, quiet cases, recovery key use, failed
-maintenance
+maintenance, cases held by nobody
 
 Every account gets the new events switched on (they can switch them off under "My
 account"), as a new account does; the column's default names them too.
@@ -22,10 +22,12 @@ BEFORE = (
     "new_report,reporter_message,deadline_soon,deadline_passed,identity_request,"
     "account_locked,audit_broken"
 )
-NEW = ("case_handed", "case_removed", "case_idle", "recovery_used", "maintenance_failed")
+NEW = ("case_handed", "case_removed", "case_idle", "recovery_used", "maintenance_failed",
+       "cases_unheld")
 AFTER = (
     "new_report,reporter_message,deadline_soon,deadline_passed,case_handed,case_removed,"
-    "case_idle,identity_request,account_locked,audit_broken,recovery_used,maintenance_failed"
+    "case_idle,identity_request,account_locked,audit_broken,recovery_used,maintenance_failed,"
+    "cases_unheld"
 )
 _accounts = sa.table(
     "caseworkers", sa.column("id", sa.Integer), sa.column("notice_events", sa.String)

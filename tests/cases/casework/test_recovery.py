@@ -89,7 +89,7 @@ def test_every_account_lost_then_the_recovery_key_brings_every_case_back(  # typ
     with store.transaction() as db:
         for name in ("alice", "cora"):
             account = db.scalars(select(Caseworker).where(Caseworker.username == name)).one()
-            disable(db, account, actor_id=None)
+            disable(db, store.settings, account, actor_id=None)
         assert db.scalars(select(WrappedKey.caseworker_id).where(
             WrappedKey.caseworker_id.is_not(None))).all() == []
     dana, dana_key = new_caseworker(store, "dana", custodian=True)
