@@ -488,7 +488,8 @@ class DeadlineReminder(Base):
         ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
     )
     due_on: Mapped[dt.date] = mapped_column(Date, primary_key=True)
-    stage: Mapped[str] = mapped_column(String(8), primary_key=True)  # "soon" or "passed"
+    # "soon" or "passed" (due_on: the deadline); "quiet" or "unheld" (due_on: the day told)
+    stage: Mapped[str] = mapped_column(String(8), primary_key=True)
 
 
 class WrappedKey(Base):

@@ -25,7 +25,11 @@ from cases.models import InstancePolicy
 from cases.records.audit import ensure_head
 from cases.records.integrity import backfill_content
 from config import Settings
-from config.settings import LEGAL_MAX_ACKNOWLEDGE_DAYS, LEGAL_MAX_FEEDBACK_MONTHS
+from config.settings import (
+    LEGAL_MAX_ACKNOWLEDGE_DAYS,
+    LEGAL_MAX_FEEDBACK_MONTHS,
+    MIN_ABANDONED_RETENTION_DAYS,
+)
 from crypto import set_argon2_memory_budget
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -38,6 +42,8 @@ class Policy:
     acknowledge_within_days: int
     feedback_within_months: int
     retention_days_after_close: int
+    quiet_case_days: int
+    abandoned_case_retention_days: int
     auto_acknowledge: bool
     show_caseworker_names: bool
 
@@ -54,6 +60,8 @@ POLICY_KEYS = (
     "acknowledge_within_days",
     "feedback_within_months",
     "retention_days_after_close",
+    "quiet_case_days",
+    "abandoned_case_retention_days",
     "auto_acknowledge",
     "show_caseworker_names",
 )
@@ -106,8 +114,11 @@ class Store:
         ceiling = POLICY_MAXIMA.get(key)
         if ceiling is not None and not 1 <= int(value) <= ceiling:
             raise ValueError(f"{key}: between 1 and {ceiling} (EU Directive 2019/1937)")
-        if key == "retention_days_after_close" and int(value) < 0:
+        if key in ("retention_days_after_close", "quiet_case_days") and int(value) < 0:
             raise ValueError(f"{key}: 0 or more")
+        abandoned = key == "abandoned_case_retention_days"
+        if abandoned and 0 < int(value) < MIN_ABANDONED_RETENTION_DAYS:
+            raise ValueError(f"{key}: 0 (never) or at least {MIN_ABANDONED_RETENTION_DAYS}")
         text = ("true" if value else "false") if isinstance(value, bool) else str(int(value))
         session.merge(InstancePolicy(key=key, value=text))
 

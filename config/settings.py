@@ -18,6 +18,8 @@ from typing import Any
 from crypto import KdfParams
 
 MIB = 1024 * 1024
+# An open case is deleted for being abandoned only after a year of silence at the least.
+MIN_ABANDONED_RETENTION_DAYS = 365
 # EU Directive 2019/1937 Art. 9(1)(b) and (f): the longest an organisation may take to
 # acknowledge a report, and to give feedback. Settings, the stored policy and the admin
 # form all refuse longer periods.
@@ -62,6 +64,12 @@ class Settings:
     acknowledge_within_days: int = 7
     feedback_within_months: int = 3
     retention_days_after_close: int = 60
+    # Open cases with no activity this long are flagged to their holders and the
+    # administrators (0: never); with the second set, `sealbox purge` deletes an open case
+    # quiet that long, once it was flagged at least ABANDONED_NOTICE_DAYS before (0: never;
+    # else at least a year). Legal holds are kept (cases.casework.ageing).
+    quiet_case_days: int = 90
+    abandoned_case_retention_days: int = 0
     max_report_chars: int = 50_000
     max_files_per_submission: int = 10
     max_file_bytes: int = 500 * MIB
@@ -297,6 +305,12 @@ def _validate(s: Settings) -> list[str]:
     at_least("acknowledge_within_days", 1)
     at_least("feedback_within_months", 1)
     at_least("retention_days_after_close", 0)
+    at_least("quiet_case_days", 0)
+    if s.abandoned_case_retention_days and (
+        s.abandoned_case_retention_days < MIN_ABANDONED_RETENTION_DAYS
+    ):
+        problems.append(f"abandoned_case_retention_days: 0 (never) or at least "
+                        f"{MIN_ABANDONED_RETENTION_DAYS}")
     at_least("max_report_chars", 1)
     at_least("max_files_per_submission", 0)
     at_least("max_file_bytes", 1)

@@ -8,6 +8,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from cases.attachments.blobs import BlobStore
+from cases.casework.ageing import abandoned_for_purge
 from cases.casework.workflow import retention_expires_on
 from cases.models import Attachment, Case, Status, WrappedKey
 from cases.records.audit import record
@@ -36,7 +37,12 @@ def kept_for_review(session: Session) -> list[Case]:
 
 
 def purge_case(
-    session: Session, blobs: BlobStore, case: Case, *, actor_id: int | None = None
+    session: Session,
+    blobs: BlobStore,
+    case: Case,
+    *,
+    actor_id: int | None = None,
+    reason: str = "retention",
 ) -> None:
     """Delete every wrapped key first (after that no copy of the case can be decrypted,
     even from a backup taken later), then ciphertexts, blobs and the case row."""
@@ -48,7 +54,7 @@ def purge_case(
     case_id = case.id
     session.delete(case)
     session.flush()
-    record(session, "case.purged", actor_id=actor_id, case_id=case_id)
+    record(session, "case.purged", actor_id=actor_id, case_id=case_id, reason=reason)
 
 
 def purge_expired(
@@ -63,4 +69,17 @@ def purge_expired(
     for case in due_for_purge(session, on, retention_days):
         purged.append(case.id)
         purge_case(session, blobs, case, actor_id=actor_id)
+    return purged
+
+
+def purge_abandoned(
+    session: Session, blobs: BlobStore, on: dt.date, days: int, *, actor_id: int | None = None
+) -> list[str]:
+    """Open cases deleted under the retention policy for abandoned cases
+    (cases.casework.ageing: quiet ``days``, holders told a month before, no legal hold)."""
+    purged = []
+    for case_id in abandoned_for_purge(session, on, days):
+        purge_case(session, blobs, session.get_one(Case, case_id), actor_id=actor_id,
+                   reason="abandoned")
+        purged.append(case_id)
     return purged

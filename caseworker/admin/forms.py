@@ -12,12 +12,23 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from caseworker.choices import options
 from caseworker.forms import PlainForm as PlainForm  # the app's one button form
-from config.settings import LEGAL_MAX_ACKNOWLEDGE_DAYS, LEGAL_MAX_FEEDBACK_MONTHS
+from config.settings import (
+    LEGAL_MAX_ACKNOWLEDGE_DAYS,
+    LEGAL_MAX_FEEDBACK_MONTHS,
+    MIN_ABANDONED_RETENTION_DAYS,
+)
 
 
 class NewCaseworkerForm(FlaskForm):
@@ -106,6 +117,15 @@ class QuestionForm(FlaskForm):
     active = BooleanField(_l("Asked on the report form"), default=True)
 
 
+class AbandonedRetention:
+    """0 (never), or at least a year (config.settings.MIN_ABANDONED_RETENTION_DAYS)."""
+
+    def __call__(self, form: FlaskForm, field: IntegerField) -> None:
+        value = field.data or 0
+        if value < 0 or 0 < value < MIN_ABANDONED_RETENTION_DAYS or value > 36500:
+            raise ValidationError(_l("Enter 0 (never), or a number of days from 365."))
+
+
 class PolicyForm(FlaskForm):
     acknowledge_within_days = IntegerField(
         _l("Acknowledge a report within (days)"),
@@ -121,6 +141,18 @@ class PolicyForm(FlaskForm):
         _l("Delete closed cases after (days)"),
         validators=[InputRequired(), NumberRange(min=0, max=36500)],
         description=_l("Cases on legal hold are kept until the hold is released."),
+    )
+    quiet_case_days = IntegerField(
+        _l("Flag open cases with no activity for (days)"),
+        validators=[InputRequired(), NumberRange(min=0, max=36500)],
+        description=_l("Their holders and the administrators are told by mail. 0: never."),
+    )
+    abandoned_case_retention_days = IntegerField(
+        _l("Delete open cases with no activity for (days)"),
+        validators=[InputRequired(), AbandonedRetention()],
+        description=_l("0: never. Otherwise at least 365. A case is deleted only once its "
+                       "holders were told at least 30 days before; cases on legal hold are "
+                       "kept."),
     )
     auto_acknowledge = BooleanField(
         _l("Send an automatic acknowledgement of receipt to every new report")

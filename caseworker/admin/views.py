@@ -17,10 +17,16 @@ from cases.accounts import approvals
 from cases.accounts.administration import AdminRefused
 from cases.accounts.approvals import Kind
 from cases.casework import indicators
+from cases.casework.ageing import abandoned_for_purge, quiet_cases
 from cases.casework.choices import OUTCOMES
 from cases.models import AuditEntry, Caseworker, Category, CategoryMember, Question, today
 from cases.records.audit import record, verify_chain
-from cases.records.retention import due_for_purge, kept_for_review, purge_expired
+from cases.records.retention import (
+    due_for_purge,
+    kept_for_review,
+    purge_abandoned,
+    purge_expired,
+)
 from cases.store import POLICY_KEYS
 from caseworker import web
 from caseworker.admin import forms as f
@@ -246,7 +252,8 @@ def audit() -> str:
 def retention() -> str | Response | tuple[str, int]:
     db = web.db()
     store = web.store()
-    days = store.policy(db).retention_days_after_close
+    policy = store.policy(db)
+    days = policy.retention_days_after_close
     on = today()
     form = f.PurgeForm()
     if form.validate_on_submit():
@@ -254,13 +261,19 @@ def retention() -> str | Response | tuple[str, int]:
         db.commit()  # the purge is a transaction of its own, so its deletions can be scrubbed
         with store.transaction() as purge:
             purged = purge_expired(purge, store.blobs, on, days, actor_id=actor_id)
+            purged += purge_abandoned(
+                purge, store.blobs, on, policy.abandoned_case_retention_days, actor_id=actor_id
+            )
         store.scrub_freed_data()
         flash(_("%(num)d cases were purged.", num=len(purged)), "success")
         return redirect(url_for("admin.retention"))
     due = due_for_purge(db, on, days)
+    abandoned = abandoned_for_purge(db, on, policy.abandoned_case_retention_days)
     status = 400 if form.is_submitted() else 200
     return render_template(
-        "admin/retention.html", due=due, days=days, form=form, unreviewed=kept_for_review(db)
+        "admin/retention.html", due=due, days=days, form=form, unreviewed=kept_for_review(db),
+        quiet=quiet_cases(db, on, policy.quiet_case_days), quiet_days=policy.quiet_case_days,
+        abandoned=abandoned, abandoned_days=policy.abandoned_case_retention_days,
     ), status
 
 

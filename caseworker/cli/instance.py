@@ -108,12 +108,18 @@ def purge(dry_run: bool, instance: Path) -> None:
     expired sign-in sessions and orphaned attachment ciphertext. Meant to run daily from a
     timer."""
     from cases.accounts.sessions import sweep_expired
+    from cases.casework.ageing import abandoned_for_purge
     from cases.db import is_sqlite
     from cases.models import today
     from cases.records.audit import current_head
     from cases.records.integrity import seal_recent_content
     from cases.records.maintenance import reorder
-    from cases.records.retention import due_for_purge, kept_for_review, purge_expired
+    from cases.records.retention import (
+        due_for_purge,
+        kept_for_review,
+        purge_abandoned,
+        purge_expired,
+    )
     from cases.reporting.claim import sweep_replaced_reporter_keys
     from cases.reporting.followup import sweep_reporter_sessions
     from cases.reporting.resend import forget_sent
@@ -122,13 +128,17 @@ def purge(dry_run: bool, instance: Path) -> None:
     on = today()
     grace = store.settings.orphan_grace_minutes * 60
     with store.transaction() as session:
-        days = store.policy(session).retention_days_after_close
+        policy = store.policy(session)
+        days = policy.retention_days_after_close
         due = due_for_purge(session, on, days)
+        quiet_days = policy.abandoned_case_retention_days
         if dry_run:
             _list_purge(due, days, store.blobs.orphans(session, grace))
+            _list_abandoned(abandoned_for_purge(session, on, quiet_days), quiet_days)
             store.dispose()
             return
         purged = purge_expired(session, store.blobs, on, days, actor_id=None)
+        purged += purge_abandoned(session, store.blobs, on, quiet_days)
         unreviewed = len(kept_for_review(session))
         sealed = seal_recent_content(session, on)
         sessions = sweep_expired(session, store.settings)
@@ -162,6 +172,14 @@ def purge(dry_run: bool, instance: Path) -> None:
         )
     for case_id in purged:
         click.echo(f"  {case_id}")
+
+
+def _list_abandoned(case_ids: list[str], days: int) -> None:
+    if days:
+        click.echo(f"{len(case_ids)} open case(s) would be purged as abandoned (no activity "
+                   f"for {days} days, caseworkers told a month before):")
+        for case_id in case_ids:
+            click.echo(f"  {case_id}")
 
 
 def _list_purge(due: list[Case], days: int, orphans: list[str]) -> None:

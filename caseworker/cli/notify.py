@@ -24,7 +24,11 @@ MAIL_HELP = (
 @config_errors
 def notify(every: int, instance: Path) -> None:
     """Send the mail notices that are due: one mail per person, naming no case."""
-    from cases.notifications.deadlines import remind_deadlines
+    from cases.notifications.deadlines import (
+        flag_quiet_cases,
+        flag_unheld_cases,
+        remind_deadlines,
+    )
     from cases.notifications.outbox import drain
     from caseworker.mail import Delivery
     from config.mail import mail_configured
@@ -38,6 +42,8 @@ def notify(every: int, instance: Path) -> None:
         while True:
             with store.transaction() as session:
                 remind_deadlines(session, store.settings)
+                flag_quiet_cases(session, store.settings, store.policy(session).quiet_case_days)
+                flag_unheld_cases(session, store.settings)
             with Delivery(store.settings) as delivery:
                 done = drain(store, delivery)
             if done.sent or done.failed or not every:

@@ -348,6 +348,21 @@ def test_policy(store, admin) -> None:
             "acknowledge_within_days": "5",
             "feedback_within_months": "2",
             "retention_days_after_close": "90",
+            "quiet_case_days": "60",
+            "abandoned_case_retention_days": "100",
+            "auto_acknowledge": "y",
+        },
+    )
+    assert ok.status_code == 400  # deleting open cases after less than a year is refused
+    assert "Enter 0 (never), or a number of days from 365." in ok.get_data(as_text=True)
+    ok = b.post(
+        "/admin/policy",
+        {
+            "acknowledge_within_days": "5",
+            "feedback_within_months": "2",
+            "retention_days_after_close": "90",
+            "quiet_case_days": "60",
+            "abandoned_case_retention_days": "730",
             "auto_acknowledge": "y",
         },
     )
@@ -358,8 +373,10 @@ def test_policy(store, admin) -> None:
         policy.acknowledge_within_days,
         policy.feedback_within_months,
         policy.retention_days_after_close,
+        policy.quiet_case_days,
+        policy.abandoned_case_retention_days,
         policy.auto_acknowledge,
-    ) == (5, 2, 90, True)
+    ) == (5, 2, 90, 60, 730, True)
 
 
 def test_audit_viewer_verifies_the_chain_and_reports_tampering(store, admin, person, h) -> None:

@@ -91,3 +91,24 @@ def test_disable_hands_over_with_the_recovery_key(store, person, h) -> None:  # 
         assert holders(db, case_id) == {carol.id}
         assert not db.get_one(Caseworker, alice.id).active
     assert "cases.left_unheld" not in _actions(store)
+
+
+
+def test_the_retention_page_lists_quiet_open_cases(store, person, signed_in, h) -> None:  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    from sqlalchemy import update
+
+    from cases.models import Case, Message
+
+    root = person("root", caseworker=False, admin=True)
+    old, _ = h.submit(store, "nobody answered this")
+    fresh, _ = h.submit(store, "this one is new")
+    long_ago = dt.date.today() - dt.timedelta(days=100)
+    with store.transaction() as db:
+        db.execute(update(Case).where(Case.id == old)
+                   .values(received_on=long_ago, reporter_activity_on=None))
+        db.execute(update(Message).where(Message.case_id == old).values(created_on=long_ago))
+    page = signed_in(root).get("/admin/retention").get_data(as_text=True)
+    assert "Open cases with no activity" in page and "never deleted for being quiet" in page
+    assert old in page and fresh not in page
