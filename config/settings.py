@@ -290,6 +290,18 @@ def _mail_problems(s: Settings) -> list[str]:
     return problems
 
 
+def _ageing_problems(s: Settings) -> list[str]:
+    problems = []
+    if s.quiet_case_days < 0:
+        problems.append(f"quiet_case_days: 0 or more, got {s.quiet_case_days}")
+    if 0 < s.abandoned_case_retention_days < MIN_ABANDONED_RETENTION_DAYS or (
+        s.abandoned_case_retention_days < 0
+    ):
+        problems.append(f"abandoned_case_retention_days: 0 (never) or at least "
+                        f"{MIN_ABANDONED_RETENTION_DAYS}")
+    return problems
+
+
 def _validate(s: Settings) -> list[str]:
     problems: list[str] = []
 
@@ -305,12 +317,7 @@ def _validate(s: Settings) -> list[str]:
     at_least("acknowledge_within_days", 1)
     at_least("feedback_within_months", 1)
     at_least("retention_days_after_close", 0)
-    at_least("quiet_case_days", 0)
-    if s.abandoned_case_retention_days and (
-        s.abandoned_case_retention_days < MIN_ABANDONED_RETENTION_DAYS
-    ):
-        problems.append(f"abandoned_case_retention_days: 0 (never) or at least "
-                        f"{MIN_ABANDONED_RETENTION_DAYS}")
+    problems += _ageing_problems(s)
     at_least("max_report_chars", 1)
     at_least("max_files_per_submission", 0)
     at_least("max_file_bytes", 1)

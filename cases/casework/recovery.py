@@ -231,18 +231,19 @@ def export(
 def rotate(db: Session, settings: Settings, old_private: bytes, new_public: bytes) -> int:
     """Wrap every recovery copy again, to ``new_public``, in the caller's transaction;
     return how many. One copy that the old key does not open refuses the whole rotation
-    (nothing is half-rotated): ``check`` lists such copies."""
-    rotated = 0
+    before anything is changed (``check`` lists such copies)."""
     for row in _recovery_rows(db):
-        context = key_context(row.case_id, row.purpose, row.record_id)
         try:
-            secret = open_with(old_private, row.wrapped, context)
+            _open_row(old_private, row)
         except DecryptionError as exc:
             raise RecoveryRefused(
                 f"The recovery copy of {row.case_id} ({row.purpose.value}) does not open with "
                 "this key: nothing was changed. Run `sealbox recovery check`."
             ) from exc
-        row.wrapped = seal_for(new_public, secret, context)
+    rotated = 0
+    for row in _recovery_rows(db):
+        context = key_context(row.case_id, row.purpose, row.record_id)
+        row.wrapped = seal_for(new_public, open_with(old_private, row.wrapped, context), context)
         rotated += 1
     record(db, "recovery.key_rotated", actor_id=None, copies=rotated)
     alert_admins(db, RECOVERY_USED, settings)

@@ -3,6 +3,7 @@ schema, the nightly reordering and the retention purge."""
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -108,18 +109,12 @@ def purge(dry_run: bool, instance: Path) -> None:
     expired sign-in sessions and orphaned attachment ciphertext. Meant to run daily from a
     timer."""
     from cases.accounts.sessions import sweep_expired
-    from cases.casework.ageing import abandoned_for_purge
     from cases.db import is_sqlite
     from cases.models import today
     from cases.records.audit import current_head
     from cases.records.integrity import seal_recent_content
     from cases.records.maintenance import reorder
-    from cases.records.retention import (
-        due_for_purge,
-        kept_for_review,
-        purge_abandoned,
-        purge_expired,
-    )
+    from cases.records.retention import kept_for_review
     from cases.reporting.claim import sweep_replaced_reporter_keys
     from cases.reporting.followup import sweep_reporter_sessions
     from cases.reporting.resend import forget_sent
@@ -127,18 +122,11 @@ def purge(dry_run: bool, instance: Path) -> None:
     store = store_of(instance)
     on = today()
     grace = store.settings.orphan_grace_minutes * 60
+    if dry_run:
+        _dry_run(store, on, grace)
+        return
     with store.transaction() as session:
-        policy = store.policy(session)
-        days = policy.retention_days_after_close
-        due = due_for_purge(session, on, days)
-        quiet_days = policy.abandoned_case_retention_days
-        if dry_run:
-            _list_purge(due, days, store.blobs.orphans(session, grace))
-            _list_abandoned(abandoned_for_purge(session, on, quiet_days), quiet_days)
-            store.dispose()
-            return
-        purged = purge_expired(session, store.blobs, on, days, actor_id=None)
-        purged += purge_abandoned(session, store.blobs, on, quiet_days)
+        purged = _purge_cases(session, store, on)
         unreviewed = len(kept_for_review(session))
         sealed = seal_recent_content(session, on)
         sessions = sweep_expired(session, store.settings)
@@ -172,6 +160,30 @@ def purge(dry_run: bool, instance: Path) -> None:
         )
     for case_id in purged:
         click.echo(f"  {case_id}")
+
+
+def _purge_cases(session: Any, store: Any, on: dt.date) -> list[str]:
+    """Closed cases past retention and, under that policy, abandoned open ones."""
+    from cases.records.retention import purge_abandoned, purge_expired
+
+    policy = store.policy(session)
+    days = policy.retention_days_after_close
+    purged: list[str] = purge_expired(session, store.blobs, on, days, actor_id=None)
+    return purged + purge_abandoned(session, store.blobs, on,
+                                    policy.abandoned_case_retention_days)
+
+
+def _dry_run(store: Any, on: dt.date, grace: int) -> None:
+    from cases.casework.ageing import abandoned_for_purge
+    from cases.records.retention import due_for_purge
+
+    with store.transaction() as session:
+        policy = store.policy(session)
+        days = policy.retention_days_after_close
+        _list_purge(due_for_purge(session, on, days), days, store.blobs.orphans(session, grace))
+        quiet_days = policy.abandoned_case_retention_days
+        _list_abandoned(abandoned_for_purge(session, on, quiet_days), quiet_days)
+    store.dispose()
 
 
 def _list_abandoned(case_ids: list[str], days: int) -> None:

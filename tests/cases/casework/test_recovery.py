@@ -198,6 +198,8 @@ def test_rotation_moves_every_copy_and_adopt_takes_in_what_the_old_key_sealed(ke
         assert [f.split(":")[0] for f in recovery.check(db, new).failed] == [late] * 3
         with pytest.raises(RecoveryRefused, match="does not open"):
             recovery.rotate(db, store.settings, new, new_recovery_keypair()[1])
+        after_refusal = recovery.check(db, new)  # the refusal changed nothing, even uncommitted
+        assert (after_refusal.keys, len(after_refusal.failed)) == (3, 3)
     with store.transaction() as db:
         with pytest.raises(RecoveryRefused, match="current recovery key"):
             recovery.adopt(db, store.settings, new)
