@@ -188,6 +188,9 @@ class Caseworker(Base):
     )
     notice_daily: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     notice_digest_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    # An age recipient or an OpenPGP public key: notices are then encrypted to it
+    # (config.mailcrypt). A public key, but kept from the intake like the address.
+    notice_key: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     @property
     def name(self) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Callable
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from types import TracebackType
@@ -37,6 +37,7 @@ from cases.notifications.outbox import (
 )
 from config import Settings
 from config.mail import Mailer
+from config.mailcrypt import encrypted_notice
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 
@@ -104,6 +105,13 @@ def compose(account: Caseworker, counts: Counter[str], settings: Settings) -> Em
     return message
 
 
+def sealed(message: EmailMessage, account: Caseworker) -> Message:
+    """The mail as sent: encrypted to the person's key when they gave one; an encryption
+    that fails raises (config.mailcrypt.NoticeKeyError), so the notice waits rather than
+    going in the clear."""
+    return encrypted_notice(message, account.notice_key) if account.notice_key else message
+
+
 class Delivery:
     """``deliver`` for ``cases.notifications.outbox.drain``: composes each mail and sends
     it on one SMTP connection, opened at the first mail (none when nothing is due). Once
@@ -118,6 +126,7 @@ class Delivery:
     def __call__(self, account: Caseworker, counts: Counter[str]) -> None:
         if self._unreachable:
             raise ConnectionError("the mail server could not be reached in this batch")
+        message = sealed(compose(account, counts, self._settings), account)
         if self._mailer is None:
             try:
                 self._mailer = Mailer(self._settings).__enter__()
@@ -125,7 +134,7 @@ class Delivery:
                 self._unreachable = True
                 raise
         try:
-            self._mailer.send(compose(account, counts, self._settings))
+            self._mailer.send(message)
         except BaseException:
             self.close()  # a broken connection: the next mail opens a new one
             raise

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
-from email.message import EmailMessage
+from email.message import Message
 
 from config.settings import Settings
 
@@ -45,7 +45,7 @@ class Mailer:
         self._smtp = smtp
         return self
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: Message) -> None:
         if self._smtp is None:
             raise RuntimeError("use the mailer as a context manager")
         self._smtp.send_message(message)

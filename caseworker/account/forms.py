@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 from cases.accounts.enrolment import MIN_PASSPHRASE_CHARS
@@ -83,6 +83,14 @@ class NoticeForm(FlaskForm):
     maintenance_failed = BooleanField(_l("A backup or the nightly purge fails"))
     cases_unheld = BooleanField(_l("Cases are left that no account holds"))
     daily = BooleanField(_l("One digest a day instead of a mail for each batch"))
+    key = TextAreaField(
+        _l("Encrypt my notices to this key (optional)"),
+        validators=[Optional(), Length(max=20_000)],
+        description=_l("An age recipient (age1…) or an OpenPGP public key (-----BEGIN PGP "
+                       "PUBLIC KEY BLOCK-----). Your mail provider then sees only that a "
+                       "notice came."),
+        render_kw={"rows": 4, "spellcheck": "false", "autocapitalize": "off"},
+    )
 
 
 class HandOverForm(FlaskForm):

@@ -50,6 +50,7 @@ from caseworker.choices import options
 from caseworker.limits import limit_sign_in
 from config.languages import NATIVE_NAMES
 from config.mail import mail_configured
+from config.mailcrypt import NoticeKeyError, check_notice_key
 from crypto import key_fingerprint, verify_password
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -64,6 +65,19 @@ ACCOUNT_EVENT_WORDS = {
     "caseworker.key_certified": _l("Your key was certified at an upgrade."),
     "admin.change_requested": _l("A change to your account was requested."),
     "category.members_set": _l("New reports of a category are now routed to you."),
+}
+
+
+# config.mailcrypt.REASONS, in the reader's language.
+KEY_REFUSALS = {
+    "no_tool": _l("This server cannot encrypt mail yet: an administrator installs age and "
+                  "gnupg."),
+    "not_a_key": _l("Give an age recipient (age1…) or an OpenPGP public key block."),
+    "age_unusable": _l("This age recipient cannot be used."),
+    "pgp_unreadable": _l("This is not a readable OpenPGP public key."),
+    "pgp_one_key": _l("Give exactly one OpenPGP key, one that can encrypt."),
+    "pgp_unusable": _l("This OpenPGP key cannot encrypt: it may have expired or been revoked."),
+    "slow": _l("Encrypting to this key took too long."),
 }
 
 
@@ -132,6 +146,7 @@ def _notice_form(account: Caseworker) -> NoticeForm:
     for event in EVENTS:
         getattr(form, event).data = event in chosen  # one box per event, named after it
     form.daily.data = account.notice_daily
+    form.key.data = account.notice_key
     return form
 
 
@@ -141,7 +156,13 @@ def notices() -> Response | tuple[str, int]:
     form = NoticeForm()
     if not form.validate_on_submit():
         return _page(notice_form=form), 400
+    try:
+        key = check_notice_key(form.key.data) if (form.key.data or "").strip() else ""
+    except NoticeKeyError as exc:
+        form.key.errors = [str(KEY_REFUSALS[exc.reason])]
+        return _page(notice_form=form), 400
     account = web.account()
+    account.notice_key = key
     account.notice_email = (form.email.data or "").strip()
     # Administrators' and custodians' events have boxes only on their pages.
     shown = [e for e in EVENTS if (account.is_admin or e not in ADMIN_EVENTS)
