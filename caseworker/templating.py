@@ -1,4 +1,5 @@
-"""Template filters for decrypted message bodies (plain strings out: Jinja escapes them)."""
+"""Template filters for decrypted message bodies (plain strings out: Jinja escapes them),
+and file sizes in the reader's language."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ import json
 from typing import Any
 
 from flask import Flask
+from flask_babel import get_locale
 
 from cases.bodies import LAID_OUT
+from config.languages import file_size
 
 SHOWN_ELSEWHERE = LAID_OUT  # laid out by macros/messages.html
 
@@ -35,6 +38,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["display_value"] = display_value
     app.jinja_env.filters["extra_fields"] = extra_fields
     app.jinja_env.filters["from_json"] = from_json
+    app.jinja_env.filters["file_size"] = lambda size: file_size(size, str(get_locale() or "en"))
 
 
 def from_json(text: str) -> Any:

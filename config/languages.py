@@ -29,3 +29,20 @@ def text_direction(code: str) -> str:
     """``"rtl"`` or ``"ltr"`` for a language code, a region or script suffix allowed
     (``ar``, ``ar-EG``, ``fa_IR``)."""
     return "rtl" if code.replace("_", "-").split("-")[0].lower() in RIGHT_TO_LEFT else "ltr"
+
+
+# Decimal units, largest first: how a size reads in the page's language (babel.units).
+_SIZE_UNITS = (("digital-gigabyte", 10**9), ("digital-megabyte", 10**6),
+               ("digital-kilobyte", 10**3))
+
+
+def file_size(size: int, locale: str) -> str:
+    """A file's size in the reader's language: "54 bytes", "12,3 ko", "1.5 MB"; one
+    decimal at most, never "0 MB" for a small file."""
+    from babel.units import format_unit
+
+    for unit, scale in _SIZE_UNITS:
+        if size >= scale:
+            return str(format_unit(size / scale, unit, length="short", format="#,##0.#",
+                                   locale=locale))
+    return str(format_unit(size, "digital-byte", length="long", locale=locale))

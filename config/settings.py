@@ -44,6 +44,9 @@ class Settings:
     organisation_name: str = "Example Organisation"
     onion_address: str = ""
     public_url: str = ""
+    # Where the intake's "Quick exit" leads: an ordinary site that says nothing about
+    # reporting (intake base.html; with JavaScript also the Esc key).
+    quick_exit_url: str = "https://www.wikipedia.org/"
     # The intake's second gunicorn listener, where nginx's onion server (and only it)
     # sends Tor traffic: requests accepted there are onion requests (config/clients.py).
     onion_listen: str = "127.0.0.1:8088"
@@ -291,6 +294,7 @@ def _mail_problems(s: Settings) -> list[str]:
 
 
 def _ageing_problems(s: Settings) -> list[str]:
+    """Quiet and abandoned cases (cases.casework.ageing)."""
     problems = []
     if s.quiet_case_days < 0:
         problems.append(f"quiet_case_days: 0 or more, got {s.quiet_case_days}")
@@ -300,6 +304,12 @@ def _ageing_problems(s: Settings) -> list[str]:
         problems.append(f"abandoned_case_retention_days: 0 (never) or at least "
                         f"{MIN_ABANDONED_RETENTION_DAYS}")
     return problems
+
+
+def _quick_exit_problems(s: Settings) -> list[str]:
+    if s.quick_exit_url.startswith(("https://", "http://")):
+        return []
+    return [f"quick_exit_url: an http(s) address, got {s.quick_exit_url!r}"]
 
 
 def _validate(s: Settings) -> list[str]:
@@ -317,7 +327,7 @@ def _validate(s: Settings) -> list[str]:
     at_least("acknowledge_within_days", 1)
     at_least("feedback_within_months", 1)
     at_least("retention_days_after_close", 0)
-    problems += _ageing_problems(s)
+    problems += _ageing_problems(s) + _quick_exit_problems(s)
     at_least("max_report_chars", 1)
     at_least("max_files_per_submission", 0)
     at_least("max_file_bytes", 1)

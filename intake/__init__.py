@@ -17,6 +17,7 @@ from typing import Any
 
 from flask import Flask, redirect, url_for
 from flask.sessions import SecureCookieSessionInterface
+from flask_babel import get_locale
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.wrappers import Response
 
@@ -24,6 +25,7 @@ from cases.bodies import Event
 from cases.store import Store
 from config import Settings, load_settings
 from config.http import security_headers
+from config.languages import file_size
 from config.logs import install as install_log_filters
 from config.requestbody import guard_request_bodies, minimum_rate
 from intake import errors, i18n, limits, work
@@ -96,10 +98,12 @@ def _configure(app: Flask, settings: Settings) -> None:
 def _register_blueprints(app: Flask) -> None:
     from intake.followup.views import bp as followup_bp
     from intake.main.views import bp as main_bp
+    from intake.report.receipt_views import bp as receipt_bp
     from intake.report.views import bp as report_bp
 
     app.register_blueprint(main_bp, url_prefix="/<lang>")
     app.register_blueprint(report_bp, url_prefix="/<lang>/report")
+    app.register_blueprint(receipt_bp, url_prefix="/<lang>/report")
     app.register_blueprint(followup_bp, url_prefix="/<lang>/followup")
 
     @app.get("/")
@@ -125,3 +129,4 @@ def _install_response_hooks(app: Flask, settings: Settings) -> None:
         return {"settings": settings, "today": dt.date.today()}
 
     app.add_template_filter(megabytes)
+    app.add_template_filter(lambda size: file_size(size, str(get_locale() or "en")), "file_size")

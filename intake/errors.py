@@ -80,13 +80,31 @@ def _explain(e: HTTPException) -> tuple[str, str]:
     return _by_status(code)
 
 
+def why_form_refused(e: CSRFError) -> str:
+    """What happened to a form refused for its security code, in plain words (flask-wtf
+    says which check failed in the description)."""
+    reason = (e.description or "").lower()
+    if "session token is missing" in reason:
+        return str(_("Your browser did not send back the cookie this form needs: cookies may be "
+                 "blocked for this site, or the browser was closed in between. Nothing was "
+                 "sent and nothing was stored."))
+    if "missing" in reason:
+        return str(_("The form arrived without its security code: the page may have been saved "
+                 "and opened again, or something changed it on the way. Nothing was sent and "
+                 "nothing was stored."))
+    if "expired" in reason:
+        return str(_("The form was open for more than two days, so its security code ran out. "
+                 "Nothing was sent and nothing was stored."))
+    return str(_("The form's security code did not match this browser's: it may have been opened "
+             "in another window or another browser. Nothing was sent and nothing was stored."))
+
+
 def _form_problem(e: HTTPException) -> tuple[str, str] | None:
     if isinstance(e, CSRFError):
-        return _("This form has expired"), _(
-            "For your protection, every form carries a security code. It was missing or too old, "
-            "so nothing was sent and nothing was stored. Go back, reload the page, and send the "
-            "form again. Your browser must accept cookies from this site while you use a form."
-        )
+        return _("The form could not be accepted"), " ".join([why_form_refused(e), _(
+            "Go back, reload the page, and send the form again. Your browser must accept "
+            "cookies from this site while you use a form."
+        )])
     if isinstance(e, InvalidEncoding):
         return _("The text could not be read"), _(
             "Some of the text arrived in an encoding we cannot read (it was not UTF-8). Nothing "

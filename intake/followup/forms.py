@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, Field, PasswordField, StringField, TextAreaField, ValidationError
+from wtforms import BooleanField, Field, StringField, TextAreaField, ValidationError
 from wtforms.validators import Length, Optional
 
 from intake.fields import (
@@ -41,8 +41,9 @@ def _max_chars(form: _Form, field: Field) -> None:
 
 
 class ReceiptForm(_Form):
-    # A password field: hidden from onlookers, offered to password managers, paste allowed.
-    receipt = PasswordField(
+    # A plain text field: the reporter sees what they typed, without JavaScript, and it is
+    # kept after a mistake (intake.js adds a "hide the digits" box for typing in public).
+    receipt = StringField(
         _l("Your receipt"),
         description=_l(
             "The 28 digits you were given when you made your report. "

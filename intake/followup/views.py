@@ -115,8 +115,9 @@ def login() -> Response:
     except ReceiptTypo:
         form.receipt.errors = [
             _(
-                "One or more digits look mistyped: the last digit does not match the others. "
-                "Check each group of four digits and try again."
+                "One digit is wrong somewhere, or two digits next to each other are swapped: "
+                "the check cannot tell which group. Compare each of the 7 groups with your "
+                "paper, digit by digit, and try again."
             )
         ]
         return _render_login(form, 400)
@@ -292,6 +293,7 @@ def _render_case(
         status_words=status_words,
         question_label=question_label,
         done=request.args.get("done"),
+        sent_at=request.args.get("at", ""),
         limits=settings(),
     )
     return current_app.make_response((html, status))

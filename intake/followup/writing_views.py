@@ -85,7 +85,8 @@ def message(ref: str) -> Response:
         db(), target, reporter.private_key, text, finished, on=on, settings=settings()
     )
     commit()
-    return redirect(url_for(".case", done="message") + f"#case-{ref}", code=303)  # type: ignore[return-value]
+    # Straight to the confirmation, placed under the new message (not at the page's top).
+    return redirect(url_for(".case", done="message", at=ref) + f"#sent-{ref}", code=303)  # type: ignore[return-value]
 
 
 @bp.post("/case/<ref>/minutes")

@@ -16,18 +16,16 @@ id the form itself carries, whose keyed digest the first send stored with its ca
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import Blueprint, Response, current_app, render_template, request
 from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm import Session
-from werkzeug.exceptions import BadRequest, HTTPException
+from werkzeug.exceptions import HTTPException
 
 from cases.models import Case
 from cases.reporting.resend import claim_submission
 from cases.reporting.submission import Submission
-from crypto import ReceiptError, format_receipt, normalize_receipt
-from intake.errors import recovers
+from intake.errors import recovers, why_form_refused
 from intake.limits import rate_limited
 from intake.report.forms import (
     FormOptions,
@@ -37,6 +35,7 @@ from intake.report.forms import (
     new_submission_id,
     validate_routing,
 )
+from intake.report.receipt_views import render_receipt
 from intake.uploads import (
     KEEP_METADATA_FIELD,
     KEEP_METADATA_VALUE,
@@ -88,36 +87,6 @@ def render_review(
         limits=_limits(),
         # Shown again as it was sent (a 413, an outage); unticked on the first review.
         keep_metadata=request.form.get(KEEP_METADATA_FIELD) == KEEP_METADATA_VALUE,
-    )
-    return current_app.make_response((html, status))
-
-
-def _posted_due_dates() -> tuple[dt.date, dt.date]:
-    """The case's deadlines, as the receipt page carried them (with the receipt itself)
-    from the case it had just written: nothing is looked up again."""
-    try:
-        return (
-            dt.date.fromisoformat(request.form.get("acknowledge_by", "")),
-            dt.date.fromisoformat(request.form.get("feedback_by", "")),
-        )
-    except ValueError:
-        raise BadRequest() from None
-
-
-def render_receipt(
-    receipt: str,
-    due: tuple[dt.date, dt.date],
-    status: int = 200,
-    error: str | None = None,
-) -> Response:
-    acknowledge_by, feedback_by = due
-    html = render_template(
-        "report/receipt.html",
-        receipt=receipt,
-        groups=format_receipt(receipt).split(" "),
-        acknowledge_by=acknowledge_by,
-        feedback_by=feedback_by,
-        error=error,
     )
     return current_app.make_response((html, status))
 
@@ -190,43 +159,6 @@ def submit() -> Response:
     return render_receipt(receipt, due)
 
 
-def _posted_receipt() -> str:
-    try:
-        return normalize_receipt(request.form.get("receipt", ""))
-    except ReceiptError:
-        raise BadRequest() from None
-
-
-@bp.post("/receipt.txt")
-def download_receipt() -> Response:
-    """The receipt as a text file. It comes back from the page in the POST body; nothing
-    is looked up or stored."""
-    receipt = _posted_receipt()
-    acknowledge_by, feedback_by = _posted_due_dates()
-    text = render_template(
-        "report/receipt.txt",
-        receipt=format_receipt(receipt),
-        acknowledge_by=acknowledge_by,
-        feedback_by=feedback_by,
-    )
-    response = current_app.response_class(text.replace("\n", "\r\n"), mimetype="text/plain")
-    response.headers["Content-Disposition"] = 'attachment; filename="receipt.txt"'
-    return response
-
-
-@bp.post("/done")
-def done() -> Response:
-    receipt = _posted_receipt()
-    if request.form.get("saved") != "yes":
-        return render_receipt(
-            receipt,
-            _posted_due_dates(),
-            400,
-            _("Tick the box to confirm that you have saved your receipt."),
-        )
-    return current_app.make_response(render_template("report/done.html"))
-
-
 @recovers("report.review", "report.submit")
 def _recover(e: HTTPException) -> Response | None:
     """An expired form token, a database hiccup: show the form again with what was typed."""
@@ -245,12 +177,8 @@ def _recover(e: HTTPException) -> Response | None:
             ),
         )
     if e.code == 400:
+        what = why_form_refused(e) if isinstance(e, CSRFError) else _("Nothing was sent.")
         return render_form(
-            the_form,
-            400,
-            _(
-                "This form had expired, so nothing was sent. Your text is kept "
-                "below: check it and continue."
-            ),
+            the_form, 400, " ".join([what, _("Your text is kept below: check it and continue.")])
         )
     return None

@@ -3,6 +3,27 @@
   "use strict";
   var lang = document.documentElement.lang || "en";
 
+  // Quick exit: leave at once for an ordinary site, replacing this page in the history so
+  // Back does not return here. The Esc key does the same: once, or twice within a second
+  // while typing in a field (where a stray Esc must not throw away a report).
+  var exit = document.querySelector("a[data-quick-exit]");
+  if (exit) {
+    var leave = function (event) {
+      event.preventDefault();
+      document.body.style.visibility = "hidden";
+      window.location.replace(exit.href);
+    };
+    var lastEscape = 0;
+    exit.addEventListener("click", leave);
+    document.addEventListener("keydown", function (event) {
+      if (event.key !== "Escape") { return; }
+      var typing = /^(INPUT|TEXTAREA|SELECT)$/.test((event.target && event.target.tagName) || "");
+      var now = Date.now();
+      if (!typing || now - lastEscape < 1000) { leave(event); }
+      lastEscape = now;
+    });
+  }
+
   // Character counter for long text fields.
   document.querySelectorAll("textarea[data-maxchars]").forEach(function (area) {
     var max = parseInt(area.getAttribute("data-maxchars"), 10);
@@ -70,17 +91,17 @@
     });
   }
 
-  // Show / hide the receipt while typing it.
-  document.querySelectorAll("input[type=password][data-reveal]").forEach(function (input) {
+  // Hide the receipt while typing it, for someone typing where others can see the screen.
+  document.querySelectorAll("input[data-conceal]").forEach(function (input) {
     var box = document.createElement("div");
     box.className = "choice";
     var cb = document.createElement("input");
     cb.type = "checkbox";
-    cb.id = input.id + "-show";
+    cb.id = input.id + "-hide";
     var label = document.createElement("label");
     label.htmlFor = cb.id;
-    label.textContent = input.getAttribute("data-reveal");
-    cb.addEventListener("change", function () { input.type = cb.checked ? "text" : "password"; });
+    label.textContent = input.getAttribute("data-conceal");
+    cb.addEventListener("change", function () { input.type = cb.checked ? "password" : "text"; });
     box.appendChild(cb);
     box.appendChild(label);
     input.insertAdjacentElement("afterend", box);

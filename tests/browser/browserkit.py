@@ -396,7 +396,7 @@ RECEIPT_RE = re.compile(r"^[0-9]{4}( [0-9]{4}){6}$")
 
 def read_receipt(page: Any) -> str:
     """The receipt as shown (7 groups of 4 digits), read from the page like a person would."""
-    groups = page.locator(".receipt-code .receipt-group").all_inner_texts()
+    groups = page.locator(".receipt-code .receipt-digits").all_inner_texts()
     receipt = " ".join(g.strip() for g in groups)
     assert RECEIPT_RE.match(receipt), receipt
     return receipt

@@ -155,8 +155,10 @@ def test_counter_progress_and_copy_button(
     field.focus()
     page.keyboard.press("ControlOrMeta+V")
     assert field.input_value() == receipt
-    page.get_by_label("Show the digits").check()
-    assert field.get_attribute("type") == "text"
+    assert field.get_attribute("type") == "text"  # visible by default, even without scripts
+    page.get_by_label("Hide the digits (someone can see my screen)").check()
+    assert field.get_attribute("type") == "password"
+    page.get_by_label("Hide the digits (someone can see my screen)").uncheck()
     audit.check(page, "follow-up sign-in (JavaScript on)", lang="en")
     page.get_by_role("button", name="Open my report").click()
     watched.check("follow-up case")

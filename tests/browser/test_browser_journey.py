@@ -85,7 +85,7 @@ def test_report_follow_up_casework_and_reply(
     reporter.get_by_role("button", name="Open my report").click()
     field = reporter.get_by_label("Your receipt")
     assert field.get_attribute("aria-invalid") == "true"
-    assert "look mistyped" in reporter.locator("#error-summary").inner_text()
+    assert "One digit is wrong somewhere" in reporter.locator("#error-summary").inner_text()
     audit.check(reporter, "follow-up sign-in, receipt typo", lang="en")
     shots(reporter, "receipt-typo")
     field.fill(receipt)

@@ -20,8 +20,9 @@ ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 FULL_WIDTH = str.maketrans("0123456789 ", "０１２３４５６７８９\u3000")
 MALFORMED = ("A receipt has 28 digits, usually written in 7 groups of 4. Check that you entered "
              "all of them, and only digits.")
-TYPO = ("One or more digits look mistyped: the last digit does not match the others. "
-        "Check each group of four digits and try again.")
+TYPO = ("One digit is wrong somewhere, or two digits next to each other are swapped: the "
+        "check cannot tell which group. Compare each of the 7 groups with your paper, digit "
+        "by digit, and try again.")
 RECEIVED = "Your report has arrived. Nobody has confirmed reading it yet."
 WRITE_IT_DOWN = "Write it down on paper now, and check each digit."
 
@@ -89,7 +90,7 @@ def test_errors_are_translated(sealbox: Sealbox, new_context: Any, audit: Audit,
     shots(page, "report-form-error")
 
     page.goto(f"{sealbox.intake}/{lang}/followup/")
-    page.locator("input[type=password]").fill("1234 5678")
+    page.locator("input[name=receipt]").fill("1234 5678")
     page.locator("form button[type=submit]").click()
     assert t(lang, MALFORMED) in summary.inner_text()
     audit.check(page, f"follow-up sign-in with an error ({lang})", lang=lang)
@@ -121,6 +122,12 @@ def test_arabic_report_and_arabic_indic_receipt(
     # The receipt itself stays left-to-right ASCII digits inside the right-to-left page.
     code = page.locator(".receipt-code")
     assert code.get_attribute("dir") == "ltr" and code.inner_text().replace(" ", "").isascii()
+    # Numbered 1 to 7, left to right, so a copy by hand cannot reverse them.
+    numbers = code.locator(".receipt-number").all_inner_texts()
+    assert numbers == [str(n) for n in range(1, 8)]
+    boxes = [n.bounding_box() for n in code.locator(".receipt-number").all()]
+    places = [(round(b["y"]), b["x"]) for b in boxes if b is not None]  # lines, then left to right
+    assert len(places) == 7 and places == sorted(places)
     audit.check(page, "receipt (ar)", lang="ar")
 
     page.goto(f"{sealbox.intake}/ar/followup/")
@@ -130,6 +137,8 @@ def test_arabic_report_and_arabic_indic_receipt(
     field.fill(typo)
     page.get_by_role("button", name=t("ar", "Open my report")).click()
     assert t("ar", TYPO) in page.locator("#error-summary").inner_text()
+    assert field.input_value() == typo  # kept, in plain sight, to correct one digit
+    assert field.get_attribute("type") == "text"
     audit.check(page, "receipt typo (ar)", lang="ar")
     shots(page, "receipt-typo")
     field.fill(typed)
@@ -138,6 +147,8 @@ def test_arabic_report_and_arabic_indic_receipt(
     main = page.locator("main").inner_text()
     assert t("ar", RECEIVED) in main
     assert "المدير يتقاضى رشاوى" in main
+    size = page.locator("ul.files .file-meta").first.inner_text()  # in Arabic, not "54 Bytes"
+    assert "بايت" in size and "Byte" not in size and "KB" not in size, size
     audit.check(page, "follow-up case (ar)", lang="ar")
     shots(page, "follow-up")
 

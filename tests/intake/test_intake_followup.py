@@ -45,7 +45,7 @@ def test_receipt_typo_gets_a_specific_message(browser) -> None:  # type: ignore[
     typo = digits[:5] + str((int(digits[5]) + 1) % 10) + digits[6:]
     response = browser.login(typo)
     assert response.status_code == 400
-    assert "look mistyped" in response.get_data(as_text=True)
+    assert "One digit is wrong somewhere" in response.get_data(as_text=True)
     short = browser.login(digits[:20])
     assert short.status_code == 400 and "28 digits" in short.get_data(as_text=True)
     assert browser.client.get_cookie("sealbox") is not None

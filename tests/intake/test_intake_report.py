@@ -111,11 +111,17 @@ def test_csrf_token_is_required(browser, store: Store) -> None:  # type: ignore[
     browser.open_form()
     response = browser.client.post("/en/report/review", data={"description": DESCRIPTION})
     assert response.status_code == 400
-    assert DESCRIPTION in response.get_data(as_text=True)  # shown again, with a fresh token
+    shown = response.get_data(as_text=True)
+    assert DESCRIPTION in shown  # shown again, with a fresh token, saying what happened
+    assert "The form arrived without its security code" in shown
     other = browser.client.post("/en/followup/logout", data={})
-    assert other.status_code == 400 and "This form has expired" in other.get_data(as_text=True)
+    page = other.get_data(as_text=True)
+    assert other.status_code == 400 and "The form could not be accepted" in page
+    assert "without its security code" in page
     review = browser.review()
-    assert browser.send(review, csrf_token="forged").status_code == 400
+    forged = browser.send(review, csrf_token="forged")
+    assert forged.status_code == 400
+    assert "did not match this browser" in forged.get_data(as_text=True)
     assert counts(store) == (0, 0, 0)
 
 
@@ -129,6 +135,7 @@ def test_csrf_token_lasts_at_least_a_day_then_expires(browser, store: Store, mon
     expired = browser.send(review)
     assert expired.status_code == 400
     assert DESCRIPTION in expired.get_data(as_text=True)
+    assert "open for more than two days" in expired.get_data(as_text=True)
     assert counts(store)[0] == 1
 
 
