@@ -10,6 +10,7 @@
   if (exit) {
     var leave = function (event) {
       event.preventDefault();
+      document.body.setAttribute("data-exiting", "yes");  // no "leave this page?" question
       document.body.style.visibility = "hidden";
       window.location.replace(exit.href);
     };
@@ -87,7 +88,21 @@
       if (f !== confirmForm) { f.addEventListener("submit", function () { leaving = false; setTimeout(function () { leaving = true; }, 500); }); }
     });
     window.addEventListener("beforeunload", function (event) {
-      if (leaving) { event.preventDefault(); event.returnValue = confirmForm.getAttribute("data-confirm-leave"); }
+      if (leaving && !document.body.hasAttribute("data-exiting")) { event.preventDefault(); event.returnValue = confirmForm.getAttribute("data-confirm-leave"); }
+    });
+  }
+
+  // The review page: Back cannot bring the typed text back (pages are never cached), so
+  // the browser asks first; sending, changing and switching language do not ask.
+  var review = document.querySelector("form[data-warn-leave]");
+  if (review) {
+    var sending = false;
+    review.addEventListener("submit", function () { sending = true; });
+    window.addEventListener("beforeunload", function (event) {
+      if (!sending && !document.body.hasAttribute("data-exiting")) {
+        event.preventDefault();
+        event.returnValue = review.getAttribute("data-warn-leave");
+      }
     });
   }
 

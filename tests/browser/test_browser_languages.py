@@ -57,12 +57,21 @@ def test_every_language_says_what_it_is(sealbox: Sealbox, new_context: Any, audi
             item = page.locator(f".languages [lang={code}]")
             assert item.get_attribute("dir") == ("rtl" if code == "ar" else "ltr")
     assert context.cookies() == [], "choosing a language must not set a cookie"
-    # The switch keeps the page: from the English form to the Arabic form.
+    # The switch keeps the page and every character typed: on the form it is a button of the
+    # form, from the English form to the Arabic one, and on the review page the same.
     page.goto(f"{sealbox.intake}/en/report/")
-    page.get_by_role("link", name="العربية").click()
+    page.get_by_label("What happened?").fill("The mayor's brother won every tender.")
+    page.get_by_role("button", name="العربية").click()
     assert page.url == f"{sealbox.intake}/ar/report/"
     assert page.locator("html").get_attribute("dir") == "rtl"
     assert page.get_by_role("heading", level=1).inner_text() == t("ar", "Make a report")
+    assert page.get_by_label(t("ar", "What happened?")).input_value() == (
+        "The mayor's brother won every tender.")
+    page.get_by_role("button", name=t("ar", "Continue: check your report")).click()
+    assert page.get_by_role("heading", level=1).inner_text() == t("ar", "Check your report")
+    page.get_by_role("button", name="中文").click()
+    assert page.get_by_role("heading", level=1).inner_text() == t("zh", "Check your report")
+    assert "The mayor's brother won every tender." in page.locator("main").inner_text()
 
 
 @pytest.mark.parametrize(("locale", "lang"), [("fr-CA", "fr"), ("ar-EG", "ar"), ("zh-CN", "zh"),

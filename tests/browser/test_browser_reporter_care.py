@@ -126,3 +126,30 @@ def test_sent_is_shown_where_the_reporter_is_looking(
     above = new_message.bounding_box()
     assert above is not None and above["y"] < box["y"]  # right under the new message
     audit.check(page, "follow-up case after sending", lang="en")
+
+
+def test_back_from_review_asks_first_and_the_language_switch_keeps_everything(
+    sealbox: Sealbox, new_context: Any
+) -> None:
+    page = new_context(javascript=True).new_page()
+    page.goto(sealbox.intake + "/en/report/")
+    page.get_by_label("What happened?").fill("Contracts went to the director's cousin.")
+    page.get_by_role("button", name="Español").click()  # a button of the form: nothing lost
+    assert page.get_by_label("¿Qué ocurrió?").input_value() == (
+        "Contracts went to the director's cousin.")
+    page.get_by_role("button", name="English").click()
+    page.get_by_role("button", name="Continue: check your report").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Check your report"
+    asked: list[str] = []
+
+    def stay(dialog: Any) -> None:
+        asked.append(dialog.type)
+        dialog.dismiss()  # "stay on this page"
+
+    page.on("dialog", stay)
+    page.locator("main").click()  # the browser asks only once the person has used the page
+    page.evaluate("history.back()")
+    page.wait_for_timeout(1000)
+    assert asked == ["beforeunload"]
+    assert page.get_by_role("heading", level=1).inner_text() == "Check your report"
+    assert "Contracts went to the director's cousin." in page.locator("main").inner_text()

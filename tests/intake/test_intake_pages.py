@@ -77,8 +77,9 @@ def test_language_prefix_sets_lang_and_direction(client) -> None:  # type: ignor
     html = client.get("/ar/").get_data(as_text=True)
     assert '<html lang="ar" dir="rtl">' in html
     assert '<html lang="en" dir="ltr">' in client.get("/en/").get_data(as_text=True)
-    # A visible switch to every language, each named in its own language, same page.
-    page = client.get("/fr/report/").get_data(as_text=True)
+    # A visible switch to every language, each named in its own language, same page (on the
+    # report form a button of the form, so what was typed goes along).
+    page = client.get("/fr/followup/").get_data(as_text=True)
     for code, name in (
         ("en", "English"),
         ("ar", "العربية"),
@@ -86,9 +87,13 @@ def test_language_prefix_sets_lang_and_direction(client) -> None:  # type: ignor
         ("ru", "Русский"),
         ("es", "Español"),
     ):
-        assert f'href="/{code}/report/" hreflang="{code}" lang="{code}"' in page
+        assert f'href="/{code}/followup/" hreflang="{code}" lang="{code}"' in page
         assert name in page
     assert 'aria-current="page" lang="fr"' in page
+    form = client.get("/fr/report/").get_data(as_text=True)
+    for code in ("en", "ar", "zh", "ru", "es"):
+        assert (f'form="report-form" formaction="/{code}/report/" '
+                'formenctype="application/x-www-form-urlencoded"') in form
 
 
 def test_unknown_language_is_not_found(client) -> None:  # type: ignore[no-untyped-def]
