@@ -37,6 +37,9 @@ class ReportBody(TypedDict, total=False):
     text: str
     answers: list[Answer]
     retaliation: bool
+    # The language the reporter wrote in (a code of config.languages), sealed with the
+    # report so the caseworker can answer in it and the database does not know it.
+    language: str
 
 
 class MinutesBody(TypedDict, total=False):
@@ -91,13 +94,18 @@ class ConclusionBody(TypedDict):
 Body = ReportBody | MinutesBody | ThreadBody | NoteBody | TriageBody | RiskBody | ConclusionBody
 
 # Keys the message templates lay out themselves; any other key is shown as a field.
-LAID_OUT = frozenset({"text", "answers", "event", "feedback", "revision", "minutes_id"})
+LAID_OUT = frozenset({"text", "answers", "event", "feedback", "revision", "minutes_id",
+                      "language"})
 
 
-def report(text: str, answers: list[Answer], *, retaliation: bool = False) -> ReportBody:
+def report(
+    text: str, answers: list[Answer], *, retaliation: bool = False, language: str = ""
+) -> ReportBody:
     body: ReportBody = {"text": text, "answers": answers}
     if retaliation:
         body["retaliation"] = True
+    if language:
+        body["language"] = language
     return body
 
 

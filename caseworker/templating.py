@@ -10,7 +10,7 @@ from flask import Flask
 from flask_babel import get_locale
 
 from cases.bodies import LAID_OUT
-from config.languages import file_size
+from config.languages import NATIVE_NAMES, file_size
 
 SHOWN_ELSEWHERE = LAID_OUT  # laid out by macros/messages.html
 
@@ -39,6 +39,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["extra_fields"] = extra_fields
     app.jinja_env.filters["from_json"] = from_json
     app.jinja_env.filters["file_size"] = lambda size: file_size(size, str(get_locale() or "en"))
+    app.jinja_env.filters["language_name"] = language_name
 
 
 def from_json(text: str) -> Any:
@@ -46,3 +47,10 @@ def from_json(text: str) -> Any:
         return json.loads(text)
     except (TypeError, ValueError):
         return {}
+
+
+def language_name(code: Any) -> str:
+    """A reporter's language as its speakers write it, with the code ("العربية (ar)")."""
+    text = str(code)[:16]
+    name = NATIVE_NAMES.get(text)
+    return f"{name} ({text})" if name else text

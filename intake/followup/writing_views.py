@@ -28,6 +28,7 @@ from cases.reporting.minutes import agree_minutes, awaiting_agreement, latest_mi
 from cases.reporting.retaliation import report_retaliation
 from intake.followup.forms import IdentityForm, MessageForm, RetaliationForm
 from intake.followup.views import _expired_response, _render_case, _reporter, _target, bp
+from intake.i18n import current_language
 from intake.limits import rate_limited
 from intake.report.forms import N_
 from intake.uploads import (
@@ -157,7 +158,7 @@ def retaliation() -> Response:
                 )
                 if value.strip()
             ]
-            body = bodies.report(form.what.data.strip(), answers)
+            body = bodies.report(form.what.data.strip(), answers, language=current_language())
             report_retaliation(
                 db(),
                 reporter.case,

@@ -55,6 +55,7 @@ from intake.fields import (
     identity_other_field,
     normalise_newlines,
 )
+from intake.i18n import current_language
 from intake.work import settings
 
 HONEYPOT = "website"  # a name naive bots like to fill
@@ -255,7 +256,9 @@ class ReportForm(FlaskForm):
             if not value:
                 continue
             answers.append({"key": spec.key, "question": spec.label, "answer": value})
-        return bodies.report(self.description.data.strip(), answers)
+        return bodies.report(
+            self.description.data.strip(), answers, language=current_language()
+        )
 
     def identity(self) -> dict[str, str] | None:
         details = identity_details(

@@ -215,3 +215,10 @@ def test_internal_keys_never_go_to_the_reporter(store, person, h) -> None:
             )
         ).all()
     assert purposes == [KeyPurpose.THREAD]
+
+
+def test_the_case_page_says_the_language_the_reporter_wrote_in(store, person, signed_in, h) -> None:  # type: ignore[no-untyped-def]
+    alice = person("alice")
+    case_id, _ = h.submit(store, {"text": "المدير يتقاضى رشاوى", "answers": [], "language": "ar"})
+    page = signed_in(alice).get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "Written in: العربية (ar)" in page

@@ -59,3 +59,21 @@ def test_the_calendar_file_holds_two_reminders_and_names_nothing(browser, store)
     assert "SUMMARY:Reminder" in plain.get_data(as_text=True)
     forged = browser.client.post("/en/report/calendar.ics", data={"receipt": "1"})
     assert forged.status_code == 400
+
+
+def test_the_reporters_language_is_sealed_inside_the_report(new_browser, store) -> None:  # type: ignore[no-untyped-def]
+    from cases.content import read_messages
+    from cases.keyring import reporter_thread_key
+    from cases.models import KeyPurpose, MessageKind
+    from cases.reporting.followup import find_case
+    from crypto import normalize_receipt
+
+    arabic = new_browser("ar")
+    receipt = arabic.submit("المدير يتقاضى رشاوى")
+    with store.transaction() as db:
+        case, keys = find_case(db, store.settings, normalize_receipt(receipt))
+        thread = reporter_thread_key(db, case.id, keys.private_key)
+        [report] = read_messages(db, case.id, {KeyPurpose.THREAD: thread}, [MessageKind.REPORT])
+    assert report.body["language"] == "ar"
+    # Nowhere in the clear: the case row says nothing of it.
+    assert "ar" not in {str(v) for v in vars(case).values() if isinstance(v, str)}
