@@ -57,6 +57,12 @@ class Settings:
     # landing page: each "Name | URL or contact". A TOML list, or in the environment
     # entries separated by ";" (names often contain commas).
     external_authorities: tuple[str, ...] = ()
+    # Names of the organisation's sites, units or projects that would point at the writer
+    # of a report: the review page marks them in the reporter's text
+    # (cases.reporting.identifying). And the country whose national phone format to
+    # recognise besides international numbers (ISO 3166 code; "" for international only).
+    identifying_names: tuple[str, ...] = ()
+    phone_region: str = ""
     # Argon2id cost for receipts (89-bit secrets: interactive cost is plenty) and for
     # caseworker passphrases (human-chosen: a higher memory cost).
     receipt_kdf_opslimit: int = 2

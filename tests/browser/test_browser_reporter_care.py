@@ -153,3 +153,21 @@ def test_back_from_review_asks_first_and_the_language_switch_keeps_everything(
     assert asked == ["beforeunload"]
     assert page.get_by_role("heading", level=1).inner_text() == "Check your report"
     assert "Contracts went to the director's cousin." in page.locator("main").inner_text()
+
+
+def test_the_review_page_says_what_could_identify_the_reporter(
+    sealbox: Sealbox, new_context: Any, audit: Audit, shots: Shots
+) -> None:
+    page = new_context().new_page()
+    page.goto(sealbox.intake + "/en/report/")
+    text = "Call me on +٩٧١ ٥٠ ١٢٣ ٤٥٦٧ or write to sami@example.org about the fuel."
+    page.get_by_label("What happened?").fill(text)
+    page.get_by_role("button", name="Continue: check your report").click()
+    box = page.locator("section.identifying")
+    assert box.get_by_role("heading", name="What could identify you").is_visible()
+    assert box.locator("mark").all_inner_texts() == ["+٩٧١ ٥٠ ١٢٣ ٤٥٦٧", "sami@example.org"]
+    assert "(a phone number)" in box.inner_text() and "(an e-mail address)" in box.inner_text()
+    audit.check(page, "review page, what could identify you", lang="en")
+    shots(page, "review-identifying")
+    box.get_by_role("button", name="Change my report").click()
+    assert page.get_by_label("What happened?").input_value() == text

@@ -77,3 +77,18 @@ def test_the_reporters_language_is_sealed_inside_the_report(new_browser, store) 
     assert report.body["language"] == "ar"
     # Nowhere in the clear: the case row says nothing of it.
     assert "ar" not in {str(v) for v in vars(case).values() if isinstance(v, str)}
+
+
+def test_the_review_page_marks_what_could_identify_the_reporter(make_app, new_browser) -> None:  # type: ignore[no-untyped-def]
+    browser = new_browser("en", make_app(identifying_names=("Riverside Depot",)))
+    text = "I drive at the Riverside Depot; write to jo@example.org or +44 20 7946 0958."
+    review = browser.review(text)
+    page = review.get_data(as_text=True)
+    assert "What could identify you" in page
+    for marked, reason in (("Riverside Depot", "the name of one of our sites or units"),
+                           ("jo@example.org", "an e-mail address"),
+                           ("+44 20 7946 0958", "a phone number")):
+        assert f"<mark>{marked}</mark> <span class=\"identify-reason\">({reason})</span>" in page
+    assert browser.receipt_of(browser.send(review))  # a warning only: sending still works
+    plain = browser.review("The depot manager sells fuel at night.").get_data(as_text=True)
+    assert "What could identify you" not in plain
