@@ -304,6 +304,8 @@ class SentSubmission(Base):
 
     digest: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
     sent_on: Mapped[dt.date] = mapped_column(Date, default=today)
+    # The reporter said they saved the receipt: a resend no longer shows it again.
+    receipt_saved: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
 class Case(Base):

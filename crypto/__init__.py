@@ -51,6 +51,7 @@ from crypto.receipts import (
     new_instance_salt,
     new_receipt,
     normalize_receipt,
+    receipt_from_seed,
 )
 
 
@@ -104,6 +105,7 @@ __all__ = [
     "open_with",
     "parse_recovery_key",
     "public_key_of",
+    "receipt_from_seed",
     "seal_for",
     "sealed_size",
     "set_argon2_memory_budget",

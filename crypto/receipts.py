@@ -75,6 +75,26 @@ def new_receipt() -> str:
     return body + str(_damm(body))
 
 
+_SEEDED_LIMIT = (2**128 // 10**RANDOM_DIGITS) * 10**RANDOM_DIGITS  # no modulo bias below it
+
+
+def receipt_from_seed(key: bytes, seed: bytes) -> str:
+    """The receipt of one report form (docs/CRYPTO.md, "Receipts"): 27 uniform digits from a
+    keyed BLAKE2b of the form's random submission id, then the check digit. The same form
+    sent again gives the same receipt, so a reloaded receipt page shows it again, and
+    nothing needs to be stored; without the key and the id it is as random as new_receipt."""
+    if len(seed) < 16:
+        raise ValueError("a receipt seed has at least 128 bits")
+    for counter in range(256):
+        block = p.blake2b(seed + bytes([counter]), person=b"sealbox-receipt", key=key[:64],
+                          size=16)
+        value = int.from_bytes(block, "big")
+        if value < _SEEDED_LIMIT:  # fails with probability 3e-12: then the next counter
+            body = str(value % 10**RANDOM_DIGITS).zfill(RANDOM_DIGITS)
+            return body + str(_damm(body))
+    raise AssertionError("256 rejections in a row cannot happen")
+
+
 def format_receipt(receipt: str) -> str:
     """Groups of four separated by spaces, for display."""
     return " ".join(receipt[i : i + GROUP] for i in range(0, len(receipt), GROUP))

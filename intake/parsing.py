@@ -59,15 +59,16 @@ class StrictMultiPartParser(MultiPartParser):
     * text parts are decoded as strict UTF-8: invalid bytes are an error, not replaced;
     * the text of all parts together is bounded (``max_text_bytes``), not only each part:
       200 parts of 300 KB each kept a worker's memory growing by 62 MB a request;
-    * ``on_field(name)`` is called as each text part ends, before the next part starts
-      (the metadata consent must be known before the first file arrives);
+    * ``on_field(name, value)`` is called as each text part ends, before the next part
+      starts (the metadata consent and the submission id must be known before the first
+      file arrives);
     * a part without a name is malformed (Flask-WTF would crash on it)."""
 
     def __init__(
         self,
         *args: Any,
         max_text_bytes: int,
-        on_field: Callable[[str], None] | None = None,
+        on_field: Callable[[str, str], None] | None = None,
         **kw: Any,
     ) -> None:
         super().__init__(*args, **kw)
@@ -110,7 +111,7 @@ class StrictMultiPartParser(MultiPartParser):
                         if sink is None:
                             value = b"".join(text).decode("utf-8")  # strict
                             if self.on_field is not None:
-                                self.on_field(part.name)
+                                self.on_field(part.name, value)
                             fields.append((part.name, value))
                         else:
                             sink.seek(0)
@@ -131,7 +132,7 @@ def _pieces(stream: IO[bytes], size: int) -> Iterator[bytes | None]:
 
 
 class StrictFormDataParser(FormDataParser):
-    on_field: Callable[[str], None] | None = None  # set by IntakeRequest
+    on_field: Callable[[str, str], None] | None = None  # set by IntakeRequest
     max_text_bytes = 0  # set by IntakeRequest
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -38,6 +38,7 @@ from cases.content import AttachmentUpload
 from intake.work import settings
 
 KEEP_METADATA_FIELD = "keep_metadata"  # the reporter's consent to keep the files' metadata
+SUBMISSION_ID_FIELD = "submission_id"  # the review form's random id (intake.report.forms)
 KEEP_METADATA_VALUE = "yes"
 FORM_BODY_SLACK = 256 * 1024  # non-text fields, markup of the multipart envelope
 # The body is read from the server in pieces this large. Werkzeug's default (64 KiB) is far
@@ -171,9 +172,14 @@ class UploadState:
     too_many: bool = False
     keep_metadata: bool = False  # the consent box came before the first file part
     consent_after_files: bool = False  # ... or after one: too late to apply
+    # The report form's submission id, as it passed before any file part (it seeds the
+    # receipt, derived before the draft's first statement: cases.reporting.submission).
+    submission_id: str = ""
 
-    def field_done(self, name: str) -> None:
+    def field_done(self, name: str, value: str = "") -> None:
         """The parser finished a text field (called before any later part starts)."""
+        if name == SUBMISSION_ID_FIELD and not self.sinks and len(value) <= 64:
+            self.submission_id = value
         if name == KEEP_METADATA_FIELD:
             if self.sinks:
                 self.consent_after_files = True

@@ -44,8 +44,8 @@ def settings() -> Settings:
 class ReportWork:
     """A new report being submitted: the draft of ``cases.reporting.submission.new_submission``."""
 
-    def __init__(self, store: Store) -> None:
-        self._cm = new_submission(store)
+    def __init__(self, store: Store, receipt_seed: str = "") -> None:
+        self._cm = new_submission(store, receipt_seed)
         self.draft: SubmissionDraft = self._cm.__enter__()
         self.done = False
 
@@ -73,7 +73,10 @@ class ReportWork:
 def report_work() -> ReportWork:
     work = g.get("_report_work")
     if work is None:
-        work = g._report_work = ReportWork(store())
+        # The form's submission id, if it came before this (the first file part, or the
+        # send view): the receipt is derived from it (cases.reporting.submission).
+        seed = getattr(request, "uploads", None)
+        work = g._report_work = ReportWork(store(), seed.submission_id if seed else "")
     return work  # type: ignore[no-any-return]
 
 

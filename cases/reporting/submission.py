@@ -40,7 +40,14 @@ from cases.models import (
 from cases.notifications.outbox import NEW_REPORT, enqueue
 from cases.reporting.acknowledgement import send_automatic_acknowledgement
 from cases.store import Policy, Store
-from crypto import CaseKeys, ReporterKeys, derive_reporter_keys, new_case_keys, new_receipt
+from crypto import (
+    CaseKeys,
+    ReporterKeys,
+    derive_reporter_keys,
+    new_case_keys,
+    new_receipt,
+    receipt_from_seed,
+)
 
 
 @dataclass
@@ -158,9 +165,12 @@ def open_case(
 
 
 class SubmissionDraft:
-    def __init__(self, store: Store, session: Session) -> None:
+    def __init__(self, store: Store, session: Session, receipt_seed: str = "") -> None:
         self.store = store
         self.session = session
+        # The report form's submission id: the receipt is derived from it
+        # (crypto.receipt_from_seed), so the same form sent again shows the same receipt.
+        self.receipt_seed = receipt_seed
         self.case_id = new_id()
         self.keys = new_case_keys()
         self._uploads: list[AttachmentUpload] = []
@@ -194,11 +204,22 @@ class SubmissionDraft:
         (cases.db), and a derivation inside it held every other request of the instance up
         behind it (bench/bench_submissions.py). Elsewhere ``finalize`` calls it."""
         if self._derived is None:
-            receipt = new_receipt()
             settings = self.store.settings
+            receipt = (
+                receipt_from_seed(settings.server_key, self.receipt_seed.encode())
+                if self.receipt_seed else new_receipt()
+            )
             keys = derive_reporter_keys(receipt, settings.instance_salt, settings.receipt_kdf)
             self._derived = (receipt, keys)
         return self._derived
+
+    def seed_with(self, submission_id: str) -> None:
+        """The form's verified submission id: the receipt must come from it. A draft that
+        was derived from another (or none: a client that sent its files first) derives
+        again."""
+        if submission_id != self.receipt_seed:
+            self.receipt_seed = submission_id
+            self._derived = None
 
     def finalize(
         self,
@@ -245,13 +266,14 @@ class SubmissionDraft:
 
 
 @contextmanager
-def new_submission(store: Store) -> Iterator[SubmissionDraft]:
+def new_submission(store: Store, receipt_seed: str = "") -> Iterator[SubmissionDraft]:
     """``with new_submission(store) as draft: ...; draft.finalize(...)`` — commits on exit.
+    With ``receipt_seed`` (the web form's submission id) the receipt is derived from it.
 
     On any exception the transaction is rolled back and every blob written is deleted.
     """
     session = store.sessions()
-    draft = SubmissionDraft(store, session)
+    draft = SubmissionDraft(store, session, receipt_seed)
     if is_sqlite(store.engine):
         # The draft's first statement takes SQLite's write lock for the whole request; the
         # receipt's Argon2id (~0.1 s) must not run under it, or every request of the

@@ -55,6 +55,7 @@ GRANT SELECT, INSERT, DELETE ON reporter_sessions, blob_chunks TO :"intake";
 -- Forms already sent (cases.reporting.resend): it records and checks them; only the
 -- purge (the app role) deletes them.
 GRANT SELECT, INSERT ON sent_submissions TO :"intake";
+GRANT UPDATE (receipt_saved) ON sent_submissions TO :"intake";
 -- Mail notices (cases.notifications): it adds one for each person a report or a message
 -- concerns; only the back office reads them, with the addresses it alone can see.
 GRANT INSERT ON notice_outbox TO :"intake";

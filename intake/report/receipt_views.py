@@ -4,6 +4,8 @@ is saved.
 
 The receipt comes back from the page itself in each POST body, with the case's two
 deadlines: nothing is looked up, and nothing is stored. It is never in a URL or a cookie.
+"I have saved it" also brings back the form's submission id, so that from then on a resend
+of the form no longer shows the receipt (cases.reporting.resend).
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from flask import Blueprint, Response, current_app, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import BadRequest
 
+from cases.reporting.resend import mark_receipt_saved
 from crypto import ReceiptError, format_receipt, normalize_receipt
+from intake.work import commit, db, settings
 
 bp = Blueprint("receipt", __name__)
 MAX_TITLE_CHARS = 60
@@ -29,6 +33,7 @@ def render_receipt(
     status: int = 200,
     error: str | None = None,
     practised: str | None = None,
+    submission_id: str = "",
 ) -> Response:
     acknowledge_by, feedback_by = due
     html = render_template(
@@ -39,6 +44,8 @@ def render_receipt(
         feedback_by=feedback_by,
         error=error,
         practised=practised,
+        # The form's id comes back with "I have saved it", so a resend stops showing it.
+        submission_id=submission_id or request.form.get("submission_id", "")[:64],
     )
     return current_app.make_response((html, status))
 
@@ -154,4 +161,8 @@ def done() -> Response:
             400,
             _("Tick the box to confirm that you have saved your receipt."),
         )
+    submission_id = request.form.get("submission_id", "")[:64]
+    if submission_id:
+        mark_receipt_saved(db(), settings().server_key, submission_id)
+        commit()
     return current_app.make_response(render_template("report/done.html"))

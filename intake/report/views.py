@@ -7,11 +7,13 @@ without uploading it, and an upload before the final step would mean keeping it 
 server. So files travel once, with the final send, encrypted as they stream in
 (``intake.uploads``), and are committed in the same transaction as the case.
 
-The receipt is shown once, in the response to the send: it is never stored, never in a
-URL, never in a cookie. A second send of the same form (a reload of that response, or the
-browser sending again because the answer never arrived) is recognised from the submission
-id the form itself carries, whose keyed digest the first send stored with its case
-(``cases.reporting.resend``), and creates no second case.
+The receipt is shown in the response to the send: it is never stored, never in a URL,
+never in a cookie. It is derived from the random submission id the form carries
+(``crypto.receipt_from_seed``), so a second send of the same form (a reload of that
+response, or the browser sending again because the answer never arrived), recognised from
+the id's keyed digest the first send stored with its case (``cases.reporting.resend``),
+creates no second case and shows the same receipt again, until the reporter confirms
+that it is saved.
 """
 
 from __future__ import annotations
@@ -24,8 +26,10 @@ from werkzeug.exceptions import HTTPException
 
 from cases.models import Case
 from cases.reporting import identifying
-from cases.reporting.resend import claim_submission
+from cases.reporting.followup import find_case
+from cases.reporting.resend import claim_submission, may_show_again
 from cases.reporting.submission import Submission
+from crypto import receipt_from_seed
 from intake.errors import recovers, why_form_refused
 from intake.limits import rate_limited
 from intake.report.forms import (
@@ -105,6 +109,22 @@ def render_review(
     return current_app.make_response((html, status))
 
 
+def _sent_before(session: Session, submission_id: str) -> Response:
+    """The same form again: its receipt once more while the reporter has not said it is
+    saved (the receipt comes from the form's id, nothing is stored), else only that the
+    report was sent (cases.reporting.resend)."""
+    instance = settings()
+    if may_show_again(session, instance.server_key, submission_id):
+        receipt = receipt_from_seed(instance.server_key, submission_id.encode())
+        case, _keys = find_case(session, instance, receipt)
+        if case is not None:
+            return render_receipt(
+                receipt, (case.acknowledge_due_on, case.feedback_due_on),
+                submission_id=submission_id,
+            )
+    return current_app.make_response((render_template("report/already_sent.html"), 409))
+
+
 def _honeypot(form: ReportForm) -> Response:
     form.website.data = ""
     return render_form(
@@ -157,8 +177,9 @@ def submit() -> Response:
         )
         sink.used = True
     uploads.discard_unused()
+    work.draft.seed_with(submission_id)  # the verified id: the receipt comes from it
     if not claim_submission(work.session, settings().server_key, submission_id):
-        return current_app.make_response((render_template("report/already_sent.html"), 409))
+        return _sent_before(work.session, submission_id)
     receipt = work.draft.finalize(
         Submission(
             report=the_form.report_body(),
@@ -170,7 +191,7 @@ def submit() -> Response:
     case = work.session.get_one(Case, work.draft.case_id)
     due = (case.acknowledge_due_on, case.feedback_due_on)  # what the case was given
     work.commit()  # the receipt is shown only once the case and all its ciphertexts are committed
-    return render_receipt(receipt, due)
+    return render_receipt(receipt, due, submission_id=submission_id)
 
 
 @recovers("report.review", "report.submit")

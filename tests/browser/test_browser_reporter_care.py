@@ -171,3 +171,19 @@ def test_the_review_page_says_what_could_identify_the_reporter(
     shots(page, "review-identifying")
     box.get_by_role("button", name="Change my report").click()
     assert page.get_by_label("What happened?").input_value() == text
+
+
+def test_reloading_the_receipt_page_shows_the_same_receipt_until_it_is_saved(
+    sealbox: Sealbox, new_context: Any, audit: Audit
+) -> None:
+    page = new_context().new_page()
+    receipt = _send_report(page, sealbox.intake, "The warehouse keys were copied.")
+    page.reload()  # the browser sends the same form again
+    assert read_receipt(page) == receipt
+    audit.check(page, "receipt page after a reload", lang="en")
+    page.get_by_label("I have written down or safely saved my receipt.").check()
+    page.get_by_role("button", name="Finish").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Thank you"
+    page.go_back()  # the receipt page again: sent again, but the receipt was saved
+    assert receipt.replace(" ", "") not in page.content().replace(" ", "")
+    assert "already sent" in page.locator("main").inner_text()

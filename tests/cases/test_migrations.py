@@ -294,3 +294,26 @@ def test_0011_switches_the_new_notice_events_on_and_back(empty_db: tuple[str, En
         rows = dict(conn.execute(query).all())
     assert rows["bob"] == "new_report"
     assert not set(rows["alice"].split(",")) & set(new.split(","))
+
+
+def test_0013_counts_earlier_forms_saved_and_keeps_the_table_without_rowid(
+    empty_db: tuple[str, Engine],
+) -> None:
+    url, engine = empty_db
+    _run(engine, url, "upgrade", "0012")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO sent_submissions (digest, sent_on) VALUES (:d, :on)"),
+                     {"d": b"o" * 32, "on": dt.date(2026, 12, 1)})
+    _run(engine, url, "upgrade", "0013")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO sent_submissions (digest, sent_on) VALUES (:d, :on)"),
+                     {"d": b"n" * 32, "on": dt.date(2026, 12, 1)})
+        rows = dict(conn.execute(text("SELECT digest, receipt_saved FROM sent_submissions")).all())
+        if engine.dialect.name == "sqlite":
+            ddl = conn.execute(text(
+                "SELECT sql FROM sqlite_master WHERE name = 'sent_submissions'")).scalar()
+            assert "WITHOUT ROWID" in ddl
+    assert {bytes(k): bool(v) for k, v in rows.items()} == {b"o" * 32: True, b"n" * 32: False}
+    _run(engine, url, "downgrade", "0012")
+    columns = {c["name"] for c in inspect(engine).get_columns("sent_submissions")}
+    assert "receipt_saved" not in columns

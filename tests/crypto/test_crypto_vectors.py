@@ -296,3 +296,20 @@ def test_audit_digest_vectors() -> None:
     assert crypto.keyed_digest(KEY, b"sealbox keyed vector").hex() == (
         "3d9ed541f72593723a5773f4295375732b069cecb613341d3068a18f4c1575cf"
     )
+
+
+def test_seeded_receipt_vector_rebuilt_from_the_specification() -> None:
+    """A web report's receipt (docs/CRYPTO.md, "Receipts"), rebuilt with hashlib."""
+    seed = "submission-id-00"
+    receipt = crypto.receipt_from_seed(KEY, seed.encode())
+    assert receipt == "7170960204135446013594525410"
+    block = hashlib.blake2b(seed.encode() + b"\x00", digest_size=16, key=KEY,
+                            person=b"sealbox-receipt").digest()
+    value = int.from_bytes(block, "big")
+    assert value < (2**128 // 10**27) * 10**27
+    assert receipt[:27] == str(value % 10**27).zfill(27)
+    assert crypto.normalize_receipt(receipt) == receipt  # the check digit holds
+    assert crypto.receipt_from_seed(KEY, seed.encode()) == receipt  # the same form, again
+    assert crypto.receipt_from_seed(KEY, b"submission-id-01") != receipt
+    with pytest.raises(ValueError):
+        crypto.receipt_from_seed(KEY, b"short")

@@ -6,6 +6,7 @@ browser, is not stored twice (docs/OPERATIONS.md, "When things fail")."""
 from __future__ import annotations
 
 import itertools
+import re
 import socket
 import time
 from collections.abc import Iterator
@@ -17,7 +18,9 @@ from werkzeug.routing import Rule
 import caseworker
 import intake
 from cases.models import Case
+from cases.reporting.followup import find_case
 from cases.store import Store
+from crypto import normalize_receipt
 
 MALFORMED_CHUNKS = {
     "size zz": b"zz\r\nabc\r\n0\r\n\r\n",
@@ -84,7 +87,7 @@ def test_malformed_chunked_bodies_get_the_readable_400(sqlite_deployment: Deploy
         assert "Traceback" not in started.output(), started.output()[-3000:]
 
 
-def test_a_resent_report_whose_answer_was_lost_is_stored_once(
+def test_a_resent_report_whose_answer_was_lost_is_stored_once_and_shows_its_receipt(
     sqlite_deployment: Deployment,
 ) -> None:
     import requests
@@ -108,9 +111,14 @@ def test_a_resent_report_whose_answer_was_lost_is_stored_once(
     while _cases(store) == 0 and time.monotonic() < deadline:
         time.sleep(0.2)
     assert _cases(store) == 1  # the first send was stored
-    # The browser sends the same form again, with the same cookie.
+    # The browser sends the same form again, with the same cookie: the receipt the lost
+    # answer held is shown now, and there is still one case.
     again = reporter.http.send(prepared, timeout=60)
-    assert again.status_code == 409 and "already sent" in again.text, again.text[:2000]
+    assert again.status_code == 200, again.text[:2000]
+    assert "Your report has been sent" in again.text
+    receipt = re.search(r'data-receipt="([0-9 ]+)"', again.text).group(1)  # type: ignore[union-attr]
+    with store.transaction() as db:
+        assert find_case(db, store.settings, normalize_receipt(receipt))[0] is not None
     assert _cases(store) == 1
 
 

@@ -139,13 +139,26 @@ def test_csrf_token_lasts_at_least_a_day_then_expires(browser, store: Store, mon
     assert counts(store)[0] == 1
 
 
-def test_resending_the_same_report_does_not_create_a_second_case(browser, store: Store) -> None:  # type: ignore[no-untyped-def]
+def test_resending_the_same_report_shows_its_receipt_again_until_it_is_saved(  # type: ignore[no-untyped-def]
+    browser, store: Store
+) -> None:
+    """A reload of the receipt page (the browser sends the form again) shows the same
+    receipt and makes no second case; once the reporter says it is saved, it does not."""
     review = browser.review()
-    assert browser.send(review).status_code == 200
-    again = browser.send(review)
-    assert again.status_code == 409
-    assert "already sent" in again.get_data(as_text=True)
-    assert counts(store)[0] == 1
+    first = browser.send(review, files=[("a.txt", b"a" * 100)])
+    assert first.status_code == 200
+    receipt = browser.receipt_of(first)
+    again = browser.send(review, files=[("a.txt", b"a" * 100)])
+    assert again.status_code == 200 and browser.receipt_of(again) == receipt
+    assert counts(store)[0] == 1 and len(blob_files(store)) == 1  # the resent file is dropped
+    other = browser.send(browser.review())  # another form: another receipt
+    assert browser.receipt_of(other) != receipt
+    saved = browser.post_form(again, "/report/done", saved="yes")
+    assert saved.status_code == 200
+    after = browser.send(review)
+    assert after.status_code == 409 and "already sent" in after.get_data(as_text=True)
+    assert receipt not in after.get_data(as_text=True)
+    assert counts(store)[0] == 2
 
 
 def test_too_many_files_is_413_and_nothing_is_stored(make_app, new_browser, store: Store) -> None:  # type: ignore[no-untyped-def]

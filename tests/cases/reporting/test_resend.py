@@ -8,7 +8,13 @@ import datetime as dt
 from sqlalchemy import func, select
 
 from cases.models import SentSubmission
-from cases.reporting.resend import RESEND_WINDOW_DAYS, claim_submission, forget_sent
+from cases.reporting.resend import (
+    RESEND_WINDOW_DAYS,
+    claim_submission,
+    forget_sent,
+    mark_receipt_saved,
+    may_show_again,
+)
 from cases.store import Store
 
 KEY = bytes(range(32))
@@ -41,3 +47,15 @@ def test_digests_are_forgotten_after_the_window(any_store: Store) -> None:
     with any_store.transaction() as db:
         assert forget_sent(db, today) == 1
         assert db.scalar(select(func.count()).select_from(SentSubmission)) == 1
+
+
+def test_a_receipt_may_be_shown_again_until_it_is_saved(any_store: Store) -> None:
+    with any_store.transaction() as db:
+        assert not may_show_again(db, KEY, "form-9")  # never sent: nothing to show again
+        assert claim_submission(db, KEY, "form-9")
+    with any_store.transaction() as db:
+        assert may_show_again(db, KEY, "form-9")
+        mark_receipt_saved(db, KEY, "form-9")
+    with any_store.transaction() as db:
+        assert not may_show_again(db, KEY, "form-9")
+        assert not may_show_again(db, bytes(32), "form-9")  # another instance's key
