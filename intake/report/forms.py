@@ -46,7 +46,6 @@ except ImportError:  # pragma: no cover
 from cases import bodies
 from cases.bodies import Answer, ReportBody
 from cases.models import Caseworker, Category, Question, public_accounts
-from cases.reporting.identifying import find_identifying, segments
 from cases.reporting.submission import routed_caseworkers
 from intake.fields import (
     SHORT_CHARS,
@@ -260,23 +259,6 @@ class ReportForm(FlaskForm):
         return bodies.report(
             self.description.data.strip(), answers, language=current_language()
         )
-
-    def identifying(self) -> list[tuple[str, list[tuple[str, str | None]]]]:
-        """Each text the reporter wrote (the account, then each answer) cut where something
-        could identify them (cases.reporting.identifying): (label, segments). Computed for
-        the review page only, never stored."""
-        instance = settings()
-        people = [cw.display_name for cw in self.options.caseworkers if cw.display_name]
-        texts = [(str(self.description.label.text), self.description.data or "")]
-        texts += [(str(fld.label.text), str(fld.data)) for spec, fld in self.question_fields()
-                  if fld.data and spec.kind != "choice"]
-        out = []
-        for label, text in texts:
-            found = find_identifying(text, places=instance.identifying_names, people=people,
-                                     region=instance.phone_region or None)
-            if found:
-                out.append((label, segments(text, found)))
-        return out
 
     def identity(self) -> dict[str, str] | None:
         details = identity_details(

@@ -25,13 +25,13 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
 from cases.models import Case
-from cases.reporting import identifying
 from cases.reporting.followup import find_case
 from cases.reporting.resend import claim_submission, may_show_again
 from cases.reporting.submission import Submission
 from crypto import receipt_from_seed
 from intake.errors import recovers, why_form_refused
 from intake.limits import rate_limited
+from intake.report.checks import identifying_texts, reasons
 from intake.report.forms import (
     FormOptions,
     ReportForm,
@@ -73,18 +73,6 @@ def render_form(form: ReportForm, status: int = 200, notice: str | None = None) 
     return current_app.make_response((html, status))
 
 
-def _identifying_reasons() -> dict[str, str]:
-    """Why each kind of finding of cases.reporting.identifying could identify the reporter."""
-    return {
-        identifying.EMAIL: _("an e-mail address"),
-        identifying.PHONE: _("a phone number"),
-        identifying.ACCOUNT: _("a bank account number"),
-        identifying.NUMBER: _("a long number, such as an ID card, staff or account number"),
-        identifying.PLACE: _("the name of one of our sites or units"),
-        identifying.PERSON: _("the name of one of our staff"),
-    }
-
-
 def render_review(
     form: ReportForm,
     status: int = 200,
@@ -104,7 +92,8 @@ def render_review(
         limits=_limits(),
         # Shown again as it was sent (a 413, an outage); unticked on the first review.
         keep_metadata=request.form.get(KEEP_METADATA_FIELD) == KEEP_METADATA_VALUE,
-        identifying_reasons=_identifying_reasons(),
+        identifying=identifying_texts(form),
+        identifying_reasons=reasons(),
     )
     return current_app.make_response((html, status))
 

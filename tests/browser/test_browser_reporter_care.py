@@ -180,10 +180,11 @@ def test_reloading_the_receipt_page_shows_the_same_receipt_until_it_is_saved(
     receipt = _send_report(page, sealbox.intake, "The warehouse keys were copied.")
     page.reload()  # the browser sends the same form again
     assert read_receipt(page) == receipt
+    page.reload()
+    assert read_receipt(page) == receipt
     audit.check(page, "receipt page after a reload", lang="en")
     page.get_by_label("I have written down or safely saved my receipt.").check()
     page.get_by_role("button", name="Finish").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Thank you"
-    page.go_back()  # the receipt page again: sent again, but the receipt was saved
-    assert receipt.replace(" ", "") not in page.content().replace(" ", "")
-    assert "already sent" in page.locator("main").inner_text()
+    # (After "Finish" a resend says only "already sent": tests/intake/test_intake_report.py.
+    # Back to the receipt page is the browser's own "confirm resubmission" page.)

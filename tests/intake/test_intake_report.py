@@ -397,13 +397,15 @@ def test_identity_is_sealed_apart_from_the_report(browser, store: Store, new_cas
 def test_stored_report_reveals_no_interface_language_and_only_dates(
     new_browser, store: Store
 ) -> None:  # type: ignore[no-untyped-def]
+    """The language is only inside the sealed report (for the caseworker to answer in it),
+    never in a plaintext column."""
     browser = new_browser("ar")
     receipt = browser.submit(DESCRIPTION, q_relationship="employee", q_when="أمس")
     with store.transaction() as session:
         case, keys = find_case(session, store.settings, normalize_receipt(receipt))
         assert case is not None
         body = reporter_view(session, case, keys.private_key).messages[0].body
-        assert set(body) == {"text", "answers"}
+        assert set(body) == {"text", "answers", "language"} and body["language"] == "ar"
         # Built-in questions are stored by their untranslated label, answers by their key.
         assert {
             "key": "relationship",
