@@ -188,3 +188,19 @@ def test_reloading_the_receipt_page_shows_the_same_receipt_until_it_is_saved(
     assert page.get_by_role("heading", level=1).inner_text() == "Thank you"
     # (After "Finish" a resend says only "already sent": tests/intake/test_intake_report.py.
     # Back to the receipt page is the browser's own "confirm resubmission" page.)
+
+
+def test_a_form_without_its_security_code_says_what_happened_and_keeps_the_text(
+    sealbox: Sealbox, new_context: Any
+) -> None:
+    page = new_context().new_page()
+    page.goto(sealbox.intake + "/en/report/")
+    page.get_by_label("What happened?").fill("Written, then the page was saved and reopened.")
+    # As a page saved to disk and opened again arrives: without its security code.
+    page.evaluate("document.querySelectorAll('input[name=csrf_token]')"
+                  ".forEach(function (el) { el.remove(); })")
+    page.get_by_role("button", name="Continue: check your report").click()
+    text = page.locator("main").inner_text()
+    assert "The form arrived without its security code" in text and "Nothing was sent" in text
+    assert page.get_by_label("What happened?").input_value() == (
+        "Written, then the page was saved and reopened.")
