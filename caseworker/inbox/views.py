@@ -12,7 +12,9 @@ from werkzeug.wrappers import Response
 from cases.casework.holders import closures_to_review
 from cases.casework.inbox import PAGE_SIZE, SORTS, InboxFilter, inbox_page, labels_in_use
 from cases.casework.notices import dismiss, notices_for
+from cases.casework.previews import previews
 from cases.models import Status, today
+from cases.records.audit import record
 from caseworker import web
 from caseworker.choices import options
 from caseworker.forms import PlainForm
@@ -57,6 +59,9 @@ def index() -> str | Response:
     page = inbox_page(
         db, account.id, filters, on, current_app.config.get("SEALBOX_INBOX_PAGE_SIZE", PAGE_SIZE)
     )
+    shown = previews(db, account.id, web.private_key(), [row.id for row in page.rows])
+    if shown:  # decrypted for this page: one audit entry for the page, not one per case
+        record(db, "inbox.previewed", actor_id=account.id, cases=sorted(shown))
     return render_template(
         "inbox/index.html",
         form=form,
@@ -72,6 +77,7 @@ def index() -> str | Response:
         notices=notices_for(db, account.id),
         to_review=closures_to_review(db, account.id),
         plain_form=PlainForm(),
+        previews=shown,
     )
 
 

@@ -134,6 +134,7 @@ def test_report_follow_up_casework_and_reply(
     rows = staff.locator("table.cases tbody tr")
     assert rows.count() == 1
     assert "Received" in rows.first.inner_text()
+    assert REPORT[:60] in " ".join(rows.first.inner_text().split())  # the report's first words
     audit.check(staff, "inbox")
     shots(staff, "inbox", docs="caseworker-inbox")
 

@@ -161,6 +161,18 @@ def test_arabic_report_and_arabic_indic_receipt(
     audit.check(page, "follow-up case (ar)", lang="ar")
     shots(page, "follow-up")
 
+    # The caseworker sees the language the report was written in (sealed inside it).
+    alice = sealbox.add_caseworker("alice")
+    staff = new_context().new_page()
+    staff.goto(sealbox.caseworker + "/login")
+    staff.get_by_label("Username").fill(alice.username)
+    staff.get_by_label("Passphrase").fill(alice.passphrase)
+    staff.get_by_role("button", name="Continue").click()
+    staff.get_by_label("Six-digit code").fill(totp_code(alice.totp_secret))
+    staff.get_by_role("button", name="Sign in").click()
+    staff.locator("table.cases tbody tr").first.get_by_role("link").first.click()
+    assert "Written in: العربية (ar)" in staff.locator("main").inner_text()
+
 
 def test_chinese_full_width_receipt(
     sealbox: Sealbox, new_context: Any, audit: Audit, shots: Shots, evidence: list[Path]

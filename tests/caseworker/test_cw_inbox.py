@@ -46,12 +46,17 @@ def test_only_cases_with_a_key_are_listed(store, person, signed_in, h) -> None:
     assert listed(signed_in(bob).get("/")) == [hr]
 
 
-def test_inbox_shows_metadata_only(store, person, signed_in, h) -> None:
+def test_inbox_content_is_only_what_its_reader_holds(store, person, signed_in, h) -> None:
+    """The snippet is decrypted with the reader's own key: a holder sees it, an account
+    that holds no key to the case (an administrator here) gets no inbox of cases at all."""
     alice = person("alice")
     h.submit(store, "PLAINTEXT-NEEDLE-41 the treasurer")
     page = signed_in(alice).get("/").get_data(as_text=True)
-    assert "PLAINTEXT-NEEDLE-41" not in page
+    assert "PLAINTEXT-NEEDLE-41 the treasurer" in page
     assert "Received" in page and "1 case matches" in page
+    root = person("root", caseworker=False, admin=True)
+    elsewhere = signed_in(root).get("/", follow_redirects=True).get_data(as_text=True)
+    assert "PLAINTEXT-NEEDLE-41" not in elsewhere
 
 
 def test_each_row_says_which_deadline_is_next_and_how_many_days_are_left(
@@ -323,3 +328,25 @@ def _sorts_everything(store, plan: str) -> bool:  # type: ignore[no-untyped-def]
     if store.engine.dialect.name == "sqlite":
         return "SCAN cases" in plan and "USE TEMP B-TREE FOR ORDER BY" in plan
     return "Seq Scan on cases" in plan and "Sort" in plan
+
+
+def test_the_inbox_shows_a_snippet_and_the_language_of_held_cases_only(  # type: ignore[no-untyped-def]
+    store, person, signed_in, h
+) -> None:
+    from sqlalchemy import select
+
+    from cases.models import AuditEntry
+
+    alice = person("alice")
+    long_text = "The road contractor paid the brother of the mayor. " * 10
+    first, _ = h.submit(store, {"text": long_text, "answers": [], "language": "ar"})
+    h.submit(store, "Fuel goes missing at night.")
+    page = signed_in(alice).get("/").get_data(as_text=True)
+    assert "Fuel goes missing at night." in page
+    assert long_text[:100] in page and long_text not in page and "…" in page  # cut short
+    assert "العربية (ar)" in page
+    bob = person("bob")  # holds nothing: sees neither rows nor words
+    assert "Fuel goes missing" not in signed_in(bob).get("/").get_data(as_text=True)
+    with store.transaction() as db:
+        entries = db.scalars(select(AuditEntry).where(AuditEntry.action == "inbox.previewed")).all()
+    assert len(entries) == 1 and first in entries[0].detail and entries[0].actor_id == alice.id
