@@ -127,6 +127,12 @@ def append_content(session: Session, case_id: str, item_id: str, digest: bytes) 
     return int(number)
 
 
+def open_message(key: bytes, case_id: str, kind: MessageKind, message_id: str,
+                 ciphertext: bytes) -> Any:
+    """A stored message's body (JSON), under the key of its kind; DecryptionError if not."""
+    return json.loads(decrypt_record(key, ciphertext, message_context(case_id, kind, message_id)))
+
+
 def read_messages(
     session: Session, case_id: str, keys: dict[KeyPurpose, bytes], kinds: Iterable[MessageKind]
 ) -> list[DecryptedMessage]:
@@ -140,7 +146,7 @@ def read_messages(
     out = []
     for m in rows:
         key = keys[key_purpose_of(m.kind)]
-        body = json.loads(decrypt_record(key, m.ciphertext, message_context(case_id, m.kind, m.id)))
+        body = open_message(key, case_id, m.kind, m.id, m.ciphertext)
         out.append(DecryptedMessage(m.id, m.kind, m.author_id, m.created_on, body))
     return out
 

@@ -75,18 +75,24 @@ def quiet_cases(db: Session, on: dt.date, days: int) -> list[QuietCase]:
     )
 
 
-def abandoned_for_purge(db: Session, on: dt.date, days: int) -> list[str]:
-    """Open cases quiet for ``days`` (the retention policy for abandoned cases) whose
-    holders were told at least ABANDONED_NOTICE_DAYS ago, with nothing done since; legal
-    holds excepted; none when the policy is off (0)."""
-    if days <= 0:
-        return []
+def quiet_flags(db: Session) -> dict[str, dt.date]:
+    """Case id -> the latest day its holders were told it was quiet."""
     told: dict[str, dt.date] = {}
     for case_id, day in db.execute(
         select(DeadlineReminder.case_id, DeadlineReminder.due_on)
         .where(DeadlineReminder.stage == QUIET)
     ):
         told[case_id] = max(day, told.get(case_id, day))
+    return told
+
+
+def abandoned_for_purge(db: Session, on: dt.date, days: int) -> list[str]:
+    """Open cases quiet for ``days`` (the retention policy for abandoned cases) whose
+    holders were told at least ABANDONED_NOTICE_DAYS ago, with nothing done since; legal
+    holds excepted; none when the policy is off (0)."""
+    if days <= 0:
+        return []
+    told = quiet_flags(db)
     latest_notice = on - dt.timedelta(days=ABANDONED_NOTICE_DAYS)
     return [
         q.case_id for q in quiet_cases(db, on, days)

@@ -5,16 +5,15 @@ language it was written in, decrypted with the caseworker's own key for the case
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cases.content import message_context
+from cases.content import open_message
 from cases.keyring import key_context
 from cases.models import HolderKind, KeyPurpose, Message, MessageKind, WrappedKey
-from crypto import DecryptionError, decrypt_record, open_with
+from crypto import DecryptionError, open_with
 
 SNIPPET_CHARS = 140
 
@@ -57,8 +56,7 @@ def previews(
         try:
             key = open_with(private_key, wrapped[case_id],
                             key_context(case_id, KeyPurpose.THREAD))
-            body = json.loads(decrypt_record(
-                key, ciphertext, message_context(case_id, MessageKind.REPORT, message_id)))
+            body = open_message(key, case_id, MessageKind.REPORT, message_id, ciphertext)
         except (DecryptionError, ValueError):
             continue  # a damaged record: the case page says so, the inbox shows no preview
         out[case_id] = Preview(_snippet(str(body.get("text", ""))), str(body.get("language", "")))

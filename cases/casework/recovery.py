@@ -69,6 +69,12 @@ def _open_row(private_key: bytes, row: WrappedKey) -> bytes:
     return open_with(private_key, row.wrapped, key_context(row.case_id, row.purpose, row.record_id))
 
 
+def _rewrap(row: WrappedKey, private_key: bytes, public_key: bytes) -> None:
+    """The same secret, under the same context, sealed to another recovery key."""
+    context = key_context(row.case_id, row.purpose, row.record_id)
+    row.wrapped = seal_for(public_key, open_with(private_key, row.wrapped, context), context)
+
+
 @dataclass
 class Checked:
     """What ``check`` found: cases whose every recovery copy opens, and those that do not."""
@@ -242,8 +248,7 @@ def rotate(db: Session, settings: Settings, old_private: bytes, new_public: byte
             ) from exc
     rotated = 0
     for row in _recovery_rows(db):
-        context = key_context(row.case_id, row.purpose, row.record_id)
-        row.wrapped = seal_for(new_public, open_with(old_private, row.wrapped, context), context)
+        _rewrap(row, old_private, new_public)
         rotated += 1
     record(db, "recovery.key_rotated", actor_id=None, copies=rotated)
     alert_admins(db, RECOVERY_USED, settings)
@@ -258,12 +263,10 @@ def adopt(db: Session, settings: Settings, retired_private: bytes) -> int:
         raise RecoveryRefused("This is the current recovery key, not a retired one.")
     moved = 0
     for row in _recovery_rows(db):
-        context = key_context(row.case_id, row.purpose, row.record_id)
         try:
-            secret = open_with(retired_private, row.wrapped, context)
+            _rewrap(row, retired_private, settings.recovery_public_key)
         except DecryptionError:
-            continue
-        row.wrapped = seal_for(settings.recovery_public_key, secret, context)
+            continue  # already on the current key
         moved += 1
     if moved:
         record(db, "recovery.copies_adopted", actor_id=None, copies=moved)

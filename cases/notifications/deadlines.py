@@ -19,16 +19,17 @@ import datetime as dt
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from cases.casework.ageing import QUIET, quiet_cases
+from cases.casework.ageing import QUIET, quiet_cases, quiet_flags
 from cases.casework.handover import unheld_cases
 from cases.casework.workflow import next_deadline
 from cases.keyring import holders
-from cases.models import Case, Caseworker, DeadlineReminder, today
+from cases.models import Case, DeadlineReminder, today
 from cases.notifications.outbox import (
     CASE_IDLE,
     CASES_UNHELD,
     DEADLINE_PASSED,
     DEADLINE_SOON,
+    admin_ids,
     alert_admins,
     enqueue,
 )
@@ -89,12 +90,8 @@ def flag_quiet_cases(session: Session, settings: Settings, days: int,
                      on: dt.date | None = None) -> int:
     """Tell the holders of each newly quiet case, and the administrators; how many."""
     on = on or today()
-    flagged_on: dict[str, dt.date] = {}
-    for r in session.scalars(select(DeadlineReminder).where(DeadlineReminder.stage == QUIET)):
-        flagged_on[r.case_id] = max(r.due_on, flagged_on.get(r.case_id, r.due_on))
-    admins = session.scalars(
-        select(Caseworker.id).where(Caseworker.active, Caseworker.is_admin)
-    ).all()
+    flagged_on = quiet_flags(session)
+    admins = admin_ids(session)
     flagged = 0
     for quiet in quiet_cases(session, on, days):
         if flagged_on.get(quiet.case_id, dt.date.min) > quiet.last_active_on:

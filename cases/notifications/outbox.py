@@ -98,14 +98,17 @@ def enqueue(
     session.flush()
 
 
+def admin_ids(session: Session) -> list[int]:
+    return list(session.scalars(
+        select(Caseworker.id).where(Caseworker.active, Caseworker.is_admin)
+    ))
+
+
 def alert_admins(session: Session, event: str, settings: Settings) -> None:
     """A notice of ``event`` for every active administrator."""
     if event not in ADMIN_EVENTS:
         raise ValueError(event)
-    admins = session.scalars(
-        select(Caseworker.id).where(Caseworker.active, Caseworker.is_admin)
-    ).all()
-    enqueue(session, admins, event, settings)
+    enqueue(session, admin_ids(session), event, settings)
 
 
 def wanted_events(account: Caseworker) -> set[str]:
