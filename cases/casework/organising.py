@@ -8,7 +8,6 @@ from sqlalchemy.orm import Session
 from cases.casework.access import CaseworkRefused, has_access
 from cases.casework.choices import (
     LABEL_PATTERN,
-    PRIORITIES,
 )
 from cases.models import (
     Case,
@@ -53,13 +52,6 @@ def assign(db: Session, case: Case, actor: Caseworker, assignee_id: int | None) 
             raise CaseworkRefused("Grant this caseworker access to the case first.")
     case.assignee_id = assignee_id
     record(db, "case.assigned", actor_id=actor.id, case_id=case.id, assignee_id=assignee_id)
-
-
-def set_priority(db: Session, case: Case, actor: Caseworker, priority: int) -> None:
-    if priority not in (0, *PRIORITIES):
-        raise CaseworkRefused("Unknown priority.")
-    case.priority = priority
-    record(db, "case.priority_set", actor_id=actor.id, case_id=case.id, priority=priority)
 
 
 def normalize_label(label: str) -> str:

@@ -72,7 +72,7 @@ def perform(case_id: str, action: Action, **args: Any) -> Response | tuple[str, 
     case = _case(case_id)
     form = action.form()
     if not form.validate_on_submit():  # the page's error summary links to each field
-        return _render(case, 400, **{action.errors_in: form})
+        return _render(case, 400, action.anchor, **{action.errors_in: form})
     try:
         with web.db().begin_nested():
             action.apply(Acting(case, args), form)
@@ -80,7 +80,7 @@ def perform(case_id: str, action: Action, **args: Any) -> Response | tuple[str, 
         message = _(str(exc))
         form.form_errors.append(message)
         flash(message, "error")
-        return _render(case, 400, **{action.errors_in: form})
+        return _render(case, 400, action.anchor, **{action.errors_in: form})
     flash(str(action.done), "success")
     return _back(case, action.anchor)
 
@@ -108,7 +108,7 @@ WORKFLOW = {
             a.db, web.store().policy(a.db).deadlines, a.case, a.account, a.key,
             form.message.data or "",
         ),
-        _l("The report is acknowledged."), "workflow",
+        _l("The report is acknowledged."), "acknowledge",
     ),
     "triage": Action(
         "triage", f.TriageForm, "triage_form",
@@ -195,13 +195,6 @@ ORGANISATION = {
             int(form.assignee.data) if (form.assignee.data or "").isdigit() else None,
         ),
         _l("The assignment is saved."), "organisation",
-    ),
-    "priority": Action(
-        "priority", f.PriorityForm, "priority_form",
-        lambda a, form: organising.set_priority(
-            a.db, a.case, a.account, int(form.priority.data or 0)
-        ),
-        _l("The priority is saved."), "organisation",
     ),
     "add_label": Action(
         "labels", f.LabelForm, "label_form",

@@ -25,13 +25,13 @@ def conflict(case_id: str) -> str | Response | tuple[str, int]:
         holders = hd.holder_accounts(web.db(), case.id)
         return render_template("casefile/conflict.html", case=case, holders=holders)
     if not form.validate_on_submit():
-        return _render(case, 400)
+        return _render(case, 400, "access")
     db = web.db()
     try:
         with db.begin_nested():
             hd.declare_conflict(db, case, web.account())
     except CaseworkRefused as exc:
         flash(_(str(exc)), "error")
-        return _render(case, 400)
+        return _render(case, 400, "access")
     flash(_("You have stepped away from the case: your keys to it are deleted."), "success")
     return redirect(url_for("inbox.index"))

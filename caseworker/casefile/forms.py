@@ -133,16 +133,6 @@ class AssignForm(PrefixedForm):
     assignee = SelectField(_l("Assigned to"), choices=[], validate_choice=False)
 
 
-class PriorityForm(PrefixedForm):
-    form_prefix = "prio"
-
-    priority = SelectField(
-        _l("Priority"),
-        choices=options([("0", _l("Not set")), *PRIORITY_CHOICES]),
-        validators=[InputRequired()],
-    )
-
-
 class LabelForm(PrefixedForm):
     form_prefix = "label"
 

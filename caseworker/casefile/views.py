@@ -38,6 +38,7 @@ from cases.models import (
 from cases.reporting.minutes import agreed_in_person, awaiting_agreement
 from caseworker import web
 from caseworker.casefile import forms as f
+from caseworker.casefile import tabs
 from caseworker.choices import options
 from caseworker.labels import (
     COMPLETENESS_LABELS,
@@ -62,8 +63,15 @@ def _case(case_id: str) -> Case:
         abort(404)
 
 
-def _back(case: Case, anchor: str = "") -> Response:
-    return redirect(url_for("casefile.view", case_id=case.id) + (f"#{anchor}" if anchor else ""))
+def tab_url(case_id: str, section: str = "") -> str:
+    """The tab that shows this section, scrolled to it."""
+    tab = tabs.tab_of(section).key
+    url = url_for("casefile.view", case_id=case_id, tab=None if tab == tabs.FIRST else tab)
+    return url + (f"#{section}" if section else "")
+
+
+def _back(case: Case, section: str = "") -> Response:
+    return redirect(tab_url(case.id, section))
 
 
 def _grant_choices(
@@ -111,8 +119,6 @@ def _forms(
         [("", _("Nobody"))] + [(str(h.id), h.name) for h in holders]
     )
     assign.assignee.data = str(case.assignee_id or "")
-    priority = f.PriorityForm(formdata=None)
-    priority.priority.data = str(case.priority)
     grant = f.GrantForm(formdata=None)
     grant.caseworker.choices = options(choices)
     return {
@@ -124,7 +130,6 @@ def _forms(
         "hold_form": f.LegalHoldForm(formdata=None),
         "link_form": f.LinkForm(formdata=None),
         "assign_form": assign,
-        "priority_form": priority,
         "label_form": f.LabelForm(formdata=None),
         "note_form": f.NoteForm(formdata=None),
         "reply_form": f.ReplyForm(formdata=None),
@@ -171,7 +176,11 @@ def _page_forms(
     return forms
 
 
-def _render(case: Case, status: int = 200, **overrides: FlaskForm) -> tuple[str, int]:
+def _render(
+    case: Case, status: int = 200, section: str = "", tab: str = "", **overrides: FlaskForm
+) -> tuple[str, int]:
+    """One tab of the case page: ``tab`` by name, or the one that shows ``section`` (where
+    the forms sent back with their errors live)."""
     db = web.db()
     account = web.account()
     casefile = reading.read_case(db, case, account, web.private_key())
@@ -190,6 +199,8 @@ def _render(case: Case, status: int = 200, **overrides: FlaskForm) -> tuple[str,
     on = today()
     return render_template(
         "casefile/view.html",
+        tab=tabs.tab_named(tab) if tab else tabs.tab_of(section),
+        tabs=tabs.TABS,
         case=case,
         file=casefile,
         holders=holders,
@@ -216,9 +227,10 @@ def _render(case: Case, status: int = 200, **overrides: FlaskForm) -> tuple[str,
     ), status
 
 
-@bp.route("/<case_id>")
-def view(case_id: str) -> tuple[str, int]:
-    return _render(_case(case_id))
+@bp.route("/<case_id>", defaults={"tab": None})
+@bp.route(f"/<case_id>/<any({', '.join(tabs.KEYS[1:])}):tab>")
+def view(case_id: str, tab: str | None) -> tuple[str, int]:
+    return _render(_case(case_id), tab=tab or tabs.FIRST)
 
 
 @bp.route("/<case_id>/identity")
@@ -257,7 +269,7 @@ def export(case_id: str) -> Response | tuple[str, int]:
     case = _case(case_id)
     form = f.ExportForm()
     if not form.validate_on_submit():
-        return _render(case, 400, export_form=form)
+        return _render(case, 400, "export", export_form=form)
     on = today()
     body = release_export(
         web.db(),

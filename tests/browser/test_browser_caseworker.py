@@ -106,6 +106,15 @@ def test_enrolment_recovery_codes_and_admin_pages(
     assert "Acknowledged" in page.locator("#summary").inner_text()
     assert "Thank you: we have your report." in page.locator("#thread").inner_text()
     audit.check(page, "case acknowledged by a reply")
+    # The case's sections are tabs that are links; each is a page of its own.
+    tabs = page.get_by_role("navigation", name="Sections of this case")
+    for tab, section in [("Triage and risk", "#workflow"), ("History and export", "#history"),
+                         ("People and access", "#access")]:
+        tabs.get_by_role("link", name=tab).click()
+        assert tabs.locator('[aria-current="page"]').inner_text() == tab
+        assert page.locator(section).is_visible() and page.locator("#thread").count() == 0
+        audit.check(page, f"case tab: {tab}")
+    shots(page, "case-people-tab")
     # Stepping away is explained before it is done, and can be left without doing it.
     page.get_by_role("link", name="Declare a conflict of interest and step away…").click()
     assert page.get_by_role("heading", level=1).inner_text().startswith(
@@ -114,12 +123,14 @@ def test_enrolment_recovery_codes_and_admin_pages(
     audit.check(page, "conflict of interest: confirmation")
     page.get_by_role("link", name="Back to the case, without stepping away").click()
     assert "Acknowledged" in page.locator("#summary").inner_text()
+    assert page.url.endswith("/people#access")
 
     # Reflow (WCAG 1.4.10): at 320 CSS px no page scrolls sideways (wide tables scroll
     # inside their own box, which the success criterion allows).
-    case_url = page.url
+    case_url = page.url.split("#")[0].removesuffix("/people")
     page.set_viewport_size({"width": 320, "height": 800})
-    for url in [case_url, sealbox.caseworker + "/", sealbox.caseworker + "/account",
+    for url in [case_url, case_url + "/workflow", case_url + "/people",
+                sealbox.caseworker + "/", sealbox.caseworker + "/account",
                 sealbox.caseworker + "/admin/caseworkers", sealbox.caseworker + "/admin/audit"]:
         page.goto(url)
         assert horizontal_overflow(page) == 0, f"{url} scrolls sideways at 320 CSS px"

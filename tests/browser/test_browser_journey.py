@@ -151,9 +151,9 @@ def test_report_follow_up_casework_and_reply(
     audit.check(staff, "case view")
     shots(staff, "case-view", docs="caseworker-case")
 
-    workflow = staff.locator("#workflow")
-    workflow.get_by_label("Message to the reporter").fill(ACKNOWLEDGEMENT)
-    workflow.get_by_role("button", name="Acknowledge").click()
+    acknowledge = staff.locator("#acknowledge")  # first on a case nobody has acknowledged
+    acknowledge.get_by_label("Message to the reporter").fill(ACKNOWLEDGEMENT)
+    acknowledge.get_by_role("button", name="Acknowledge").click()
     assert "Acknowledged" in staff.locator("#summary").inner_text()
     audit.check(staff, "case view, acknowledged")
 
@@ -162,6 +162,8 @@ def test_report_follow_up_casework_and_reply(
     thread.get_by_role("button", name="Send to the reporter").click()
     assert REPLY in staff.locator("#thread").inner_text()
 
+    tabs = staff.get_by_role("navigation", name="Sections of this case")
+    tabs.get_by_role("link", name="Triage and risk").click()
     internal = staff.locator("#internal")
     internal.get_by_label("Internal note").fill(NOTE)
     internal.get_by_role("button", name="Save note").click()

@@ -67,7 +67,7 @@ def test_stepping_away_is_confirmed_on_a_page_that_says_what_happens(
     """One click used to delete one's keys for good: the case page now links to a page that
     explains, and only its button steps away."""
     alice, bob, case_id, a = team
-    page = a.get(f"/cases/{case_id}").get_data(as_text=True)
+    page = a.get(f"/cases/{case_id}/people").get_data(as_text=True)
     assert f'href="/cases/{case_id}/conflict"' in page
     assert f'action="/cases/{case_id}/conflict"' not in page  # no one-click form on the case
     confirm = a.get(f"/cases/{case_id}/conflict")
@@ -141,7 +141,7 @@ def test_caseworker_excluded_by_the_reporter(store, person, signed_in, h) -> Non
     case_id, _ = h.submit(store, excluded_caseworker_ids=[mallory.id])
     assert signed_in(mallory).get(f"/cases/{case_id}").status_code == 404
     a = signed_in(alice)
-    page = a.get(f"/cases/{case_id}").get_data(as_text=True)
+    page = a.get(f"/cases/{case_id}/people").get_data(as_text=True)
     assert "named by the reporter" in page and "excluded from this case" in page
     refused = a.post(f"/cases/{case_id}/grant", {"caseworker": str(mallory.id)}, prefix="grant")
     assert refused.status_code == 400

@@ -192,7 +192,7 @@ def test_status_history_and_deadlines_are_shown(store, person, signed_in, h) -> 
     case_id, _ = h.submit(store)
     b = signed_in(alice)
     b.post(f"/cases/{case_id}/acknowledge", {"message": ""}, prefix="ack")
-    page = b.get(f"/cases/{case_id}").get_data(as_text=True)
+    page = b.get(f"/cases/{case_id}/history").get_data(as_text=True)
     history = page[page.index('id="history-h"') :]
     assert "Received" in history and "Acknowledged" in history and "alice" in history
     assert "Acknowledgement due" in page and "Feedback due" in page

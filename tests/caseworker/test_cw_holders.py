@@ -52,7 +52,7 @@ def test_one_caseworker_alone_removes_nobody(store, three) -> None:  # type: ign
     with store.transaction() as db:
         assert holders(db, case_id) == {alice.id, bob.id, carol.id}
     assert b.get(f"/cases/{case_id}").status_code == 200
-    page = a.get(f"/cases/{case_id}").get_data(as_text=True)
+    page = a.get(f"/cases/{case_id}/people").get_data(as_text=True)
     assert "Removals waiting for a second person" in page
     # Alice cannot be her own second person, nor ask twice.
     for removal in _pending(store, case_id):
@@ -69,7 +69,7 @@ def test_a_second_holder_agrees_and_the_removed_one_is_told(store, three) -> Non
     case_id, (alice, a), (bob, b), (carol, c) = three
     a.post(f"/cases/{case_id}/revoke", {"caseworker": str(bob.id)})
     [removal] = _pending(store, case_id)
-    assert "alice asks to remove bob" in c.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "alice asks to remove bob" in c.get(f"/cases/{case_id}/people").get_data(as_text=True)
     agreed = c.post(f"/cases/{case_id}/removals/{removal.id}/agree")
     assert agreed.status_code == 302
     with store.transaction() as db:
@@ -96,7 +96,7 @@ def test_the_one_to_be_removed_may_agree_or_refuse(store, three) -> None:  # typ
     case_id, (alice, a), (bob, b), (carol, c) = three
     a.post(f"/cases/{case_id}/revoke", {"caseworker": str(bob.id)})
     [removal] = _pending(store, case_id)
-    assert "asks to remove you from this case" in b.get(f"/cases/{case_id}").get_data(
+    assert "asks to remove you from this case" in b.get(f"/cases/{case_id}/people").get_data(
         as_text=True
     )
     assert b.post(f"/cases/{case_id}/removals/{removal.id}/refuse").status_code == 302
@@ -144,7 +144,7 @@ def test_a_closure_by_one_person_is_never_purged_until_another_reviews_it(store,
     _conclude(store, case_id)
     assert a.post(f"/cases/{case_id}/close").status_code == 302
     assert _purge_later(store) == []  # ten years on, still there
-    page = a.get(f"/cases/{case_id}").get_data(as_text=True)
+    page = a.get(f"/cases/{case_id}/workflow").get_data(as_text=True)
     assert "Review of the closure" in page and "Confirm the closure" not in page
     own = a.post(f"/cases/{case_id}/review-closure")
     assert own.status_code == 400 and "must review your closure" in own.get_data(as_text=True)

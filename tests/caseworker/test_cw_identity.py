@@ -27,7 +27,7 @@ def actions(store) -> list[str]:
 
 def test_identity_is_sealed_until_a_custodian_approves(store, setup) -> None:
     alice, _carol, case_id, a, c = setup
-    page = a.get(f"/cases/{case_id}").get_data(as_text=True)
+    page = a.get(f"/cases/{case_id}/people").get_data(as_text=True)
     assert "Jo Bloggs" not in page and "sealed for the identity custodians" in page
     assert a.get(f"/cases/{case_id}/identity").status_code == 404
     response = a.post(
@@ -36,7 +36,7 @@ def test_identity_is_sealed_until_a_custodian_approves(store, setup) -> None:
         prefix="identity",
     )
     assert response.status_code == 302
-    assert "waiting for a custodian" in a.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "waiting for a custodian" in a.get(f"/cases/{case_id}/people").get_data(as_text=True)
     twice = a.post(f"/cases/{case_id}/identity/request", {"reason": "again"}, prefix="identity")
     assert twice.status_code == 400
     queue = c.get("/identity-requests").get_data(as_text=True)
@@ -114,7 +114,8 @@ def test_no_identity_given(store, person, signed_in, h) -> None:
     alice = person("alice")
     case_id, _ = h.submit(store)
     a = signed_in(alice)
-    assert "has not given any identity details" in a.get(f"/cases/{case_id}").get_data(as_text=True)
+    people = a.get(f"/cases/{case_id}/people").get_data(as_text=True)
+    assert "has not given any identity details" in people
     response = a.post(f"/cases/{case_id}/identity/request", {"reason": "x"}, prefix="identity")
     assert response.status_code == 400
 

@@ -84,7 +84,7 @@ def test_internal_note_is_not_decryptable_with_the_receipt(store, person, signed
     b = signed_in(alice)
     response = b.post(f"/cases/{case_id}/notes", {"text": "The CFO is the suspect"}, prefix="note")
     assert response.status_code == 302
-    assert "The CFO is the suspect" in b.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "The CFO is the suspect" in b.get(f"/cases/{case_id}/workflow").get_data(as_text=True)
     assert "The CFO is the suspect" not in reporter_texts(store, receipt)
     with store.transaction() as db:
         _case, keys = find_case(db, store.settings, normalize_receipt(receipt))
@@ -162,7 +162,7 @@ def test_a_reply_to_a_received_case_is_its_acknowledgement_when_the_box_stays_ti
     case_id, receipt = h.submit(store)
     b = signed_in(alice)
     page = b.get(f"/cases/{case_id}").get_data(as_text=True)
-    assert page.index('id="workflow"') < page.index('id="thread"')  # acknowledgement first
+    assert page.index('id="acknowledge"') < page.index('id="thread"')  # acknowledgement first
     box = re.search(r'<input[^>]*name="reply-acknowledges"[^>]*>', page)
     assert box is not None and "checked" in box.group(0)  # ticked until the caseworker unticks it
     assert "A reply that confirms receipt is the acknowledgement" in page
@@ -181,7 +181,7 @@ def test_a_reply_to_a_received_case_is_its_acknowledgement_when_the_box_stays_ti
     texts = reporter_texts(store, receipt)
     assert texts.count("Thank you, we have your report.") == 1
     page = b.get(f"/cases/{case_id}").get_data(as_text=True)
-    assert page.index('id="thread"') < page.index('id="workflow"')
+    assert 'id="acknowledge"' not in page and 'id="thread"' in page
     assert 'name="reply-acknowledges"' not in page  # nothing left to acknowledge
 
 

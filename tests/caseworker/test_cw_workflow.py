@@ -223,7 +223,7 @@ def test_link_only_cases_you_can_open(store, person, case, h) -> None:
     assert b.post(f"/cases/{case_id}/link", {"other": other}, prefix="link").status_code == 302
     with store.transaction() as db:
         assert db.scalars(select(CaseLink)).all()
-    page = b.get(f"/cases/{other}").get_data(as_text=True)
+    page = b.get(f"/cases/{other}/people").get_data(as_text=True)
     assert f'href="/cases/{case_id}"' in page  # shown from both sides
     twice = b.post(f"/cases/{case_id}/link", {"other": other}, prefix="link")
     assert twice.status_code == 400 and "already linked" in twice.get_data(as_text=True).lower()
@@ -257,7 +257,7 @@ def test_link_to_a_case_without_access_is_refused_like_a_missing_one(
     assert "no case with that reference" in refused.get_data(as_text=True).lower()
 
 
-def test_assign_priority_and_labels(store, person, case) -> None:
+def test_assign_and_labels(store, person, case) -> None:
     alice, b, case_id, _ = case
     assert (
         b.post(f"/cases/{case_id}/assign", {"assignee": str(alice.id)}, prefix="assign").status_code
@@ -272,8 +272,6 @@ def test_assign_priority_and_labels(store, person, case) -> None:
     )
     assert b.post(f"/cases/{case_id}/assign", {"assignee": ""}, prefix="assign").status_code == 302
     assert get_case(store, case_id).assignee_id is None
-    assert b.post(f"/cases/{case_id}/priority", {"priority": "2"}, prefix="prio").status_code == 302
-    assert get_case(store, case_id).priority == 2
     assert (
         b.post(f"/cases/{case_id}/labels", {"label": "  Procurement  "}, prefix="label").status_code
         == 302
@@ -288,7 +286,6 @@ def test_assign_priority_and_labels(store, person, case) -> None:
         actions = set(db.scalars(select(AuditEntry.action).where(AuditEntry.case_id == case_id)))
     assert {
         "case.assigned",
-        "case.priority_set",
         "case.label_added",
         "case.label_removed",
     } <= actions
@@ -386,7 +383,7 @@ def test_recorded_triage_and_risk_show_in_their_forms(store, case, today) -> Non
         {"likelihood": "high", "impact": "medium", "measures": "new desk", "review_on": review},
         prefix="risk",
     )
-    page = b.get(f"/cases/{case_id}").get_data(as_text=True)
+    page = b.get(f"/cases/{case_id}/workflow").get_data(as_text=True)
     triage = page[page.index('action="/cases/' + case_id + '/triage"'):]
     triage = triage[: triage.index("</form>")]
     assert "bribery, in scope" in triage
