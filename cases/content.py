@@ -3,12 +3,9 @@ attachments. Each item is bound to its case, its kind and its own id (docs/CRYPT
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
-import queue
-import threading
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,7 +75,7 @@ def add_message(
 ) -> Message:
     """Encrypt and store one message. ``key`` must be the case key for the kind's purpose."""
     message_id = new_id()
-    plaintext = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    plaintext = message_plaintext(body)
     ciphertext = encrypt_record(key, plaintext, message_context(case_id, kind, message_id))
     digest = content_digest(ciphertext)
     message = Message(
@@ -127,10 +124,23 @@ def append_content(session: Session, case_id: str, item_id: str, digest: bytes) 
     return int(number)
 
 
+def message_plaintext(body: Body) -> bytes:
+    """What a message's record seals: its body as compact JSON, characters unescaped (so a
+    search may look for words in it before parsing: cases.casework.search)."""
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def open_message_json(key: bytes, case_id: str, kind: MessageKind, message_id: str,
+                      ciphertext: bytes) -> str:
+    """A stored message's body as the JSON text it was sealed as; DecryptionError if not."""
+    plaintext = decrypt_record(key, ciphertext, message_context(case_id, kind, message_id))
+    return plaintext.decode()
+
+
 def open_message(key: bytes, case_id: str, kind: MessageKind, message_id: str,
                  ciphertext: bytes) -> Any:
     """A stored message's body (JSON), under the key of its kind; DecryptionError if not."""
-    return json.loads(decrypt_record(key, ciphertext, message_context(case_id, kind, message_id)))
+    return json.loads(open_message_json(key, case_id, kind, message_id, ciphertext))
 
 
 def read_messages(
@@ -314,74 +324,6 @@ def list_attachments(session: Session, case_id: str, thread_key: bytes) -> list[
         .order_by(Attachment.created_on, Attachment.id)
     )
     return [attachment_meta(a, thread_key) for a in rows]
-
-
-class _Failed:
-    def __init__(self, error: BaseException) -> None:
-        self.error = error
-
-
-_DONE = object()
-READ_AHEAD_PIECES = 4
-READ_AHEAD_BATCH = 1024 * 1024
-
-
-def read_ahead(
-    make: Callable[[], Generator[bytes, None, None]],
-    depth: int = READ_AHEAD_PIECES,
-    batch_bytes: int = READ_AHEAD_BATCH,
-) -> Iterator[bytes]:
-    """Run the generator ``make()`` in a thread of its own, at most ``depth`` pieces ahead;
-    its small pieces are joined into pieces of about ``batch_bytes``.
-
-    For a download: the next chunks are read and decrypted (libsodium releases the GIL)
-    while the server thread sends the previous ones, instead of one thread doing both in
-    turn (bench/bench_upload.py measured the download at ~0.3x a bare file stream). The
-    batches keep the two threads from handing the GIL to each other for every 64 KiB.
-    Memory stays flat (``depth`` batches). An exception in ``make()`` (a tampered chunk) is raised
-    here, in order; closing this generator (a client gone) stops and closes ``make()``.
-    Everything ``make()`` uses (a database session) must be opened inside it: it never
-    runs in the caller's thread.
-    """
-    pieces: queue.Queue[object] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def produce() -> None:
-        item: object = _DONE
-        batch: list[bytes] = []
-        size = 0
-        try:
-            with contextlib.closing(make()) as source:
-                for piece in source:
-                    batch.append(piece)
-                    size += len(piece)
-                    if size >= batch_bytes:
-                        pieces.put(b"".join(batch))
-                        batch, size = [], 0
-                        if stop.is_set():
-                            return
-            if batch:
-                pieces.put(b"".join(batch))
-        except BaseException as exc:  # handed to the consumer, raised there
-            item = _Failed(exc)
-        pieces.put(item)
-
-    worker = threading.Thread(target=produce, name="sealbox-read-ahead", daemon=True)
-    worker.start()
-    try:
-        while True:
-            item = pieces.get()
-            if item is _DONE:
-                return
-            if isinstance(item, _Failed):
-                raise item.error
-            yield item  # type: ignore[misc]
-    finally:
-        stop.set()
-        while worker.is_alive():  # unblock a producer waiting for room, let it finish
-            with contextlib.suppress(queue.Empty):
-                pieces.get(timeout=0.05)
-        worker.join()
 
 
 def open_attachment(

@@ -16,6 +16,16 @@ STATUS_LABELS = {
 }
 PRIORITY_LABELS = {0: _l("Not set"), 1: _l("Low"), 2: _l("Medium"), 3: _l("High")}
 # Which deadline is next (cases.casework.workflow.next_deadline).
+KIND_LABELS = {  # where a search found its words
+    "report": _l("In the report"),
+    "reporter_message": _l("In a message from the reporter"),
+    "reply": _l("In a reply to the reporter"),
+    "minutes": _l("In the minutes"),
+    "note": _l("In an internal note"),
+    "triage": _l("In the triage"),
+    "risk": _l("In the risk assessment"),
+    "conclusion": _l("In the conclusion"),
+}
 DEADLINE_LABELS = {"acknowledgement": _l("Acknowledgement"), "feedback": _l("Feedback")}
 COMPLETENESS_LABELS = {
     "complete": _l("Complete: enough to act on"),

@@ -79,8 +79,11 @@ def seal(public_key: bytes, plaintext: bytes) -> bytes:
     return bytes(sodium.crypto_box_seal(plaintext, public_key))
 
 
-def seal_open(private_key: bytes, ciphertext: bytes) -> bytes:
-    public_key = x25519_public_from_private(private_key)
+def seal_open(private_key: bytes, ciphertext: bytes, public_key: bytes | None = None) -> bytes:
+    """Open a sealed box. A caller opening many passes its public key once computed: it
+    costs a scalar multiplication per call otherwise. A wrong one only fails to open."""
+    if public_key is None:
+        public_key = x25519_public_from_private(private_key)
     try:
         return bytes(sodium.crypto_box_seal_open(ciphertext, public_key, private_key))
     except (nacl.exceptions.CryptoError, nacl.exceptions.ValueError, TypeError) as exc:

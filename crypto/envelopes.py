@@ -84,12 +84,17 @@ def seal_for(public_key: bytes, secret: bytes, context: Context) -> bytes:
     return bytes([WRAP_VERSION]) + p.seal(public_key, inner)
 
 
-def open_with(private_key: bytes, wrapped: bytes, context: Context) -> bytes:
-    """Unwrap what :func:`seal_for` made, checking it was made for this context."""
+def open_with(
+    private_key: bytes, wrapped: bytes, context: Context, *, public_key: bytes | None = None
+) -> bytes:
+    """Unwrap what :func:`seal_for` made, checking it was made for this context.
+
+    ``public_key`` (the private key's own, from :func:`public_key_of`) saves deriving it
+    again when many keys are opened in a row, as a search does."""
     _check_key(private_key)
     if not wrapped or wrapped[0] != WRAP_VERSION:
         raise DecryptionError("not a version-1 wrapped key")
-    inner = p.seal_open(private_key, wrapped[1:])
+    inner = p.seal_open(private_key, wrapped[1:], public_key)
     expected = context.binding(WRAP_VERSION)
     if len(inner) < len(expected) or not hmac.compare_digest(inner[: len(expected)], expected):
         raise DecryptionError("wrapped key belongs to another context")

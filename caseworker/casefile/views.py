@@ -22,7 +22,6 @@ from cases.casework.access import CaseworkRefused, case_for
 from cases.casework.export import safe_filename
 from cases.casework.release import release_attachment, release_export
 from cases.casework.workflow import is_overdue, no_human_acknowledgement, risk_review_due
-from cases.content import read_ahead
 from cases.keyring import NoAccess
 from cases.models import (
     Attachment,
@@ -35,6 +34,7 @@ from cases.models import (
     Status,
     today,
 )
+from cases.readahead import read_ahead
 from cases.reporting.minutes import agreed_in_person, awaiting_agreement
 from caseworker import web
 from caseworker.casefile import forms as f

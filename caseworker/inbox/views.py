@@ -18,7 +18,7 @@ from cases.records.audit import record
 from caseworker import web
 from caseworker.choices import options
 from caseworker.forms import PlainForm
-from caseworker.inbox.forms import FilterForm
+from caseworker.inbox.forms import FilterForm, SearchForm
 from caseworker.labels import DEADLINE_LABELS, PRIORITY_LABELS, STATUS_LABELS
 
 bp = Blueprint("inbox", __name__)
@@ -78,6 +78,7 @@ def index() -> str | Response:
         to_review=closures_to_review(db, account.id),
         plain_form=PlainForm(),
         previews=shown,
+        search_form=SearchForm(formdata=None),
     )
 
 
@@ -138,3 +139,7 @@ def dismiss_notice(notice_id: int) -> Response:
         abort(400)
     dismiss(web.db(), web.account().id, notice_id)
     return redirect(url_for("inbox.index"))
+
+
+# The content search: a route of this blueprint in its own module.
+from caseworker.inbox import search_views  # noqa: E402, F401

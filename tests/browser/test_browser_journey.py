@@ -177,6 +177,19 @@ def test_report_follow_up_casework_and_reply(
     audit.check(staff, "case view, triaged")
     shots(staff, "case-triaged")
 
+    # Search finds the case by words of its report and of its internal note.
+    staff.get_by_role("link", name="Inbox").click()
+    staff.get_by_label("Search the content of your cases").fill("LEDGER road")
+    staff.get_by_role("button", name="Search").click()
+    found = staff.get_by_role("status")
+    assert found.inner_text().startswith("1 case of 1 matches.")
+    assert "LEDGER" not in staff.url and "ledger" not in staff.url  # a POST, never in the URL
+    assert "procurement ledger for March" in staff.locator("ol.search-results").inner_text()
+    audit.check(staff, "search results")
+    shots(staff, "search-results")
+    staff.locator("ol.search-results a").first.click()
+    assert REPORT in staff.locator("#report").inner_text()
+
     # -- the reporter comes back with the receipt -------------------------------------------
     returning = new_context().new_page()
     returning.goto(intake + "/en/followup/")

@@ -142,6 +142,19 @@ def test_seal_for_open_with_round_trip(secret: bytes, context: crypto.Context) -
     assert crypto.open_with(private, wrapped, context) == secret
 
 
+def test_open_with_a_public_key_given_once_for_many() -> None:
+    """A search passes the caseworker's own public key instead of deriving it per box;
+    a wrong one only fails to open, it never opens anything else."""
+    private, public = crypto.new_keypair()
+    secret = crypto.new_key()
+    wrapped = crypto.seal_for(public, secret, CTX)
+    assert crypto.public_key_of(private) == public
+    assert crypto.open_with(private, wrapped, CTX, public_key=public) == secret
+    _, stranger = crypto.new_keypair()
+    with pytest.raises(crypto.DecryptionError):
+        crypto.open_with(private, wrapped, CTX, public_key=stranger)
+
+
 def test_wrapped_key_for_someone_else_fails() -> None:
     _, public = crypto.new_keypair()
     other_private, _ = crypto.new_keypair()
