@@ -7,18 +7,19 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from cases.casework.holders import closures_to_review
 from cases.casework.inbox import PAGE_SIZE, SORTS, InboxFilter, inbox_page, labels_in_use
 from cases.casework.notices import dismiss, notices_for
 from cases.casework.previews import previews
-from cases.models import Status, today
+from cases.models import Caseworker, Status, today
 from cases.records.audit import record
 from caseworker import web
 from caseworker.choices import options
 from caseworker.forms import PlainForm
-from caseworker.inbox.forms import FilterForm, SearchForm
+from caseworker.inbox.forms import BulkForm, FilterForm, SearchForm
 from caseworker.labels import DEADLINE_LABELS, PRIORITY_LABELS, STATUS_LABELS
 
 bp = Blueprint("inbox", __name__)
@@ -79,7 +80,22 @@ def index() -> str | Response:
         plain_form=PlainForm(),
         previews=shown,
         search_form=SearchForm(formdata=None),
+        bulk_form=_bulk_form(),
+        back=request.full_path.rstrip("?"),
     )
+
+
+def _bulk_form() -> BulkForm:
+    form = BulkForm(formdata=None)
+    colleagues = web.db().scalars(
+        select(Caseworker)
+        .where(Caseworker.active, Caseworker.is_caseworker)
+        .order_by(Caseworker.username)
+    )
+    form.colleague.choices = options(
+        [("", _l("Choose a colleague"))] + [(str(c.id), c.name) for c in colleagues]
+    )
+    return form
 
 
 def _filter_form(
@@ -141,5 +157,5 @@ def dismiss_notice(notice_id: int) -> Response:
     return redirect(url_for("inbox.index"))
 
 
-# The content search: a route of this blueprint in its own module.
-from caseworker.inbox import search_views  # noqa: E402, F401
+# The content search and the bulk step: routes of this blueprint in their own modules.
+from caseworker.inbox import bulk_views, search_views  # noqa: E402, F401

@@ -190,6 +190,16 @@ def test_report_follow_up_casework_and_reply(
     staff.locator("ol.search-results a").first.click()
     assert REPORT in staff.locator("#report").inner_text()
 
+    # Several cases at once: tick, choose the step, apply.
+    staff.get_by_role("link", name="Inbox").click()
+    staff.locator("table.cases tbody tr").first.get_by_role("checkbox").check()
+    staff.get_by_label("With the selected cases").select_option("label")
+    staff.get_by_label("Label", exact=True).last.fill("road works")
+    staff.get_by_role("button", name="Apply to the ticked cases").click()
+    assert "Done for 1 case." in staff.locator("main").inner_text()
+    assert "road works" in staff.locator("table.cases tbody tr").first.inner_text()
+    audit.check(staff, "inbox after a bulk step")
+
     # -- the reporter comes back with the receipt -------------------------------------------
     returning = new_context().new_page()
     returning.goto(intake + "/en/followup/")
