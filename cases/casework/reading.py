@@ -3,9 +3,10 @@ own key (and audited), the status history, the audit trail and the linked cases.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from cases.casework.access import case_key
@@ -26,6 +27,7 @@ from cases.models import (
     CaseLink,
     Caseworker,
     KeyPurpose,
+    utcnow,
 )
 from cases.records.audit import record
 
@@ -48,8 +50,34 @@ def read_case(db: Session, case: Case, actor: Caseworker, private_key: bytes) ->
     internal = read_messages(db, case.id, keys, sorted(INTERNAL_KINDS))
     attachments = list_attachments(db, case.id, thread_key)
     case.unread_by_caseworkers = False
-    record(db, "case.viewed", actor_id=actor.id, case_id=case.id)
+    _audit_view(db, case, actor)
     return CaseFile(case, thread, internal, attachments, identity_info(db, case.id, actor.id))
+
+
+# A case read again soon after the reader last opened it (an action's page, another tab)
+# is covered by that entry: one `case.viewed` per visit, not one per click. Anything
+# someone else did on the case since (a grant, a reply) starts a new visit.
+VIEW_WINDOW = dt.timedelta(minutes=15)
+
+
+def _audit_view(db: Session, case: Case, actor: Caseworker) -> None:
+    last = db.execute(
+        select(AuditEntry.id, AuditEntry.at)
+        .where(AuditEntry.case_id == case.id, AuditEntry.actor_id == actor.id,
+               AuditEntry.action == "case.viewed")
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    ).first()
+    if last is not None and utcnow() - last.at < VIEW_WINDOW:
+        since = db.scalar(
+            select(AuditEntry.id)
+            .where(AuditEntry.case_id == case.id, AuditEntry.id > last.id,
+                   or_(AuditEntry.actor_id.is_(None), AuditEntry.actor_id != actor.id))
+            .limit(1)
+        )
+        if since is None:
+            return
+    record(db, "case.viewed", actor_id=actor.id, case_id=case.id)
 
 
 def status_history(db: Session, case_id: str) -> list[AuditEntry]:

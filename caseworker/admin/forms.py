@@ -174,6 +174,7 @@ class AuditFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    action = StringField(_l("Action starts with"), validators=[Optional(), Length(max=64)])
+    action = SelectField(_l("What"), default="", validate_choice=False)
+    actor = SelectField(_l("Who"), default="", validate_choice=False)
     case = StringField(_l("Case reference"), validators=[Optional(), Length(max=16)])
-    actor = StringField(_l("Account id"), validators=[Optional(), Length(max=12)])
+    hide_views = BooleanField(_l("Leave out views (cases opened, previews, searches)"))

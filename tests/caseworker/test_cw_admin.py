@@ -387,6 +387,7 @@ def test_audit_viewer_verifies_the_chain_and_reports_tampering(store, admin, per
     assert "The chain is intact" in page and "caseworker.created" in page
     assert "SECRET REPORT TEXT" not in page
     filtered = b.get("/admin/audit?action=login.").get_data(as_text=True)
+    filtered = filtered[filtered.index("<tbody>"):]  # the entries, not the filter's choices
     assert "login.succeeded" in filtered and "caseworker.created" not in filtered
     with store.transaction() as db:
         db.execute(
