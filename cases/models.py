@@ -139,6 +139,22 @@ class Question(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class ReplyTemplate(Base):
+    """A text an administrator wrote for caseworkers to start a message to a reporter from
+    (an acknowledgement, a request for information), in one of the reporters' languages.
+    The organisation's own words, not report data: stored in clear."""
+
+    __tablename__ = "reply_templates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(120))
+    language: Mapped[str] = mapped_column(String(16))
+    purpose: Mapped[str] = mapped_column(String(24), default="other")
+    body: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
 # Every mail notice a new account gets until its owner chooses (cases.notifications).
 ALL_NOTICE_EVENTS = (
     "new_report,reporter_message,deadline_soon,deadline_passed,case_handed,case_removed,"

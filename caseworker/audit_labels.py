@@ -87,6 +87,7 @@ ACTION_LABELS: dict[str, LazyString] = {
     "maintenance.failed": _l("Nightly maintenance failed"),
     "policy.changed": _l("Changed the policy"),
     "question.saved": _l("Saved a question"),
+    "reply_template.saved": _l("Saved a reply template"),
     "recovery.access_granted": _l("Gave access with the recovery key"),
     "recovery.copies_adopted": _l("Adopted recovery copies"),
     "recovery.key_rotated": _l("Replaced the recovery key"),

@@ -178,3 +178,21 @@ class AuditFilterForm(FlaskForm):
     actor = SelectField(_l("Who"), default="", validate_choice=False)
     case = StringField(_l("Case reference"), validators=[Optional(), Length(max=16)])
     hide_views = BooleanField(_l("Leave out views (cases opened, previews, searches)"))
+
+
+class ReplyTemplateForm(FlaskForm):
+    title = StringField(_l("Title (what caseworkers choose from)"),
+                        validators=[DataRequired(), Length(max=120)])
+    language = SelectField(_l("Language of the text"), choices=[], validate_choice=False)
+    purpose = SelectField(
+        _l("What it is for"),
+        choices=options([
+            ("acknowledgement", _l("Acknowledging a report")),
+            ("request", _l("Asking for information")),
+            ("feedback", _l("Feedback on the follow-up")),
+            ("other", _l("Other")),
+        ]),
+    )
+    body = TextAreaField(_l("Text"), validators=[DataRequired(), Length(max=20_000)])
+    position = IntegerField(_l("Position in the list"), default=0, validators=[InputRequired()])
+    active = BooleanField(_l("Offered to caseworkers"), default=True)

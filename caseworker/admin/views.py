@@ -274,4 +274,9 @@ def dashboard_csv() -> Response:
 
 
 # The account, approval and audit log pages are views of this blueprint too (their own modules).
-from caseworker.admin import accounts, approvals_views, audit_views  # noqa: E402, F401
+from caseworker.admin import (  # noqa: E402, F401
+    accounts,
+    approvals_views,
+    audit_views,
+    reply_templates_views,
+)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Blueprint, abort, redirect, render_template, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -21,6 +21,7 @@ from cases.casework import oral, reading
 from cases.casework.access import CaseworkRefused, case_for
 from cases.casework.export import safe_filename
 from cases.casework.release import release_attachment, release_export
+from cases.casework.reply_templates import templates_for
 from cases.casework.workflow import is_overdue, no_human_acknowledgement, risk_review_due
 from cases.keyring import NoAccess
 from cases.models import (
@@ -31,6 +32,7 @@ from cases.models import (
     IdentityRequest,
     MessageKind,
     Question,
+    ReplyTemplate,
     Status,
     today,
 )
@@ -176,6 +178,21 @@ def _page_forms(
     return forms
 
 
+def _reply_start(
+    casefile: reading.CaseFile, forms: dict[str, FlaskForm], overrides: dict[str, FlaskForm]
+) -> list[ReplyTemplate]:
+    """The reply templates offered, the reporter's language first; the one asked for
+    (``?template=``) fills the reply box, unless the box comes back as it was typed."""
+    report = casefile.thread[0].body if casefile.thread else {}
+    offered = templates_for(web.db(), str(report.get("language", "")))
+    chosen = request.args.get("template", "")
+    if "reply_form" not in overrides and chosen.isdigit():
+        match = next((t for t in offered if t.id == int(chosen)), None)
+        if match is not None:
+            forms["reply_form"].text.data = match.body
+    return offered
+
+
 def _render(
     case: Case, status: int = 200, section: str = "", tab: str = "", **overrides: FlaskForm
 ) -> tuple[str, int]:
@@ -187,8 +204,9 @@ def _render(
     holders = hd.holder_accounts(db, case.id)
     excluded = hd.exclusions(db, case.id)
     forms = _page_forms(case, holders, excluded, casefile, overrides)
+    offered = _reply_start(casefile, forms, overrides)
     categories, people = web.lookup_names()
-    requests = list(
+    identity_requests = list(
         db.scalars(
             select(IdentityRequest)
             .where(IdentityRequest.case_id == case.id)
@@ -205,8 +223,11 @@ def _render(
         file=casefile,
         holders=holders,
         excluded=excluded,
-        requests=requests,
-        my_pending=any(r.requester_id == account.id and r.state == "pending" for r in requests),
+        requests=identity_requests,
+        my_pending=any(
+            r.requester_id == account.id and r.state == "pending" for r in identity_requests
+        ),
+        reply_templates=offered,
         links=reading.links_of(db, case.id),
         history=reading.status_history(db, case.id),
         questions=questions,

@@ -77,6 +77,14 @@ def test_enrolment_recovery_codes_and_admin_pages(
         audit.check(page, name)
         shots(page, name)
 
+    # A reply template, written by the administrator, offered on every case.
+    page.goto(sealbox.caseworker + "/admin/reply-templates")
+    page.get_by_label("Title (what caseworkers choose from)").fill("Thank and confirm")
+    page.get_by_label("Text", exact=True).fill("Thank you: we have your report.")
+    page.get_by_role("button", name="Save template").click()
+    assert "The template is saved." in page.locator("main").inner_text()
+    audit.check(page, "reply templates")
+
     # An oral report: the caseworker writes the minutes and hands the reporter a receipt.
     page.goto(sealbox.caseworker + "/cases/new-oral")
     page.get_by_role("button", name="Register the report").click()  # nothing filled in
@@ -101,7 +109,12 @@ def test_enrolment_recovery_codes_and_admin_pages(
     # confirms receipt is the acknowledgement (the box is ticked for the caseworker).
     box = page.get_by_label("This message confirms receipt: acknowledge the report with it")
     assert box.is_checked()
-    page.get_by_label("Message to the reporter", exact=True).fill("Thank you: we have your report.")
+    choice = page.get_by_label("Start from a template")
+    choice.select_option(label="Thank and confirm — English (en)")
+    page.get_by_role("button", name="Put its text in the box").click()
+    reply = page.get_by_label("Message to the reporter", exact=True)
+    assert reply.input_value() == "Thank you: we have your report."
+    audit.check(page, "reply started from a template")
     page.get_by_role("button", name="Send to the reporter").click()
     assert "Acknowledged" in page.locator("#summary").inner_text()
     assert "Thank you: we have your report." in page.locator("#thread").inner_text()

@@ -16,7 +16,7 @@ from caseworker.audit_labels import ACTION_LABELS
 
 ROOT = Path(__file__).resolve().parents[2]
 FAMILIES = ("admin|attachment|audit|case|cases|caseworker|category|content|dashboard|"
-            "identity|inbox|indicators|login|maintenance|policy|question|recovery")
+            "identity|inbox|indicators|login|maintenance|policy|question|recovery|reply_template")
 ACTION = re.compile(rf'"((?:{FAMILIES})\.[a-z_]+)"')
 
 
