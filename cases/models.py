@@ -105,6 +105,9 @@ class Category(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # The name and description in the reporters' other languages, JSON {lang: {field: text}}
+    # (cases.localized); the columns above are in the instance's default language.
+    translations: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
     members: Mapped[list[CategoryMember]] = relationship(
         back_populates="category", cascade="all, delete-orphan"
     )
@@ -137,6 +140,9 @@ class Question(Base):
     choices: Mapped[str] = mapped_column(Text, default="")  # one per line, for "choice"
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # Label, help text and choices in the other languages (cases.localized). An answer is
+    # stored with the default language's label and choice, whatever the reporter read.
+    translations: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
 
 
 class ReplyTemplate(Base):

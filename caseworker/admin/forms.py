@@ -196,3 +196,19 @@ class ReplyTemplateForm(FlaskForm):
     body = TextAreaField(_l("Text"), validators=[DataRequired(), Length(max=20_000)])
     position = IntegerField(_l("Position in the list"), default=0, validators=[InputRequired()])
     active = BooleanField(_l("Offered to caseworkers"), default=True)
+
+
+class CategoryTextsForm(FlaskForm):
+    """A category's name and description in one more language; empty falls back."""
+
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
+
+
+class QuestionTextsForm(FlaskForm):
+    """A question in one more language; empty fields fall back to the default language."""
+
+    label = StringField(_l("Question"), validators=[Optional(), Length(max=300)])
+    help_text = TextAreaField(_l("Help text"), validators=[Optional(), Length(max=2000)])
+    choices = TextAreaField(_l("Choices, one per line, in the same order"),
+                            validators=[Optional(), Length(max=2000)])

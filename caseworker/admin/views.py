@@ -279,4 +279,5 @@ from caseworker.admin import (  # noqa: E402, F401
     approvals_views,
     audit_views,
     reply_templates_views,
+    texts_views,
 )

@@ -45,6 +45,7 @@ except ImportError:  # pragma: no cover
 
 from cases import bodies
 from cases.bodies import Answer, ReportBody
+from cases.localized import choice_labels, in_language
 from cases.models import Caseworker, Category, Question, public_accounts
 from cases.reporting.submission import routed_caseworkers
 from intake.fields import (
@@ -74,6 +75,7 @@ class QuestionSpec:
     kind: str = "text"  # text | textarea | choice
     choices: tuple[tuple[str, str], ...] = ()
     builtin: bool = False  # label and choices are source strings to translate on display
+    recorded_label: str = ""  # the label as the report records it (the default language's)
 
 
 # Asked when the organisation has configured no question of its own. Stored with their
@@ -117,9 +119,16 @@ BUILTIN_QUESTIONS = (
 TEAM_PREFIX = "team:"
 
 
+@dataclass(frozen=True)
+class CategoryChoice:
+    id: int
+    slug: str
+    name: str  # in the reporter's language where given
+
+
 @dataclass
 class FormOptions:
-    categories: list[Category] = field(default_factory=list)
+    categories: list[CategoryChoice] = field(default_factory=list)
     questions: list[QuestionSpec] = field(default_factory=list)
     caseworkers: list[Caseworker] = field(default_factory=list)
     show_names: bool = True  # the policy: exclusion by display name, else by team
@@ -143,27 +152,21 @@ class FormOptions:
         return sorted(ids)
 
 
-def load_options(session: Session, show_names: bool = True) -> FormOptions:
-    categories = list(
-        session.scalars(
+def load_options(session: Session, show_names: bool = True, language: str = "") -> FormOptions:
+    """The form's options, the organisation's texts in ``language`` where an administrator
+    gave them (cases.localized); what a report records stays in the default language."""
+    categories = [
+        CategoryChoice(c.id, c.slug, in_language(c.translations, language, "name", c.name))
+        for c in session.scalars(
             select(Category).where(Category.active).order_by(Category.position, Category.id)
         )
-    )
+    ]
     configured = list(
         session.scalars(
             select(Question).where(Question.active).order_by(Question.position, Question.id)
         )
     )
-    questions = [
-        QuestionSpec(
-            q.key,
-            q.label,
-            q.help_text,
-            q.kind if q.kind in ("text", "textarea", "choice") else "text",
-            tuple((c.strip(), c.strip()) for c in q.choices.splitlines() if c.strip()),
-        )
-        for q in configured
-    ] or list(BUILTIN_QUESTIONS)
+    questions = [_question(q, language) for q in configured] or list(BUILTIN_QUESTIONS)
     caseworkers = list(
         session.scalars(
             public_accounts()
@@ -172,6 +175,18 @@ def load_options(session: Session, show_names: bool = True) -> FormOptions:
         )
     )
     return FormOptions(categories, questions, caseworkers, show_names)
+
+
+def _question(q: Question, language: str) -> QuestionSpec:
+    choices = [c.strip() for c in q.choices.splitlines() if c.strip()]
+    return QuestionSpec(
+        q.key,
+        in_language(q.translations, language, "label", q.label),
+        in_language(q.translations, language, "help_text", q.help_text),
+        q.kind if q.kind in ("text", "textarea", "choice") else "text",
+        tuple(zip(choices, choice_labels(q.translations, language, choices), strict=True)),
+        recorded_label=q.label,
+    )
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -255,7 +270,8 @@ class ReportForm(FlaskForm):
             value = (fld.data or "").strip()
             if not value:
                 continue
-            answers.append({"key": spec.key, "question": spec.label, "answer": value})
+            question = spec.recorded_label or spec.label  # the default language's
+            answers.append({"key": spec.key, "question": question, "answer": value})
         return bodies.report(
             self.description.data.strip(), answers, language=current_language()
         )

@@ -30,6 +30,7 @@ from cases.reporting.resend import claim_submission, may_show_again
 from cases.reporting.submission import Submission
 from crypto import receipt_from_seed
 from intake.errors import recovers, why_form_refused
+from intake.i18n import current_language
 from intake.limits import rate_limited
 from intake.report.checks import identifying_texts, reasons
 from intake.report.forms import (
@@ -55,7 +56,9 @@ bp = Blueprint("report", __name__)
 
 def _options(session: Session) -> FormOptions:
     """What this instance's form asks, offers and lets the reporter exclude."""
-    return load_options(session, store().policy(session).show_caseworker_names)
+    return load_options(
+        session, store().policy(session).show_caseworker_names, current_language()
+    )
 
 
 def _limits() -> dict[str, int]:

@@ -85,6 +85,19 @@ def test_enrolment_recovery_codes_and_admin_pages(
     assert "The template is saved." in page.locator("main").inner_text()
     audit.check(page, "reply templates")
 
+    # A category, then its name in the reporters' other languages (one form per language).
+    page.goto(sealbox.caseworker + "/admin/categories")
+    page.get_by_label("Key (used in addresses and exports)").fill("fraud")
+    page.get_by_label("Name", exact=True).fill("Fraud")
+    page.get_by_role("button", name="Create category").click()
+    page.get_by_role("link", name="This category in the reporters' other languages").click()
+    arabic = page.locator("#texts-ar")
+    arabic.get_by_label("Name", exact=True).fill("احتيال")
+    arabic.get_by_role("button").click()
+    assert "The texts are saved." in page.locator("main").inner_text()
+    assert page.locator("#texts-ar").get_by_label("Name", exact=True).input_value() == "احتيال"
+    audit.check(page, "a category in other languages")
+
     # An oral report: the caseworker writes the minutes and hands the reporter a receipt.
     page.goto(sealbox.caseworker + "/cases/new-oral")
     page.get_by_role("button", name="Register the report").click()  # nothing filled in
