@@ -9,7 +9,7 @@ cookie and the session row (``sessions``).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from flask import (
@@ -33,7 +33,8 @@ from cases.content import (
     open_attachment,
 )
 from cases.keyring import reporter_thread_key
-from cases.models import Attachment, Case, IdentityRecord, MessageKind, Status
+from cases.localized import in_language
+from cases.models import Attachment, Case, IdentityRecord, MessageKind, Question, Status
 from cases.reporting.claim import AlreadyClaimed, claim_receipt, needs_claim, new_reporter_receipt
 from cases.reporting.followup import (
     ReporterView,
@@ -46,6 +47,7 @@ from crypto import ReceiptMalformed, ReceiptTypo, ReporterKeys, format_receipt, 
 from intake.followup import sessions
 from intake.followup.forms import MessageForm, ReceiptForm
 from intake.followup.sessions import Expired, Reporter
+from intake.i18n import current_language
 from intake.limits import rate_limited
 from intake.report.forms import BUILTIN_QUESTIONS, N_
 from intake.uploads import (
@@ -197,10 +199,25 @@ _SOURCE_LABELS = frozenset(
 )
 
 
-def question_label(answer: dict[str, str]) -> str:
-    """Built-in questions are stored untranslated and shown in the reader's language."""
-    question = answer.get("question") or answer.get("key", "")
-    return _(question) if question in _SOURCE_LABELS else question
+def question_labels() -> Callable[[dict[str, str]], str]:
+    """How an answer's question reads on this page: a built-in question translated, the
+    organisation's in the reporter's language where an administrator gave it (the report
+    stores the default language's label, cases.localized)."""
+    language = current_language()
+    configured = {
+        key: in_language(translations, language, "label", label)
+        for key, label, translations in db().execute(
+            select(Question.key, Question.label, Question.translations)
+        )
+    }
+
+    def label(answer: dict[str, str]) -> str:
+        question = answer.get("question") or answer.get("key", "")
+        if question in _SOURCE_LABELS:
+            return str(_(question))
+        return str(configured.get(answer.get("key", ""), question))
+
+    return label
 
 
 @dataclass
@@ -291,7 +308,7 @@ def _render_case(
         views=views,
         identity_dates=identity_dates,
         status_words=status_words,
-        question_label=question_label,
+        question_label=question_labels(),
         done=request.args.get("done"),
         sent_at=request.args.get("at", ""),
         limits=settings(),

@@ -53,3 +53,13 @@ def test_the_report_records_the_default_languages_texts(new_browser, configured,
         body = reporter_view(db, case, keys.private_key).messages[0].body
     assert {"key": "where", "question": "Where did it happen?",
             "answer": "Head office"} in body["answers"]
+
+
+def test_the_follow_up_shows_the_question_in_the_reporters_language(new_browser, configured
+                                                                    ) -> None:
+    browser = new_browser("ar")
+    receipt = browser.submit("تقرير عن الاحتيال في المشتريات.", q_where="A branch")
+    page = browser.login(receipt)
+    assert page.status_code == 303  # to the case page
+    text = browser.case_page().get_data(as_text=True)
+    assert "أين حدث ذلك؟" in text and "Where did it happen?" not in text
