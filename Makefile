@@ -7,7 +7,7 @@ RUN_STAMP  := $(VENV)/.run-deps
 TEST_STAMP := $(VENV)/.test-deps
 TRANSLATIONS := $(wildcard intake/translations caseworker/translations)
 
-.PHONY: run test test-sqlite test-postgres lint lock translations browser-deps clean
+.PHONY: run test test-sqlite test-postgres lint lock translations browser-deps bench clean
 
 # Every dependency, build tools included, comes from a lock with hashes (requirements/):
 # pip refuses any file whose hash differs. Sealbox itself is then installed without
@@ -67,6 +67,10 @@ browser-deps:
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium not installed: browser tests will be skipped"; fi; }
+
+## Every benchmark, then each target met or missed (bench/all.py; QUICK=1: the short runs).
+bench: $(TEST_STAMP) translations
+	$(BIN)/python -m bench.all $(if $(QUICK),--quick,)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache
