@@ -49,7 +49,7 @@ from intake.followup.forms import MessageForm, ReceiptForm
 from intake.followup.sessions import Expired, Reporter
 from intake.i18n import current_language
 from intake.limits import rate_limited
-from intake.report.forms import BUILTIN_QUESTIONS, N_
+from intake.report.options import BUILTIN_QUESTIONS, N_
 from intake.uploads import (
     KEEP_METADATA_FIELD,
     KEEP_METADATA_VALUE,

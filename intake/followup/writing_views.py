@@ -30,7 +30,7 @@ from intake.followup.forms import IdentityForm, MessageForm, RetaliationForm
 from intake.followup.views import _expired_response, _render_case, _reporter, _target, bp
 from intake.i18n import current_language
 from intake.limits import rate_limited
-from intake.report.forms import N_
+from intake.report.options import N_
 from intake.uploads import (
     UploadState,
     accepts_uploads,

@@ -34,13 +34,12 @@ from intake.i18n import current_language
 from intake.limits import rate_limited
 from intake.report.checks import identifying_texts, reasons
 from intake.report.forms import (
-    FormOptions,
     ReportForm,
     build_form,
-    load_options,
     new_submission_id,
     validate_routing,
 )
+from intake.report.options import FormOptions, load_options
 from intake.report.receipt_views import render_receipt
 from intake.uploads import (
     KEEP_METADATA_FIELD,
