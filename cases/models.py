@@ -297,6 +297,27 @@ class CaseworkerSession(Base):
     # During TOTP enrolment: the proposed secret, encrypted under the server key, until the
     # caseworker proves their authenticator has it (then it moves to the account).
     pending_totp_enc: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    # The WebAuthn challenge this session was last given (cases.accounts.security_keys):
+    # used once, then cleared, so an answer cannot be replayed.
+    webauthn_challenge: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+
+
+class SecurityKey(Base):
+    """A caseworker's WebAuthn security key (passkey), a second factor beside TOTP: the
+    credential's id and public key, never anything secret."""
+
+    __tablename__ = "security_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    caseworker_id: Mapped[int] = mapped_column(
+        ForeignKey("caseworkers.id", ondelete="CASCADE"), index=True
+    )
+    credential_id: Mapped[bytes] = mapped_column(LargeBinary(1023), unique=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    sign_count: Mapped[int] = mapped_column(Integer, default=0)
+    name: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
 
 
 class ReporterSession(Base):

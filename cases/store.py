@@ -46,6 +46,7 @@ class Policy:
     abandoned_case_retention_days: int
     auto_acknowledge: bool
     show_caseworker_names: bool
+    require_security_keys: bool
 
     @property
     def deadlines(self) -> Deadlines:
@@ -64,6 +65,7 @@ POLICY_KEYS = (
     "abandoned_case_retention_days",
     "auto_acknowledge",
     "show_caseworker_names",
+    "require_security_keys",
 )
 
 

@@ -95,6 +95,9 @@ def _configure(app: Flask, settings: Settings) -> None:
 def _register_blueprints(app: Flask) -> None:
     from caseworker.account.views import bp as account_bp
     from caseworker.admin.views import bp as admin_bp
+
+    # Security keys add routes to both the sign-in and the account blueprints.
+    from caseworker.auth import key_views  # noqa: F401
     from caseworker.auth.views import bp as auth_bp
     from caseworker.casefile.views import bp as casefile_bp
     from caseworker.identity.views import bp as identity_bp
@@ -109,7 +112,7 @@ def _install_request_hooks(app: Flask, settings: Settings) -> None:
     what every template knows."""
     from caseworker import web
 
-    headers = security_headers(https=settings.require_https_cookies)
+    headers = security_headers(https=settings.require_https_cookies, webauthn=True)
 
     @app.before_request
     def _load_session() -> Response | None:

@@ -63,6 +63,8 @@ ACTION_LABELS: dict[str, LazyString] = {
     "caseworker.recovery_codes_renewed": _l("Renewed their recovery codes"),
     "caseworker.roles_changed": _l("Changed an account's roles"),
     "caseworker.second_factor_enrolled": _l("Set up their second factor"),
+    "caseworker.security_key_added": _l("Added a security key"),
+    "caseworker.security_key_removed": _l("Removed a security key"),
     "caseworker.second_factor_reset": _l("Reset a second factor"),
     "caseworker.second_factor_reset_refused": _l("Gave a wrong passphrase to reset 2FA"),
     "caseworker.unlocked": _l("Unlocked an account"),

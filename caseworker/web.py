@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
+from cases.accounts.security_keys import RelyingParty
 from cases.accounts.sessions import ActiveSession, LoginThrottle, Stage, load_session
 from cases.db import release
 from cases.models import Caseworker, Category
@@ -148,3 +149,12 @@ def lookup_names() -> tuple[dict[int, str], dict[int, str]]:
         )
     }
     return categories, people
+
+
+def relying_party() -> RelyingParty:
+    """Whom security keys are registered with: the configured caseworker address, else
+    the address this request came to (the browser checks it matches the page's origin)."""
+    configured = settings().caseworker_url.rstrip("/")
+    origin = configured or request.host_url.rstrip("/")
+    host = urlsplit(origin).hostname or "localhost"
+    return RelyingParty(rp_id=host, origin=origin, name=settings().organisation_name)

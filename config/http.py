@@ -50,10 +50,17 @@ PERMISSIONS_POLICY = ", ".join(
 )
 
 
-def security_headers(*, https: bool) -> dict[str, str]:
+# The caseworker app signs in with security keys: WebAuthn for its own origin only.
+WEBAUTHN_PERMISSIONS_POLICY = PERMISSIONS_POLICY.replace(
+    "publickey-credentials-get=()",
+    "publickey-credentials-create=(self), publickey-credentials-get=(self)",
+)
+
+
+def security_headers(*, https: bool, webauthn: bool = False) -> dict[str, str]:
     headers = {
         "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-        "Permissions-Policy": PERMISSIONS_POLICY,
+        "Permissions-Policy": WEBAUTHN_PERMISSIONS_POLICY if webauthn else PERMISSIONS_POLICY,
         "Cross-Origin-Opener-Policy": "same-origin",
         "Cross-Origin-Resource-Policy": "same-origin",
         "X-Content-Type-Options": "nosniff",

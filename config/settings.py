@@ -127,6 +127,9 @@ class Settings:
     # The report form's "who must not see this" question lists caseworkers by display
     # name; off, it lists teams instead (an administrator's choice: names can be sensitive).
     show_caseworker_names: bool = True
+    # Custodians and administrators sign in with a security key (WebAuthn), not a TOTP
+    # code, once they have one (cases.accounts.security_keys; an admin's policy).
+    require_security_keys: bool = False
     require_https_cookies: bool = False
     # Filled from the instance file written by ``sealbox init``; never from defaults.
     secret_key: bytes = field(default=b"", repr=False)

@@ -19,7 +19,7 @@ import pyotp
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from cases.models import Caseworker, RecoveryCode
+from cases.models import Caseworker, RecoveryCode, SecurityKey
 from crypto import Context, contexts, decrypt_record, encrypt_record, keyed_digest
 
 TOTP_DIGITS = 6
@@ -140,10 +140,12 @@ def enable_totp(
 
 
 def reset_second_factor(session: Session, account: Caseworker) -> None:
-    """Forget the TOTP secret and recovery codes: the next login enrols again."""
+    """Forget the TOTP secret, the recovery codes and the security keys (the lost device
+    may be one): the next login enrols again."""
     account.totp_secret_enc = None
     account.totp_last_counter = 0
     session.execute(delete(RecoveryCode).where(RecoveryCode.caseworker_id == account.id))
+    session.execute(delete(SecurityKey).where(SecurityKey.caseworker_id == account.id))
 
 
 def _hash_recovery_code(server_key: bytes, code: str) -> str:

@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 
 from cases.accounts.approvals import account_events
 from cases.accounts.enrolment import AccountError, change_passphrase
+from cases.accounts.security_keys import keys_of
 from cases.accounts.sessions import (
     ActiveSession,
     Stage,
@@ -40,6 +41,7 @@ from caseworker.account.forms import (
     PassphraseForm,
     PlainForm,
 )
+from caseworker.auth.forms import SecurityKeyForm
 from caseworker.auth.views import (
     clear_session_cookie,
     count_failure,
@@ -130,6 +132,8 @@ def _page(
         recovery_left=remaining_recovery_codes(web.db(), account.id),
         fingerprint=key_fingerprint(account.public_key) if account.public_key else "",
         sessions=session_count(web.db(), account.id),
+        security_keys=keys_of(web.db(), account.id),
+        key_form=SecurityKeyForm(formdata=None),
     )
 
 

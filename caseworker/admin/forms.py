@@ -157,6 +157,12 @@ class PolicyForm(FlaskForm):
     auto_acknowledge = BooleanField(
         _l("Send an automatic acknowledgement of receipt to every new report")
     )
+    require_security_keys = BooleanField(
+        _l("Identity custodians and administrators sign in with a security key"),
+        description=_l("Once they have added one, a TOTP code no longer signs them in "
+                       "(a recovery code still does, and is audited). Security keys cannot "
+                       "be phished the way codes can."),
+    )
     show_caseworker_names = BooleanField(
         _l("Reporters see caseworkers' display names when they choose who must not see a report"),
         description=_l("When this is off, they choose among teams instead."),

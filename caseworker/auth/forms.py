@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
+from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from cases.accounts.enrolment import MIN_PASSPHRASE_CHARS
@@ -74,3 +74,15 @@ class EnrolmentForm(FlaskForm):
         ],
         render_kw={"autocomplete": "new-password"},
     )
+
+
+class KeyAnswerForm(FlaskForm):
+    """A security key's answer, put in by caseworker/static/security-keys.js."""
+
+    answer = HiddenField(validators=[DataRequired(_l(
+        "Your browser sent no answer from a security key: it needs JavaScript for this."))])
+
+
+class SecurityKeyForm(KeyAnswerForm):
+    name = StringField(_l("A name for this key (e.g. “blue key”)"),
+                       validators=[DataRequired(), Length(max=64)])

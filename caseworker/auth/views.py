@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 
 from cases.accounts import enrolment as accounts
 from cases.accounts.approvals import account_events
+from cases.accounts.security_keys import keys_of
 from cases.accounts.sessions import (
     ActiveSession,
     LoginThrottle,
@@ -38,7 +39,7 @@ from cases.models import AuditEntry, utcnow
 from cases.notifications.outbox import ACCOUNT_LOCKED, alert_admins
 from cases.records.audit import record
 from caseworker import web
-from caseworker.auth.forms import CodeForm, EnrolmentForm, LoginForm, RecoveryForm
+from caseworker.auth.forms import CodeForm, EnrolmentForm, KeyAnswerForm, LoginForm, RecoveryForm
 from caseworker.limits import limit_sign_in
 
 bp = Blueprint("auth", __name__)
@@ -191,6 +192,19 @@ def _locked_out(session: ActiveSession) -> Response:
     return clear_session_cookie(redirect(url_for("auth.login")))
 
 
+def key_sign_in_offered(session: ActiveSession) -> bool:
+    """Whether the account has a security key to sign in with (caseworker.auth.key_views)."""
+    return bool(keys_of(web.db(), session.account.id))
+
+
+def _totp_barred(session: ActiveSession) -> bool:
+    """The policy: custodians and administrators who have a key sign in with it."""
+    account = session.account
+    required = web.store().policy(web.db()).require_security_keys
+    privileged = account.is_admin or account.is_custodian
+    return required and privileged and key_sign_in_offered(session)
+
+
 @bp.route("/login/code", methods=["GET", "POST"])
 def second_factor() -> Response | str:
     session = _pending(Stage.TOTP)
@@ -198,7 +212,10 @@ def second_factor() -> Response | str:
         return redirect(url_for("auth.login"))
     form = CodeForm()
     error = None
-    if form.validate_on_submit():
+    barred = _totp_barred(session)
+    if form.validate_on_submit() and barred:
+        error = _("Your account signs in with its security key, not with a code.")
+    elif form.validate_on_submit():
         limit_sign_in("second-factor")
         refused = refuse_if_locked(session)
         if refused is not None:
@@ -209,7 +226,9 @@ def second_factor() -> Response | str:
         if refused is not None:
             return refused
         error = _("That code is not right, or it has already been used. Wait for a new code.")
-    return render_template("auth/second_factor.html", form=form, error=error)
+    return render_template("auth/second_factor.html", form=form, error=error, barred=barred,
+                           key_form=KeyAnswerForm(formdata=None),
+                           keys=key_sign_in_offered(session))
 
 
 @bp.route("/login/recovery", methods=["GET", "POST"])

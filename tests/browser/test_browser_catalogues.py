@@ -38,7 +38,7 @@ class Sources:
     keywords: tuple[str, ...] = ()
 
 
-REFUSALS = ("CaseworkRefused", "AdminRefused", "ApprovalRefused")
+REFUSALS = ("CaseworkRefused", "AdminRefused", "ApprovalRefused", "KeyRefused")
 
 
 def refusing_modules() -> tuple[str, ...]:
