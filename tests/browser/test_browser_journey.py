@@ -175,7 +175,7 @@ def test_report_follow_up_casework_and_reply(
     workflow.get_by_role("button", name="Record triage").click()
     assert "Triaged" in staff.locator("#summary").inner_text()
     audit.check(staff, "case view, triaged")
-    shots(staff, "case-triaged")
+    shots(staff, "case-triaged", docs="caseworker-case-triage")
 
     # Search finds the case by words of its report and of its internal note.
     staff.get_by_role("link", name="Inbox").click()
@@ -186,7 +186,7 @@ def test_report_follow_up_casework_and_reply(
     assert "LEDGER" not in staff.url and "ledger" not in staff.url  # a POST, never in the URL
     assert "procurement ledger for March" in staff.locator("ol.search-results").inner_text()
     audit.check(staff, "search results")
-    shots(staff, "search-results")
+    shots(staff, "search-results", docs="caseworker-search")
     staff.locator("ol.search-results a").first.click()
     assert REPORT in staff.locator("#report").inner_text()
 

@@ -54,7 +54,7 @@ def test_add_a_key_then_sign_in_with_it(sealbox: Sealbox, new_context: Any, audi
     held = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})
     assert len(held["credentials"]) == 1  # the key holds it; the server has its public half
     audit.check(page, "account with a security key")
-    shots(page, "security-key-added")
+    shots(page, "security-key-added", docs="caseworker-security-key")
 
     # The policy: an administrator with a key signs in with it, not with a code.
     page.goto(base + "/admin/policy")
