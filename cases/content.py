@@ -6,15 +6,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from cases.attachments.blobs import BlobStore, BlobWriter
+from cases.attachments.cleaning import AttachmentCleaner
 from cases.attachments.filetype import TypeSniffer, disagreement
-from cases.attachments.scrubbing import MetadataScrubber
 from cases.bodies import Body
 from cases.keyring import Trust, wrap_to_caseworkers
 from cases.models import (
@@ -210,8 +210,9 @@ class AttachmentUpload:
 
     Use ``write`` for each piece, then ``finish`` to get the (unsaved) Attachment row, or
     ``abort`` to discard. Nothing readable ever reaches disk, not even temporarily.
-    JPEG and PNG metadata (Exif, GPS, XMP, comments...) is removed on the way in
-    (``cases.attachments.scrubbing``) unless ``keep_metadata`` says the reporter chose to keep it.
+    JPEG and PNG metadata (Exif, GPS, XMP, comments...) is removed on the way in, and a
+    PDF's in a sandboxed worker once it is complete (``cases.attachments.cleaning``), unless
+    ``keep_metadata`` says the reporter chose to keep it.
     The file's type is recognised from its first bytes as they pass (``cases.attachments.filetype``)
     and stored as ``detected`` in the encrypted metadata, beside the declared name and type.
     """
@@ -227,7 +228,7 @@ class AttachmentUpload:
         keep_metadata: bool = False,
     ) -> None:
         self.id = new_id()
-        self.scrubber = None if keep_metadata else MetadataScrubber()
+        self.cleaner = None if keep_metadata else AttachmentCleaner()
         self.sniffer = TypeSniffer()
         self._case_id = case_id
         self._thread_key = thread_key
@@ -245,8 +246,8 @@ class AttachmentUpload:
 
     def write(self, data: bytes) -> None:
         self.sniffer.feed(data)
-        if self.scrubber is not None:
-            data = self.scrubber.feed(data)
+        if self.cleaner is not None:
+            data = self.cleaner.feed(data)
         self._store(self._sealer.push(data))
 
     def _store(self, ciphertext: bytes) -> None:
@@ -255,8 +256,8 @@ class AttachmentUpload:
         self._writer.write(ciphertext)
 
     def finish(self, filename: str, content_type: str, *, on: dt.date | None = None) -> Attachment:
-        if self.scrubber is not None:
-            self._store(self._sealer.push(self.scrubber.finish()))
+        if self.cleaner is not None:
+            self._store(self._sealer.push(self.cleaner.finish()))
         self._store(self._sealer.finish())
         self._writer.commit()
         meta_ctx, key_ctx, _ = self._contexts
@@ -265,6 +266,9 @@ class AttachmentUpload:
             "type": content_type,
             "size": self._sealer.plaintext_size,
             "detected": self.sniffer.detected,
+            # What was removed, or why not (cases.attachments.cleaning); kept as sent when
+            # the reporter chose to keep the metadata.
+            "cleaning": self.cleaner.report() if self.cleaner is not None else {"kept": True},
         }
         meta_ct = encrypt_record(self._thread_key, json.dumps(meta).encode(), meta_ctx)
         key_ct = encrypt_record(self._thread_key, self._file_key, key_ctx)
@@ -295,6 +299,8 @@ class AttachmentMeta:
     created_on: dt.date
     # The type by content (cases.attachments.filetype); "" for files stored before.
     detected: str = ""
+    # AttachmentCleaner.report(), {"kept": True}, or {} for files stored before.
+    cleaning: dict[str, Any] = field(default_factory=dict)
 
     @property
     def content_mismatch(self) -> str | None:
@@ -314,6 +320,7 @@ def attachment_meta(attachment: Attachment, thread_key: bytes) -> AttachmentMeta
         attachment.from_reporter,
         attachment.created_on,
         str(meta.get("detected", "")),
+        meta["cleaning"] if isinstance(meta.get("cleaning"), dict) else {},
     )
 
 

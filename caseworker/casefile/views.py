@@ -41,6 +41,7 @@ from cases.reporting.minutes import agreed_in_person, awaiting_agreement
 from caseworker import web
 from caseworker.casefile import forms as f
 from caseworker.casefile import tabs
+from caseworker.casefile.cleaning_words import cleaning_note
 from caseworker.choices import options
 from caseworker.labels import (
     COMPLETENESS_LABELS,
@@ -228,6 +229,7 @@ def _render(
             r.requester_id == account.id and r.state == "pending" for r in identity_requests
         ),
         reply_templates=offered,
+        cleaning_note=cleaning_note,
         links=reading.links_of(db, case.id),
         history=reading.status_history(db, case.id),
         questions=questions,

@@ -45,6 +45,7 @@ from cases.reporting.followup import (
 from config.http import attachment_disposition
 from crypto import ReceiptMalformed, ReceiptTypo, ReporterKeys, format_receipt, normalize_receipt
 from intake.followup import sessions
+from intake.followup.cleaning_words import cleaning_note
 from intake.followup.forms import MessageForm, ReceiptForm
 from intake.followup.sessions import Expired, Reporter
 from intake.i18n import current_language
@@ -309,6 +310,7 @@ def _render_case(
         identity_dates=identity_dates,
         status_words=status_words,
         question_label=question_labels(),
+        cleaning_note=cleaning_note,
         done=request.args.get("done"),
         sent_at=request.args.get("at", ""),
         limits=settings(),

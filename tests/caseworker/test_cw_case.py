@@ -222,3 +222,14 @@ def test_the_case_page_says_the_language_the_reporter_wrote_in(store, person, si
     case_id, _ = h.submit(store, {"text": "المدير يتقاضى رشاوى", "answers": [], "language": "ar"})
     page = signed_in(alice).get(f"/cases/{case_id}").get_data(as_text=True)
     assert "Written in: العربية (ar)" in page
+
+
+def test_the_case_page_says_what_was_removed_from_each_file(store, person, signed_in, h) -> None:
+    import pdfkit
+
+    alice = person("alice")
+    case_id, _ = h.submit(store, files={"budget.pdf": pdfkit.hidden_everywhere(),
+                                        "notes.txt": b"plain notes"})
+    page = signed_in(alice).get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "Hidden information removed: author, title and software" in page
+    assert "Not cleaned: this kind of file is stored as sent." in page

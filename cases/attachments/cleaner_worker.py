@@ -1,0 +1,52 @@
+"""The sandboxed worker that cleans one file: ``python -I -B -m
+cases.attachments.cleaner_worker KIND``, the file on stdin, started by
+``cases.attachments.sandbox`` under CPU, memory, file-size and time limits.
+
+It reads the file into memory (it may write no file at all: the file-size limit is 0),
+cleans it, and writes one line of JSON (what was removed) then the cleaned bytes. Any
+failure is its exit status and a message on stderr; the app then keeps the file as sent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import resource
+import sys
+
+CLONE_NEWNET = 0x40000000
+
+
+def confine(memory_bytes: int, cpu_seconds: int) -> None:
+    """The limits, set on this process before the file is read (cases.attachments.sandbox)."""
+    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))  # no file written, not even a temp file
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (32, 32))
+    # No network: a namespace with no interface, where the kernel lets an unprivileged
+    # process make one (unshare returns -1 where it does not; the limits above still hold).
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).unshare(CLONE_NEWNET)
+
+
+def main() -> int:
+    kind = sys.argv[1] if len(sys.argv) > 1 else ""
+    memory, cpu = (int(sys.argv[2]), int(sys.argv[3])) if len(sys.argv) > 3 else (2**30, 20)
+    confine(memory, cpu)
+    data = sys.stdin.buffer.read()
+    if kind != "pdf":
+        print(f"unknown kind {kind!r}", file=sys.stderr)
+        return 2
+    from cases.attachments.pdf_cleaning import clean_pdf
+
+    cleaned, removed = clean_pdf(data)
+    sys.stdout.buffer.write(json.dumps({"removed": removed}).encode() + b"\n")
+    sys.stdout.buffer.write(cleaned)
+    sys.stdout.buffer.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""One cleaner per uploaded file, in front of its encryption (``cases.content``): photos
+stream through :class:`~cases.attachments.scrubbing.MetadataScrubber`; a PDF, which needs
+random access (its cross-reference table sits at the end), is held in memory up to
+:data:`MAX_HELD_BYTES` and cleaned when it is complete, in the sandboxed worker
+(``cases.attachments.sandbox``). Nothing is written to disk either way.
+
+A PDF larger than the bound, or one the worker cannot clean (damaged, hostile, too slow),
+is stored exactly as it was sent; :meth:`AttachmentCleaner.report` says which and why, and
+the reporter and the caseworker are told (docs/THREAT_MODEL.md lists per format what is
+and is not removed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from cases.attachments.sandbox import Cleaned, NotCleaned, clean_in_sandbox
+from cases.attachments.scrubbing import Kind, MetadataScrubber
+
+PDF_MAGIC = b"%PDF-"
+MAX_HELD_BYTES = 32 * 1024 * 1024  # plaintext held in memory for one PDF, at most
+
+Sandbox = Callable[[str, bytes], Cleaned | NotCleaned]
+
+
+class AttachmentCleaner:
+    """Feed the file's bytes in order; write what :meth:`feed` and :meth:`finish` return."""
+
+    def __init__(self, sandbox: Sandbox = clean_in_sandbox, max_held: int | None = None) -> None:
+        self._sandbox = sandbox
+        self._max_held = MAX_HELD_BYTES if max_held is None else max_held
+        self._scrubber = MetadataScrubber()
+        self._sniffed = bytearray()
+        self._held: bytearray | None = None  # a PDF, while it comes in
+        self._streaming = False  # not a PDF: the photo scrubber has the bytes
+        self.kind = ""  # "jpeg", "png", "pdf" or "other", once known
+        self.removed: list[str] = []
+        self.reason = ""  # why a file we clean was not: "too_large", "timeout", "failed"
+
+    def feed(self, data: bytes) -> bytes:
+        if self._held is not None:
+            return self._hold(data)
+        if self._streaming:
+            return self._scrubber.feed(data)
+        self._sniffed += data
+        if len(self._sniffed) < len(PDF_MAGIC):
+            return b""
+        first, self._sniffed = bytes(self._sniffed), bytearray()
+        if first.startswith(PDF_MAGIC):
+            self.kind, self._held = "pdf", bytearray()
+            return self._hold(first)
+        self._streaming = True
+        return self._scrubber.feed(first)
+
+    def _hold(self, data: bytes) -> bytes:
+        assert self._held is not None
+        self._held += data
+        if len(self._held) <= self._max_held:
+            return b""
+        out, self._held = bytes(self._held), None  # too large: from here it streams as sent
+        self.reason = "too_large"
+        self._scrubber, self._streaming = _Passthrough(), True
+        return out
+
+    def finish(self) -> bytes:
+        if self._held is not None:
+            held, self._held = bytes(self._held), None
+            result = self._sandbox("pdf", held)
+            if isinstance(result, Cleaned):
+                self.removed = result.removed
+                return result.data
+            self.reason = result.reason
+            return held
+        if not self._streaming and not self.kind:  # shorter than a PDF's magic
+            self._streaming = True
+            out = self._scrubber.feed(bytes(self._sniffed))
+            self._sniffed = bytearray()
+            out += self._scrubber.finish()
+            self.kind = _kind_of(self._scrubber.kind)
+            return out
+        out = self._scrubber.finish()
+        self.kind = self.kind or _kind_of(self._scrubber.kind)
+        self.removed = list(self._scrubber.removed)
+        if not self._scrubber.complete:
+            self.reason = "damaged"
+        return out
+
+    def report(self) -> dict[str, Any]:
+        """What the encrypted metadata keeps of the cleaning (shown to reporter and staff)."""
+        cleaned = self.kind in ("jpeg", "png", "pdf") and not self.reason
+        return {"kind": self.kind, "cleaned": cleaned, "removed": self.removed,
+                "reason": self.reason}
+
+
+class _Passthrough(MetadataScrubber):
+    """What a PDF too large to hold becomes: its remaining bytes pass as they are."""
+
+    def feed(self, data: bytes) -> bytes:
+        return data
+
+    def finish(self) -> bytes:
+        return b""
+
+
+def _kind_of(kind: Kind) -> str:
+    return {Kind.JPEG: "jpeg", Kind.PNG: "png"}.get(kind, "other")
+
+
+def outcome(report: dict[str, Any]) -> tuple[str, list[str]]:
+    """What a file's stored report comes to, for the words each app shows: "kept" (the
+    reporter kept the metadata), "removed" (with what), "none_found", "too_large",
+    "unreadable", "unsupported"; "" for files stored before files were reported on."""
+    if not report:
+        return "", []
+    if report.get("kept"):
+        return "kept", []
+    reason = str(report.get("reason", ""))
+    if report.get("cleaned"):
+        removed = [str(key) for key in report.get("removed") or []]
+        if not removed:
+            return "none_found", []
+        photo = report.get("kind") in ("jpeg", "png")
+        return "removed", ["photo"] if photo else removed
+    if reason == "too_large":
+        return "too_large", []
+    return ("unreadable", []) if reason else ("unsupported", [])

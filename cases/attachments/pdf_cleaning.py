@@ -1,0 +1,111 @@
+"""What identifies a PDF's author, removed with pikepdf (over qpdf). Runs only inside the
+sandboxed worker (``cases.attachments.cleaner_worker``), never in an app's process: a
+hostile file may cost the worker, not the app.
+
+Removed: the document information dictionary (author, title, subject, keywords, creator
+and producer software, dates), every XMP metadata stream (the document's and each
+object's), embedded files and file attachments, JavaScript and automatic actions (open
+and page actions, launch actions, JavaScript name tree), annotations' authors and dates,
+page thumbnails, application private data (``/PieceInfo``), and the document's identifier
+(replaced by a random one). The file is written anew, so the earlier revisions an
+incremental update keeps (old text, old metadata) are gone. Kept: pages, fonts, images,
+links, bookmarks, and form field values (they may be the evidence itself).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+
+import pikepdf
+from pikepdf import Dictionary, Name
+
+# Keys of what was removed; the apps show them in words (cases.attachments.cleaning).
+INFO, XMP, EMBEDDED, SCRIPTS, ANNOTATION_AUTHORS = "info", "xmp", "embedded", "scripts", "authors"
+THUMBNAILS, PRIVATE_DATA, REVISIONS, DOCUMENT_ID = "thumbnails", "private", "revisions", "id"
+
+_DANGEROUS_ACTIONS = (Name.JavaScript, Name.Launch, Name.ImportData, Name.SubmitForm)
+
+
+def clean_pdf(data: bytes) -> tuple[bytes, list[str]]:
+    """The cleaned file and the keys of what was removed; pikepdf.PdfError if unreadable."""
+    removed: set[str] = set()
+    if data.count(b"%%EOF") > 1:
+        removed.add(REVISIONS)  # incremental updates: the rewrite below drops them
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        _document_level(pdf, removed)
+        for obj in pdf.objects:
+            _walk(obj, removed)
+        fresh = os.urandom(16)
+        if "/ID" in pdf.trailer:
+            removed.add(DOCUMENT_ID)
+        pdf.trailer.ID = pikepdf.Array([pikepdf.String(fresh), pikepdf.String(fresh)])
+        out = io.BytesIO()
+        pdf.save(out, fix_metadata_version=False)
+    return out.getvalue(), sorted(removed)
+
+
+def _document_level(pdf: pikepdf.Pdf, removed: set[str]) -> None:
+    if "/Info" in pdf.trailer:
+        if len(pdf.trailer.Info.keys()):
+            removed.add(INFO)
+        del pdf.trailer["/Info"]
+    root = pdf.Root
+    for key, what in ((Name.Metadata, XMP), (Name.PieceInfo, PRIVATE_DATA),
+                      (Name.AF, EMBEDDED), (Name.OpenAction, SCRIPTS), (Name.AA, SCRIPTS)):
+        if key in root:
+            del root[key]
+            removed.add(what)
+    names = root.get(Name.Names)
+    if isinstance(names, Dictionary):
+        for key, what in ((Name.EmbeddedFiles, EMBEDDED), (Name.JavaScript, SCRIPTS)):
+            if key in names:
+                del names[key]
+                removed.add(what)
+
+
+def _walk(obj: pikepdf.Object, removed: set[str], depth: int = 0) -> None:
+    """Clean a dictionary and the direct objects inside it (an annotation written inside
+    its page's /Annots array is no object of its own); indirect ones get their own turn."""
+    if depth > 64:  # a hostile nesting: the worker's limits bound it anyway
+        return
+    if isinstance(obj, Dictionary | pikepdf.Stream):
+        _object_level(obj, removed)
+        children = list(obj.values())
+    elif isinstance(obj, pikepdf.Array):
+        children = list(obj)
+    else:
+        return
+    for child in children:
+        if isinstance(child, pikepdf.Object) and not child.is_indirect:
+            _walk(child, removed, depth + 1)
+
+
+def _object_level(obj: pikepdf.Object, removed: set[str]) -> None:
+    if Name.Type not in obj and any(k in obj for k in (Name.Author, Name.Creator, Name.Producer)):
+        removed.add(INFO)  # an earlier revision's information dictionary: not written again
+    for key, what in ((Name.Metadata, XMP), (Name.PieceInfo, PRIVATE_DATA),
+                      (Name.Thumb, THUMBNAILS), (Name.AA, SCRIPTS), (Name.AF, EMBEDDED),
+                      (Name.LastModified, PRIVATE_DATA)):
+        if key in obj:
+            del obj[key]
+            removed.add(what)
+    annotation = obj.get(Name.Type) == Name.Annot or (Name.Subtype in obj and Name.Rect in obj)
+    # A widget's /T is its form field's name, not an author: widgets keep it.
+    if annotation and obj.get(Name.Subtype) != Name.Widget:
+        for key in (Name.T, Name.M, Name.CreationDate):
+            if key in obj:
+                del obj[key]
+                removed.add(ANNOTATION_AUTHORS)
+        if obj.get(Name.Subtype) == Name.FileAttachment and Name.FS in obj:
+            del obj[Name.FS]
+            removed.add(EMBEDDED)
+    action = obj.get(Name.A)
+    if isinstance(action, Dictionary) and action.get(Name.S) in _DANGEROUS_ACTIONS:
+        del obj[Name.A]
+        removed.add(SCRIPTS)
+    if obj.get(Name.S) in _DANGEROUS_ACTIONS and (Name.JS in obj or Name.F in obj):
+        for key in (Name.JS, Name.F):
+            if key in obj:
+                del obj[key]
+        removed.add(SCRIPTS)

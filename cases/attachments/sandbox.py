@@ -1,0 +1,71 @@
+"""Running a file cleaner where a hostile file can only cost itself: a separate process
+(``cases.attachments.cleaner_worker``) that gets the file on a pipe and answers on a pipe,
+under limits the worker sets on itself before it reads a byte (not in a ``preexec_fn``,
+which is unsafe in a threaded server):
+
+* address space (``RLIMIT_AS``), so a decompression bomb or a loop that allocates ends in
+  a MemoryError, not in the app's machine swapping;
+* CPU seconds (``RLIMIT_CPU``) and a wall-clock timeout, so a parser that loops is killed;
+* file size 0 (``RLIMIT_FSIZE``): the worker cannot write a byte to any file, so no
+  plaintext reaches the disk, not even a temporary file of a library's;
+* no core dumps, few open files, an empty environment and Python's isolated mode;
+* on Linux, where the kernel lets an unprivileged process do it, a network namespace of
+  its own with no interface (best effort: docs/THREAT_MODEL.md says when it is not there).
+
+Whatever goes wrong (exit status, signal, timeout, an answer that does not parse), the
+caller gets ``None`` and keeps the file as it was sent.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+
+MEMORY_LIMIT = 768 * 1024 * 1024
+CPU_SECONDS = 20
+WALL_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class Limits:
+    memory_bytes: int = MEMORY_LIMIT
+    cpu_seconds: int = CPU_SECONDS
+    wall_seconds: float = WALL_SECONDS
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    data: bytes
+    removed: list[str]
+
+
+@dataclass(frozen=True)
+class NotCleaned:
+    reason: str  # "timeout", "failed" (crash, limit, unreadable file), "refused"
+
+
+def clean_in_sandbox(kind: str, data: bytes, limits: Limits | None = None) -> Cleaned | NotCleaned:
+    """The file cleaned by the worker, or why it was not."""
+    limits = limits or Limits()
+    command = [sys.executable, "-I", "-B", "-m", "cases.attachments.cleaner_worker", kind,
+               str(limits.memory_bytes), str(limits.cpu_seconds)]
+    try:
+        done = subprocess.run(  # noqa: S603 (our own module, no shell)
+            command, input=data, capture_output=True, timeout=limits.wall_seconds,
+            env={"PATH": os.defpath}, check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return NotCleaned("timeout")
+    if done.returncode != 0:
+        return NotCleaned("failed")
+    head, newline, cleaned = done.stdout.partition(b"\n")
+    try:
+        removed = json.loads(head)["removed"] if newline else None
+    except (ValueError, KeyError, TypeError):
+        removed = None
+    if not isinstance(removed, list) or not cleaned:
+        return NotCleaned("failed")
+    return Cleaned(cleaned, [str(item) for item in removed])
