@@ -41,6 +41,7 @@ BENCHES = (
     Bench("bench_inbox", "inbox", "inbox_quick"),
     Bench("bench_case_open", "case_open", "case_open_quick"),
     Bench("bench_search", "search"),
+    Bench("bench_cleaning", "cleaning", "cleaning_quick"),
     Bench("bench_slow_clients", "slow_clients", "slow_clients_quick"),
     Bench("bench_maintain", "maintain", has_quick=False),
     Bench("bench_load", "load", has_quick=False),

@@ -42,7 +42,9 @@ def main() -> int:
     from cases.attachments.pdf_cleaning import clean_pdf
 
     cleaned, removed = clean_pdf(data)
-    sys.stdout.buffer.write(json.dumps({"removed": removed}).encode() + b"\n")
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # for bench/bench_cleaning
+    sys.stdout.buffer.write(json.dumps({"removed": removed, "peak_kib": peak_kib}).encode()
+                            + b"\n")
     sys.stdout.buffer.write(cleaned)
     sys.stdout.buffer.flush()
     return 0

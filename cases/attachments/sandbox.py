@@ -40,6 +40,7 @@ class Limits:
 class Cleaned:
     data: bytes
     removed: list[str]
+    peak_kib: int = 0  # the worker's peak resident memory, as it reported it
 
 
 @dataclass(frozen=True)
@@ -63,9 +64,10 @@ def clean_in_sandbox(kind: str, data: bytes, limits: Limits | None = None) -> Cl
         return NotCleaned("failed")
     head, newline, cleaned = done.stdout.partition(b"\n")
     try:
-        removed = json.loads(head)["removed"] if newline else None
+        answer = json.loads(head) if newline else {}
+        removed, peak = answer["removed"], int(answer.get("peak_kib", 0))
     except (ValueError, KeyError, TypeError):
-        removed = None
+        return NotCleaned("failed")
     if not isinstance(removed, list) or not cleaned:
         return NotCleaned("failed")
-    return Cleaned(cleaned, [str(item) for item in removed])
+    return Cleaned(cleaned, [str(item) for item in removed], peak)
