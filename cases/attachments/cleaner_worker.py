@@ -25,8 +25,9 @@ def confine(memory_bytes: int, cpu_seconds: int) -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))  # no file written, not even a temp file
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_NOFILE, (32, 32))
-    # No network: a namespace with no interface, where the kernel lets an unprivileged
-    # process make one (unshare returns -1 where it does not; the limits above still hold).
+    # No network: a namespace with no interface. It takes CAP_SYS_ADMIN, so it holds when
+    # the app runs as root (a container) and not under the shipped systemd units, which
+    # forbid namespaces; unshare then returns -1 and the limits above still hold.
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).unshare(CLONE_NEWNET)
 
