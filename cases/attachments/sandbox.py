@@ -9,8 +9,8 @@ which is unsafe in a threaded server):
 * file size 0 (``RLIMIT_FSIZE``): the worker cannot write a byte to any file, so no
   plaintext reaches the disk, not even a temporary file of a library's;
 * no core dumps, few open files, an empty environment and Python's isolated mode;
-* on Linux, where the kernel lets an unprivileged process do it, a network namespace of
-  its own with no interface (best effort: docs/THREAT_MODEL.md says when it is not there).
+* where the process may make one (as root, not under the shipped systemd units), a
+  network namespace of its own with no interface (docs/THREAT_MODEL.md: the residual).
 
 Whatever goes wrong (exit status, signal, timeout, an answer that does not parse), the
 caller gets ``None`` and keeps the file as it was sent.
