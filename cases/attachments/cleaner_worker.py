@@ -16,6 +16,7 @@ import resource
 import sys
 
 CLONE_NEWNET = 0x40000000
+NOT_THIS_KIND = 3  # the exit status for a file the kind's cleaner does not apply to
 
 
 def confine(memory_bytes: int, cpu_seconds: int) -> None:
@@ -32,17 +33,31 @@ def confine(memory_bytes: int, cpu_seconds: int) -> None:
         ctypes.CDLL(None, use_errno=True).unshare(CLONE_NEWNET)
 
 
+def _clean(kind: str, data: bytes) -> tuple[bytes, list[str]]:
+    """LookupError when the kind's cleaner does not apply to this file."""
+    if kind == "pdf":
+        from cases.attachments.pdf_cleaning import clean_pdf
+
+        return clean_pdf(data)
+    if kind == "office":
+        from cases.attachments.office_cleaning import NotAnOfficeFile, clean_office
+
+        try:
+            return clean_office(data)
+        except NotAnOfficeFile as exc:
+            raise LookupError(str(exc)) from exc
+    raise LookupError(f"unknown kind {kind!r}")
+
+
 def main() -> int:
     kind = sys.argv[1] if len(sys.argv) > 1 else ""
     memory, cpu = (int(sys.argv[2]), int(sys.argv[3])) if len(sys.argv) > 3 else (2**30, 20)
     confine(memory, cpu)
     data = sys.stdin.buffer.read()
-    if kind != "pdf":
-        print(f"unknown kind {kind!r}", file=sys.stderr)
-        return 2
-    from cases.attachments.pdf_cleaning import clean_pdf
-
-    cleaned, removed = clean_pdf(data)
+    try:
+        cleaned, removed = _clean(kind, data)
+    except LookupError:
+        return NOT_THIS_KIND  # a ZIP of something else: stored as sent, nothing wrong
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # for bench/bench_cleaning
     sys.stdout.buffer.write(json.dumps({"removed": removed, "peak_kib": peak_kib}).encode()
                             + b"\n")

@@ -1,8 +1,9 @@
 """One cleaner per uploaded file, in front of its encryption (``cases.content``): photos
-stream through :class:`~cases.attachments.scrubbing.MetadataScrubber`; a PDF, which needs
-random access (its cross-reference table sits at the end), is held in memory up to
-:data:`MAX_HELD_BYTES` and cleaned when it is complete, in the sandboxed worker
-(``cases.attachments.sandbox``). Nothing is written to disk either way.
+stream through :class:`~cases.attachments.scrubbing.MetadataScrubber`; a PDF or an Office
+or OpenDocument file, which need random access (a PDF's cross-reference table and a ZIP's
+directory sit at the end), is held in memory up to :data:`MAX_HELD_BYTES` and cleaned when
+it is complete, in the sandboxed worker (``cases.attachments.sandbox``). Nothing is
+written to disk either way.
 
 A PDF larger than the bound, or one the worker cannot clean (damaged, hostile, too slow),
 is stored exactly as it was sent; :meth:`AttachmentCleaner.report` says which and why, and
@@ -19,6 +20,8 @@ from cases.attachments.sandbox import Cleaned, NotCleaned, clean_in_sandbox
 from cases.attachments.scrubbing import Kind, MetadataScrubber
 
 PDF_MAGIC = b"%PDF-"
+ZIP_MAGIC = b"PK\x03\x04"  # Office Open XML and OpenDocument are ZIP archives
+HELD = ((PDF_MAGIC, "pdf"), (ZIP_MAGIC, "office"))  # formats cleaned whole, in the worker
 MAX_HELD_BYTES = 32 * 1024 * 1024  # plaintext held in memory for one PDF, at most
 
 Sandbox = Callable[[str, bytes], Cleaned | NotCleaned]
@@ -47,9 +50,10 @@ class AttachmentCleaner:
         if len(self._sniffed) < len(PDF_MAGIC):
             return b""
         first, self._sniffed = bytes(self._sniffed), bytearray()
-        if first.startswith(PDF_MAGIC):
-            self.kind, self._held = "pdf", bytearray()
-            return self._hold(first)
+        for magic, kind in HELD:
+            if first.startswith(magic):
+                self.kind, self._held = kind, bytearray()
+                return self._hold(first)
         self._streaming = True
         return self._scrubber.feed(first)
 
@@ -66,11 +70,14 @@ class AttachmentCleaner:
     def finish(self) -> bytes:
         if self._held is not None:
             held, self._held = bytes(self._held), None
-            result = self._sandbox("pdf", held)
+            result = self._sandbox(self.kind, held)
             if isinstance(result, Cleaned):
                 self.removed = result.removed
                 return result.data
-            self.reason = result.reason
+            if result.reason == "unsupported":  # a ZIP that is no document: as sent
+                self.kind = "other"
+            else:
+                self.reason = result.reason
             return held
         if not self._streaming and not self.kind:  # shorter than a PDF's magic
             self._streaming = True
@@ -88,7 +95,7 @@ class AttachmentCleaner:
 
     def report(self) -> dict[str, Any]:
         """What the encrypted metadata keeps of the cleaning (shown to reporter and staff)."""
-        cleaned = self.kind in ("jpeg", "png", "pdf") and not self.reason
+        cleaned = self.kind in ("jpeg", "png", "pdf", "office") and not self.reason
         return {"kind": self.kind, "cleaned": cleaned, "removed": self.removed,
                 "reason": self.reason}
 

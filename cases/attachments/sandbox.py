@@ -24,6 +24,8 @@ import subprocess
 import sys
 from dataclasses import dataclass
 
+from cases.attachments.cleaner_worker import NOT_THIS_KIND
+
 MEMORY_LIMIT = 768 * 1024 * 1024
 CPU_SECONDS = 20
 WALL_SECONDS = 30.0
@@ -45,7 +47,7 @@ class Cleaned:
 
 @dataclass(frozen=True)
 class NotCleaned:
-    reason: str  # "timeout", "failed" (crash, limit, unreadable file), "refused"
+    reason: str  # "timeout", "failed" (crash, limit, unreadable file), "unsupported"
 
 
 def clean_in_sandbox(kind: str, data: bytes, limits: Limits | None = None) -> Cleaned | NotCleaned:
@@ -60,6 +62,8 @@ def clean_in_sandbox(kind: str, data: bytes, limits: Limits | None = None) -> Cl
         )
     except subprocess.TimeoutExpired:
         return NotCleaned("timeout")
+    if done.returncode == NOT_THIS_KIND:
+        return NotCleaned("unsupported")  # e.g. a ZIP archive that is no document
     if done.returncode != 0:
         return NotCleaned("failed")
     head, newline, cleaned = done.stdout.partition(b"\n")

@@ -20,6 +20,10 @@ REMOVED = {  # keys of cases.attachments.pdf_cleaning
     "private": _l("editing software's private data"),
     "revisions": _l("earlier versions of the document"),
     "id": _l("the document's identifier"),
+    "properties": _l("author, company and software"),
+    "edit_ids": _l("editing session identifiers"),
+    "printer": _l("printer settings"),
+    "custom": _l("custom properties and data"),
     "photo": _l("camera, place, software and comments"),
 }
 

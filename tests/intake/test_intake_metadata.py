@@ -132,7 +132,7 @@ def _check_consent_markup(page: str, suffix: str, file_input_id: str) -> None:
     assert page.index(box) < page.index(f'id="{file_input_id}"')
     # Plain guidance: what metadata is, what we remove, what we cannot, how to clean.
     assert "hidden information (metadata) that can identify you" in text
-    assert "We remove it from photos and pictures in JPEG and PNG format and from PDF" in text
+    assert "We remove it from photos and pictures in JPEG and PNG format, from PDF" in text
     assert "We cannot remove it from other files" in text
     assert "“Inspect Document” in Microsoft Office" in text
 

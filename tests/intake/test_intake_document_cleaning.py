@@ -1,6 +1,6 @@
-"""A PDF sent with a report through the intake comes out cleaned (the reporter downloads
-what is stored and finds no marker), the follow-up page says per file what was removed,
-and a reporter who ticks "keep" gets the file exactly as sent."""
+"""A PDF or a Word file sent with a report through the intake comes out cleaned (the
+reporter downloads what is stored and finds no marker), the follow-up page says per file
+what was removed, and a reporter who ticks "keep" gets the file exactly as sent."""
 
 from __future__ import annotations
 
@@ -51,3 +51,13 @@ def test_other_files_are_kept_and_the_reporter_is_told_what_they_can_reveal(brow
     page, files = stored_files(browser, receipt)
     assert files == [b"a,b\n1,2\n"]
     assert "Not cleaned: we cannot clean this kind of file." in page
+
+
+def test_a_word_file_is_cleaned_too(browser) -> None:
+    import officekit
+
+    dirty = officekit.archive(officekit.DOCX_PARTS)
+    receipt = browser.submit("The minutes were rewritten.", files=[("minutes.docx", dirty)])
+    page, files = stored_files(browser, receipt)
+    assert officekit.markers_in(files[0]) == []
+    assert "author, company and software" in page and "editing session identifiers" in page
