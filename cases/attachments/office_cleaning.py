@@ -31,7 +31,7 @@ import zipfile
 
 MAX_ENTRIES = 10_000
 MAX_TOTAL = 512 * 1024 * 1024  # uncompressed
-MAX_RATIO = 200  # uncompressed / compressed, per entry above 1 MiB
+MAX_RATIO = 500  # uncompressed / compressed, per entry above 1 MiB (real XML: 5-50)
 
 # Keys of what was removed, shown in words by the apps (cases.attachments.cleaning).
 PROPERTIES, AUTHORS, EDIT_IDS, THUMBNAILS, PRINTER, CUSTOM = (
