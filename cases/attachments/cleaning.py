@@ -79,14 +79,11 @@ class AttachmentCleaner:
             else:
                 self.reason = result.reason
             return held
-        if not self._streaming and not self.kind:  # shorter than a PDF's magic
+        head = b""
+        if not self._streaming:  # shorter than a PDF's magic: the photo scrubber decides
             self._streaming = True
-            out = self._scrubber.feed(bytes(self._sniffed))
-            self._sniffed = bytearray()
-            out += self._scrubber.finish()
-            self.kind = _kind_of(self._scrubber.kind)
-            return out
-        out = self._scrubber.finish()
+            head, self._sniffed = self._scrubber.feed(bytes(self._sniffed)), bytearray()
+        out = head + self._scrubber.finish()
         self.kind = self.kind or _kind_of(self._scrubber.kind)
         self.removed = list(self._scrubber.removed)
         if not self._scrubber.complete:
