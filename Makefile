@@ -7,7 +7,7 @@ RUN_STAMP  := $(VENV)/.run-deps
 TEST_STAMP := $(VENV)/.test-deps
 TRANSLATIONS := $(wildcard intake/translations caseworker/translations)
 
-.PHONY: run test test-sqlite test-postgres lint lock translations browser-deps bench clean
+.PHONY: run test test-sqlite test-postgres lint lock translations browser-deps office-deps bench clean
 
 # Every dependency, build tools included, comes from a lock with hashes (requirements/):
 # pip refuses any file whose hash differs. Sealbox itself is then installed without
@@ -49,7 +49,7 @@ run: $(RUN_STAMP) translations
 ## The whole suite: SQLite (store tests on PostgreSQL too), then again on PostgreSQL.
 test: test-sqlite test-postgres
 
-test-sqlite: $(TEST_STAMP) translations browser-deps
+test-sqlite: $(TEST_STAMP) translations browser-deps office-deps
 	$(BIN)/pytest
 
 test-postgres: $(TEST_STAMP) translations
@@ -67,6 +67,15 @@ browser-deps:
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium not installed: browser tests will be skipped"; fi; }
+
+# LibreOffice proves that cleaned Office files still open (tests/cases/attachments).
+office-deps:
+	@command -v soffice >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      --no-install-recommends libreoffice-writer-nogui libreoffice-calc-nogui \
+	      libreoffice-impress-nogui >/dev/null; \
+	  else echo "LibreOffice not installed: the office-suite test will be skipped"; fi; }
 
 ## Every benchmark, then each target met or missed (bench/all.py; QUICK=1: the short runs).
 bench: $(TEST_STAMP) translations

@@ -21,6 +21,7 @@ from flask_babel import get_locale
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.wrappers import Response
 
+from cases.attachments.cleaning import MAX_HELD_BYTES
 from cases.bodies import Event
 from cases.store import Store
 from config import Settings, load_settings
@@ -129,4 +130,5 @@ def _install_response_hooks(app: Flask, settings: Settings) -> None:
         return {"settings": settings, "today": dt.date.today()}
 
     app.add_template_filter(megabytes)
+    app.jinja_env.globals["cleaning_max_bytes"] = MAX_HELD_BYTES  # also for imported macros
     app.add_template_filter(lambda size: file_size(size, str(get_locale() or "en")), "file_size")

@@ -46,6 +46,14 @@ def _clean(kind: str, data: bytes) -> tuple[bytes, list[str]]:
             return clean_office(data)
         except NotAnOfficeFile as exc:
             raise LookupError(str(exc)) from exc
+    if kind == "media":
+        from cases.attachments.filetype import HEAD_BYTES, detect
+        from cases.attachments.media_cleaning import NotMedia, clean_media
+
+        try:
+            return clean_media(detect(data[:HEAD_BYTES]), data)
+        except NotMedia as exc:
+            raise LookupError(str(exc)) from exc
     raise LookupError(f"unknown kind {kind!r}")
 
 

@@ -1,11 +1,11 @@
 """One cleaner per uploaded file, in front of its encryption (``cases.content``): photos
-stream through :class:`~cases.attachments.scrubbing.MetadataScrubber`; a PDF or an Office
-or OpenDocument file, which need random access (a PDF's cross-reference table and a ZIP's
-directory sit at the end), is held in memory up to :data:`MAX_HELD_BYTES` and cleaned when
-it is complete, in the sandboxed worker (``cases.attachments.sandbox``). Nothing is
-written to disk either way.
+stream through :class:`~cases.attachments.scrubbing.MetadataScrubber`; a PDF, an Office
+or OpenDocument file, or an audio or video file, which need random access (a PDF's
+cross-reference table, a ZIP's directory and an MP4's index may sit at the end), is held
+in memory up to :data:`MAX_HELD_BYTES` and cleaned when it is complete, in the sandboxed
+worker (``cases.attachments.sandbox``). Nothing is written to disk either way.
 
-A PDF larger than the bound, or one the worker cannot clean (damaged, hostile, too slow),
+A file larger than the bound, or one the worker cannot clean (damaged, hostile, too slow),
 is stored exactly as it was sent; :meth:`AttachmentCleaner.report` says which and why, and
 the reporter and the caseworker are told (docs/THREAT_MODEL.md lists per format what is
 and is not removed).
@@ -16,13 +16,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from cases.attachments.filetype import detect
 from cases.attachments.sandbox import Cleaned, NotCleaned, clean_in_sandbox
 from cases.attachments.scrubbing import Kind, MetadataScrubber
 
 PDF_MAGIC = b"%PDF-"
 ZIP_MAGIC = b"PK\x03\x04"  # Office Open XML and OpenDocument are ZIP archives
-HELD = ((PDF_MAGIC, "pdf"), (ZIP_MAGIC, "office"))  # formats cleaned whole, in the worker
-MAX_HELD_BYTES = 32 * 1024 * 1024  # plaintext held in memory for one PDF, at most
+SNIFF_BYTES = 12  # enough to tell every format held for the worker (RIFF's form type)
+MEDIA = frozenset({"mp3", "flac", "ogg", "mp4", "m4a", "3gp", "mov", "matroska", "webm",
+                   "avi", "wav"})  # cases.attachments.media_cleaning.MEDIA_FORMATS
+MAX_HELD_BYTES = 32 * 1024 * 1024  # plaintext held in memory for one file, at most
 
 Sandbox = Callable[[str, bytes], Cleaned | NotCleaned]
 
@@ -35,9 +38,9 @@ class AttachmentCleaner:
         self._max_held = MAX_HELD_BYTES if max_held is None else max_held
         self._scrubber = MetadataScrubber()
         self._sniffed = bytearray()
-        self._held: bytearray | None = None  # a PDF, while it comes in
-        self._streaming = False  # not a PDF: the photo scrubber has the bytes
-        self.kind = ""  # "jpeg", "png", "pdf" or "other", once known
+        self._held: bytearray | None = None  # a file for the worker, while it comes in
+        self._streaming = False  # not one: the photo scrubber has the bytes
+        self.kind = ""  # "jpeg", "png", "pdf", "office", "media" or "other", once known
         self.removed: list[str] = []
         self.reason = ""  # why a file we clean was not: "too_large", "timeout", "failed"
 
@@ -47,13 +50,13 @@ class AttachmentCleaner:
         if self._streaming:
             return self._scrubber.feed(data)
         self._sniffed += data
-        if len(self._sniffed) < len(PDF_MAGIC):
+        if len(self._sniffed) < SNIFF_BYTES:
             return b""
         first, self._sniffed = bytes(self._sniffed), bytearray()
-        for magic, kind in HELD:
-            if first.startswith(magic):
-                self.kind, self._held = kind, bytearray()
-                return self._hold(first)
+        held = _held_kind(first)
+        if held:
+            self.kind, self._held = held, bytearray()
+            return self._hold(first)
         self._streaming = True
         return self._scrubber.feed(first)
 
@@ -80,7 +83,7 @@ class AttachmentCleaner:
                 self.reason = result.reason
             return held
         head = b""
-        if not self._streaming:  # shorter than a PDF's magic: the photo scrubber decides
+        if not self._streaming:  # shorter than the sniff: the photo scrubber decides
             self._streaming = True
             head, self._sniffed = self._scrubber.feed(bytes(self._sniffed)), bytearray()
         out = head + self._scrubber.finish()
@@ -92,19 +95,28 @@ class AttachmentCleaner:
 
     def report(self) -> dict[str, Any]:
         """What the encrypted metadata keeps of the cleaning (shown to reporter and staff)."""
-        cleaned = self.kind in ("jpeg", "png", "pdf", "office") and not self.reason
+        cleaned = self.kind in ("jpeg", "png", "pdf", "office", "media") and not self.reason
         return {"kind": self.kind, "cleaned": cleaned, "removed": self.removed,
                 "reason": self.reason}
 
 
 class _Passthrough(MetadataScrubber):
-    """What a PDF too large to hold becomes: its remaining bytes pass as they are."""
+    """What a file too large to hold becomes: its remaining bytes pass as they are."""
 
     def feed(self, data: bytes) -> bytes:
         return data
 
     def finish(self) -> bytes:
         return b""
+
+
+def _held_kind(first: bytes) -> str:
+    """The worker's kind for a file that starts with ``first``, or "" for one that streams."""
+    if first.startswith(PDF_MAGIC):
+        return "pdf"
+    if first.startswith(ZIP_MAGIC):
+        return "office"
+    return "media" if detect(first) in MEDIA else ""
 
 
 def _kind_of(kind: Kind) -> str:

@@ -56,6 +56,9 @@ LABELS: dict[str, str] = {
     "ogg": "an Ogg audio or video file",
     "wav": "a WAV audio file",
     "avi": "an AVI video",
+    "flac": "a FLAC audio file",
+    "matroska": "a Matroska video (.mkv)",
+    "webm": "a WebM video",
     "7z": "a 7-Zip archive",
     "rar": "a RAR archive",
     "gzip": "a gzip-compressed file",
@@ -102,6 +105,8 @@ _fits({"mp3"}, "mp3")
 _fits({"ogg"}, "ogg", "oga", "ogv", "opus")
 _fits({"wav"}, "wav")
 _fits({"avi"}, "avi")
+_fits({"flac"}, "flac")
+_fits({"matroska", "webm"}, "mkv", "mka", "webm")
 _fits({"7z"}, "7z")
 _fits({"rar"}, "rar")
 _fits({"gzip"}, "gz", "tgz")
@@ -130,12 +135,16 @@ _BY_DECLARED: dict[str, frozenset[str]] = {
     "audio/mpeg": _BY_EXTENSION["mp3"],
     "audio/ogg": _BY_EXTENSION["ogg"],
     "audio/wav": _BY_EXTENSION["wav"],
+    "audio/flac": _BY_EXTENSION["flac"],
+    "video/webm": _BY_EXTENSION["webm"],
+    "video/x-matroska": _BY_EXTENSION["mkv"],
     "text/plain": _BY_EXTENSION["txt"],
     "text/csv": _BY_EXTENSION["csv"],
     "text/html": _BY_EXTENSION["html"],
 }
 
 _CFB = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_EBML = b"\x1a\x45\xdf\xa3"
 _SEVEN_ZIP = b"7z\xbc\xaf\x27\x1c"
 _HEIF_BRANDS = frozenset(
     {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs", b"mif1", b"msf1"}
@@ -202,6 +211,10 @@ def detect(head: bytes) -> str:
         return "gzip"
     if head.startswith(b"OggS"):
         return "ogg"
+    if head.startswith(b"fLaC"):
+        return "flac"
+    if head.startswith(_EBML):  # Matroska's header names its document type
+        return "webm" if b"\x42\x82\x84webm" in head[:64] else "matroska"
     if head.startswith(b"ID3") or _mp3_frame(head):
         return "mp3"
     if head.startswith(b"MZ"):

@@ -9,14 +9,18 @@ written anew with:
 * **dropped parts**: custom properties, thumbnails, printer settings, custom XML parts,
   the list of people who edited (``people.xml``), and the relationships and content types
   that pointed at them;
-* **emptied fields**: the core and extended properties (creator, last editor, dates,
-  revision, application, company, manager, template, editing time), OpenDocument's
-  ``meta.xml`` (creator, initial creator, dates, editing cycles and duration, generator,
-  printed by, user-defined fields);
+* **emptied fields**: the core and extended properties (creator, last editor, title,
+  subject, description, keywords, category, status, dates, revision, application,
+  company, manager, template, hyperlink base, editing time), OpenDocument's ``meta.xml``
+  (the same, and initial creator, editing cycles and duration, generator, printed by,
+  user-defined fields), and Word's link to its template (a path that names the user);
 * **attributes cleared** in every XML part: comment and tracked-change authors, initials
   and dates (``w:author``, ``w:initials``, ``w:date``, ``dc:creator`` and ``dc:date`` in
   annotations and changes), Word's revision-session ids (``w:rsid*``, which link files
-  edited on the same machine), and spreadsheet and presentation comment authors.
+  edited on the same machine), and spreadsheet and presentation comment authors;
+* **pictures inside** (JPEG and PNG under ``media/`` or ``Pictures/``) rebuilt from the
+  same allow-list as an uploaded photo (``scrubbing``): a photo pasted into a report
+  keeps its camera, place and time otherwise.
 
 The canonical prefixes are matched as text (``w:``, ``dc:``, ``cp:``...), not parsed and
 re-serialised: Office refuses a file whose prefixes were renamed (its ``mc:Ignorable``
@@ -29,13 +33,15 @@ import io
 import re
 import zipfile
 
+from cases.attachments.scrubbing import scrub_picture
+
 MAX_ENTRIES = 10_000
 MAX_TOTAL = 512 * 1024 * 1024  # uncompressed
 MAX_RATIO = 500  # uncompressed / compressed, per entry above 1 MiB (real XML: 5-50)
 
 # Keys of what was removed, shown in words by the apps (cases.attachments.cleaning).
-PROPERTIES, AUTHORS, EDIT_IDS, THUMBNAILS, PRINTER, CUSTOM = (
-    "properties", "authors", "edit_ids", "thumbnails", "printer", "custom")
+PROPERTIES, AUTHORS, EDIT_IDS, THUMBNAILS, PRINTER, CUSTOM, IMAGES = (
+    "properties", "authors", "edit_ids", "thumbnails", "printer", "custom", "images")
 
 _DROP = (
     (re.compile(r"^docProps/custom\.xml$"), CUSTOM),
@@ -50,8 +56,12 @@ _EMPTY_ELEMENTS = re.compile(
     rb"cp:lastPrinted|Application|AppVersion|Company|Manager|Template|TotalTime|"
     rb"meta:initial-creator|meta:creation-date|dc:date|meta:editing-cycles|"
     rb"meta:editing-duration|meta:generator|meta:printed-by|meta:print-date|"
-    rb"meta:user-defined|meta:template)(\s[^>]*)?>.*?</\1>", re.S)
+    rb"meta:user-defined|meta:template|dc:title|dc:subject|dc:description|cp:keywords|"
+    rb"cp:category|cp:contentStatus|meta:keyword|HyperlinkBase)(\s[^>]*)?>.*?</\1>", re.S)
 _SELF_CLOSED = re.compile(rb"<(meta:template|meta:user-defined)\b[^>]*/>")
+# Word's template link, a path on the author's computer (C:\Users\<name>\...\Normal.dotm).
+_TEMPLATE_LINK = re.compile(rb"<Relationship\b[^>]*/attachedTemplate\"[^>]*/>")
+_TEMPLATE_SETTING = re.compile(rb"<w:attachedTemplate\b[^>]*/>")
 _AUTHOR_ATTRIBUTES = re.compile(rb'\s(w:author|w:initials|w:date)="[^"]*"')
 _PPTX_AUTHORS = re.compile(rb'\s(name|initials)="[^"]*"')
 _RSID = re.compile(rb'\sw:rsid[A-Za-z]*="[^"]*"')
@@ -91,6 +101,9 @@ def clean_office(data: bytes) -> tuple[bytes, list[str]]:
             body = archive.read(entry)
             if entry.filename.endswith((".xml", ".rels")):
                 body = _clean_xml(entry.filename, body, dropped, removed)
+            elif (picture := scrub_picture(body)) is not None:
+                body = picture  # a photo pasted into the document keeps its camera's Exif
+                removed.add(IMAGES)
             info = zipfile.ZipInfo(entry.filename, date_time=(1980, 1, 1, 0, 0, 0))
             info.compress_type = entry.compress_type  # no file times: they date the edit
             cleaned.writestr(info, body)
@@ -118,7 +131,13 @@ def _dropped(name: str, removed: set[str]) -> bool:
 def _clean_xml(name: str, body: bytes, dropped: set[str], removed: set[str]) -> bytes:
     before = body
     if name.endswith(".rels") or name == "[Content_Types].xml" or name.endswith("manifest.xml"):
-        return _unlink(body, dropped)
+        unlinked = _unlink(body, dropped)
+        if (untemplated := _TEMPLATE_LINK.sub(b"", unlinked)) != unlinked:
+            removed.add(PROPERTIES)
+        return untemplated
+    if name == "word/settings.xml" and (plain := _TEMPLATE_SETTING.sub(b"", body)) != body:
+        removed.add(PROPERTIES)
+        body = before = plain
     if name.startswith("docProps/") or name == "meta.xml":
         body = _EMPTY_ELEMENTS.sub(lambda m: b"<%s></%s>" % (m.group(1), m.group(1)), body)
         body = _SELF_CLOSED.sub(b"", body)

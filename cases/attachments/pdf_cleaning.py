@@ -6,10 +6,11 @@ Removed: the document information dictionary (author, title, subject, keywords, 
 and producer software, dates), every XMP metadata stream (the document's and each
 object's), embedded files and file attachments, JavaScript and automatic actions (open
 and page actions, launch actions, JavaScript name tree), annotations' authors and dates,
-page thumbnails, application private data (``/PieceInfo``), and the document's identifier
-(replaced by a random one). The file is written anew, so the earlier revisions an
-incremental update keeps (old text, old metadata) are gone. Kept: pages, fonts, images,
-links, bookmarks, and form field values (they may be the evidence itself).
+page thumbnails, application private data (``/PieceInfo``), the document's identifier
+(replaced by a random one), and the Exif, XMP and comments inside JPEG pictures. The file
+is written anew, so the earlier revisions an incremental update keeps (old text, old
+metadata) are gone. Kept: pages, fonts, images (their pixels), links, bookmarks, and form
+field values (they may be the evidence itself).
 """
 
 from __future__ import annotations
@@ -20,9 +21,12 @@ import os
 import pikepdf
 from pikepdf import Dictionary, Name
 
+from cases.attachments.scrubbing import scrub_picture
+
 # Keys of what was removed; the apps show them in words (cases.attachments.cleaning).
 INFO, XMP, EMBEDDED, SCRIPTS, ANNOTATION_AUTHORS = "info", "xmp", "embedded", "scripts", "authors"
 THUMBNAILS, PRIVATE_DATA, REVISIONS, DOCUMENT_ID = "thumbnails", "private", "revisions", "id"
+IMAGES = "images"
 
 _DANGEROUS_ACTIONS = (Name.JavaScript, Name.Launch, Name.ImportData, Name.SubmitForm)
 
@@ -82,6 +86,8 @@ def _walk(obj: pikepdf.Object, removed: set[str], depth: int = 0) -> None:
 
 
 def _object_level(obj: pikepdf.Object, removed: set[str]) -> None:
+    if isinstance(obj, pikepdf.Stream) and obj.get(Name.Subtype) == Name.Image:
+        _picture(obj, removed)
     if Name.Type not in obj and any(k in obj for k in (Name.Author, Name.Creator, Name.Producer)):
         removed.add(INFO)  # an earlier revision's information dictionary: not written again
     for key, what in ((Name.Metadata, XMP), (Name.PieceInfo, PRIVATE_DATA),
@@ -109,3 +115,21 @@ def _object_level(obj: pikepdf.Object, removed: set[str]) -> None:
             if key in obj:
                 del obj[key]
         removed.add(SCRIPTS)
+
+
+def _picture(image: pikepdf.Stream, removed: set[str]) -> None:
+    """A JPEG stored whole in the PDF (``/DCTDecode``) carries the camera's Exif and XMP as
+    it was taken; the same allow-list as an uploaded photo rebuilds it, pixels untouched."""
+    filters = image.get(Name.Filter)
+    if filters != Name.DCTDecode and not (
+            isinstance(filters, pikepdf.Array) and list(filters) == [Name.DCTDecode]):
+        return
+    cleaned = scrub_picture(image.read_raw_bytes())
+    if cleaned is None:
+        return
+    parms = image.get(Name.DecodeParms)  # e.g. /ColorTransform, which the pixels need
+    if isinstance(parms, pikepdf.Array) and len(parms) == 1:
+        parms = parms[0]
+    image.write(cleaned, filter=Name.DCTDecode,
+                decode_parms=parms if isinstance(parms, Dictionary) else None)
+    removed.add(IMAGES)

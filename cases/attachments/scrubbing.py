@@ -283,3 +283,14 @@ def _jpeg_name(marker: int) -> str:
     if 0xE0 <= marker <= 0xEF:
         return f"APP{marker - 0xE0}"
     return "COM" if marker == 0xFE else f"marker 0x{marker:02X}"
+
+
+def scrub_picture(data: bytes) -> bytes | None:
+    """A whole JPEG or PNG held in memory (a picture inside a PDF or an Office file) with
+    its metadata removed, or None when there was nothing to remove, it is no JPEG or PNG,
+    or it is damaged (then it stays exactly as it is)."""
+    scrubber = MetadataScrubber()
+    cleaned = scrubber.feed(data) + scrubber.finish()
+    if scrubber.kind not in (Kind.JPEG, Kind.PNG) or not scrubber.complete:
+        return None
+    return cleaned if scrubber.removed else None

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from cases.attachments.cleaning import outcome
 
-REMOVED = {  # keys of cases.attachments.pdf_cleaning
+REMOVED = {  # keys of cases.attachments.{pdf,office,media}_cleaning
     "info": _l("author, title and software"),
     "xmp": _l("XMP metadata"),
     "embedded": _l("embedded files"),
@@ -20,11 +20,19 @@ REMOVED = {  # keys of cases.attachments.pdf_cleaning
     "private": _l("editing software's private data"),
     "revisions": _l("earlier versions of the document"),
     "id": _l("the document's identifier"),
-    "properties": _l("author, company and software"),
+    "properties": _l("author, title, company, software and template"),
     "edit_ids": _l("editing session identifiers"),
     "printer": _l("printer settings"),
     "custom": _l("custom properties and data"),
     "photo": _l("camera, place, software and comments"),
+    "images": _l("camera and place details of pictures inside it"),
+    "tags": _l("titles, names, comments and software"),  # cases.attachments.media_cleaning
+    "location": _l("the place where it was recorded"),
+    "device": _l("the device that recorded it"),
+    "dates": _l("recording dates"),
+    "pictures": _l("cover pictures and attachments"),
+    "chapters": _l("chapters"),
+    "data_tracks": _l("GPS and sensor tracks"),
 }
 
 

@@ -1,4 +1,4 @@
-"""A PDF or a Word file sent with a report through the intake comes out cleaned (the
+"""A PDF, a Word file or a video sent with a report through the intake comes out cleaned (the
 reporter downloads what is stored and finds no marker), the follow-up page says per file
 what was removed, and a reporter who ticks "keep" gets the file exactly as sent."""
 
@@ -60,4 +60,18 @@ def test_a_word_file_is_cleaned_too(browser) -> None:
     receipt = browser.submit("The minutes were rewritten.", files=[("minutes.docx", dirty)])
     page, files = stored_files(browser, receipt)
     assert officekit.markers_in(files[0]) == []
-    assert "author, company and software" in page and "editing session identifiers" in page
+    assert "author, title, company, software and template" in page
+    assert "editing session identifiers" in page
+
+
+def test_a_phone_video_loses_its_place_and_device(browser) -> None:
+    import mediakit
+
+    dirty = mediakit.FILES["mov"][0]()
+    receipt = browser.submit("Filmed at the depot.", files=[("IMG_0042.MOV", dirty)])
+    page, files = stored_files(browser, receipt)
+    assert mediakit.MARKER not in files[0] and mediakit.PLACE.encode() not in files[0]
+    assert mediakit.packets(files[0]) == mediakit.packets(dirty)  # the film itself as sent
+    for words in ("the place where it was recorded", "the device that recorded it",
+                  "chapters"):
+        assert words in page

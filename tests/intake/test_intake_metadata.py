@@ -15,6 +15,8 @@ from typing import Any
 
 import pageforms
 import pytest
+from photokit import exif_jpeg as photo_with_exif
+from photokit import pixels
 from sqlalchemy import func, select
 
 from cases.content import open_attachment
@@ -26,23 +28,6 @@ Image = pytest.importorskip("PIL.Image", reason="Pillow (test extra) makes the s
 
 SECRET = "Kowalczyk-7731"
 KEEP_LABEL = "Keep the files' hidden information (metadata)."
-
-
-def exif_jpeg() -> bytes:
-    im = Image.new("RGB", (48, 32))
-    im.putdata([((x * 9) % 256, (y * 7) % 256, 90) for y in range(32) for x in range(48)])
-    exif = Image.Exif()
-    exif[0x010F] = f"CameraMaker {SECRET}"  # Make
-    exif[0x013B] = f"Artist {SECRET}"  # Artist
-    exif[0x8825] = {1: "N", 2: (51.0, 30.0, 12.5), 3: "E", 4: (0.0, 7.0, 40.0)}  # GPS
-    buf = io.BytesIO()
-    im.save(buf, "JPEG", exif=exif, quality=92)
-    return buf.getvalue()
-
-
-def pixels(data: bytes) -> bytes:
-    with Image.open(io.BytesIO(data)) as im:
-        return im.convert("RGB").tobytes()
 
 
 def exif_of(data: bytes) -> dict[int, Any]:
@@ -153,7 +138,7 @@ def test_follow_up_page_offers_the_same_choice(browser) -> None:  # type: ignore
 
 def test_report_photo_metadata_is_removed_by_default(browser, store: Store, new_caseworker) -> None:  # type: ignore[no-untyped-def]
     alice, alice_key = new_caseworker(store, "alice")
-    photo = exif_jpeg()
+    photo = photo_with_exif(SECRET)
     assert SECRET.encode() in photo and exif_of(photo)
     review = browser.review().get_data(as_text=True)
     response = post_in_document_order(
@@ -171,7 +156,7 @@ def test_report_photo_metadata_is_kept_when_the_reporter_ticks_the_box(
     browser, store: Store, new_caseworker
 ) -> None:  # type: ignore[no-untyped-def]
     alice, alice_key = new_caseworker(store, "alice")
-    photo = exif_jpeg()
+    photo = photo_with_exif(SECRET)
     review = browser.review().get_data(as_text=True)
     response = post_in_document_order(
         browser.client, review, "/report/send", [("IMG_2041.jpg", photo)], tick=True
@@ -184,7 +169,7 @@ def test_report_photo_metadata_is_kept_when_the_reporter_ticks_the_box(
 def test_follow_up_files_honour_the_choice(browser, store: Store, new_caseworker, tick) -> None:  # type: ignore[no-untyped-def]
     alice, alice_key = new_caseworker(store, "alice")
     browser.login(browser.submit())
-    photo = exif_jpeg()
+    photo = photo_with_exif(SECRET)
     page = browser.case_page().get_data(as_text=True)
     response = post_in_document_order(
         browser.client,
@@ -207,7 +192,7 @@ def test_the_choice_is_shown_again_when_the_files_are_refused(make_app, new_brow
     browser = new_browser(the_app=make_app(max_file_bytes=1000))
     review = browser.review().get_data(as_text=True)
     response = post_in_document_order(
-        browser.client, review, "/report/send", [("big.jpg", exif_jpeg())], tick=True
+        browser.client, review, "/report/send", [("big.jpg", photo_with_exif(SECRET))], tick=True
     )
     assert response.status_code == 413
     page = response.get_data(as_text=True)
@@ -226,7 +211,7 @@ def test_consent_sent_after_the_files_is_refused_not_silently_changed(
         browser.client,
         review,
         "/report/send",
-        [("IMG_2041.jpg", exif_jpeg())],
+        [("IMG_2041.jpg", photo_with_exif(SECRET))],
         tick=False,
         late_fields=[("keep_metadata", "yes")],  # too late: the photo was already cleaned
     )
@@ -244,7 +229,7 @@ def test_consent_with_another_value_is_refused(browser, store: Store) -> None:  
         browser.client,
         page,
         "/case/main/message",
-        [("later.jpg", exif_jpeg())],
+        [("later.jpg", photo_with_exif(SECRET))],
         tick=True,
         values={"main-text": "x"},
     )

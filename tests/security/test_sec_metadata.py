@@ -13,6 +13,7 @@ import struct
 import zlib
 
 import pytest
+from photokit import app_segment, jpeg_with_metadata, photo, pixels
 from secutil import marker
 
 from cases.attachments.scrubbing import Kind, MetadataScrubber
@@ -37,38 +38,6 @@ def scrub(data: bytes, piece: int | None = None, seed: int = 0) -> tuple[bytes, 
             out += s.feed(data[i : i + piece])
     out += s.finish()
     return bytes(out), s
-
-
-def pixels(data: bytes) -> bytes:
-    with Image.open(io.BytesIO(data)) as im:
-        return im.convert("RGB").tobytes()
-
-
-def photo(size: tuple[int, int] = (64, 48)) -> Image.Image:
-    im = Image.new("RGB", size)
-    im.putdata([((x * 7) % 256, (y * 5) % 256, (x * y) % 256) for y in range(size[1])
-                for x in range(size[0])])
-    return im
-
-
-def app_segment(marker_byte: int, payload: bytes) -> bytes:
-    return b"\xff" + bytes([marker_byte]) + struct.pack(">H", len(payload) + 2) + payload
-
-
-def jpeg_with_metadata(secret: str, *, progressive: bool = False) -> bytes:
-    exif = Image.Exif()
-    exif[0x010F] = f"CameraMaker {secret}"  # Make
-    exif[0x013B] = f"Artist {secret}"  # Artist
-    exif[0x8825] = {2: (51.0, 30.0, 0.0), 1: "N"}  # GPS IFD: latitude
-    buf = io.BytesIO()
-    photo().save(buf, "JPEG", exif=exif, quality=90, progressive=progressive,
-                 comment=f"comment {secret}".encode())
-    data = buf.getvalue()
-    xmp = app_segment(0xE1, b"http://ns.adobe.com/xap/1.0/\0<x:xmpmeta>" + secret.encode()
-                      + b"</x:xmpmeta>")
-    iptc = app_segment(0xED, b"Photoshop 3.0\08BIM\x04\x04" + secret.encode())
-    trailer = b"SAMSUNG-TRAILER " + secret.encode()
-    return data[:2] + xmp + iptc + data[2:] + trailer
 
 
 def png_with_metadata(secret: str) -> bytes:

@@ -51,13 +51,20 @@ DOCX_PARTS = {
         '<w:p><w:r><w:t>check this</w:t></w:r></w:p></w:comment></w:comments>'),
     "word/people.xml": '<w15:people><w15:person w15:author="MARKER-PERSON"/></w15:people>',
     "word/settings.xml": (
-        f'<?xml version="1.0"?><w:settings {W}><w:rsids><w:rsidRoot w:val="{RSID}"/>'
-        '</w:rsids></w:settings>'),
+        f'<?xml version="1.0"?><w:settings {W}><w:attachedTemplate r:id="rId1"/>'
+        f'<w:rsids><w:rsidRoot w:val="{RSID}"/></w:rsids></w:settings>'),
+    "word/_rels/settings.xml.rels": (
+        '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+        'package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxml'
+        'formats.org/officeDocument/2006/relationships/attachedTemplate" Target="file:///C:'
+        '/Users/MARKER-USERNAME/AppData/Roaming/Microsoft/Templates/Normal.dotm" '
+        'TargetMode="External"/></Relationships>'),
     "docProps/core.xml": (
         '<?xml version="1.0"?><cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/'
         'package/2006/metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" '
         'xmlns:dcterms="http://purl.org/dc/terms/"><dc:creator>MARKER-CREATOR</dc:creator>'
         '<cp:lastModifiedBy>MARKER-EDITOR</cp:lastModifiedBy><cp:revision>7</cp:revision>'
+        '<dc:title>MARKER-TITLE</dc:title><cp:keywords>MARKER-KW</cp:keywords>'
         '<dcterms:created>2026-01-01T09:00:00MARKER</dcterms:created></cp:coreProperties>'),
     "docProps/app.xml": (
         '<?xml version="1.0"?><Properties><Application>MARKER-APP</Application>'
@@ -97,7 +104,7 @@ ODT_PARTS = {
 }
 
 
-def archive(parts: dict[str, str]) -> bytes:
+def archive(parts: dict[str, str] | dict[str, str | bytes]) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
         for name, text in parts.items():
