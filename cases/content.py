@@ -212,7 +212,8 @@ class AttachmentUpload:
     ``abort`` to discard. Nothing readable ever reaches disk, not even temporarily.
     JPEG and PNG metadata (Exif, GPS, XMP, comments...) is removed on the way in, and a
     PDF's in a sandboxed worker once it is complete (``cases.attachments.cleaning``), unless
-    ``keep_metadata`` says the reporter chose to keep it.
+    ``keep_metadata`` says the reporter chose to keep it (``clear_form_fields``: they asked
+    for a PDF's filled-in form fields to be emptied too).
     The file's type is recognised from its first bytes as they pass (``cases.attachments.filetype``)
     and stored as ``detected`` in the encrypted metadata, beside the declared name and type.
     """
@@ -226,9 +227,11 @@ class AttachmentUpload:
         *,
         from_reporter: bool = True,
         keep_metadata: bool = False,
+        clear_form_fields: bool = False,
     ) -> None:
         self.id = new_id()
-        self.cleaner = None if keep_metadata else AttachmentCleaner()
+        self.cleaner = (None if keep_metadata
+                        else AttachmentCleaner(clear_form_fields=clear_form_fields))
         self.sniffer = TypeSniffer()
         self._case_id = case_id
         self._thread_key = thread_key

@@ -245,7 +245,8 @@ class IntakeRequest(Request):
             else:
                 target = self._upload_target()
                 upload = (
-                    target.new_upload(keep_metadata=state.keep_metadata)
+                    target.new_upload(keep_metadata=state.keep_metadata,
+                                      clear_form_fields=state.clear_form_fields)
                     if target is not None
                     else None
                 )

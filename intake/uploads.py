@@ -11,15 +11,16 @@ decorated with :func:`accepts_uploads`, naming a factory that returns the reques
 while Flask-WTF's CSRF check reads the form in ``before_request``. Parts sent to any other
 view are drained without being stored.
 
-**Metadata consent.** JPEG and PNG metadata is removed as the file streams in
-(``cases.attachments.scrubbing``) unless the reporter ticks the :data:`KEEP_METADATA_FIELD` box. The
-choice must be known when the first file part arrives, so it counts only if it comes
-*before* the files: browsers send fields in document order, and our forms put the box
-before the file input. A missing box means "remove". The parser notes which text fields it
-has finished (their names are in the part headers) before any file part starts; the view
-then checks the box's value against what was applied (:meth:`UploadState.keep_metadata_for`),
-so a box that came after the files, or with another value, is a malformed form, never a
-silent change of what was asked.
+**Metadata consent.** Files' metadata is removed (``cases.attachments.cleaning``) unless
+the reporter ticks the :data:`KEEP_METADATA_FIELD` box, and what was filled in on a PDF's
+form fields is emptied only if they tick the :data:`CLEAR_FORMS_FIELD` box (it may be the
+evidence). Each choice must be known when the first file part arrives, so it counts only
+if it comes *before* the files: browsers send fields in document order, and our forms put
+the boxes before the file input. A missing box means the default. The parser notes which
+text fields it has finished (their names are in the part headers) before any file part
+starts; the view then checks the boxes' values against what was applied
+(:meth:`UploadState.check_file_choices`), so a box that came after the files, or with
+another value, is a malformed form, never a silent change of what was asked.
 
 The parser that feeds the sinks (strict multipart and UTF-8) is ``intake.parsing``.
 """
@@ -39,7 +40,9 @@ from intake.work import settings
 
 KEEP_METADATA_FIELD = "keep_metadata"  # the reporter's consent to keep the files' metadata
 SUBMISSION_ID_FIELD = "submission_id"  # the review form's random id (intake.report.forms)
-KEEP_METADATA_VALUE = "yes"
+CLEAR_FORMS_FIELD = "clear_form_fields"  # the reporter's wish to empty PDF form fields
+KEEP_METADATA_VALUE = "yes"  # the value of every such box
+FILE_CHOICES = (KEEP_METADATA_FIELD, CLEAR_FORMS_FIELD)  # boxes that must precede the files
 FORM_BODY_SLACK = 256 * 1024  # non-text fields, markup of the multipart envelope
 # The body is read from the server in pieces this large. Werkzeug's default (64 KiB) is far
 # below what gunicorn receives at once (up to 1 MiB), and each small read made gunicorn copy
@@ -98,7 +101,8 @@ class InvalidEncoding(BadRequest):
 class UploadTarget(Protocol):
     """Where a view's uploads go: a new encrypted attachment for each file part."""
 
-    def new_upload(self, *, keep_metadata: bool = False) -> AttachmentUpload: ...
+    def new_upload(self, *, keep_metadata: bool = False,
+                   clear_form_fields: bool = False) -> AttachmentUpload: ...
 
     def discard(self, upload: AttachmentUpload) -> None: ...
 
@@ -171,7 +175,8 @@ class UploadState:
     sinks: list[EncryptingSink] = field(default_factory=list)
     too_many: bool = False
     keep_metadata: bool = False  # the consent box came before the first file part
-    consent_after_files: bool = False  # ... or after one: too late to apply
+    clear_form_fields: bool = False  # and so did the box asking to empty form fields
+    consent_after_files: bool = False  # ... or one of them after a file: too late to apply
     # The report form's submission id, as it passed before any file part (it seeds the
     # receipt, derived before the draft's first statement: cases.reporting.submission).
     submission_id: str = ""
@@ -180,21 +185,21 @@ class UploadState:
         """The parser finished a text field (called before any later part starts)."""
         if name == SUBMISSION_ID_FIELD and not self.sinks and len(value) <= 64:
             self.submission_id = value
-        if name == KEEP_METADATA_FIELD:
+        if name in FILE_CHOICES:
             if self.sinks:
                 self.consent_after_files = True
             else:
-                self.keep_metadata = True
+                setattr(self, name, True)  # the field names are the attributes' names
 
-    def keep_metadata_for(self, form: Any) -> bool:
-        """The reporter's choice, which must be the one applied to the stored files."""
-        values = form.getlist(KEEP_METADATA_FIELD)
-        if values not in ([], [KEEP_METADATA_VALUE]):
-            raise MalformedForm()
-        keep = bool(values)
-        if self.files and (keep != self.keep_metadata or self.consent_after_files):
-            raise MalformedForm()
-        return keep
+    def check_file_choices(self, form: Any) -> None:
+        """The reporter's choices, which must be the ones applied to the stored files."""
+        for name in FILE_CHOICES:
+            values = form.getlist(name)
+            if values not in ([], [KEEP_METADATA_VALUE]):
+                raise MalformedForm()
+            if self.files and (bool(values) != getattr(self, name) or self.consent_after_files):
+                raise MalformedForm()
+
 
     @property
     def too_large(self) -> list[EncryptingSink]:
@@ -233,3 +238,8 @@ def clean_filename(name: str) -> str:
     if not base.strip("."):  # "." and ".." name directories, not the reporter's file
         base = ""
     return base[:255] or "file"
+
+
+def file_choices_sent(form: Any) -> dict[str, bool]:
+    """The boxes as the reporter sent them, to show them again on an error page."""
+    return {name: form.get(name) == KEEP_METADATA_VALUE for name in FILE_CHOICES}

@@ -53,8 +53,10 @@ class ReportWork:
     def session(self) -> Session:
         return self.draft.session
 
-    def new_upload(self, *, keep_metadata: bool = False) -> AttachmentUpload:
-        return self.draft.new_attachment(keep_metadata=keep_metadata)
+    def new_upload(self, *, keep_metadata: bool = False,
+                   clear_form_fields: bool = False) -> AttachmentUpload:
+        return self.draft.new_attachment(keep_metadata=keep_metadata,
+                                         clear_form_fields=clear_form_fields)
 
     def discard(self, upload: AttachmentUpload) -> None:
         self.draft.discard(upload)
@@ -87,10 +89,11 @@ class CaseWork:
         self.case_id = case_id
         self.thread_key = thread_key
 
-    def new_upload(self, *, keep_metadata: bool = False) -> AttachmentUpload:
-        upload = AttachmentUpload(
-            store().blobs, db(), self.case_id, self.thread_key, keep_metadata=keep_metadata
-        )
+    def new_upload(self, *, keep_metadata: bool = False,
+                   clear_form_fields: bool = False) -> AttachmentUpload:
+        upload = AttachmentUpload(store().blobs, db(), self.case_id, self.thread_key,
+                                  keep_metadata=keep_metadata,
+                                  clear_form_fields=clear_form_fields)
         g.setdefault("_pending_uploads", []).append(upload)
         return upload
 

@@ -35,10 +35,10 @@ def confine(memory_bytes: int, cpu_seconds: int) -> None:
 
 def _clean(kind: str, data: bytes) -> tuple[bytes, list[str]]:
     """LookupError when the kind's cleaner does not apply to this file."""
-    if kind == "pdf":
+    if kind in ("pdf", "pdf-forms"):  # cases.attachments.cleaning.PDF_WITHOUT_FORM_VALUES
         from cases.attachments.pdf_cleaning import clean_pdf
 
-        return clean_pdf(data)
+        return clean_pdf(data, clear_form_fields=kind == "pdf-forms")
     if kind == "office":
         from cases.attachments.office_cleaning import NotAnOfficeFile, clean_office
 

@@ -25,6 +25,7 @@ ZIP_MAGIC = b"PK\x03\x04"  # Office Open XML and OpenDocument are ZIP archives
 SNIFF_BYTES = 12  # enough to tell every format held for the worker (RIFF's form type)
 MEDIA = frozenset({"mp3", "flac", "ogg", "mp4", "m4a", "3gp", "mov", "matroska", "webm",
                    "avi", "wav"})  # cases.attachments.media_cleaning.MEDIA_FORMATS
+PDF_WITHOUT_FORM_VALUES = "pdf-forms"  # the worker's kind for a PDF whose fields are emptied
 MAX_HELD_BYTES = 32 * 1024 * 1024  # plaintext held in memory for one file, at most
 
 Sandbox = Callable[[str, bytes], Cleaned | NotCleaned]
@@ -33,8 +34,10 @@ Sandbox = Callable[[str, bytes], Cleaned | NotCleaned]
 class AttachmentCleaner:
     """Feed the file's bytes in order; write what :meth:`feed` and :meth:`finish` return."""
 
-    def __init__(self, sandbox: Sandbox = clean_in_sandbox, max_held: int | None = None) -> None:
+    def __init__(self, sandbox: Sandbox = clean_in_sandbox, max_held: int | None = None,
+                 clear_form_fields: bool = False) -> None:
         self._sandbox = sandbox
+        self._clear_form_fields = clear_form_fields  # what was typed in: only if asked
         self._max_held = MAX_HELD_BYTES if max_held is None else max_held
         self._scrubber = MetadataScrubber()
         self._sniffed = bytearray()
@@ -73,7 +76,8 @@ class AttachmentCleaner:
     def finish(self) -> bytes:
         if self._held is not None:
             held, self._held = bytes(self._held), None
-            result = self._sandbox(self.kind, held)
+            asked = self.kind == "pdf" and self._clear_form_fields
+            result = self._sandbox(PDF_WITHOUT_FORM_VALUES if asked else self.kind, held)
             if isinstance(result, Cleaned):
                 self.removed = result.removed
                 return result.data

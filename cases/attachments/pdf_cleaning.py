@@ -10,7 +10,10 @@ page thumbnails, application private data (``/PieceInfo``), the document's ident
 (replaced by a random one), and the Exif, XMP and comments inside JPEG pictures. The file
 is written anew, so the earlier revisions an incremental update keeps (old text, old
 metadata) are gone. Kept: pages, fonts, images (their pixels), links, bookmarks, and form
-field values (they may be the evidence itself).
+field values (they may be the evidence itself) unless the reporter asks for them to go:
+then every field's value and rich value, the appearance that shows a text or choice
+field's value, and an XFA form's data go, checkboxes are shown unticked, and viewers are
+asked to draw the empty fields anew.
 """
 
 from __future__ import annotations
@@ -26,13 +29,15 @@ from cases.attachments.scrubbing import scrub_picture
 # Keys of what was removed; the apps show them in words (cases.attachments.cleaning).
 INFO, XMP, EMBEDDED, SCRIPTS, ANNOTATION_AUTHORS = "info", "xmp", "embedded", "scripts", "authors"
 THUMBNAILS, PRIVATE_DATA, REVISIONS, DOCUMENT_ID = "thumbnails", "private", "revisions", "id"
-IMAGES = "images"
+IMAGES, FORM_VALUES = "images", "form_values"
 
 _DANGEROUS_ACTIONS = (Name.JavaScript, Name.Launch, Name.ImportData, Name.SubmitForm)
 
 
-def clean_pdf(data: bytes) -> tuple[bytes, list[str]]:
-    """The cleaned file and the keys of what was removed; pikepdf.PdfError if unreadable."""
+def clean_pdf(data: bytes, clear_form_fields: bool = False) -> tuple[bytes, list[str]]:
+    """The cleaned file and the keys of what was removed; pikepdf.PdfError if unreadable.
+    With ``clear_form_fields`` (the reporter asked), what was filled in on the form goes
+    too."""
     removed: set[str] = set()
     if data.count(b"%%EOF") > 1:
         removed.add(REVISIONS)  # incremental updates: the rewrite below drops them
@@ -40,6 +45,8 @@ def clean_pdf(data: bytes) -> tuple[bytes, list[str]]:
         _document_level(pdf, removed)
         for obj in pdf.objects:
             _walk(obj, removed)
+        if clear_form_fields:
+            _empty_form(pdf, removed)
         fresh = os.urandom(16)
         if "/ID" in pdf.trailer:
             removed.add(DOCUMENT_ID)
@@ -133,3 +140,40 @@ def _picture(image: pikepdf.Stream, removed: set[str]) -> None:
     image.write(cleaned, filter=Name.DCTDecode,
                 decode_parms=parms if isinstance(parms, Dictionary) else None)
     removed.add(IMAGES)
+
+
+def _empty_form(pdf: pikepdf.Pdf, removed: set[str]) -> None:
+    """Every field's value, and what shows it, gone; the form itself (names, layout, the
+    form author's defaults) stays."""
+    form = pdf.Root.get(Name.AcroForm)
+    if not isinstance(form, Dictionary):
+        return
+    if Name.XFA in form:  # XML forms keep their data in a stream of their own
+        del form[Name.XFA]
+        removed.add(FORM_VALUES)
+    for obj in pdf.objects:
+        if not isinstance(obj, Dictionary):
+            continue
+        for key in (Name.V, Name.RV):
+            if key in obj:
+                del obj[key]
+                removed.add(FORM_VALUES)
+        if _field_type(obj) == Name.Btn:
+            if obj.get(Name.AS, Name.Off) != Name.Off:
+                obj.AS = Name.Off  # a ticked box, shown unticked
+                removed.add(FORM_VALUES)
+        elif obj.get(Name.Subtype) == Name.Widget and Name.AP in obj:
+            del obj[Name.AP]  # the drawn value of a text or choice field
+    form.NeedAppearances = True  # viewers draw the empty fields anew
+
+
+def _field_type(obj: Dictionary) -> pikepdf.Object | None:
+    """A field's type, which a widget inherits from the field it belongs to."""
+    for _ in range(16):
+        if Name.FT in obj:
+            return obj.FT
+        parent = obj.get(Name.Parent)
+        if not isinstance(parent, Dictionary):
+            return None
+        obj = parent
+    return None

@@ -178,13 +178,15 @@ class SubmissionDraft:
         self.receipt: str | None = None
         self._derived: tuple[str, ReporterKeys] | None = None
 
-    def new_attachment(self, *, keep_metadata: bool = False) -> AttachmentUpload:
+    def new_attachment(self, *, keep_metadata: bool = False,
+                       clear_form_fields: bool = False) -> AttachmentUpload:
         upload = AttachmentUpload(
             self.store.blobs,
             self.session,
             self.case_id,
             self.keys.thread,
             keep_metadata=keep_metadata,
+            clear_form_fields=clear_form_fields,
         )
         self._uploads.append(upload)
         return upload

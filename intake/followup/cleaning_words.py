@@ -33,6 +33,7 @@ REMOVED = {  # keys of cases.attachments.{pdf,office,media}_cleaning
     "pictures": _l("cover pictures and attachments"),
     "chapters": _l("chapters"),
     "data_tracks": _l("GPS and sensor tracks"),
+    "form_values": _l("what was filled in on its form fields"),
 }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import (
     Blueprint,
@@ -52,8 +52,7 @@ from intake.i18n import current_language
 from intake.limits import rate_limited
 from intake.report.options import BUILTIN_QUESTIONS, N_
 from intake.uploads import (
-    KEEP_METADATA_FIELD,
-    KEEP_METADATA_VALUE,
+    file_choices_sent,
 )
 from intake.work import commit, db, settings, store
 
@@ -230,7 +229,8 @@ class CaseView:
     retaliation: bool
     form: MessageForm
     file_errors: list[str]
-    keep_metadata: bool = False  # the box as the reporter sent it (shown again on an error)
+    # The file boxes as the reporter sent them (shown again on an error), by field name.
+    file_choices: dict[str, bool] = field(default_factory=dict)
     minutes: DecryptedMessage | None = None  # an oral report's current minutes
     minutes_held_on: dt.date | None = None
 
@@ -272,7 +272,7 @@ def _case_view(
         ref != "main",
         form or MessageForm(formdata=None, prefix=ref),
         file_errors or [],
-        form is not None and request.form.get(KEEP_METADATA_FIELD) == KEEP_METADATA_VALUE,
+        file_choices_sent(request.form) if form is not None else {},
         minutes,
         held_on,
     )

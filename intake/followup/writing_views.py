@@ -56,7 +56,7 @@ def _message_target() -> CaseWork | None:
 @rate_limited("write")
 def message(ref: str) -> Response:
     uploads: UploadState = request.uploads  # type: ignore[attr-defined]
-    uploads.keep_metadata_for(request.form)  # the choice the stored files were given
+    uploads.check_file_choices(request.form)  # the choices the stored files were given
     form = MessageForm(request.form, prefix=ref)
     reporter = _reporter()
     if reporter is None:

@@ -42,10 +42,9 @@ from intake.report.forms import (
 from intake.report.options import FormOptions, load_options
 from intake.report.receipt_views import render_receipt
 from intake.uploads import (
-    KEEP_METADATA_FIELD,
-    KEEP_METADATA_VALUE,
     accepts_uploads,
     clean_filename,
+    file_choices_sent,
     file_errors,
 )
 from intake.work import db, report_work, settings, store
@@ -93,7 +92,7 @@ def render_review(
         file_errors=file_errors or [],
         limits=_limits(),
         # Shown again as it was sent (a 413, an outage); unticked on the first review.
-        keep_metadata=request.form.get(KEEP_METADATA_FIELD) == KEEP_METADATA_VALUE,
+        file_choices=file_choices_sent(request.form),
         identifying=identifying_texts(form),
         identifying_reasons=reasons(),
     )
@@ -148,7 +147,7 @@ def review() -> Response:
 def submit() -> Response:
     work = report_work()
     uploads = request.uploads  # type: ignore[attr-defined]
-    uploads.keep_metadata_for(request.form)  # the choice the stored files were given
+    uploads.check_file_choices(request.form)  # the choices the stored files were given
     the_form = build_form(_options(work.session), request.form)
     if the_form.honeypot_filled:
         return _honeypot(the_form)

@@ -75,3 +75,17 @@ def test_a_phone_video_loses_its_place_and_device(browser) -> None:
     for words in ("the place where it was recorded", "the device that recorded it",
                   "chapters"):
         assert words in page
+
+
+def test_form_fields_are_emptied_only_when_the_reporter_asks(browser, new_browser) -> None:
+    form = pdfkit.filled_form()
+    plain = new_browser()
+    _page, files = stored_files(plain, plain.submit("A claim form.", files=[("claim.pdf", form)]))
+    assert pdfkit.markers_in(files[0])  # by default what was filled in is evidence: kept
+    review = browser.review("The same claim form, emptied.")
+    assert 'name="clear_form_fields"' in review.get_data(as_text=True)
+    sent = browser.send(review, [("claim.pdf", form)], clear_form_fields="yes")
+    page, files = stored_files(browser, browser.receipt_of(sent))
+    assert pdfkit.markers_in(files[0]) == []
+    assert "what was filled in on its form fields" in page
+

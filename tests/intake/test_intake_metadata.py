@@ -203,8 +203,9 @@ def test_the_choice_is_shown_again_when_the_files_are_refused(make_app, new_brow
 # -- a choice that cannot have been applied -----------------------------------------------
 
 
+@pytest.mark.parametrize("late", ["keep_metadata", "clear_form_fields"])
 def test_consent_sent_after_the_files_is_refused_not_silently_changed(
-    browser, store: Store
+    browser, store: Store, late: str
 ) -> None:  # type: ignore[no-untyped-def]
     review = browser.review().get_data(as_text=True)
     response = post_in_document_order(
@@ -213,7 +214,7 @@ def test_consent_sent_after_the_files_is_refused_not_silently_changed(
         "/report/send",
         [("IMG_2041.jpg", photo_with_exif(SECRET))],
         tick=False,
-        late_fields=[("keep_metadata", "yes")],  # too late: the photo was already cleaned
+        late_fields=[(late, "yes")],  # too late: the photo was already cleaned
     )
     assert response.status_code == 400
     assert "The form arrived damaged" in response.get_data(as_text=True)

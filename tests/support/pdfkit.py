@@ -120,3 +120,30 @@ def _inflate(blob: bytes) -> bytes:
         return zlib.decompress(blob)
     except zlib.error:
         return b""
+
+
+def filled_form() -> bytes:
+    """A one-page form as a reporter fills it in: a text field (a parent field with a
+    widget kid, its value drawn in the widget's appearance) and a ticked checkbox, the
+    name carrying the marker."""
+    pdf = pikepdf.new()
+    pdf.add_blank_page(page_size=(300, 200))
+    page = pdf.pages[0].obj
+    drawn = pdf.make_stream(b"BT /Helv 10 Tf 2 5 Td (" + SECRET.encode() + b" J. Doe) Tj ET")
+    drawn.update({"/Type": Name.XObject, "/Subtype": Name.Form, "/BBox": [0, 0, 200, 20]})
+    name = pdf.make_indirect(pikepdf.Dictionary(
+        FT=Name.Tx, T=pikepdf.String("claimant"), V=pikepdf.String(SECRET + " J. Doe")))
+    widget = pdf.make_indirect(pikepdf.Dictionary(
+        Type=Name.Annot, Subtype=Name.Widget, Rect=[10, 150, 210, 170], Parent=name,
+        AP=pikepdf.Dictionary(N=drawn), P=page))
+    name.Kids = pikepdf.Array([widget])
+    on = pdf.make_stream(b"0 0 10 10 re f")
+    box = pdf.make_indirect(pikepdf.Dictionary(
+        Type=Name.Annot, Subtype=Name.Widget, FT=Name.Btn, T=pikepdf.String("witnessed"),
+        V=Name.Yes, AS=Name.Yes, Rect=[10, 120, 20, 130], P=page,
+        AP=pikepdf.Dictionary(N=pikepdf.Dictionary(Yes=on, Off=pdf.make_stream(b"")))))
+    page.Annots = pikepdf.Array([widget, box])
+    pdf.Root.AcroForm = pikepdf.Dictionary(Fields=pikepdf.Array([name, box]))
+    out = io.BytesIO()
+    pdf.save(out, compress_streams=False)
+    return out.getvalue()

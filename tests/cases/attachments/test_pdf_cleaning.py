@@ -102,3 +102,32 @@ def test_a_pdf_the_worker_cannot_clean_is_kept_as_sent(dirty: bytes) -> None:
     cleaner = AttachmentCleaner(sandbox=lambda kind, data: NotCleaned("timeout"))
     assert cleaner.feed(dirty) + cleaner.finish() == dirty
     assert outcome(cleaner.report()) == ("unreadable", [])
+
+
+def test_form_values_stay_unless_the_reporter_asks() -> None:
+    form = pdfkit.filled_form()
+    kept = clean_in_sandbox("pdf", form)
+    assert isinstance(kept, Cleaned) and pdfkit.markers_in(kept.data)  # the evidence stays
+    assert "form_values" not in kept.removed
+    emptied = clean_in_sandbox("pdf-forms", form)
+    assert isinstance(emptied, Cleaned) and pdfkit.markers_in(emptied.data) == []
+    assert "form_values" in emptied.removed
+    with pikepdf.open(io.BytesIO(emptied.data)) as pdf:
+        fields = {str(f.T): f for f in pdf.Root.AcroForm.Fields}
+        assert set(fields) == {"claimant", "witnessed"}  # the form itself stays
+        assert "/V" not in fields["claimant"] and pikepdf.Name.Off == fields["witnessed"].AS
+        assert pdf.Root.AcroForm.NeedAppearances is True
+
+
+def test_the_cleaner_asks_the_worker_to_empty_forms_only_when_told() -> None:
+    seen: list[str] = []
+
+    def sandbox(kind: str, data: bytes) -> Cleaned:
+        seen.append(kind)
+        return Cleaned(data, [])
+
+    for clear in (False, True):
+        cleaner = AttachmentCleaner(sandbox=sandbox, clear_form_fields=clear)
+        cleaner.feed(pdfkit.filled_form())
+        cleaner.finish()
+    assert seen == ["pdf", "pdf-forms"]
