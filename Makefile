@@ -7,7 +7,7 @@ RUN_STAMP  := $(VENV)/.run-deps
 TEST_STAMP := $(VENV)/.test-deps
 TRANSLATIONS := $(wildcard intake/translations caseworker/translations)
 
-.PHONY: run test test-sqlite test-postgres lint lock translations browser-deps office-deps bench clean
+.PHONY: run test test-sqlite test-postgres lint lock translations browser-deps office-deps browser-crypto bench clean
 
 # Every dependency, build tools included, comes from a lock with hashes (requirements/):
 # pip refuses any file whose hash differs. Sealbox itself is then installed without
@@ -43,13 +43,13 @@ translations: $(RUN_STAMP)
 	  $(BIN)/pybabel compile -d $$dir >/dev/null || exit 1; done
 
 ## Start intake (http://127.0.0.1:8080) and caseworker (http://127.0.0.1:8081) on SQLite.
-run: $(RUN_STAMP) translations
+run: $(RUN_STAMP) translations browser-crypto
 	$(BIN)/sealbox serve
 
 ## The whole suite: SQLite (store tests on PostgreSQL too), then again on PostgreSQL.
 test: test-sqlite test-postgres
 
-test-sqlite: $(TEST_STAMP) translations browser-deps office-deps
+test-sqlite: $(TEST_STAMP) translations browser-deps office-deps browser-crypto
 	$(BIN)/pytest
 
 test-postgres: $(TEST_STAMP) translations
@@ -68,6 +68,16 @@ browser-deps:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium not installed: browser tests will be skipped"; fi; }
 
+# libsodium.js for sealing in the reporter's browser: exactly what package-lock.json names,
+# integrity-checked by npm, copied to intake/static/vendor (intake/sealing/vendor.py).
+VENDORED = intake/static/vendor/libsodium-wrappers.mjs
+browser-crypto: $(VENDORED)
+
+$(VENDORED): package-lock.json intake/sealing/vendor.py | $(RUN_STAMP)
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --ignore-scripts --no-audit --no-fund --silent && $(BIN)/python -m intake.sealing.vendor >/dev/null; \
+	else echo "npm not installed: the intake seals on the server only"; fi
+
 # LibreOffice proves that cleaned Office files still open (tests/cases/attachments).
 office-deps:
 	@command -v soffice >/dev/null 2>&1 || { \
@@ -82,4 +92,4 @@ bench: $(TEST_STAMP) translations
 	$(BIN)/python -m bench.all $(if $(QUICK),--quick,)
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache node_modules intake/static/vendor
