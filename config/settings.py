@@ -8,6 +8,7 @@ traceback for a typo.
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import tomllib
 from collections.abc import Mapping
@@ -57,6 +58,10 @@ class Settings:
     # landing page: each "Name | URL or contact". A TOML list, or in the environment
     # entries separated by ";" (names often contain commas).
     external_authorities: tuple[str, ...] = ()
+    # The same list as the reporters of another language read it, per language code
+    # (a TOML table of lists; in the environment, JSON): a language not given reads the
+    # list above. E.g. external_authorities_in.fr = ["Agence ... | https://..."].
+    external_authorities_in: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # Names of the organisation's sites, units or projects that would point at the writer
     # of a report: the review page marks them in the reporter's text
     # (cases.reporting.identifying). And the country whose national phone format to
@@ -244,6 +249,11 @@ def _coerce_one(kind: str, raw: Any) -> Any:
         return int(raw)
     if kind == "Path":
         return Path(str(raw))
+    if kind.startswith("dict[str, tuple"):
+        table = json.loads(raw) if isinstance(raw, str) else raw
+        if not isinstance(table, dict):
+            raise TypeError(raw)
+        return {str(lang): _coerce_one("tuple", items) for lang, items in table.items()}
     if kind.startswith("tuple"):
         items = raw if isinstance(raw, list | tuple) else str(raw).split(",")
         return tuple(str(i).strip() for i in items if str(i).strip())
@@ -252,6 +262,18 @@ def _coerce_one(kind: str, raw: Any) -> Any:
     if not isinstance(raw, str):
         raise TypeError(raw)
     return raw
+
+
+def _authority_problems(name: str, entries: tuple[str, ...]) -> list[str]:
+    problems = []
+    for number, entry in enumerate(entries, 1):
+        authority, bar, _contact = entry.partition("|")
+        if not bar:
+            problems.append(
+                f"{name}: entry {number} {entry!r} needs the form 'Name | URL or contact'")
+        elif not authority.strip():
+            problems.append(f"{name}: entry {number} {entry!r} has no name")
+    return problems
 
 
 def _describe(kind: str) -> str:
@@ -366,15 +388,11 @@ def _validate(s: Settings) -> list[str]:
     problems += _listener_problems(s)
     if s.default_language not in s.languages:
         problems.append(f"default_language: {s.default_language!r} is not in languages")
-    for number, entry in enumerate(s.external_authorities, 1):
-        name, bar, _contact = entry.partition("|")
-        if not bar:
-            problems.append(
-                f"external_authorities: entry {number} {entry!r} needs the form "
-                "'Name | URL or contact'"
-            )
-        elif not name.strip():
-            problems.append(f"external_authorities: entry {number} {entry!r} has no name")
+    problems += _authority_problems("external_authorities", s.external_authorities)
+    for lang, entries in s.external_authorities_in.items():
+        if lang not in s.languages:
+            problems.append(f"external_authorities_in: {lang!r} is not in languages")
+        problems += _authority_problems(f"external_authorities_in.{lang}", entries)
     if s.secret_key and len(s.secret_key) < 32:
         problems.append("secret_key: must be at least 32 bytes")
     if s.instance_salt and len(s.instance_salt) != 16:

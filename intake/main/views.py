@@ -4,6 +4,7 @@ external reporting, and the two ways in."""
 from __future__ import annotations
 
 from flask import Blueprint, render_template
+from flask_babel import get_locale
 
 from intake.limits import via_onion
 from intake.work import db, settings, store
@@ -12,8 +13,11 @@ bp = Blueprint("main", __name__)
 
 
 def external_authorities() -> list[tuple[str, str]]:
-    """(name, URL or contact) of each configured authority ("Name | URL or contact")."""
-    entries = settings().external_authorities
+    """(name, URL or contact) of each configured authority ("Name | URL or contact"), as
+    given for the page's language, else as given for all."""
+    instance = settings()
+    entries = (instance.external_authorities_in.get(str(get_locale() or ""))
+               or instance.external_authorities)
     pairs = [entry.partition("|") for entry in entries]
     return [(name.strip(), contact.strip()) for name, _bar, contact in pairs]
 

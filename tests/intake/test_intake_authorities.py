@@ -5,6 +5,7 @@ never as links; without any it keeps the generic explanation."""
 from __future__ import annotations
 
 import html
+import json
 import re
 from pathlib import Path
 
@@ -96,3 +97,33 @@ def test_settings_from_toml_and_environment(tmp_path: Path) -> None:
         load_settings(environ={}, instance_path=tmp_path, secret_key=b"k" * 32).external_authorities
         == ()
     )
+
+
+def test_each_language_reads_the_authorities_given_for_it(make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(external_authorities=AUTHORITIES, external_authorities_in={
+        "fr": ("Office national anticorruption, Ruritanie | https://anticorruption.example.gov/fr",)})
+    client = app.test_client()
+    french = html.unescape(_section(client.get("/fr/").get_data(as_text=True)))
+    assert "Office national anticorruption, Ruritanie" in french
+    assert "https://anticorruption.example.gov/fr" in french
+    assert "National Anti-Corruption Office" not in french
+    spanish = html.unescape(_section(client.get("/es/").get_data(as_text=True)))
+    assert "National Anti-Corruption Office, Ruritania" in spanish  # none given: the default
+
+
+def test_authorities_per_language_are_checked_at_start_up(tmp_path: Path) -> None:
+    config = tmp_path / "sealbox.toml"
+    config.write_text(
+        '[external_authorities_in]\nfr = ["Office | https://office.example/fr", "sans barre"]\n'
+        'xx = ["Office | 1"]\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_settings(config, environ={}, instance_path=tmp_path, secret_key=b"k" * 32)
+    assert err.value.problems == [
+        "external_authorities_in.fr: entry 2 'sans barre' needs the form "
+        "'Name | URL or contact'",
+        "external_authorities_in: 'xx' is not in languages",
+    ]
+    from_env = load_settings(
+        environ={"SEALBOX_EXTERNAL_AUTHORITIES_IN": json.dumps({"fr": ["Office | 1"]})},
+        instance_path=tmp_path, secret_key=b"k" * 32)
+    assert from_env.external_authorities_in == {"fr": ("Office | 1",)}
