@@ -95,6 +95,11 @@ class Reporter(threading.Thread):
 
     def journey(self, browser: Browser) -> tuple[float, float, float]:
         start = time.perf_counter()
+        send, _receipt_page = self.send_report(browser)
+        return start, send, time.perf_counter()
+
+    def send_report(self, browser: Browser) -> tuple[float, Any]:
+        """The three pages; when the send step started, and the receipt page."""
         page = browser.get("/en/report/")
         fields = {"csrf_token": csrf_of(page.text), "description": report_text(), "website": ""}
         review = browser.post("/en/report/review", fields)
@@ -103,10 +108,9 @@ class Reporter(threading.Thread):
         form = form_to(review.text, "/report/send")
         send = time.perf_counter()
         reply = browser.post_multipart(form["action"], form["fields"], [])
-        end = time.perf_counter()
         if reply.status != 200 or "data-receipt" not in reply.text:
             raise RuntimeError(f"send answered {reply.status}")
-        return start, send, end
+        return send, reply
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -117,10 +121,10 @@ def percentile(values: list[float], q: float) -> float:
 class Load:
     """The server with its clients, switched on for one window at a time."""
 
-    def __init__(self, server: Server, clients: int) -> None:
+    def __init__(self, server: Server, clients: int, client: type[Reporter] = Reporter) -> None:
         self.server = server
         self.go, self.stop = threading.Event(), threading.Event()
-        self.reporters = [Reporter(server.port, self.go, self.stop) for _ in range(clients)]
+        self.reporters = [client(server.port, self.go, self.stop) for _ in range(clients)]
         for reporter in self.reporters:
             reporter.start()
         self.windows: list[tuple[float, float]] = []

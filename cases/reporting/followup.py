@@ -38,13 +38,14 @@ from crypto import ReporterKeys, derive_reporter_keys
 
 
 def find_case(
-    session: Session, settings: Settings, receipt: str
+    session: Session, settings: Settings, receipt: str, derived: ReporterKeys | None = None
 ) -> tuple[Case | None, ReporterKeys]:
-    """Derive from a normalised receipt and look up the report it opens.
+    """Derive from a normalised receipt and look up the report it opens (``derived``: the
+    caller derived already, before any statement of its own).
 
     The full Argon2id derivation runs whether or not a case exists, so a wrong receipt
     costs the same and runs the same one statement as a right one."""
-    keys = derive_reporter_keys(receipt, settings.instance_salt, settings.receipt_kdf)
+    keys = derived or derive_reporter_keys(receipt, settings.instance_salt, settings.receipt_kdf)
     found = reports_first(session.scalars(select(Case).where(Case.lookup_hash == keys.lookup_hash)))
     return (found[0] if found else None), keys
 

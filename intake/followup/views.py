@@ -43,7 +43,14 @@ from cases.reporting.followup import (
     reporter_view,
 )
 from config.http import attachment_disposition
-from crypto import ReceiptMalformed, ReceiptTypo, ReporterKeys, format_receipt, normalize_receipt
+from crypto import (
+    ReceiptMalformed,
+    ReceiptTypo,
+    ReporterKeys,
+    derive_reporter_keys,
+    format_receipt,
+    normalize_receipt,
+)
 from intake.followup import sessions
 from intake.followup.cleaning_words import cleaning_note
 from intake.followup.forms import MessageForm, ReceiptForm
@@ -131,9 +138,12 @@ def login() -> Response:
             )
         ]
         return _render_login(form, 400)
-    sessions.end(db())  # a new log-in replaces any earlier session of this browser
     instance = settings()
-    case, derived = find_case(db(), instance, receipt)
+    # Argon2id before any statement: on SQLite the first one takes the write lock, which
+    # every other request of the instance would then wait on for the whole derivation.
+    derived = derive_reporter_keys(receipt, instance.instance_salt, instance.receipt_kdf)
+    sessions.end(db())  # a new log-in replaces any earlier session of this browser
+    case, derived = find_case(db(), instance, receipt, derived)
     own_receipt = None
     keys: ReporterKeys | None = derived
     if case is not None and needs_claim(case):

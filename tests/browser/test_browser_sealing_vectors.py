@@ -104,9 +104,9 @@ def test_what_the_browser_seals_python_opens(page: Any) -> None:
       const sealer = new m.FileSealer(key, 'case-1', 'attachment:9', 1000);
       const pieces = [];
       for (const size of [1, 999, 1000, 2500, 0, 1]) {  // 4,501 bytes across the chunk edges
-        pieces.push(sealer.push(new Uint8Array(size).fill(size % 251)));
+        pieces.push(...sealer.push(new Uint8Array(size).fill(size % 251)));
       }
-      pieces.push(sealer.finish());
+      pieces.push(...sealer.finish());
       const receipt = m.newReceipt();
       const keys = m.deriveReporterKeys(receipt, bin(arg.salt), 1, 8 * 1024 * 1024);
       return {

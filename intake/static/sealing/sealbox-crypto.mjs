@@ -142,7 +142,8 @@ function filePreamble(chunk) {
 }
 
 /** Seals a file piece by piece (secretstream; never more than one chunk held): feed the
- * plaintext in order with `push`, then `finish`; each returns the ciphertext to send. */
+ * plaintext in order with `push`, then `finish`; each returns the ciphertext pieces to
+ * send, in order (an array, so that nothing is copied only to be joined). */
 export class FileSealer {
   constructor(key, owner, purpose, chunk = DEFAULT_CHUNK) {
     if (!(chunk > 0 && chunk <= MAX_CHUNK)) { throw new RangeError("bad chunk size"); }
@@ -151,30 +152,48 @@ export class FileSealer {
     this.aad = concat(binding(owner, purpose), preamble);
     const init = sodium.crypto_secretstream_xchacha20poly1305_init_push(key);
     this.state = init.state;
-    this.pending = new Uint8Array(0);
+    this.pending = new Uint8Array(chunk);  // the piece held back: only finish() knows the last
+    this.held = 0;
     this.head = concat(preamble, init.header);
   }
 
   push(data) {
-    const out = [this.head];
-    this.head = new Uint8Array(0);
-    let held = concat(this.pending, data);
-    // The last piece is held back until finish(): only then is it known to be final.
-    while (held.length > this.chunk) {
-      out.push(sodium.crypto_secretstream_xchacha20poly1305_push(
-        this.state, held.subarray(0, this.chunk), this.aad, TAG_MESSAGE));
-      held = held.subarray(this.chunk);
+    const out = this._start();
+    let at = 0;
+    while (at < data.length) {
+      if (this.held === this.chunk) {  // more follows, so the held piece is not the last
+        out.push(this._seal(this.pending, TAG_MESSAGE));
+        this.held = 0;
+      }
+      if (this.held === 0 && data.length - at > this.chunk) {  // whole chunks: no copy
+        out.push(this._seal(data.subarray(at, at + this.chunk), TAG_MESSAGE));
+        at += this.chunk;
+        continue;
+      }
+      const n = Math.min(this.chunk - this.held, data.length - at);
+      this.pending.set(data.subarray(at, at + n), this.held);
+      this.held += n;
+      at += n;
     }
-    this.pending = held.slice();
-    return concat(...out);
+    return out;
   }
 
   finish() {
-    const last = sodium.crypto_secretstream_xchacha20poly1305_push(
-      this.state, this.pending, this.aad, TAG_FINAL);
-    const out = concat(this.head, last);
-    this.pending = new Uint8Array(0);
+    const out = this._start();
+    out.push(this._seal(this.pending.subarray(0, this.held), TAG_FINAL));
+    this.pending.fill(0);
+    this.held = 0;
     return out;
+  }
+
+  _start() {
+    const out = this.head ? [this.head] : [];
+    this.head = null;
+    return out;
+  }
+
+  _seal(piece, tag) {
+    return sodium.crypto_secretstream_xchacha20poly1305_push(this.state, piece, this.aad, tag);
   }
 }
 
