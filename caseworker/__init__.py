@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, Request, g, request
-from flask_babel import Babel, format_date
+from flask_babel import Babel, format_date, format_datetime
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import BadRequest
@@ -153,12 +153,18 @@ def _install_request_hooks(app: Flask, settings: Settings) -> None:
             "page_dir": text_direction(locale),
             "organisation_name": settings.organisation_name,
             "fmt_date": _fmt_date,
+            "fmt_datetime": _fmt_datetime,
             "today": dt.date.today(),
         }
 
 
 def _fmt_date(value: dt.date | None) -> str:
     return format_date(value, "medium") if value else "—"
+
+
+def _fmt_datetime(value: dt.datetime | None) -> str:
+    """A moment in the caseworker's language, in UTC, as the audit log records it."""
+    return f"{format_datetime(value, 'medium')} UTC" if value else "—"
 
 
 def _select_locale() -> str:

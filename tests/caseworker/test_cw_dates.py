@@ -1,0 +1,18 @@
+"""Dates and times in the back office follow the caseworker's language (issue 14): the
+audit log and the account page in French read as French dates, not ISO strings."""
+
+from __future__ import annotations
+
+import re
+
+FRENCH_MOMENT = r"\d{1,2} [a-zéû]+\.? \d{4}(,| à) \d{2}:\d{2}:\d{2} UTC"
+
+
+def test_the_audit_log_and_account_page_speak_the_caseworkers_language(person, signed_in) -> None:  # type: ignore[no-untyped-def]
+    admin = signed_in(person("admin", admin=True))
+    assert admin.post("/account/language", {"language": "fr"}).status_code == 302
+    audit = admin.get("/admin/audit").get_data(as_text=True)
+    assert re.search(rf"<td>{FRENCH_MOMENT}</td>", audit), re.findall(r"<td>[^<]*UTC</td>", audit)
+    assert not re.search(r"<td>\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}</td>", audit)
+    account = admin.get("/account").get_data(as_text=True)
+    assert re.search(rf"<li>{FRENCH_MOMENT}: ", account)
