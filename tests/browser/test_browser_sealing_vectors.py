@@ -160,3 +160,50 @@ def test_what_python_seals_the_browser_opens_and_tampering_is_refused(page: Any)
               "flipped": bytes(flipped).hex()})
     assert bytes.fromhex(result["file"]) == content
     assert result["flipped"] and result["truncated"] and result["moved"] and result["relabelled"]
+
+
+def test_the_browser_reads_a_typed_receipt_as_python_does(page: Any) -> None:
+    """Every code point Python's Unicode database assigns: the same separators, the same
+    digits with the same values; and typed receipts give the same result or error."""
+    import unicodedata
+
+    from crypto.receipts import _separator
+
+    assigned = [cp for cp in range(0x110000) if not 0xD800 <= cp <= 0xDFFF
+                and unicodedata.category(chr(cp)) != "Cn"]
+    separators = [cp for cp in assigned if _separator(chr(cp))]
+    digits = {cp: unicodedata.decimal(chr(cp)) for cp in assigned
+              if unicodedata.decimal(chr(cp), None) is not None}
+    receipt = crypto.new_receipt()
+    arabic = receipt.translate({ord("0") + d: 0x0660 + d for d in range(10)})
+    typed = [receipt, crypto.format_receipt(receipt), arabic, "\u200f" + arabic + "\u200e",
+             receipt.translate({ord("0") + d: 0xFF10 + d for d in range(10)}),
+             "-".join(receipt[i:i + 4] for i in range(0, 28, 4)), receipt[:27],
+             receipt[:26] + receipt[27] + receipt[26], receipt + "x", "\u00a0".join(receipt),
+             "\U0001d7ce" * 28, "٠١٢٣ ٤٥٦٧ ٨٩" + receipt[10:]]
+
+    def python(text: str) -> str:
+        try:
+            return crypto.normalize_receipt(text)
+        except crypto.ReceiptTypo:
+            return "typo"
+        except crypto.ReceiptMalformed:
+            return "malformed"
+
+    result = run(page, """
+      const separators = [], digits = {};
+      for (const cp of arg.assigned) {
+        const ch = String.fromCodePoint(cp);
+        if (m.isSeparator(ch)) { separators.push(cp); }
+        const value = m.digitValue(ch);
+        if (value >= 0) { digits[cp] = value; }
+      }
+      const typed = arg.typed.map((t) => {
+        try { return m.normalizeReceipt(t); }
+        catch (e) { return e instanceof m.ReceiptTypo ? 'typo' : 'malformed'; }
+      });
+      return {separators, digits, typed};
+    """, {"assigned": assigned, "typed": typed})
+    assert result["separators"] == separators
+    assert result["typed"] == [python(t) for t in typed]
+    assert {int(cp): value for cp, value in result["digits"].items()} == digits

@@ -251,6 +251,47 @@ export function newReceipt() {
   return body + String(damm(body));
 }
 
+export class ReceiptMalformed extends Error {}
+export class ReceiptTypo extends Error {}
+
+// What docs/CRYPTO.md ("Normalisation") drops: Python's whitespace (JavaScript's \s, plus
+// the information separators U+001C-U+001F and NEL, which Python counts and \s does not),
+// every dash (Pd), space separator (Zs) and format character (Cf), and . _ − ． ＿.
+const SEPARATOR = /^(?:[\s\x1c-\x1f\x85]|\p{Pd}|\p{Zs}|\p{Cf}|[._\u2212\uff0e\uff3f])$/u;
+const DIGIT = /^\p{Nd}$/u;
+
+export function isSeparator(ch) {
+  return SEPARATOR.test(ch);
+}
+
+/** A Unicode decimal digit's value, or -1: Unicode puts the digits in runs of ten, 0 to 9,
+ * so the value is the distance from the start of the stretch of digits, modulo ten. */
+export function digitValue(ch) {
+  if (!DIGIT.test(ch)) { return -1; }
+  const at = ch.codePointAt(0);
+  let start = at;
+  while (start > 0 && DIGIT.test(String.fromCodePoint(start - 1))) { start -= 1; }
+  return (at - start) % 10;
+}
+
+/** What a reporter typed, as 28 ASCII digits (crypto.normalize_receipt, the same rules):
+ * separators dropped, any Unicode decimal digit read as its value; ReceiptMalformed for
+ * anything else or another count of digits, ReceiptTypo when the check digit fails. */
+export function normalizeReceipt(text) {
+  let digits = "";
+  for (const ch of text) {
+    if (isSeparator(ch)) { continue; }
+    const value = digitValue(ch);
+    if (value < 0) { throw new ReceiptMalformed("a receipt contains only digits"); }
+    digits += String(value);
+  }
+  if (digits.length !== RECEIPT_BODY + 1) {
+    throw new ReceiptMalformed(`a receipt has 28 digits, not ${digits.length}`);
+  }
+  if (damm(digits) !== 0) { throw new ReceiptTypo("the check digit does not match"); }
+  return digits;
+}
+
 export function isValidReceipt(receipt) {
   return /^[0-9]{28}$/.test(receipt) && damm(receipt) === 0;
 }
