@@ -84,20 +84,13 @@ def test_broken_or_hostile_files_cost_only_the_worker(data: bytes | None, limits
     cleaner = AttachmentCleaner(sandbox=lambda kind, held: clean_in_sandbox(kind, held, limits))
     out = cleaner.feed(sent) + cleaner.finish()
     report = cleaner.report()
-    if report["cleaned"]:  # a parser may read a little sense into noise: then no tag is left
-        assert mediakit.MARKER not in out
-    else:
-        assert out == sent and outcome(report)[0] == "unreadable"
+    assert not report["cleaned"] and report["reason"] in ("failed", "timeout")
+    assert out == sent and outcome(report)[0] == "unreadable"
 
 
-def test_a_truncated_video_is_kept_as_sent_or_cleaned_without_tags() -> None:
+def test_a_truncated_video_is_kept_as_sent() -> None:
     dirty = mediakit.FILES["mov"][0]()
-    half = dirty[: len(dirty) // 2]
-    result = clean_in_sandbox("media", half)
-    if isinstance(result, Cleaned):
-        assert mediakit.MARKER not in result.data
-    else:
-        assert result == NotCleaned("failed")
+    assert clean_in_sandbox("media", dirty[: len(dirty) // 2]) == NotCleaned("failed")
 
 
 def test_the_cleaner_holds_a_video_and_reports_in_words_keys() -> None:
