@@ -17,6 +17,7 @@ import sys
 
 CLONE_NEWNET = 0x40000000
 NOT_THIS_KIND = 3  # the exit status for a file the kind's cleaner does not apply to
+PDF_WITHOUT_FORM_VALUES = "pdf-forms"  # the kind for a PDF whose filled-in fields go too
 
 
 def confine(memory_bytes: int, cpu_seconds: int) -> None:
@@ -35,10 +36,10 @@ def confine(memory_bytes: int, cpu_seconds: int) -> None:
 
 def _clean(kind: str, data: bytes) -> tuple[bytes, list[str]]:
     """LookupError when the kind's cleaner does not apply to this file."""
-    if kind in ("pdf", "pdf-forms"):  # cases.attachments.cleaning.PDF_WITHOUT_FORM_VALUES
+    if kind in ("pdf", PDF_WITHOUT_FORM_VALUES):
         from cases.attachments.pdf_cleaning import clean_pdf
 
-        return clean_pdf(data, clear_form_fields=kind == "pdf-forms")
+        return clean_pdf(data, clear_form_fields=kind == PDF_WITHOUT_FORM_VALUES)
     if kind == "office":
         from cases.attachments.office_cleaning import NotAnOfficeFile, clean_office
 

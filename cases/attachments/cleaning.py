@@ -16,16 +16,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from cases.attachments.cleaner_worker import PDF_WITHOUT_FORM_VALUES
 from cases.attachments.filetype import detect
+from cases.attachments.media_cleaning import MEDIA_FORMATS  # names only: no av, no mutagen
 from cases.attachments.sandbox import Cleaned, NotCleaned, clean_in_sandbox
 from cases.attachments.scrubbing import Kind, MetadataScrubber
 
 PDF_MAGIC = b"%PDF-"
 ZIP_MAGIC = b"PK\x03\x04"  # Office Open XML and OpenDocument are ZIP archives
 SNIFF_BYTES = 12  # enough to tell every format held for the worker (RIFF's form type)
-MEDIA = frozenset({"mp3", "flac", "ogg", "mp4", "m4a", "3gp", "mov", "matroska", "webm",
-                   "avi", "wav"})  # cases.attachments.media_cleaning.MEDIA_FORMATS
-PDF_WITHOUT_FORM_VALUES = "pdf-forms"  # the worker's kind for a PDF whose fields are emptied
 MAX_HELD_BYTES = 32 * 1024 * 1024  # plaintext held in memory for one file, at most
 
 Sandbox = Callable[[str, bytes], Cleaned | NotCleaned]
@@ -120,7 +119,7 @@ def _held_kind(first: bytes) -> str:
         return "pdf"
     if first.startswith(ZIP_MAGIC):
         return "office"
-    return "media" if detect(first) in MEDIA else ""
+    return "media" if detect(first) in MEDIA_FORMATS else ""
 
 
 def _kind_of(kind: Kind) -> str:

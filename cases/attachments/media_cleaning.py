@@ -76,10 +76,7 @@ def _untag(data: bytes) -> tuple[bytes, list[str]]:
             flac.tags.clear()
         buffer.seek(0)
         flac.save(buffer, deleteid3=True, padding=lambda _info: 0)
-    else:
-        if any(str(key).startswith(("APIC", "covr", "metadata_block_picture"))
-               for key in (audio.tags or {})):
-            removed.add(PICTURES)
+    else:  # an attached picture's tag (APIC, covr...) was classified with the others
         buffer.seek(0)
         audio.delete(buffer)
     return buffer.getvalue(), sorted(removed)

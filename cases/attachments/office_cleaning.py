@@ -129,7 +129,6 @@ def _dropped(name: str, removed: set[str]) -> bool:
 
 
 def _clean_xml(name: str, body: bytes, dropped: set[str], removed: set[str]) -> bytes:
-    before = body
     if name.endswith(".rels") or name == "[Content_Types].xml" or name.endswith("manifest.xml"):
         unlinked = _unlink(body, dropped)
         if (untemplated := _TEMPLATE_LINK.sub(b"", unlinked)) != unlinked:
@@ -137,13 +136,13 @@ def _clean_xml(name: str, body: bytes, dropped: set[str], removed: set[str]) -> 
         return untemplated
     if name == "word/settings.xml" and (plain := _TEMPLATE_SETTING.sub(b"", body)) != body:
         removed.add(PROPERTIES)
-        body = before = plain
+        body = plain
     if name.startswith("docProps/") or name == "meta.xml":
-        body = _EMPTY_ELEMENTS.sub(lambda m: b"<%s></%s>" % (m.group(1), m.group(1)), body)
-        body = _SELF_CLOSED.sub(b"", body)
-        if body != before:
+        emptied = _EMPTY_ELEMENTS.sub(lambda m: b"<%s></%s>" % (m.group(1), m.group(1)), body)
+        emptied = _SELF_CLOSED.sub(b"", emptied)
+        if emptied != body:
             removed.add(PROPERTIES)
-        return body
+        return emptied
     cleaned = _AUTHOR_ATTRIBUTES.sub(lambda m: b' %s=""' % m.group(1), body)
     if name == "ppt/commentAuthors.xml":
         cleaned = _PPTX_AUTHORS.sub(lambda m: b' %s=""' % m.group(1), cleaned)
