@@ -12,6 +12,11 @@ import json
 from typing import Any
 
 
+def N_(text: str) -> str:
+    """Mark a string for extraction; it is kept untranslated and translated on display."""
+    return text
+
+
 def translations_of(stored: str) -> dict[str, dict[str, str]]:
     """The stored JSON as a dictionary; anything malformed reads as no translation."""
     try:

@@ -6,42 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from cases.attachments.cleaning import outcome
-
-REMOVED = {  # keys of cases.attachments.{pdf,office,media}_cleaning
-    "info": _l("author, title and software"),
-    "xmp": _l("XMP metadata"),
-    "embedded": _l("embedded files"),
-    "scripts": _l("scripts and automatic actions"),
-    "authors": _l("comment authors and dates"),
-    "thumbnails": _l("page thumbnails"),
-    "private": _l("editing software's private data"),
-    "revisions": _l("earlier versions of the document"),
-    "id": _l("the document's identifier"),
-    "properties": _l("author, title, company, software and template"),
-    "edit_ids": _l("editing session identifiers"),
-    "printer": _l("printer settings"),
-    "custom": _l("custom properties and data"),
-    "photo": _l("camera, place, software and comments"),
-    "images": _l("camera and place details of pictures inside it"),
-    "tags": _l("titles, names, comments and software"),  # cases.attachments.media_cleaning
-    "location": _l("the place where it was recorded"),
-    "device": _l("the device that recorded it"),
-    "dates": _l("recording dates"),
-    "pictures": _l("cover pictures and attachments"),
-    "chapters": _l("chapters"),
-    "data_tracks": _l("GPS and sensor tracks"),
-    "form_values": _l("what was filled in on its form fields"),
-}
+from cases.attachments.cleaning_words import removed_words
 
 
 def cleaning_note(report: dict[str, Any]) -> str:
     """One sentence for the file, or "" for a file stored before files were reported on."""
     what, removed = outcome(report)
     if what == "removed":
-        words = [str(word) for key, word in REMOVED.items() if key in removed]  # in order
+        words = [_(word) for word in removed_words(removed)]
         return str(_("Hidden information removed: %(what)s.", what=", ".join(words)))
     notes = {  # built per call: the words follow the request's language
         "kept": _("Kept as sent: the reporter chose to keep its hidden information."),

@@ -33,7 +33,7 @@ from cases.content import (
     open_attachment,
 )
 from cases.keyring import reporter_thread_key
-from cases.localized import in_language
+from cases.localized import N_, in_language
 from cases.models import Attachment, Case, IdentityRecord, MessageKind, Question, Status
 from cases.reporting.claim import AlreadyClaimed, claim_receipt, needs_claim, new_reporter_receipt
 from cases.reporting.followup import (
@@ -57,7 +57,7 @@ from intake.followup.forms import MessageForm, ReceiptForm
 from intake.followup.sessions import Expired, Reporter
 from intake.i18n import current_language
 from intake.limits import rate_limited
-from intake.report.options import BUILTIN_QUESTIONS, N_
+from intake.report.options import BUILTIN_QUESTIONS
 from intake.uploads import (
     file_choices_sent,
 )

@@ -19,6 +19,7 @@ from werkzeug.exceptions import NotFound
 from cases import bodies
 from cases.bodies import Answer
 from cases.keyring import Trust, reporter_thread_key
+from cases.localized import N_
 from cases.models import today
 from cases.reporting.followup import (
     add_reporter_identity,
@@ -30,7 +31,6 @@ from intake.followup.forms import IdentityForm, MessageForm, RetaliationForm
 from intake.followup.views import _expired_response, _render_case, _reporter, _target, bp
 from intake.i18n import current_language
 from intake.limits import rate_limited
-from intake.report.options import N_
 from intake.uploads import (
     UploadState,
     accepts_uploads,

@@ -9,13 +9,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cases.localized import choice_labels, in_language
+from cases.localized import N_, choice_labels, in_language
 from cases.models import Caseworker, Category, Question, public_accounts
-
-
-def N_(text: str) -> str:
-    """Mark a string for extraction; it is stored untranslated and translated on display."""
-    return text
 
 
 @dataclass(frozen=True)

@@ -34,10 +34,11 @@ class Sources:
 
     config: str
     folder: str
-    files: tuple[str, ...] = ()  # refusal messages raised in cases/, shown translated
+    files: tuple[str, ...] = ()  # messages of cases/ an app shows translated
     keywords: tuple[str, ...] = ()
 
 
+CLEANING_WORDS = "cases/attachments/cleaning_words.py"  # what file cleaning removed
 REFUSALS = ("CaseworkRefused", "AdminRefused", "ApprovalRefused", "KeyRefused")
 
 
@@ -52,11 +53,11 @@ def refusing_modules() -> tuple[str, ...]:
 
 
 SOURCES = {
-    "intake": Sources("babel.cfg", "intake", keywords=("_l",)),
+    "intake": Sources("babel.cfg", "intake", files=(CLEANING_WORDS,), keywords=("_l",)),
     "caseworker": Sources(
         "caseworker/babel.cfg" if (ROOT / "caseworker" / "babel.cfg").exists() else "babel.cfg",
         "caseworker",
-        files=refusing_modules(),
+        files=(CLEANING_WORDS, *refusing_modules()),
         keywords=("_l", *REFUSALS),
     ),
 }
