@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench._common import MIB, machine, print_machine, save
+from bench._common import MIB, best_of_self_timed, machine, print_machine, save
 
 ROOT = Path(__file__).resolve().parents[1]
 STATIC = ROOT / "intake" / "static"
@@ -90,18 +90,20 @@ def python_seal(mib: int) -> float:
 
 
 def measure(page: Any, mib: int, rounds: int) -> dict[str, Any]:
-    best = {"browser_derive": float("inf"), "python_derive": float("inf"),
-            "browser_seal": float("inf"), "python_seal": float("inf")}
     import crypto
 
-    for _ in range(rounds):
-        best["browser_derive"] = min(best["browser_derive"], page.evaluate(DERIVE))
-        best["python_derive"] = min(best["python_derive"], python_derive())
+    def browser_seal() -> float:
         seconds, size = page.evaluate(SEAL, mib)
         if size != crypto.sealed_size(mib * MIB):
             raise RuntimeError(f"the browser sealed {size} bytes")
-        best["browser_seal"] = min(best["browser_seal"], seconds)
-        best["python_seal"] = min(best["python_seal"], python_seal(mib))
+        return float(seconds)
+
+    best = best_of_self_timed({
+        "browser_derive": lambda: float(page.evaluate(DERIVE)),
+        "python_derive": python_derive,
+        "browser_seal": browser_seal,
+        "python_seal": lambda: python_seal(mib),
+    }, rounds)
     result = {
         "file_mib": mib, **best,
         "derive_browser_vs_python": best["python_derive"] / best["browser_derive"],

@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench._common import MIB, machine, print_machine, save
+from bench._common import MIB, best_of_self_timed, machine, print_machine, save
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "support"))
 
@@ -184,10 +184,8 @@ def run_sandbox(data: bytes, kind: str) -> float:
 def measure(size_mib: int, rounds: int, kind: str = "pdf") -> dict[str, Any]:
     data = MAKERS[kind](size_mib)
     PEAKS.clear()
-    best = {"bare": float("inf"), "sandbox": float("inf")}
-    for _ in range(rounds):  # A B A B: a slow spell of the machine hits both alike
-        best["bare"] = min(best["bare"], run_bare(data, kind))
-        best["sandbox"] = min(best["sandbox"], run_sandbox(data, kind))
+    best = best_of_self_timed({"bare": lambda: run_bare(data, kind),  # A B A B
+                               "sandbox": lambda: run_sandbox(data, kind)}, rounds)
     mib = len(data) / MIB
     peaks = dict(PEAKS)
     result = {
