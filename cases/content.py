@@ -77,6 +77,21 @@ def add_message(
     message_id = new_id()
     plaintext = message_plaintext(body)
     ciphertext = encrypt_record(key, plaintext, message_context(case_id, kind, message_id))
+    return store_message(session, case_id, message_id, kind, ciphertext, author_id=author_id, on=on)
+
+
+def store_message(
+    session: Session,
+    case_id: str,
+    message_id: str,
+    kind: MessageKind,
+    ciphertext: bytes,
+    *,
+    author_id: int | None = None,
+    on: dt.date | None = None,
+) -> Message:
+    """Number, chain and store one sealed message: sealed by :func:`add_message`, or in the
+    reporter's browser (cases.reporting.sealed)."""
     digest = content_digest(ciphertext)
     message = Message(
         id=message_id,

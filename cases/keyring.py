@@ -80,6 +80,21 @@ def wrap_to(
 ) -> WrappedKey:
     """Wrap to a public key the caller vouches for (the reporter's, the recovery key):
     caseworkers go through :func:`wrap_to_caseworker`, which checks the certificate."""
+    wrapped = seal_for(public_key, key, key_context(case_id, purpose, record_id))
+    return store_wrapped(session, case_id, purpose, wrapped, holder_kind, caseworker_id, record_id)
+
+
+def store_wrapped(
+    session: Session,
+    case_id: str,
+    purpose: KeyPurpose,
+    wrapped: bytes,
+    holder_kind: HolderKind,
+    caseworker_id: int | None = None,
+    record_id: str = "",
+) -> WrappedKey:
+    """Keep one holder's wrapped copy of a case key: made here by :func:`wrap_to`, or in the
+    reporter's browser (cases.reporting.sealed), which checked the holder's certificate."""
     row = WrappedKey(
         id=new_id(),
         case_id=case_id,
@@ -87,7 +102,7 @@ def wrap_to(
         record_id=record_id,
         holder_kind=holder_kind,
         caseworker_id=caseworker_id,
-        wrapped=seal_for(public_key, key, key_context(case_id, purpose, record_id)),
+        wrapped=wrapped,
     )
     session.add(row)
     return row

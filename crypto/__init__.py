@@ -17,7 +17,9 @@ from crypto.envelopes import (
     new_keypair,
     open_with,
     public_key_of,
+    record_size,
     seal_for,
+    wrapped_size,
 )
 from crypto.files import CHUNK_SIZE, FileSealer, decrypt_stream, encrypt_stream, sealed_size
 from crypto.keys import (
@@ -106,6 +108,7 @@ __all__ = [
     "parse_recovery_key",
     "public_key_of",
     "receipt_from_seed",
+    "record_size",
     "seal_for",
     "sealed_size",
     "set_argon2_memory_budget",
@@ -113,4 +116,5 @@ __all__ = [
     "unlock_private_key",
     "verify_password",
     "wrap_private_key",
+    "wrapped_size",
 ]

@@ -21,6 +21,7 @@ KEY_BYTES = 32
 XNONCE_BYTES = sodium.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES  # 24
 AEAD_TAG_BYTES = sodium.crypto_aead_xchacha20poly1305_ietf_ABYTES  # 16
 ARGON2_SALT_BYTES = argon2id.SALTBYTES  # 16
+SEAL_OVERHEAD_BYTES = sodium.crypto_box_SEALBYTES  # 48
 STREAM_HEADER_BYTES = sodium.crypto_secretstream_xchacha20poly1305_HEADERBYTES  # 24
 STREAM_ABYTES = sodium.crypto_secretstream_xchacha20poly1305_ABYTES  # 17
 TAG_MESSAGE = sodium.crypto_secretstream_xchacha20poly1305_TAG_MESSAGE

@@ -101,6 +101,17 @@ def open_with(
     return inner[len(expected) :]
 
 
+def record_size(plaintext_bytes: int) -> int:
+    """The length of a record sealing ``plaintext_bytes`` (docs/CRYPTO.md: 41 + P)."""
+    return 1 + p.XNONCE_BYTES + plaintext_bytes + p.AEAD_TAG_BYTES
+
+
+def wrapped_size(context: Context, secret_bytes: int = p.KEY_BYTES) -> int:
+    """The length of what :func:`seal_for` makes for this context and secret length, so
+    a wrapped key made elsewhere (the reporter's browser) can be checked by its form."""
+    return 1 + p.SEAL_OVERHEAD_BYTES + len(context.binding(WRAP_VERSION)) + secret_bytes
+
+
 def new_keypair() -> tuple[bytes, bytes]:
     """A fresh X25519 key pair: (private, public)."""
     return p.x25519_keypair_from_seed(p.random_bytes(p.KEY_BYTES))

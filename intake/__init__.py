@@ -100,11 +100,13 @@ def _register_blueprints(app: Flask) -> None:
     from intake.followup.views import bp as followup_bp
     from intake.main.views import bp as main_bp
     from intake.report.receipt_views import bp as receipt_bp
+    from intake.report.sealed_views import bp as sealed_bp
     from intake.report.views import bp as report_bp
 
     app.register_blueprint(main_bp, url_prefix="/<lang>")
     app.register_blueprint(report_bp, url_prefix="/<lang>/report")
     app.register_blueprint(receipt_bp, url_prefix="/<lang>/report")
+    app.register_blueprint(sealed_bp, url_prefix="/<lang>/report")
     app.register_blueprint(followup_bp, url_prefix="/<lang>/followup")
 
     @app.get("/")

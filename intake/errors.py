@@ -11,7 +11,7 @@ import errno
 import logging
 from collections.abc import Callable
 
-from flask import Flask, Response, current_app, render_template, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import (
@@ -51,6 +51,15 @@ class InsufficientStorage(HTTPException):
 # returning a response, or None to fall back to the plain error page.
 Recoverer = Callable[[HTTPException], "Response | None"]
 RECOVERERS: dict[str, Recoverer] = {}
+
+
+JSON_ENDPOINTS: set[str] = set()  # endpoints a script calls: their errors are JSON too
+
+
+def answers_in_json(*endpoints: str) -> None:
+    """These endpoints answer a page's script: an error is ``{"error", "title", "message"}``
+    with the same status and words as the error page, for the script to show."""
+    JSON_ENDPOINTS.update(endpoints)
 
 
 def recovers(*endpoints: str) -> Callable[[Recoverer], Recoverer]:
@@ -172,9 +181,13 @@ def _by_status(code: int) -> tuple[str, str]:
 def render_error(e: HTTPException) -> Response:
     code = e.code or 500
     title, message = _explain(e)
-    response = current_app.make_response(
-        (render_template("errors/error.html", title=title, message=message, code=code), code)
-    )
+    if request.endpoint in JSON_ENDPOINTS:
+        body = {"error": "http", "title": str(title), "message": str(message)}
+        response = current_app.make_response((jsonify(body), code))
+    else:
+        response = current_app.make_response(
+            (render_template("errors/error.html", title=title, message=message, code=code), code)
+        )
     if code == 429:
         response.headers["Retry-After"] = str(retry_after_seconds())
     if code == 405 and isinstance(e, HTTPException):

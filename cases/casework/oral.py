@@ -17,6 +17,7 @@ from cases.models import Caseworker, MessageKind, new_id, today
 from cases.records.audit import record
 from cases.reporting.claim import new_reporter_receipt
 from cases.reporting.submission import (
+    CaseRow,
     Opening,
     active_category,
     custodians,
@@ -58,14 +59,16 @@ def record_oral_report(
     if recorder.id not in {r.id for r in recipients}:
         recipients.append(recorder)
     opening = Opening(
-        case_id=new_id(),
+        CaseRow(
+            case_id=new_id(),
+            lookup_hash=reporter.lookup_hash,
+            reporter_public_key=reporter.public_key,
+            category_id=category.id if category else None,
+            channel="oral",
+        ),
         keys=new_case_keys(),
-        lookup_hash=reporter.lookup_hash,
-        reporter_public_key=reporter.public_key,
         kind=MessageKind.MINUTES,
         body=bodies.minutes(text, medium=medium, held_on=held_on.isoformat()),
-        category_id=category.id if category else None,
-        channel="oral",
     )
     trust = Trust.of(settings)
     case, _ = open_case(session, opening, recipients, policy, trust, on)

@@ -36,7 +36,7 @@ from cases.models import (
     today,
 )
 from cases.reporting.followup import touch
-from cases.reporting.submission import Opening, open_case, routed_caseworkers
+from cases.reporting.submission import CaseRow, Opening, open_case, routed_caseworkers
 from cases.store import Policy
 from crypto import new_case_keys
 
@@ -65,16 +65,18 @@ def report_retaliation(
         )
     )
     opening = Opening(
-        case_id=new_id(),
+        CaseRow(
+            case_id=new_id(),
+            lookup_hash=original.lookup_hash,
+            reporter_public_key=reporter_public_key,
+            category_id=original.category_id,
+            channel="web",
+            excluded=excluded,
+            linked_case_id=original.id,
+        ),
         keys=new_case_keys(),
-        lookup_hash=original.lookup_hash,
-        reporter_public_key=reporter_public_key,
         kind=MessageKind.REPORT,
         body=bodies.report(body["text"], body.get("answers", []), retaliation=True),
-        category_id=original.category_id,
-        channel="web",
-        excluded=excluded,
-        linked_case_id=original.id,
     )
     case, _ = open_case(
         session, opening, _recipients(session, original, excluded), policy, trust, on

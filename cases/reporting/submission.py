@@ -113,20 +113,47 @@ def wrap_case_keys(
 
 
 @dataclass(frozen=True)
-class Opening:
-    """What a new case starts from, whoever opens it: the intake form, a caseworker's
-    minutes of an oral report, or a reporter's retaliation report."""
+class CaseRow:
+    """What the case row of a new case is made from, sealed on the server or in the
+    reporter's browser (cases.reporting.sealed)."""
 
     case_id: str
-    keys: CaseKeys
     lookup_hash: bytes | None  # nullable in the schema; every case is given one
     reporter_public_key: bytes
-    kind: MessageKind
-    body: Body
     category_id: int | None
     channel: str
     excluded: frozenset[int] = frozenset()
     linked_case_id: str | None = None
+
+
+def create_case(session: Session, row: CaseRow, policy: Policy, on: dt.date) -> Case:
+    """The case row with its deadlines and the reporter's exclusions. Flushes."""
+    case = Case(
+        id=row.case_id,
+        lookup_hash=row.lookup_hash,
+        reporter_public_key=row.reporter_public_key,
+        category_id=row.category_id,
+        channel=row.channel,
+        linked_case_id=row.linked_case_id,
+        reporter_activity_on=on,
+    )
+    start_case(case, on, policy.deadlines)
+    session.add(case)
+    session.flush()
+    for cw_id in row.excluded:
+        session.add(CaseExclusion(case_id=case.id, caseworker_id=cw_id, reason="reporter"))
+    return case
+
+
+@dataclass(frozen=True)
+class Opening:
+    """What a new case starts from, whoever opens it: the intake form, a caseworker's
+    minutes of an oral report, or a reporter's retaliation report."""
+
+    row: CaseRow
+    keys: CaseKeys
+    kind: MessageKind
+    body: Body
 
 
 def open_case(
@@ -141,25 +168,14 @@ def open_case(
     exclusions, its keys wrapped to the recipients, the reporter and the recovery key, the
     first message, and the automatic acknowledgement where the policy asks for it (not on
     an oral report: the reporter is told in person). Flushes; the caller commits."""
-    case = Case(
-        id=opening.case_id,
-        lookup_hash=opening.lookup_hash,
-        reporter_public_key=opening.reporter_public_key,
-        category_id=opening.category_id,
-        channel=opening.channel,
-        linked_case_id=opening.linked_case_id,
-        reporter_activity_on=on,
+    case = create_case(session, opening.row, policy, on)
+    wrap_case_keys(
+        session, trust, case.id, opening.keys, recipients, opening.row.reporter_public_key
     )
-    start_case(case, on, policy.deadlines)
-    session.add(case)
-    session.flush()
-    for cw_id in opening.excluded:
-        session.add(CaseExclusion(case_id=case.id, caseworker_id=cw_id, reason="reporter"))
-    wrap_case_keys(session, trust, case.id, opening.keys, recipients, opening.reporter_public_key)
     message = add_message(
         session, case.id, opening.kind, opening.keys.thread, opening.body, on=on
     )
-    if opening.channel != "oral" and policy.auto_acknowledge:
+    if opening.row.channel != "oral" and policy.auto_acknowledge:
         send_automatic_acknowledgement(session, case.id, opening.keys.thread, on)
     return case, message
 
@@ -239,15 +255,17 @@ class SubmissionDraft:
         recipients = routed_caseworkers(session, category.id if category else None, excluded)
         trust = Trust.of(settings)
         opening = Opening(
-            case_id=self.case_id,
+            CaseRow(
+                case_id=self.case_id,
+                lookup_hash=reporter.lookup_hash,
+                reporter_public_key=reporter.public_key,
+                category_id=category.id if category else None,
+                channel="web",
+                excluded=excluded,
+            ),
             keys=self.keys,
-            lookup_hash=reporter.lookup_hash,
-            reporter_public_key=reporter.public_key,
             kind=MessageKind.REPORT,
             body=submission.report,
-            category_id=category.id if category else None,
-            channel="web",
-            excluded=excluded,
         )
         _, message = open_case(session, opening, recipients, self.store.policy(session), trust, on)
         enqueue(session, [r.id for r in recipients], NEW_REPORT, settings)

@@ -263,11 +263,13 @@ def validate_routing(form: ReportForm, session: Session) -> bool:
             category_id = c.id
     if routed_caseworkers(session, category_id, set(form.excluded_ids())):
         return True
-    form.exclude.errors = [
-        *form.exclude.errors,
-        _(
-            "If you exclude everyone who handles this kind of report, nobody could read it. "
-            "Exclude fewer people, or choose another subject."
-        ),
-    ]
+    form.exclude.errors = [*form.exclude.errors, nobody_left()]
     return False
+
+
+def nobody_left() -> str:
+    """Why a routing is refused when the exclusions leave no caseworker (both routes)."""
+    return str(_(
+        "If you exclude everyone who handles this kind of report, nobody could read it. "
+        "Exclude fewer people, or choose another subject."
+    ))

@@ -1,0 +1,146 @@
+"""What the report page's script sends when it sealed the report in the browser, read into
+``cases.reporting.sealed`` terms, and what it is sent to seal with.
+
+The body is JSON: ids as 16 hex digits, every ciphertext, hash and key in standard base64
+(libsodium's ``base64_variants.ORIGINAL``), the routing as the form's own values (the
+category's slug, the exclusion choices), so both routes through the form read them
+alike (``FormOptions``). Anything else is ``SealedRefused(MALFORMED)``. docs/INTAKE.md
+shows a whole example.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from cases.reporting.sealed import (
+    Holder,
+    Limits,
+    SealedIdentity,
+    SealedItem,
+    SealedRefused,
+    SealedReport,
+    SealingKeys,
+    Wrapped,
+)
+from config import Settings
+from intake.fields import SHORT_CHARS
+from intake.report.options import FormOptions
+
+# A character of JSON text takes at most 6 bytes (a control character escaped as \\u0000).
+JSON_BYTES_PER_CHAR = 6
+IDENTITY_CHARS = SHORT_CHARS * 6  # intake.fields: name, contact, and four times as much else
+
+
+def _malformed() -> SealedRefused:
+    return SealedRefused(SealedRefused.MALFORMED)
+
+
+def _bytes(value: Any) -> bytes:
+    if not isinstance(value, str):
+        raise _malformed()
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise _malformed() from None
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise _malformed()
+    return value
+
+
+def _object(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise _malformed()
+    return value
+
+
+def _item(value: Any) -> SealedItem:
+    data = _object(value)
+    return SealedItem(_text(data.get("id")), _bytes(data.get("record")))
+
+
+def _wrapped(value: Any) -> Wrapped:
+    data = _object(value)
+    caseworkers = {}
+    for account, wrapped in _object(data.get("caseworkers")).items():
+        if not account.isascii() or not account.isdigit():
+            raise _malformed()
+        caseworkers[int(account)] = _bytes(wrapped)
+    return Wrapped(caseworkers, _bytes(data.get("recovery")))
+
+
+def _routing(data: dict[str, Any], options: FormOptions) -> tuple[int | None, frozenset[int]]:
+    slug = data.get("category") or ""
+    category = next((c.id for c in options.categories if c.slug == slug), None)
+    if slug and category is None:
+        raise _malformed()
+    exclude = data.get("exclude") or []
+    if not isinstance(exclude, list) or not all(isinstance(v, str) for v in exclude):
+        raise _malformed()
+    return category, frozenset(options.excluded_ids(exclude))
+
+
+def parse_sealed_report(body: Any, options: FormOptions) -> SealedReport:
+    data = _object(body)
+    category_id, excluded = _routing(data, options)
+    thread = _object(data.get("thread_keys"))
+    acknowledgement = data.get("acknowledgement")
+    identity = data.get("identity")
+    return SealedReport(
+        case_id=_text(data.get("case_id")),
+        lookup_hash=_bytes(data.get("lookup_hash")),
+        reporter_public_key=_bytes(data.get("reporter_public_key")),
+        category_id=category_id,
+        excluded=excluded,
+        thread_keys=_wrapped(thread),
+        reporter_thread_key=_bytes(thread.get("reporter")),
+        internal_keys=_wrapped(data.get("internal_keys")),
+        report=_item(data.get("report")),
+        acknowledgement=None if acknowledgement is None else _item(acknowledgement),
+        identity=None if identity is None else SealedIdentity(
+            _item(identity), _wrapped(_object(identity).get("keys"))
+        ),
+    )
+
+
+def report_limits(options: FormOptions, max_report_chars: int) -> Limits:
+    """The largest report the form could make (its description and every question at their
+    limits, with the labels the report records), as sealed JSON."""
+    chars = max_report_chars + 1024  # the keys and punctuation of the JSON, the language
+    for spec in options.questions:
+        chars += max_report_chars if spec.kind == "textarea" else SHORT_CHARS
+        chars += len(spec.recorded_label or spec.label) + len(spec.key)
+    return Limits(chars * JSON_BYTES_PER_CHAR, IDENTITY_CHARS * JSON_BYTES_PER_CHAR)
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _holders(holders: tuple[Holder, ...]) -> list[dict[str, Any]]:
+    return [
+        {"id": h.account_id, "public_key": _b64(h.public_key), "certificate": _b64(h.certificate)}
+        for h in holders
+    ]
+
+
+def sealing_keys_json(keys: SealingKeys, settings: Settings) -> dict[str, Any]:
+    """What the page seals with: the holders' certified keys, the recovery key, the
+    acknowledgement's words, and the receipt derivation's parameters and salt."""
+    kdf = settings.receipt_kdf
+    return {
+        "caseworkers": _holders(keys.caseworkers),
+        "custodians": _holders(keys.custodians),
+        "recovery_public_key": _b64(keys.recovery_public_key),
+        "signing_public_key": _b64(keys.signing_public_key),
+        "acknowledgement": _b64(keys.acknowledgement) if keys.acknowledgement else None,
+        "receipt_kdf": {
+            "salt": _b64(settings.instance_salt),
+            "opslimit": kdf.opslimit,
+            "memlimit": kdf.memlimit,
+        },
+    }

@@ -1,0 +1,81 @@
+"""The two calls the report page's script makes when it seals the report in the browser
+(cases.reporting.sealed): the keys to seal with, and the sealed report to store.
+
+Neither sees a word of the report or the receipt. The keys depend only on the routing the
+reporter chose (category and exclusions: server-visible on both routes, as the case row
+records them). Sending is rate-limited and CSRF-checked like the form's own send.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from flask_babel import gettext as _
+
+from cases.models import Case, today
+from cases.reporting.sealed import SealedRefused, sealing_keys, store_sealed_report
+from intake.errors import answers_in_json
+from intake.i18n import current_language
+from intake.limits import rate_limited
+from intake.report.forms import nobody_left
+from intake.report.options import FormOptions, load_options
+from intake.report.sealed_form import parse_sealed_report, report_limits, sealing_keys_json
+from intake.work import commit, db, settings, store
+
+bp = Blueprint("sealed", __name__)
+answers_in_json("sealed.keys", "sealed.send")
+
+
+def _options() -> FormOptions:
+    return load_options(db(), store().policy(db()).show_caseworker_names, current_language())
+
+
+def _refusal(reason: str, status: int) -> Response:
+    words = {
+        SealedRefused.NOBODY: nobody_left(),
+        SealedRefused.KEYS_CHANGED: _(
+            "Who receives reports changed while you were writing. Send once more: your report "
+            "will be sealed again for the people who receive it now."
+        ),
+        SealedRefused.TAKEN: _("This report could not be stored. Send it once more."),
+    }
+    message = words.get(reason) or _(
+        "Your report arrived in a form we cannot store: the page may be out of date. Nothing "
+        "was stored. Reload the page and send it again."
+    )
+    return current_app.make_response((jsonify({"error": reason, "message": message}), status))
+
+
+@bp.get("/sealing-keys")
+def keys() -> Response:
+    """The holders' certified keys for this routing (``?category=&exclude=``)."""
+    options = _options()
+    slug = request.args.get("category", "")
+    category = next((c.id for c in options.categories if c.slug == slug), None)
+    if slug and category is None:
+        return _refusal(SealedRefused.MALFORMED, 400)
+    excluded = frozenset(options.excluded_ids(request.args.getlist("exclude")))
+    found = sealing_keys(db(), store(), category, excluded)
+    if not found.caseworkers:
+        return _refusal(SealedRefused.NOBODY, 409)
+    return jsonify(sealing_keys_json(found, settings()))
+
+
+@bp.post("/send-sealed")
+@rate_limited("submit")
+def send() -> Response:
+    """Store a report sealed in the browser: 201 with the case's deadlines (200 when the
+    same report comes again), or the refusal's reason and words."""
+    options = _options()
+    instance = settings()
+    try:
+        sealed = parse_sealed_report(request.get_json(silent=True), options)
+        before = db().get(Case, sealed.case_id)
+        limits = report_limits(options, instance.max_report_chars)
+        case = store_sealed_report(db(), store(), sealed, limits, today())
+    except SealedRefused as refused:
+        status = 400 if refused.reason == SealedRefused.MALFORMED else 409
+        return _refusal(refused.reason, status)
+    due = {"acknowledge_by": case.acknowledge_due_on.isoformat(),
+           "feedback_by": case.feedback_due_on.isoformat()}
+    commit()
+    return current_app.make_response((jsonify(due), 200 if before is not None else 201))

@@ -1,0 +1,95 @@
+"""A report sealed as the intake page's script seals it (intake/static/sealing/), made with
+the project's Python crypto: for the server-side tests of ``/report/send-sealed``, which
+check what the server accepts and stores without a browser. The browser's own output is
+checked against the same server in tests/browser/test_browser_sealed_report.py."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from crypto import (
+    KdfParams,
+    contexts,
+    derive_reporter_keys,
+    encrypt_record,
+    new_key,
+    new_receipt,
+    seal_for,
+)
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def unb64(text: str) -> bytes:
+    return base64.b64decode(text)
+
+
+def new_hex_id() -> str:
+    return new_key()[:8].hex()
+
+
+def _wrap(holders: list[dict[str, Any]], recovery: bytes, secret: bytes, case_id: str,
+          purpose: str, record_id: str = "") -> dict[str, Any]:
+    context = contexts.wrapped_key(case_id, purpose, record_id)
+    return {
+        "caseworkers": {str(h["id"]): b64(seal_for(unb64(h["public_key"]), secret, context))
+                        for h in holders},
+        "recovery": b64(seal_for(recovery, secret, context)),
+    }
+
+
+def seal_report(
+    keys: dict[str, Any],
+    body: dict[str, Any],
+    *,
+    identity: dict[str, str] | None = None,
+    category: str = "",
+    exclude: list[str] | None = None,
+    receipt: str | None = None,
+) -> tuple[dict[str, Any], str]:
+    """(the JSON to send, the receipt the reporter would be shown)."""
+    receipt = receipt or new_receipt()
+    kdf = keys["receipt_kdf"]
+    reporter = derive_reporter_keys(
+        receipt, unb64(kdf["salt"]), KdfParams(kdf["opslimit"], kdf["memlimit"])
+    )
+    case_id, report_id = new_hex_id(), new_hex_id()
+    thread, internal = new_key(), new_key()
+    recovery = unb64(keys["recovery_public_key"])
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    sealed: dict[str, Any] = {
+        "case_id": case_id,
+        "lookup_hash": b64(reporter.lookup_hash),
+        "reporter_public_key": b64(reporter.public_key),
+        "category": category,
+        "exclude": exclude or [],
+        "thread_keys": {
+            **_wrap(keys["caseworkers"], recovery, thread, case_id, "thread"),
+            "reporter": b64(seal_for(reporter.public_key, thread,
+                                     contexts.wrapped_key(case_id, "thread"))),
+        },
+        "internal_keys": _wrap(keys["caseworkers"], recovery, internal, case_id, "internal"),
+        "report": {"id": report_id, "record": b64(encrypt_record(
+            thread, text, contexts.message(case_id, "report", report_id)))},
+        "acknowledgement": None,
+        "identity": None,
+    }
+    if keys["acknowledgement"]:
+        ack_id = new_hex_id()
+        sealed["acknowledgement"] = {"id": ack_id, "record": b64(encrypt_record(
+            thread, unb64(keys["acknowledgement"]), contexts.message(case_id, "reply", ack_id)))}
+    if identity:
+        record_id, identity_key = new_hex_id(), new_key()
+        details = json.dumps(identity, ensure_ascii=False).encode()
+        sealed["identity"] = {
+            "id": record_id,
+            "record": b64(encrypt_record(identity_key, details,
+                                         contexts.identity_record(case_id, record_id))),
+            "keys": _wrap(keys["custodians"], recovery, identity_key, case_id,
+                          "identity", record_id),
+        }
+    return sealed, receipt
