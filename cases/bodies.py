@@ -11,7 +11,7 @@ minutes, an exclusion was overridden): its ``event`` is one of :class:`Event`.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TypedDict
+from typing import Any, TypedDict
 
 
 class Event(StrEnum):
@@ -96,6 +96,21 @@ Body = ReportBody | MinutesBody | ThreadBody | NoteBody | TriageBody | RiskBody 
 # Keys the message templates lay out themselves; any other key is shown as a field.
 LAID_OUT = frozenset({"text", "answers", "event", "feedback", "revision", "minutes_id",
                       "language"})
+_TEXTS = ("text", "event", "minutes_id", "language")  # each a string where present
+
+
+def well_formed(body: Any) -> bool:
+    """Whether a decrypted body has the shape every reader relies on: an object whose laid-
+    out fields have their types. The server makes no other; a report sealed in a browser
+    (cases.reporting.sealed) could be anything, and is then shown as damaged."""
+    if not isinstance(body, dict):
+        return False
+    if any(not isinstance(body.get(name, ""), str) for name in _TEXTS):
+        return False
+    answers = body.get("answers", [])
+    return isinstance(answers, list) and all(
+        isinstance(a, dict) and all(isinstance(v, str) for v in a.values()) for a in answers
+    )
 
 
 def report(

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from cases.attachments.blobs import BlobStore, BlobWriter
 from cases.attachments.cleaning import AttachmentCleaner
 from cases.attachments.filetype import TypeSniffer, disagreement
-from cases.bodies import Body
+from cases.bodies import Body, well_formed
 from cases.keyring import Trust, wrap_to_caseworkers
 from cases.models import (
     READABLE_BY_REPORTER,
@@ -32,6 +32,7 @@ from cases.models import (
 from crypto import (
     ContentDigest,
     Context,
+    DecryptionError,
     FileSealer,
     content_digest,
     content_link,
@@ -61,6 +62,7 @@ class DecryptedMessage:
     author_id: int | None
     created_on: dt.date
     body: dict[str, Any]
+    damaged: bool = False  # it did not open, or not to a message body: ``body`` is empty
 
 
 def add_message(
@@ -153,9 +155,14 @@ def open_message_json(key: bytes, case_id: str, kind: MessageKind, message_id: s
 
 
 def open_message(key: bytes, case_id: str, kind: MessageKind, message_id: str,
-                 ciphertext: bytes) -> Any:
-    """A stored message's body (JSON), under the key of its kind; DecryptionError if not."""
-    return json.loads(open_message_json(key, case_id, kind, message_id, ciphertext))
+                 ciphertext: bytes) -> dict[str, Any]:
+    """A stored message's body, under the key of its kind; DecryptionError if it does not
+    open, ValueError if it opens to something that is not a message body (only a report
+    sealed in a browser can: cases.reporting.sealed)."""
+    body = json.loads(open_message_json(key, case_id, kind, message_id, ciphertext))
+    if not well_formed(body):
+        raise ValueError("not a message body")
+    return body  # type: ignore[no-any-return]
 
 
 def read_messages(
@@ -171,7 +178,11 @@ def read_messages(
     out = []
     for m in rows:
         key = keys[key_purpose_of(m.kind)]
-        body = open_message(key, case_id, m.kind, m.id, m.ciphertext)
+        try:
+            body = open_message(key, case_id, m.kind, m.id, m.ciphertext)
+        except (DecryptionError, ValueError):  # shown as what could not be opened
+            out.append(DecryptedMessage(m.id, m.kind, m.author_id, m.created_on, {}, True))
+            continue
         out.append(DecryptedMessage(m.id, m.kind, m.author_id, m.created_on, body))
     return out
 

@@ -16,7 +16,7 @@ from cases.content import read_identity_record
 from cases.keyring import caseworker_key
 from cases.models import Case, Caseworker, IdentityRecord, KeyPurpose, Message, WrappedKey
 from cases.store import Store
-from crypto import record_size
+from crypto import new_key, record_size
 from intake.report.options import load_options
 from intake.report.sealed_form import report_limits
 from intake.work import db
@@ -235,3 +235,15 @@ def test_the_refusals_speak_the_reporters_language(  # type: ignore[no-untyped-d
     sealed, _ = seal_report(keys_for(french), body())
     response = send(french, _damaged(sealed, "short key"))
     assert "Rien n’a été enregistré" in response.get_json()["message"]
+
+
+def test_a_report_sealed_under_another_key_is_shown_to_its_reporter_as_damaged(  # type: ignore[no-untyped-def]
+    browser, store: Store, new_caseworker
+) -> None:
+    new_caseworker(store, "alice")
+    sealed, receipt = seal_report(keys_for(browser), body(), report_key=new_key())
+    assert send(browser, sealed).status_code == 201
+    browser.login(receipt)
+    page = browser.case_page()
+    assert page.status_code == 200
+    assert "This message could not be opened" in page.get_data(as_text=True)

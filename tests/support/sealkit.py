@@ -50,8 +50,12 @@ def seal_report(
     category: str = "",
     exclude: list[str] | None = None,
     receipt: str | None = None,
+    report_plaintext: bytes | None = None,
+    report_key: bytes | None = None,
 ) -> tuple[dict[str, Any], str]:
-    """(the JSON to send, the receipt the reporter would be shown)."""
+    """(the JSON to send, the receipt the reporter would be shown). ``report_plaintext``
+    and ``report_key`` make what a hostile script could send: other bytes than a report's
+    JSON, or a report sealed under a key no holder was given."""
     receipt = receipt or new_receipt()
     kdf = keys["receipt_kdf"]
     reporter = derive_reporter_keys(
@@ -60,7 +64,7 @@ def seal_report(
     case_id, report_id = new_hex_id(), new_hex_id()
     thread, internal = new_key(), new_key()
     recovery = unb64(keys["recovery_public_key"])
-    text = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    text = report_plaintext or json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
     sealed: dict[str, Any] = {
         "case_id": case_id,
         "lookup_hash": b64(reporter.lookup_hash),
@@ -74,7 +78,7 @@ def seal_report(
         },
         "internal_keys": _wrap(keys["caseworkers"], recovery, internal, case_id, "internal"),
         "report": {"id": report_id, "record": b64(encrypt_record(
-            thread, text, contexts.message(case_id, "report", report_id)))},
+            report_key or thread, text, contexts.message(case_id, "report", report_id)))},
         "acknowledgement": None,
         "identity": None,
     }
@@ -93,3 +97,24 @@ def seal_report(
                           "identity", record_id),
         }
     return sealed, receipt
+
+
+def keys_of(store: Any) -> dict[str, Any]:
+    """What /report/sealing-keys hands out for a report with no category or exclusions."""
+    from cases.reporting.sealed import sealing_keys
+    from intake.report.sealed_form import sealing_keys_json
+
+    with store.transaction() as session:
+        return sealing_keys_json(sealing_keys(session, store, None, frozenset()), store.settings)
+
+
+def store_sealed(store: Any, sealed: dict[str, Any]) -> str:
+    """Store what a script sent, as /report/send-sealed does; returns the case id."""
+    from cases.models import today
+    from cases.reporting.sealed import Limits, store_sealed_report
+    from intake.report.options import FormOptions
+    from intake.report.sealed_form import parse_sealed_report
+
+    report = parse_sealed_report(sealed, FormOptions())
+    with store.transaction() as session:
+        return store_sealed_report(session, store, report, Limits(10**6, 10**5), today()).id
