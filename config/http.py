@@ -20,6 +20,13 @@ CONTENT_SECURITY_POLICY = "; ".join(
     ]
 )
 
+# The intake pages that seal in the reporter's browser run libsodium's WebAssembly, which
+# needs 'wasm-unsafe-eval' (compiling WebAssembly, not evaluating strings: 'unsafe-eval'
+# stays off). Those pages only: intake.sealing.seals_in_browser.
+SEALING_CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY.replace(
+    "script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'"
+)
+
 PERMISSIONS_POLICY = ", ".join(
     f"{feature}=()"
     for feature in (

@@ -31,6 +31,7 @@ from config.logs import install as install_log_filters
 from config.requestbody import guard_request_bodies, minimum_rate
 from intake import errors, i18n, limits, work
 from intake.parsing import IntakeRequest
+from intake.sealing import sealing_policy
 from intake.uploads import megabytes
 
 CSRF_TIME_LIMIT = 48 * 3600  # a slow reporter keeps a usable form for two days
@@ -124,6 +125,7 @@ def _install_response_hooks(app: Flask, settings: Settings) -> None:
     def _harden(response: Response) -> Response:
         for name, value in headers.items():
             response.headers[name] = value
+        sealing_policy(response)
         response.headers.pop("Server", None)
         return response
 

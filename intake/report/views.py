@@ -41,6 +41,7 @@ from intake.report.forms import (
 )
 from intake.report.options import FormOptions, load_options
 from intake.report.receipt_views import render_receipt
+from intake.sealing import seals_in_browser
 from intake.uploads import (
     accepts_uploads,
     clean_filename,
@@ -125,6 +126,7 @@ def _honeypot(form: ReportForm) -> Response:
 
 
 @bp.route("/", methods=["GET", "POST"])
+@seals_in_browser
 def form() -> Response:
     """The form. A POST comes from "Change" on the review page: show those values again."""
     the_form = build_form(_options(db()), request.form if request.method == "POST" else None)
