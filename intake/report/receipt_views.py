@@ -25,6 +25,7 @@ from intake.work import commit, db, settings
 
 bp = Blueprint("receipt", __name__)
 MAX_TITLE_CHARS = 60
+SEALED_RECEIPT_SLOT = "{receipt}"  # where the browser puts the receipt in the text file
 
 
 def render_receipt(
@@ -69,18 +70,35 @@ def _posted_due_dates() -> tuple[dt.date, dt.date]:
         raise BadRequest() from None
 
 
+@bp.post("/sealed-receipt")
+def sealed_receipt() -> Response:
+    """The receipt page for a report sealed in the browser, without the receipt: the page's
+    script made it and fills it in, and does what the page's buttons do with it in the
+    browser (intake/static/sealing/report-page.mjs). Only the two dates come here."""
+    acknowledge_by, feedback_by = _posted_due_dates()
+    html = render_template(
+        "report/receipt.html", sealed=True, receipt="", groups=[""] * 7,
+        receipt_text=_receipt_text(SEALED_RECEIPT_SLOT, acknowledge_by, feedback_by),
+        acknowledge_by=acknowledge_by, feedback_by=feedback_by,
+        error=None, practised=None, submission_id="",
+    )
+    return current_app.make_response(html)
+
+
+def _receipt_text(receipt: str, acknowledge_by: dt.date, feedback_by: dt.date) -> str:
+    text = render_template(
+        "report/receipt.txt", receipt=receipt, acknowledge_by=acknowledge_by,
+        feedback_by=feedback_by,
+    )
+    return text.replace("\n", "\r\n")
+
+
 @bp.post("/receipt.txt")
 def download_receipt() -> Response:
     """The receipt as a text file."""
     receipt = _posted_receipt()
-    acknowledge_by, feedback_by = _posted_due_dates()
-    text = render_template(
-        "report/receipt.txt",
-        receipt=format_receipt(receipt),
-        acknowledge_by=acknowledge_by,
-        feedback_by=feedback_by,
-    )
-    response = current_app.response_class(text.replace("\n", "\r\n"), mimetype="text/plain")
+    text = _receipt_text(format_receipt(receipt), *_posted_due_dates())
+    response = current_app.response_class(text, mimetype="text/plain")
     response.headers["Content-Disposition"] = 'attachment; filename="receipt.txt"'
     return response
 
@@ -117,8 +135,8 @@ def _differing_groups(receipt: str, typed: str) -> list[int]:
 @bp.post("/calendar.ics")
 def calendar() -> Response:
     """Reminders of the two dates, under a title the reporter chooses, for a reporter who
-    left no contact details. The file names no organisation, receipt or address."""
-    _posted_receipt()  # only from a receipt page
+    left no contact details. The file names no organisation, receipt or address (so a
+    receipt page sealed in the browser sends none: only the dates)."""
     title = _clean_title(request.form.get("title", "")) or _("Reminder")
     reminders = icalendar.Calendar()
     reminders.add("prodid", "-//reminder//EN")
@@ -153,6 +171,8 @@ def _event(day: dt.date, title: str) -> icalendar.Event:
 
 @bp.post("/done")
 def done() -> Response:
+    if not request.form.get("receipt") and request.form.get("saved") == "yes":
+        return current_app.make_response(render_template("report/done.html"))  # sealed
     receipt = _posted_receipt()
     if request.form.get("saved") != "yes":
         return render_receipt(

@@ -41,6 +41,7 @@ from intake.report.forms import (
 )
 from intake.report.options import FormOptions, load_options
 from intake.report.receipt_views import render_receipt
+from intake.report.sealed_page import sealing_data
 from intake.sealing import seals_in_browser
 from intake.uploads import (
     accepts_uploads,
@@ -71,7 +72,10 @@ def _limits() -> dict[str, int]:
 
 
 def render_form(form: ReportForm, status: int = 200, notice: str | None = None) -> Response:
-    html = render_template("report/form.html", form=form, notice=notice, limits=_limits())
+    sealing = sealing_data(form, settings().max_report_chars) if settings().seal_in_browser \
+        else None
+    html = render_template("report/form.html", form=form, notice=notice, limits=_limits(),
+                           sealing=sealing)
     return current_app.make_response((html, status))
 
 

@@ -120,14 +120,17 @@ class Sealbox:
     def settings(self) -> Any:
         return load_settings(environ=self.env, instance_path=self.instance)
 
-    def start(self, app: str) -> Server:
+    def start(self, app: str, command: list[str] | None = None) -> Server:
+        """``python -m <app>`` on a free port (or ``command``, given the same ``--host`` and
+        ``--port``), once: later calls return the running server."""
         if app in self.servers:
             return self.servers[app]
         port = free_port()
         log = self.logs / f"{app}.log"
         with log.open("ab") as out:
             process = subprocess.Popen(
-                [sys.executable, "-m", app, "--host", "127.0.0.1", "--port", str(port)],
+                [*(command or [sys.executable, "-m", app]),
+                 "--host", "127.0.0.1", "--port", str(port)],
                 cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT,
             )
         server = Server(app, f"http://127.0.0.1:{port}", process, log)
