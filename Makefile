@@ -73,7 +73,7 @@ browser-deps:
 VENDORED = intake/static/vendor/libsodium-wrappers.mjs
 browser-crypto: $(VENDORED)
 
-$(VENDORED): package-lock.json intake/sealing/vendor.py | $(RUN_STAMP)
+$(VENDORED): package-lock.json intake/sealing/vendor.py intake/sealing/phonenumbers-entry.mjs | $(RUN_STAMP)
 	@if command -v npm >/dev/null 2>&1; then \
 	  npm ci --ignore-scripts --no-audit --no-fund --silent && $(BIN)/python -m intake.sealing.vendor >/dev/null; \
 	else echo "npm not installed: the intake seals on the server only"; fi

@@ -12,7 +12,9 @@ from flask_babel import gettext as _
 
 from intake.fields import SHORT_CHARS
 from intake.i18n import current_language
+from intake.report.checks import reasons
 from intake.report.forms import ReportForm
+from intake.work import settings
 
 
 def _words() -> dict[str, str]:
@@ -47,6 +49,17 @@ def _words() -> dict[str, str]:
     }
 
 
+def _identifying(form: ReportForm) -> dict[str, Any]:
+    """What the browser's "what could identify you" check needs (intake.report.checks has
+    the server's): staff names only where the form shows them anyway (the policy), since
+    this list is in the page for anyone to read."""
+    instance = settings()
+    people = [cw.display_name for cw in form.options.caseworkers
+              if cw.display_name] if form.options.show_names else []
+    return {"places": list(instance.identifying_names), "people": people,
+            "region": instance.phone_region, "reasons": reasons()}
+
+
 def sealing_data(form: ReportForm, max_chars: int) -> dict[str, Any]:
     questions = [
         {"key": spec.key, "name": f"q_{spec.key}", "question": spec.recorded_label or spec.label,
@@ -61,4 +74,5 @@ def sealing_data(form: ReportForm, max_chars: int) -> dict[str, Any]:
         "short_chars": SHORT_CHARS,
         "questions": questions,
         "words": _words(),
+        "identifying": _identifying(form),
     }

@@ -26,7 +26,8 @@ from cases.store import Store
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
-REPORT = "Marker-4K: the port inspector signs the customs papers unseen, for cash."
+REPORT = ("Marker-4K: the port inspector signs the customs papers unseen, for cash. "
+          "Write to sam.doe@example.org.")
 WHEN = "Marker-5L since the spring"
 NAME = "Marker-6M Sam Doe"
 OFF = "Marker-0Z: typed with JavaScript off"
@@ -78,8 +79,11 @@ def test_with_javascript_on_the_server_never_receives_the_report(
     assert REPORT in review.inner_text() and WHEN in review.inner_text()
     assert "You are telling us who you are." in review.inner_text()
     assert page.locator("#report-form").is_hidden()
+    identifying = review.locator("section.identifying")
+    assert identifying.locator("mark").all_inner_texts() == ["sam.doe@example.org"]
+    assert "(an e-mail address)" in identifying.inner_text()
     audit.check(page, "sealed review", lang="en")
-    page.get_by_role("button", name="Change my report").click()
+    identifying.get_by_role("button", name="Change my report").click()
     assert page.get_by_label("What happened?").input_value() == REPORT
     page.get_by_role("button", name="Continue: check your report").click()
 
@@ -104,7 +108,8 @@ def test_with_javascript_on_the_server_never_receives_the_report(
     page.get_by_role("button", name="Finish").click()
     page.get_by_role("heading", name="Thank you").wait_for()
 
-    for secret in (REPORT, WHEN, NAME, receipt, receipt.replace(" ", ""), "Marker-"):
+    for secret in (REPORT, WHEN, NAME, receipt, receipt.replace(" ", ""), "Marker-",
+                   "sam.doe@example.org"):
         assert _seen(record, secret) == [], secret
     assert [p for p, body in read_record(record) if body and p.endswith("/send-sealed")]
 

@@ -16,7 +16,12 @@ from intake.sealing import vendor
 def test_every_locked_package_has_an_integrity_hash() -> None:
     lock = json.loads((vendor.ROOT / "package-lock.json").read_text())
     packages = {name: info for name, info in lock["packages"].items() if name}
-    assert set(packages) == {"node_modules/libsodium-sumo", "node_modules/libsodium-wrappers-sumo"}
+    served = {name for name, info in packages.items() if not info.get("dev")}
+    assert served == {"node_modules/libsodium-sumo", "node_modules/libsodium-wrappers-sumo",
+                      "node_modules/libphonenumber-js"}
+    # The rest builds the phone-number bundle: esbuild and its per-platform binaries.
+    assert all(name.startswith(("node_modules/esbuild", "node_modules/@esbuild/"))
+               for name in set(packages) - served)
     for info in packages.values():
         assert info["integrity"].startswith("sha512-")  # npm ci refuses a tarball that differs
 
@@ -29,3 +34,12 @@ def test_the_served_copy_is_the_build_of_the_lock() -> None:
     imports = re.findall(r'(?:from|import)\s*"([^"]+)"', served)
     assert imports == ["./libsodium-sumo.mjs"]  # the file beside it, nothing else
     assert "http://" not in served and "https://" not in served
+
+
+def test_the_phone_number_bundle_imports_nothing() -> None:
+    if not (vendor.MODULES / "libphonenumber-js").exists():
+        pytest.skip("node_modules is not installed (make browser-crypto needs npm)")
+    bundle = vendor.built()["libphonenumber.mjs"].decode()
+    assert not re.search(r'(?:^|[;}\s])import\s*[{"\w*]', bundle)  # one self-contained module
+    assert "export{" in bundle.replace(" ", "") and "findPhoneNumbersInText" in bundle
+    assert "http://" not in bundle.replace("http://www.w3.org", "")

@@ -5,6 +5,7 @@
 // Safer and Safest modes) this module does nothing and the form posts to the server as ever.
 
 import { normalizeReceipt, digitValue, ready } from "./sealbox-crypto.mjs";
+import { findIdentifying, segments } from "./identifying.mjs";
 import { sendReport, KeysNotVerified, SendRefused } from "./sealed-report.mjs";
 
 const data = JSON.parse(document.getElementById("sealing-data")?.textContent || "null");
@@ -130,20 +131,48 @@ function fillSummary(list) {
   entry(list, words.identity, ...(given ? [words.identity_given, ...identityFields] : [words.identity_none]));
 }
 
+/** The server's check of the review page (intake/report/checks.py), here: the account and
+ * each free-text answer, each piece that could point to the writer marked with why. */
+function markIdentifying(box) {
+  const texts = [[labelOf(form.elements.description), report().text]];
+  for (const q of data.questions) {
+    const field = form.elements[q.name];
+    if (field && field.length === undefined && valueOf(q.name).trim()) {
+      texts.push([labelOf(field), valueOf(q.name).trim()]);
+    }
+  }
+  const rules = data.identifying;
+  const out = $(".identifying-texts", box);
+  for (const [label, text] of texts) {
+    const found = findIdentifying(text, rules);
+    if (!found.length) { continue; }
+    out.append(element("h3", label));
+    const marked = element("p", undefined, { class: "user-text marked", dir: "auto" });
+    for (const [piece, kind] of segments(text, found)) {
+      if (!kind) { marked.append(piece); continue; }
+      marked.append(element("mark", piece), " ",
+                    element("span", `(${rules.reasons[kind]})`, { class: "identify-reason" }));
+    }
+    out.append(marked);
+  }
+  box.hidden = !out.childElementCount;
+}
+
 const page = () => $("main") || document.body;
 let hidden = [];
 
 function showReview() {
   const review = $("#sealed-review").content.firstElementChild.cloneNode(true);
   fillSummary($("dl.summary", review));
+  markIdentifying($("section.identifying", review));
   hidden = Array.from(page().children).filter((child) => !child.hidden);
   hidden.forEach((child) => { child.hidden = true; });
   page().append(review);
-  $("[data-action=change]", review).addEventListener("click", () => {
+  $$("[data-action=change]", review).forEach((button) => button.addEventListener("click", () => {
     review.remove();
     hidden.forEach((child) => { child.hidden = false; });
     form.elements.description.focus();
-  });
+  }));
   $("[data-action=send]", review).addEventListener("click", () => send(review));
   window.scrollTo(0, 0);
   $("h1", review).focus();
