@@ -1,5 +1,6 @@
 """Template filters for decrypted message bodies (plain strings out: Jinja escapes them),
-and file sizes in the reader's language."""
+file sizes in the reader's language, and gettext and ngettext for the templates and the
+views that write numbers in sentences as the reader's language does (config.sentences)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,12 @@ import json
 from typing import Any
 
 from flask import Flask
-from flask_babel import get_locale
+from flask_babel import get_locale, get_translations
+from jinja2 import pass_context
+from jinja2.runtime import Context
 
 from cases.bodies import LAID_OUT
+from config import sentences
 from config.languages import NATIVE_NAMES, file_size
 
 SHOWN_ELSEWHERE = LAID_OUT  # laid out by macros/messages.html
@@ -34,7 +38,24 @@ def extra_fields(body: Any) -> list[tuple[str, str]]:
     return [(str(k), display_value(v)) for k, v in body.items() if k not in SHOWN_ELSEWHERE]
 
 
+SENTENCES = sentences.Sentences(get_translations, get_locale)  # numbers in the reader's way
+gettext, ngettext = SENTENCES.gettext, SENTENCES.ngettext
+
+
+@pass_context
+def _template_gettext(context: Context, string: str, **variables: Any) -> str:
+    return gettext(string, autoescape=context.eval_ctx.autoescape, **variables)
+
+
+@pass_context
+def _template_ngettext(context: Context, singular: str, plural: str, num: int,
+                       **variables: Any) -> str:
+    return ngettext(singular, plural, num, autoescape=context.eval_ctx.autoescape, **variables)
+
+
 def register(app: Flask) -> None:
+    # After Flask-Babel installed its own (Jinja's ``_`` looks "gettext" up when called).
+    app.jinja_env.globals.update(gettext=_template_gettext, ngettext=_template_ngettext)
     app.jinja_env.filters["display_value"] = display_value
     app.jinja_env.filters["extra_fields"] = extra_fields
     app.jinja_env.filters["from_json"] = from_json

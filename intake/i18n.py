@@ -11,8 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, abort, current_app, g, request, url_for
-from flask_babel import Babel
+from flask_babel import Babel, get_locale, get_translations
+from jinja2 import pass_context
+from jinja2.runtime import Context
 
+from config import sentences
 from config.languages import NATIVE_NAMES, text_direction
 from intake.work import settings
 
@@ -75,10 +78,27 @@ def language_url(code: str) -> str:
     return url_for("main.index", lang=code)
 
 
+SENTENCES = sentences.Sentences(get_translations, get_locale)  # numbers in the reader's way
+gettext, ngettext = SENTENCES.gettext, SENTENCES.ngettext
+
+
+@pass_context
+def _template_gettext(context: Context, string: str, **variables: Any) -> str:
+    return gettext(string, autoescape=context.eval_ctx.autoescape, **variables)
+
+
+@pass_context
+def _template_ngettext(context: Context, singular: str, plural: str, num: int,
+                       **variables: Any) -> str:
+    return ngettext(singular, plural, num, autoescape=context.eval_ctx.autoescape, **variables)
+
+
 def init_app(app: Flask) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
     app.config["BABEL_DEFAULT_LOCALE"] = app.config["SEALBOX_SETTINGS"].default_language
     Babel(app, locale_selector=current_language)
+    # After Flask-Babel installed its own (Jinja's ``_`` looks "gettext" up when called).
+    app.jinja_env.globals.update(gettext=_template_gettext, ngettext=_template_ngettext)
     app.url_value_preprocessor(_pull_lang)
     app.url_defaults(_add_lang)
 

@@ -20,7 +20,7 @@ from cases.accounts.administration import AdminRefused
 from cases.accounts.approvals import Kind
 from cases.casework.handover import held_only_by
 from cases.models import Caseworker
-from caseworker import web
+from caseworker import templating, web
 from caseworker.admin import forms as f
 from caseworker.admin.views import bp
 from caseworker.choices import options
@@ -197,7 +197,8 @@ def disable(person_id: int) -> Response:
     except AdminRefused as exc:
         _refused(exc)
     else:
-        flash(_("The account is disabled; %(num)d case keys were deleted.", num=removed), "success")
+        flash(templating.gettext(
+            "The account is disabled; %(num)d case keys were deleted.", num=removed), "success")
     return _back(person)
 
 

@@ -28,7 +28,7 @@ from cases.records.retention import (
     purge_expired,
 )
 from cases.store import POLICY_KEYS
-from caseworker import web
+from caseworker import templating, web
 from caseworker.admin import forms as f
 from caseworker.charts import bar_chart
 from caseworker.choices import options
@@ -219,7 +219,7 @@ def retention() -> str | Response | tuple[str, int]:
                 purge, store.blobs, on, policy.abandoned_case_retention_days, actor_id=actor_id
             )
         store.scrub_freed_data()
-        flash(_("%(num)d cases were purged.", num=len(purged)), "success")
+        flash(templating.gettext("%(num)d cases were purged.", num=len(purged)), "success")
         return redirect(url_for("admin.retention"))
     due = due_for_purge(db, on, days)
     abandoned = abandoned_for_purge(db, on, policy.abandoned_case_retention_days)

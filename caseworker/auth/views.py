@@ -6,7 +6,6 @@ from __future__ import annotations
 import segno
 from flask import Blueprint, flash, g, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
@@ -41,6 +40,7 @@ from cases.records.audit import record
 from caseworker import web
 from caseworker.auth.forms import CodeForm, EnrolmentForm, KeyAnswerForm, LoginForm, RecoveryForm
 from caseworker.limits import limit_sign_in
+from caseworker.templating import ngettext
 
 bp = Blueprint("auth", __name__)
 

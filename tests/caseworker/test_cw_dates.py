@@ -16,3 +16,17 @@ def test_the_audit_log_and_account_page_speak_the_caseworkers_language(person, s
     assert not re.search(r"<td>\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}</td>", audit)
     account = admin.get("/account").get_data(as_text=True)
     assert re.search(rf"<li>{FRENCH_MOMENT}: ", account)
+
+
+def test_numbers_in_sentences_are_written_as_the_caseworkers_language_writes_them(
+    store, person, signed_in
+) -> None:  # type: ignore[no-untyped-def]
+    with store.transaction() as session:
+        store.set_policy(session, "retention_days_after_close", 1500)
+    admin = signed_in(person("admin", admin=True))
+    english = admin.get("/admin/retention").get_data(as_text=True)
+    assert "deleted 1,500 days after closing" in english
+    assert admin.post("/account/language", {"language": "fr"}).status_code == 302
+    french = admin.get("/admin/retention").get_data(as_text=True)
+    assert "supprimés 1\u202f500 jours après leur clôture" in french
+    assert "1500" not in french.replace("1\u202f500", "")
