@@ -19,7 +19,7 @@ Baseline, timed in windows that alternate with the server's (S B S B ...: the lo
 other work puts on the machine falls on both alike): bare ``nacl.pwhash.argon2id.kdf``
 with the same parameters, in 3 processes x 4 threads (the server's parallelism when this
 baseline was chosen; 12 derivations at a time saturate two cores either way), each thread
-deriving back to back, derivations per second. Target: submissions/s >= 0.8x
+deriving back to back, derivations per second. Target: submissions/s >= 0.9x
 derivations/s (everything but the deliberate key stretching is cheap). For context, also
 2 processes x 1 thread (the most a 2-core machine does).
 
@@ -67,7 +67,7 @@ REPORT = (
 ) * 12  # about 2 KB
 WARM_UP_SECONDS = 4
 RAMP_SECONDS = 1.5  # clients (or bare threads) start; not counted
-TARGET = 0.8
+TARGET = 0.9  # issue 19: submissions >= 0.9x bare Argon2id
 
 
 def report_text() -> str:
@@ -300,6 +300,7 @@ def measure(
             redis=database == "postgres",
             submissions_per_hour_per_client=10_000_000,
             submissions_per_minute_global=10_000_000,
+            seal_in_browser="true",
         ))
         create_reader(Store(inst.settings()))  # someone to seal to
         app = "intake:create_app()"

@@ -15,7 +15,7 @@ import secrets
 import unicodedata
 
 import icalendar
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import BadRequest
 
@@ -68,6 +68,12 @@ def _posted_due_dates() -> tuple[dt.date, dt.date]:
         )
     except ValueError:
         raise BadRequest() from None
+
+
+@bp.before_request
+def _sealed_receipt_only_where_the_browser_seals() -> None:
+    if request.endpoint == "receipt.sealed_receipt" and not settings().seal_in_browser:
+        abort(404)  # before the form's check: there is no such page here
 
 
 @bp.post("/sealed-receipt")

@@ -1,14 +1,15 @@
 """The two calls the report page's script makes when it seals the report in the browser
 (cases.reporting.sealed): the keys to seal with, and the sealed report to store.
 
-Neither sees a word of the report or the receipt. The keys depend only on the routing the
-reporter chose (category and exclusions: server-visible on both routes, as the case row
-records them). Sending is rate-limited and CSRF-checked like the form's own send.
+Both answer 404 unless ``settings.seal_in_browser`` is on. Neither sees a word of the
+report or the receipt. The keys depend only on the routing the reporter chose (category
+and exclusions: server-visible on both routes, as the case row records them). Sending is
+rate-limited and CSRF-checked like the form's own send.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, abort, current_app, jsonify, request
 from flask_babel import gettext as _
 
 from cases.models import Case, today
@@ -23,6 +24,15 @@ from intake.work import commit, db, settings, store
 
 bp = Blueprint("sealed", __name__)
 answers_in_json("sealed.keys", "sealed.send")
+
+
+@bp.before_request
+def _only_where_the_browser_seals() -> None:
+    """Not there at all unless the operator turned sealing in the browser on: the keys
+    hand out the receipt derivation's salt, which an instance that seals only on the
+    server keeps out of reach."""
+    if not settings().seal_in_browser:
+        abort(404)
 
 
 def _options() -> FormOptions:

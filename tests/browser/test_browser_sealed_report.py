@@ -47,6 +47,7 @@ def reporter(sealbox: Sealbox, new_context: Any) -> Any:
         if os.environ.get("SEALBOX_REQUIRE_BROWSER"):
             pytest.fail("libsodium.js is not built: make browser-crypto")
         pytest.skip("libsodium.js is not built (make browser-crypto needs npm)")
+    sealbox.env["SEALBOX_SEAL_IN_BROWSER"] = "true"  # before the intake first starts
     page = new_context(javascript=True).new_page()
     page.sent = []  # every request body the browser sent
     page.on("request", lambda request: page.sent.append(request.post_data_buffer or b""))

@@ -71,7 +71,7 @@ def _send(base: str, path: str, body: bytes) -> tuple[int, dict[str, str], str]:
 
 
 def test_malformed_chunked_bodies_get_the_readable_400(sqlite_deployment: Deployment) -> None:
-    front = sqlite_deployment.start("intake", workers=1)
+    front = sqlite_deployment.start("intake", workers=1, SEALBOX_SEAL_IN_BROWSER="true")
     back = sqlite_deployment.start("caseworker", workers=1)
     for base, module in ((front, intake), (back, caseworker)):
         paths = list(_post_paths(module, sqlite_deployment.store))

@@ -198,8 +198,10 @@ def test_posts_with_a_bad_csrf_token_count_against_the_limits(make_app, new_brow
     assert browser.send(browser.review()).status_code == 429
 
 
-def test_every_post_endpoint_requires_a_csrf_token(app) -> None:  # type: ignore[no-untyped-def]
-    """CSRF is checked per view (inside the limits): no view may be left without it."""
+def test_every_post_endpoint_requires_a_csrf_token(make_app) -> None:  # type: ignore[no-untyped-def]
+    """CSRF is checked per view (inside the limits): no view may be left without it (the
+    calls of sealing in the browser too, so they are switched on)."""
+    app = make_app(seal_in_browser=True)
     client = app.test_client()
     client.get("/en/report/")  # a session, as a real browser would have
     checked = 0

@@ -24,6 +24,23 @@ from intake.work import db
 TEXT = "The depot manager sells the fuel on the side."
 
 
+@pytest.fixture
+def app(make_app):  # type: ignore[no-untyped-def]
+    return make_app(seal_in_browser=True)
+
+
+def test_an_instance_that_seals_on_the_server_has_no_such_calls(  # type: ignore[no-untyped-def]
+    make_app, store: Store, new_caseworker
+) -> None:
+    """Off (the default), the keys are not handed out: the salt stays out of reach."""
+    new_caseworker(store, "alice")
+    client = make_app().test_client()
+    assert client.get("/en/report/sealing-keys").status_code == 404
+    assert client.post("/en/report/send-sealed", json={}).status_code == 404
+    assert client.post("/en/report/sealed-receipt").status_code == 404
+    assert b"sealing-data" not in client.get("/en/report/").data
+
+
 def keys_for(browser, **query: Any) -> Any:  # type: ignore[no-untyped-def]
     response = browser.client.get(browser.url("report/sealing-keys"), query_string=query)
     assert response.status_code == 200, response.get_data(as_text=True)
