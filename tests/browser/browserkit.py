@@ -179,6 +179,19 @@ class Sealbox:
             server.stop()
 
 
+def require_browser_libraries() -> None:
+    """Skip (fail under SEALBOX_REQUIRE_BROWSER) where ``make browser-crypto`` has not
+    built the libraries the intake serves to browsers (it needs npm)."""
+    import pytest
+
+    vendor = ROOT / "intake/static/vendor"
+    if all((vendor / name).exists() for name in ("libsodium-wrappers.mjs", "libphonenumber.mjs")):
+        return
+    if os.environ.get("SEALBOX_REQUIRE_BROWSER"):
+        pytest.fail("the browser's libraries are not built: make browser-crypto")
+    pytest.skip("the browser's libraries are not built (make browser-crypto needs npm)")
+
+
 # -- TOTP --------------------------------------------------------------------------------
 
 _last_counter: dict[str, int] = {}

@@ -5,18 +5,15 @@ every kind, script of digits, region and overlap below."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 import pytest
-from browserkit import Sealbox
+from browserkit import Sealbox, require_browser_libraries
 
 from cases.reporting.identifying import find_identifying, segments
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[2]
 PLACES = ["Lyon plant", "Procurement Unit", "QA", "Ünterhaus"]
 PEOPLE = ["Alice Archer", "Zoë Müller", "李明"]
 TEXTS = [
@@ -45,10 +42,7 @@ TEXTS = [
 
 @pytest.fixture
 def page(sealbox: Sealbox, new_context: Any) -> Any:
-    if not (ROOT / "intake/static/vendor/libphonenumber.mjs").exists():
-        if os.environ.get("SEALBOX_REQUIRE_BROWSER"):
-            pytest.fail("libphonenumber-js is not built: make browser-crypto")
-        pytest.skip("the browser's libraries are not built (make browser-crypto needs npm)")
+    require_browser_libraries()
     page = new_context(javascript=True).new_page()
     page.goto(sealbox.intake + "/en/report/")
     return page

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-from pathlib import Path
 from typing import Any
 
 import pytest
-from browserkit import PASSPHRASE, Sealbox
+from browserkit import PASSPHRASE, Sealbox, require_browser_libraries
 from sqlalchemy import select
 
 from cases.accounts.enrolment import unlock
@@ -26,7 +24,6 @@ from cases.store import Store
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[2]
 REPORT = "Marker-7Q: the harbour master waves the unregistered tankers through."
 ANSWER = "Marker-8R: every Tuesday night"
 NAME = "Marker-9S Jo Bloggs"
@@ -43,10 +40,7 @@ SEND = """async (arg) => {
 
 @pytest.fixture
 def reporter(sealbox: Sealbox, new_context: Any) -> Any:
-    if not (ROOT / "intake/static/vendor/libsodium-wrappers.mjs").exists():
-        if os.environ.get("SEALBOX_REQUIRE_BROWSER"):
-            pytest.fail("libsodium.js is not built: make browser-crypto")
-        pytest.skip("libsodium.js is not built (make browser-crypto needs npm)")
+    require_browser_libraries()
     sealbox.env["SEALBOX_SEAL_IN_BROWSER"] = "true"  # before the intake first starts
     page = new_context(javascript=True).new_page()
     page.sent = []  # every request body the browser sent

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browserkit import PASSPHRASE, Audit, Sealbox, read_receipt
+from browserkit import PASSPHRASE, Audit, Sealbox, read_receipt, require_browser_libraries
 from recording_intake import read_record
 
 from cases.accounts.enrolment import unlock
@@ -56,8 +56,7 @@ def _seen(record: Path, secret: str) -> list[str]:
 def test_with_javascript_on_the_server_never_receives_the_report(
     sealbox: Sealbox, record: Path, new_context: Any, audit: Audit
 ) -> None:
-    if not (ROOT / "intake/static/vendor/libsodium-wrappers.mjs").exists():
-        pytest.skip("libsodium.js is not built (make browser-crypto needs npm)")
+    require_browser_libraries()
     alice = sealbox.add_caseworker("page-alice", custodian=True)
     page = new_context(javascript=True, accept_downloads=True).new_page()
     page.goto(sealbox.intake + "/en/")

@@ -11,27 +11,22 @@ from __future__ import annotations
 
 import io
 import os
-from pathlib import Path
 from typing import Any
 
 import pytest
-from browserkit import Sealbox
+from browserkit import Sealbox, require_browser_libraries
 
 import crypto
 from crypto import Context, KdfParams
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[2]
 KEY = bytes(range(32))
 
 
 @pytest.fixture
 def page(sealbox: Sealbox, new_context: Any) -> Any:
-    if not (ROOT / "intake/static/vendor/libsodium-wrappers.mjs").exists():
-        if os.environ.get("SEALBOX_REQUIRE_BROWSER"):
-            pytest.fail("libsodium.js is not built: make browser-crypto")
-        pytest.skip("libsodium.js is not built (make browser-crypto needs npm)")
+    require_browser_libraries()
     context = new_context(javascript=True, bypass_csp=True)
     page = context.new_page()
     page.goto(sealbox.intake + "/en/")
