@@ -20,6 +20,7 @@ import secrets
 from enum import StrEnum
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -643,6 +644,23 @@ class BlobChunk(Base):
     blob_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
     data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class StagedFile(Base):
+    """A file the reporter's browser is sealing and sending in pieces, before the report it
+    belongs to (cases.reporting.staged_files). Its ciphertext is staged in the blob store
+    under this id, which becomes the attachment's; the row goes when the report is stored,
+    or with the daily purge once it is older than a day. Only the date is kept."""
+
+    __tablename__ = "staged_files"
+    __table_args__ = UNORDERED
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    # BLAKE2b of the upload token only the sending page knows: nobody else adds pieces.
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    pieces: Mapped[int] = mapped_column(Integer, default=0)
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_on: Mapped[dt.date] = mapped_column(Date, default=today)
 
 
 class InstancePolicy(Base):

@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from cases.db import is_database_fault
 from caseworker import web
+from config.logs import where_raised
 from config.requestbody import UnreadableBody
 
 MESSAGES: dict[int, Callable[[], str]] = {
@@ -79,6 +80,6 @@ def init_app(app: Flask) -> None:
             return error_page(error.status)
         if app.testing or app.debug:
             raise error
-        # The class name only: an exception's message could quote case content.
-        app.logger.error("unhandled error: %s", error.__class__.__name__)
+        # The class and where it was raised: an exception's message could quote case content.
+        app.logger.error("unhandled error: %s%s", error.__class__.__name__, where_raised(error))
         return error_page(500)

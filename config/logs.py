@@ -2,8 +2,9 @@
 never *who* asked or *what they wrote*.
 
 * :class:`ExceptionClassOnly` turns a record carrying a traceback into one line naming the
-  exception's class: a traceback quotes source lines and the exception's message, and a
-  message can quote report text (a decoding error shows the bytes, a ``KeyError`` the key).
+  exception's class and where our code raised it (:func:`where_raised`): a traceback quotes
+  source lines and the exception's message, and a message can quote report text (a decoding
+  error shows the bytes, a ``KeyError`` the key). File names and line numbers quote nothing.
 * :class:`RedactAddresses` removes the client address gunicorn writes into a few error-log
   lines (``Invalid request from ip=...``) and the bytes the client sent with them.
 
@@ -14,6 +15,13 @@ from __future__ import annotations
 
 import logging
 import re
+import traceback
+from pathlib import Path
+
+# Frames in files under the project's folder are ours; a library's (its virtualenv's
+# site-packages, the standard library) are left out of where_raised.
+_PROJECT = Path(__file__).resolve().parents[1]
+_FRAMES_SHOWN = 3
 
 
 class ExceptionClassOnly(logging.Filter):
@@ -22,11 +30,29 @@ class ExceptionClassOnly(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if record.exc_info and record.exc_info[0] is not None:
             name = record.exc_info[0].__name__
-            record.msg, record.args = f"{record.getMessage()} ({name})", None
+            place = where_raised(record.exc_info[1])
+            record.msg, record.args = f"{record.getMessage()} ({name}{place})", None
         record.exc_info = None
         record.exc_text = None
         record.stack_info = None
         return True
+
+
+def where_raised(error: BaseException | None) -> str:
+    """" at file:line in function < ..." for the innermost frames of our own code that the
+    error went through, innermost first; "" when none is ours. Names and numbers only, so an
+    operator can find the fault without the log ever holding what a reporter wrote."""
+    if error is None:
+        return ""
+    places = []
+    for frame in reversed(traceback.extract_tb(error.__traceback__)):
+        path = Path(frame.filename).absolute()
+        if not path.is_relative_to(_PROJECT) or "site-packages" in path.parts:
+            continue
+        places.append(f"{path.relative_to(_PROJECT).as_posix()}:{frame.lineno} in {frame.name}")
+        if len(places) == _FRAMES_SHOWN:
+            break
+    return f" at {' < '.join(places)}" if places else ""
 
 
 def class_of_traceback(text: str) -> str:

@@ -21,7 +21,14 @@ from crypto.envelopes import (
     seal_for,
     wrapped_size,
 )
-from crypto.files import CHUNK_SIZE, FileSealer, decrypt_stream, encrypt_stream, sealed_size
+from crypto.files import (
+    CHUNK_SIZE,
+    FileSealer,
+    decrypt_stream,
+    encrypt_stream,
+    sealed_plaintext_size,
+    sealed_size,
+)
 from crypto.keys import (
     WrongPassphrase,
     burn_password_check,
@@ -110,6 +117,7 @@ __all__ = [
     "receipt_from_seed",
     "record_size",
     "seal_for",
+    "sealed_plaintext_size",
     "sealed_size",
     "set_argon2_memory_budget",
     "split_session_secret",

@@ -142,3 +142,22 @@ def sealed_size(plaintext_size: int, chunk_size: int = CHUNK_SIZE) -> int:
     """
     chunks = max(1, -(-plaintext_size // chunk_size))
     return _PREAMBLE.size + p.STREAM_HEADER_BYTES + plaintext_size + chunks * p.STREAM_ABYTES
+
+
+def sealed_plaintext_size(head: bytes, ciphertext_size: int) -> int:
+    """The plaintext size of a sealed file made elsewhere (the reporter's browser), from its
+    first 8 bytes and its length alone: the preamble must be this version's, with the one
+    chunk size Sealbox seals with, and the length one that :func:`sealed_size` gives. Says
+    nothing about the chunks themselves, which only the key opens; raises DecryptionError."""
+    if len(head) < _PREAMBLE.size:
+        raise DecryptionError("too short for a sealed file")
+    magic, version, chunk_field = _PREAMBLE.unpack(head[: _PREAMBLE.size])
+    chunk = int(chunk_field)
+    if magic != _MAGIC or version != FILE_VERSION or chunk != CHUNK_SIZE:
+        raise DecryptionError("not a sealed file of this version")
+    body = ciphertext_size - _PREAMBLE.size - p.STREAM_HEADER_BYTES
+    chunks = max(1, -(-body // (chunk + p.STREAM_ABYTES)))
+    plaintext = body - chunks * p.STREAM_ABYTES
+    if plaintext < 0 or sealed_size(plaintext, chunk) != ciphertext_size:
+        raise DecryptionError("a length no sealed file has")
+    return plaintext

@@ -23,6 +23,7 @@ from werkzeug.exceptions import (
 )
 
 from cases.db import is_database_fault
+from config.logs import where_raised
 from config.requestbody import StalledBody, UnreadableBody
 from intake.limits import retry_after_seconds
 from intake.uploads import InvalidEncoding, MalformedForm, megabytes
@@ -223,8 +224,9 @@ def handle_exception(e: Exception) -> Response:
     if isinstance(e, OSError) and e.errno in DISK_FULL:
         log.error("storage full: %s", errno.errorcode.get(e.errno or 0, "?"))
         return render_error(InsufficientStorage())
-    # The class only, as the caseworker app does: a traceback can quote what was typed.
-    log.error("unexpected error: %s", e.__class__.__name__)
+    # The class and where it was raised, as the caseworker app does: a traceback can quote
+    # what was typed.
+    log.error("unexpected error: %s%s", e.__class__.__name__, where_raised(e))
     return render_error(InternalServerError())
 
 

@@ -23,6 +23,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser, MultiPartParser
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
+from cases.reporting.staged_files import MAX_PIECE_BYTES
 from intake.uploads import (
     FORM_BODY_SLACK,
     UPLOAD_READ_BYTES,
@@ -187,6 +188,8 @@ class IntakeRequest(Request):
             # A report sealed in the browser (intake.report.sealed_form): the same text as
             # ciphertext in base64, a third larger, with JSON's escapes.
             return self.max_text_bytes * 2
+        if self.mimetype == "application/octet-stream":
+            return MAX_PIECE_BYTES  # a piece of a file sealed in the browser
         return self.max_text_bytes
 
     @max_content_length.setter

@@ -12,6 +12,12 @@ its last has arrived over a slow connection. Every process therefore renews, eve
 minute, the modification time of each file it is still writing or has written for a
 request not yet ended (``_Leases``); a file whose time has not moved for
 ``orphan_grace_minutes`` (15 by default) belongs to no living request and is removed.
+
+**Staged blobs.** A file the reporter's browser seals arrives in pieces over several
+requests, before the report it belongs to (``cases.reporting.staged_files``): each piece
+is committed as it comes (``stage``), the whole made visible under its id when the report
+is stored (``publish``). A staged blob has a ``staged_files`` row, so neither store counts
+it an orphan; the daily purge removes a staged blob left for more than a day with its row.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from cases.models import Attachment, BlobChunk
+from cases.models import Attachment, BlobChunk, StagedFile
 
 _BLOB_ID = re.compile(r"^[0-9a-f]{16}$")
 DB_CHUNK = 1024 * 1024
@@ -49,6 +55,14 @@ class BlobStore(Protocol):
     def delete(self, session: Session, blob_id: str) -> None: ...
     def orphans(self, session: Session, grace_seconds: float) -> list[str]: ...
     def sweep_orphans(self, session: Session, grace_seconds: float) -> int: ...
+    def stage(self, session: Session, blob_id: str, number: int, offset: int,
+              data: bytes) -> None: ...
+    def publish(self, session: Session, blob_id: str) -> None: ...
+    def discard_staged(self, session: Session, blob_id: str) -> None: ...
+
+
+class StagedBlobLost(Exception):
+    """A staged blob's pieces are not all there (removed as abandoned, or lost in a crash)."""
 
 
 def _checked(blob_id: str) -> str:
@@ -135,13 +149,14 @@ class FilesystemBlobStore:
         (self.root / _checked(blob_id)).unlink(missing_ok=True)
 
     def orphans(self, session: Session, grace_seconds: float) -> list[str]:
-        """Files with no attachment row, untouched for ``grace_seconds``."""
+        """Files with no attachment row nor staged row, untouched for ``grace_seconds``."""
         known = set(session.scalars(select(Attachment.id)))
+        staged = set(session.scalars(select(StagedFile.id)))
         cutoff = time.time() - grace_seconds
         found = []
         for path in sorted(self.root.iterdir()):
             name = path.name.removeprefix(".tmp-")
-            if name in known and not path.name.startswith(".tmp-"):
+            if name in staged or (name in known and not path.name.startswith(".tmp-")):
                 continue
             with contextlib.suppress(FileNotFoundError):
                 if path.stat().st_mtime < cutoff:
@@ -153,6 +168,47 @@ class FilesystemBlobStore:
         for name in found:
             (self.root / name).unlink(missing_ok=True)
         return len(found)
+
+    def _staging(self, blob_id: str) -> Path:
+        return self.root / f".tmp-{_checked(blob_id)}"
+
+    def stage(self, session: Session, blob_id: str, number: int, offset: int,
+              data: bytes) -> None:
+        """Write a piece at ``offset``, the size the database says is staged: what a crash
+        wrote past it (a piece whose row never committed) is cut off first."""
+        path = self._staging(blob_id)
+        flags = os.O_WRONLY | os.O_CREAT | (os.O_EXCL if number == 0 else 0)
+        if number == 0:
+            path.unlink(missing_ok=True)  # a first piece sent again after a failed commit
+        try:
+            fd = os.open(path, flags, 0o600)
+        except FileNotFoundError:
+            raise StagedBlobLost(blob_id) from None
+        with os.fdopen(fd, "wb") as fh:
+            if os.fstat(fd).st_size < offset:
+                raise StagedBlobLost(blob_id)
+            fh.truncate(offset)
+            fh.seek(offset)
+            fh.write(data)
+
+    def publish(self, session: Session, blob_id: str) -> None:
+        """Flush the staged file and give it its final name (again: a no-op)."""
+        path, final = self._staging(blob_id), self.root / _checked(blob_id)
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            if final.exists():
+                return  # published by an earlier try whose transaction did not commit
+            raise StagedBlobLost(blob_id) from None
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(path, final)
+
+    def discard_staged(self, session: Session, blob_id: str) -> None:
+        self._staging(blob_id).unlink(missing_ok=True)
+        (self.root / _checked(blob_id)).unlink(missing_ok=True)
 
 
 class _ChunkWriter:
@@ -232,12 +288,28 @@ class DatabaseBlobStore:
     def delete(self, session: Session, blob_id: str) -> None:
         session.execute(delete(BlobChunk).where(BlobChunk.blob_id == _checked(blob_id)))
 
-    # Chunks commit or roll back with their attachment row: no orphans can exist.
+    # Chunks commit or roll back with their attachment row, or with a staged file's row
+    # (removed with it): no orphans can exist.
     def orphans(self, session: Session, grace_seconds: float) -> list[str]:
         return []
 
     def sweep_orphans(self, session: Session, grace_seconds: float) -> int:
         return 0
+
+    def stage(self, session: Session, blob_id: str, number: int, offset: int,
+              data: bytes) -> None:
+        """Piece ``number`` is chunk ``number``: the reader takes chunks in order, whatever
+        their sizes. It commits with the staged row's new size."""
+        if number == 0:  # a first piece sent again after a failed commit
+            self.discard_staged(session, blob_id)
+        session.execute(insert(BlobChunk),
+                        [{"blob_id": _checked(blob_id), "position": number, "data": data}])
+
+    def publish(self, session: Session, blob_id: str) -> None:
+        """Already where the attachment reads it."""
+
+    def discard_staged(self, session: Session, blob_id: str) -> None:
+        self.delete(session, blob_id)
 
 
 def make_blob_store(kind: str, root: Path) -> BlobStore:

@@ -27,12 +27,14 @@ from cases.keyring import Trust, UncertifiedKey, key_context, store_wrapped
 from cases.models import Case, Caseworker, HolderKind, IdentityRecord, KeyPurpose, MessageKind
 from cases.notifications.outbox import NEW_REPORT, enqueue
 from cases.reporting.acknowledgement import automatic_acknowledgement
+from cases.reporting.staged_files import SealedFile, StagingRefused, attach_staged
 from cases.reporting.submission import CaseRow, create_case, custodians, routed_caseworkers
 from cases.store import Store
 from crypto import record_size, wrapped_size
 
 ID_PATTERN = re.compile(r"[0-9a-f]{16}\Z")  # cases.models.new_id
 HASH_BYTES = 32
+FILE_KEY_BYTES = 32  # crypto.new_key
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,7 @@ class SealedReport:
     report: SealedItem
     acknowledgement: SealedItem | None = None
     identity: SealedIdentity | None = None
+    files: tuple[SealedFile, ...] = ()  # staged before (cases.reporting.staged_files)
 
 
 class SealedRefused(Exception):
@@ -126,6 +129,7 @@ class SealedRefused(Exception):
     NOBODY = "nobody"  # the exclusions leave nobody to read it
     KEYS_CHANGED = "keys_changed"  # holders changed since the page fetched them: seal again
     TAKEN = "taken"  # the case id or receipt is another case's
+    FILE_LOST = "file_lost"  # a staged file is gone or incomplete: send the files again
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -138,6 +142,9 @@ class Limits:
 
     report_bytes: int
     identity_bytes: int
+    files: int = 0  # how many files a report may bring
+    file_bytes: int = 0  # each at most this large
+    file_meta_bytes: int = 4096  # a file's name, type, size and cleaning, as JSON
 
 
 def store_sealed_report(
@@ -165,6 +172,7 @@ def store_sealed_report(
     _store_keys(session, case.id, KeyPurpose.INTERNAL, sealed.internal_keys)
     store_message(session, case.id, sealed.report.id, MessageKind.REPORT,
                   sealed.report.record, on=on)
+    _attach_files(session, store, case.id, sealed, limits, on)
     if sealed.acknowledgement is not None:
         store_message(session, case.id, sealed.acknowledgement.id, MessageKind.REPLY,
                       sealed.acknowledgement.record, on=on)
@@ -175,6 +183,19 @@ def store_sealed_report(
     enqueue(session, [h.account_id for h in keys.caseworkers], NEW_REPORT, store.settings)
     session.flush()
     return case
+
+
+def _attach_files(session: Session, store: Store, case_id: str, sealed: SealedReport,
+                  limits: Limits, on: dt.date) -> None:
+    """The staged files, numbered after the report as on the server's path."""
+    for file in sealed.files:
+        try:
+            attach_staged(session, store.blobs, store.settings.server_key, case_id,
+                          sealed.report.id, file, limits.file_bytes, on)
+        except StagingRefused as refused:
+            lost = refused.reason in (StagingRefused.LOST, StagingRefused.UNKNOWN)
+            raise SealedRefused(SealedRefused.FILE_LOST if lost
+                                else SealedRefused.MALFORMED) from None
 
 
 def _store_keys(session: Session, case_id: str, purpose: KeyPurpose, keys: Wrapped,
@@ -190,6 +211,7 @@ def _check_form(sealed: SealedReport, keys: SealingKeys, limits: Limits) -> None
     identity = sealed.identity.item if sealed.identity else None
     items = [sealed.report, sealed.acknowledgement, identity]
     ids = [sealed.case_id] + [item.id for item in items if item is not None]
+    ids += [file.id for file in sealed.files]
     if not all(ID_PATTERN.match(i) for i in ids) or len(set(ids)) != len(ids):
         raise SealedRefused(SealedRefused.MALFORMED)
     if len(sealed.lookup_hash) != HASH_BYTES or len(sealed.reporter_public_key) != HASH_BYTES:
@@ -202,6 +224,7 @@ def _check_form(sealed: SealedReport, keys: SealingKeys, limits: Limits) -> None
         raise SealedRefused(SealedRefused.MALFORMED)
     _check_record(sealed.report.record, record_size(0), record_size(limits.report_bytes))
     _check_acknowledgement(sealed.acknowledgement, keys.acknowledgement)
+    _check_files(sealed.files, limits)
     if sealed.identity is not None:
         custodians = {h.account_id for h in keys.custodians}
         _check_wrapped(sealed.case_id, KeyPurpose.IDENTITY, sealed.identity.keys, custodians,
@@ -233,3 +256,15 @@ def _check_acknowledgement(item: SealedItem | None, plaintext: bytes | None) -> 
         size = record_size(len(plaintext))
         _check_record(item.record, size, size)
 
+
+
+def _check_files(files: tuple[SealedFile, ...], limits: Limits) -> None:
+    """No more than the form takes; each file's key record the size of a key, its
+    metadata record no larger than a name and a type make (the ciphertext: attach_staged)."""
+    if len(files) > limits.files:
+        raise SealedRefused(SealedRefused.MALFORMED)
+    key_size = record_size(FILE_KEY_BYTES)
+    for file in files:
+        if len(file.file_key) != key_size:
+            raise SealedRefused(SealedRefused.MALFORMED)
+        _check_record(file.meta, record_size(2), record_size(limits.file_meta_bytes))

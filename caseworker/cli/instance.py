@@ -118,6 +118,7 @@ def purge(dry_run: bool, instance: Path) -> None:
     from cases.reporting.claim import sweep_replaced_reporter_keys
     from cases.reporting.followup import sweep_reporter_sessions
     from cases.reporting.resend import forget_sent
+    from cases.reporting.staged_files import sweep_staged
 
     store = store_of(instance)
     on = today()
@@ -135,6 +136,7 @@ def purge(dry_run: bool, instance: Path) -> None:
         forget_sent(session, on)  # resent-form digests past their window
         # Ciphertext a killed worker left without its row, that no living request renews.
         orphans = store.blobs.sweep_orphans(session, grace)
+        abandoned_files = sweep_staged(session, store.blobs, on)  # sealed, never sent
         head_id, head_hash = current_head(session)
     scrubbed = store.scrub_freed_data()
     if is_sqlite(store.engine):  # the embedded default has no separate maintenance timer
@@ -149,6 +151,7 @@ def purge(dry_run: bool, instance: Path) -> None:
         click.echo(f"{unreviewed} closed case(s) kept: their closure waits for a second "
                    "caseworker's review.")
     click.echo(f"{orphans} orphaned attachment ciphertext(s) removed.")
+    click.echo(f"{abandoned_files} file(s) sealed in a browser but never sent removed.")
     click.echo(f"{replaced} handed-over receipt key(s) removed (receipts taken over).")
     click.echo(f"{sealed} case(s) with reporter activity sealed into the audit log.")
     click.echo(f"audit head {head_id}:{head_hash.hex()}  (copy it off this server)")

@@ -24,6 +24,7 @@ from cases.reporting.sealed import (
     SealingKeys,
     Wrapped,
 )
+from cases.reporting.staged_files import TOKEN_BYTES, SealedFile
 from config import Settings
 from intake.fields import SHORT_CHARS
 from intake.report.options import FormOptions
@@ -31,6 +32,9 @@ from intake.report.options import FormOptions
 # A character of JSON text takes at most 6 bytes (a control character escaped as \\u0000).
 JSON_BYTES_PER_CHAR = 6
 IDENTITY_CHARS = SHORT_CHARS * 6  # intake.fields: name, contact, and four times as much else
+# A file's metadata record: a name of 255 characters (intake.uploads.clean_filename), a
+# declared type, the size and what cleaning removed.
+FILE_META_CHARS = 1024
 
 
 def _malformed() -> SealedRefused:
@@ -73,6 +77,25 @@ def _wrapped(value: Any) -> Wrapped:
     return Wrapped(caseworkers, _bytes(data.get("recovery")))
 
 
+def _files(value: Any) -> tuple[SealedFile, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise _malformed()
+    files = []
+    for entry in value:
+        data = _object(entry)
+        token = _bytes(data.get("token"))
+        if len(token) != TOKEN_BYTES:
+            raise _malformed()
+        size = data.get("size")
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            raise _malformed()
+        files.append(SealedFile(_text(data.get("id")), token, _bytes(data.get("meta")),
+                                _bytes(data.get("key")), size))
+    return tuple(files)
+
+
 def _routing(data: dict[str, Any], options: FormOptions) -> tuple[int | None, frozenset[int]]:
     slug = data.get("category") or ""
     category = next((c.id for c in options.categories if c.slug == slug), None)
@@ -104,17 +127,21 @@ def parse_sealed_report(body: Any, options: FormOptions) -> SealedReport:
         identity=None if identity is None else SealedIdentity(
             _item(identity), _wrapped(_object(identity).get("keys"))
         ),
+        files=_files(data.get("files")),
     )
 
 
-def report_limits(options: FormOptions, max_report_chars: int) -> Limits:
+def report_limits(options: FormOptions, settings: Settings) -> Limits:
     """The largest report the form could make (its description and every question at their
-    limits, with the labels the report records), as sealed JSON."""
+    limits, with the labels the report records), as sealed JSON; the files it may bring."""
+    max_report_chars = settings.max_report_chars
     chars = max_report_chars + 1024  # the keys and punctuation of the JSON, the language
     for spec in options.questions:
         chars += max_report_chars if spec.kind == "textarea" else SHORT_CHARS
         chars += len(spec.recorded_label or spec.label) + len(spec.key)
-    return Limits(chars * JSON_BYTES_PER_CHAR, IDENTITY_CHARS * JSON_BYTES_PER_CHAR)
+    return Limits(chars * JSON_BYTES_PER_CHAR, IDENTITY_CHARS * JSON_BYTES_PER_CHAR,
+                  files=settings.max_files_per_submission, file_bytes=settings.max_file_bytes,
+                  file_meta_bytes=FILE_META_CHARS * JSON_BYTES_PER_CHAR)
 
 
 def _b64(data: bytes) -> str:

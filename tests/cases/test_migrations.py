@@ -92,7 +92,7 @@ TABLES_SQL = "SELECT name, sql FROM sqlite_master WHERE type = 'table'"
 UNORDERED_TABLES = {
     "cases", "messages", "wrapped_keys", "attachments", "identity_records", "blob_chunks",
     "case_links", "case_labels", "case_exclusions", "reporter_sessions", "sent_submissions",
-    "notice_outbox",
+    "notice_outbox", "staged_files",
 }
 
 
@@ -154,7 +154,7 @@ def test_0003_numbers_messages_per_case_and_back(empty_db: tuple[str, Engine]) -
     if engine.dialect.name == "sqlite":
         with engine.connect() as conn:
             ddl = dict(conn.execute(text(TABLES_SQL)).all())
-        made_later = {"sent_submissions", "notice_outbox"}  # by 0009, 0010
+        made_later = {"sent_submissions", "notice_outbox", "staged_files"}  # by 0009, 0010, 0017
         assert all("WITHOUT ROWID" in ddl[t] for t in UNORDERED_TABLES - made_later), ddl
         assert "WITHOUT ROWID" not in ddl["audit_log"]
     _run(engine, url, "downgrade", "0002")
@@ -185,7 +185,7 @@ def test_0004_down_keeps_the_tables_without_rowid(tmp_path) -> None:  # type: ig
     with engine.connect() as conn:
         ddl = dict(conn.execute(text(TABLES_SQL)).all())
     engine.dispose()
-    made_later = {"sent_submissions", "notice_outbox"}  # by 0009, 0010
+    made_later = {"sent_submissions", "notice_outbox", "staged_files"}  # by 0009, 0010, 0017
     assert {t for t, sql in ddl.items() if "WITHOUT ROWID" in sql} == UNORDERED_TABLES - made_later
 
 
@@ -317,3 +317,16 @@ def test_0013_counts_earlier_forms_saved_and_keeps_the_table_without_rowid(
     _run(engine, url, "downgrade", "0012")
     columns = {c["name"] for c in inspect(engine).get_columns("sent_submissions")}
     assert "receipt_saved" not in columns
+
+
+def test_0017_makes_the_staged_files_table_and_back(empty_db: tuple[str, Engine]) -> None:
+    url, engine = empty_db
+    _run(engine, url, "upgrade", "0017")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO staged_files (id, token_hash, pieces, size, created_on)"
+                          " VALUES ('aaaaaaaaaaaaaaaa', :t, 2, :size, :on)"),
+                     {"t": b"t" * 32, "size": 600 * 2**20, "on": dt.date(2026, 12, 2)})
+        assert conn.execute(text("SELECT size FROM staged_files")).scalar() == 600 * 2**20
+    _run(engine, url, "downgrade", "0016")
+    with engine.connect() as conn:
+        assert "staged_files" not in inspect(conn).get_table_names()

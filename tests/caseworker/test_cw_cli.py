@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select, update
 
-from cases.models import AuditEntry, Case, Caseworker, Status
+from cases.models import AuditEntry, Case, Caseworker, StagedFile, Status
 from cases.store import Store
 from caseworker import cli
 from config import load_settings
@@ -218,6 +218,13 @@ def test_purge_dry_run_then_purge(instance, runner, closure_reviewer) -> None:  
     orphan.write_bytes(b"ciphertext")
     old = time.time() - store.settings.orphan_grace_minutes * 60 - 60
     os.utime(orphan, (old, old))
+    staged = store.settings.blob_path / ".tmp-00000000000000f2"  # sealed in a browser, never sent
+    staged.write_bytes(b"ciphertext")
+    store = _store(instance)
+    with store.transaction() as db:
+        db.add(StagedFile(id="00000000000000f2", token_hash=bytes(32), pieces=1, size=10,
+                          created_on=long_ago))
+    store.dispose()
     dry = runner.invoke(cli.main, ["purge", "--dry-run", "--instance", str(instance)])
     assert dry.exit_code == 0 and old_id in dry.output and held_id not in dry.output
     assert alone_id not in dry.output
@@ -230,6 +237,8 @@ def test_purge_dry_run_then_purge(instance, runner, closure_reviewer) -> None:  
     done = runner.invoke(cli.main, ["purge", "--instance", str(instance)])
     assert done.exit_code == 0 and "1 case(s) purged" in done.output
     assert "1 orphaned attachment ciphertext(s) removed." in done.output and not orphan.exists()
+    assert "1 file(s) sealed in a browser but never sent removed." in done.output
+    assert not staged.exists()
     assert "1 closed case(s) kept: their closure waits for a second caseworker's review" in (
         done.output
     )

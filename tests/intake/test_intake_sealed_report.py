@@ -210,7 +210,7 @@ def test_a_report_larger_than_the_form_could_make_is_refused(  # type: ignore[no
     new_caseworker(store, "alice")
     sealed, _ = seal_report(keys_for(browser), body())
     with app.test_request_context("/en/report/"):
-        largest = report_limits(load_options(db()), store.settings.max_report_chars).report_bytes
+        largest = report_limits(load_options(db()), store.settings).report_bytes
     assert largest >= 6 * store.settings.max_report_chars
     sealed["report"]["record"] = b64(bytes(record_size(largest + 1)))
     response = send(browser, sealed)

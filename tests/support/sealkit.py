@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from crypto import (
+    FileSealer,
     KdfParams,
     contexts,
     derive_reporter_keys,
@@ -52,10 +53,13 @@ def seal_report(
     receipt: str | None = None,
     report_plaintext: bytes | None = None,
     report_key: bytes | None = None,
+    files: list[tuple[str, bytes]] | None = None,
 ) -> tuple[dict[str, Any], str]:
     """(the JSON to send, the receipt the reporter would be shown). ``report_plaintext``
     and ``report_key`` make what a hostile script could send: other bytes than a report's
-    JSON, or a report sealed under a key no holder was given."""
+    JSON, or a report sealed under a key no holder was given. ``files`` (name, contents)
+    are sealed as the page seals them: their ciphertexts, to send piece by piece before
+    the report, are under ``sealed["uploads"]`` (not part of the JSON: pop it first)."""
     receipt = receipt or new_receipt()
     kdf = keys["receipt_kdf"]
     reporter = derive_reporter_keys(
@@ -96,7 +100,39 @@ def seal_report(
             "keys": _wrap(keys["custodians"], recovery, identity_key, case_id,
                           "identity", record_id),
         }
+    if files:
+        sealed["uploads"] = [seal_file(case_id, thread, name, data) for name, data in files]
+        sealed["files"] = [upload.entry for upload in sealed["uploads"]]
     return sealed, receipt
+
+
+class SealedUpload:
+    """One file sealed as the page seals it: its ciphertext and the report's entry for it."""
+
+    def __init__(self, file_id: str, token: bytes, ciphertext: bytes, entry: dict[str, str]):
+        self.id, self.token, self.ciphertext, self.entry = file_id, token, ciphertext, entry
+
+    def pieces(self, size: int = 1024 * 1024) -> list[bytes]:
+        return [self.ciphertext[at:at + size] for at in range(0, len(self.ciphertext), size)]
+
+
+def seal_file(case_id: str, thread: bytes, name: str, data: bytes,
+              cleaning: dict[str, Any] | None = None) -> SealedUpload:
+    file_id, file_key, token = new_hex_id(), new_key(), new_key()
+    sealer = FileSealer(file_key, contexts.attachment_contents(case_id, file_id))
+    ciphertext = sealer.push(data) + sealer.finish()
+    meta = {"name": name, "type": "application/octet-stream", "size": len(data),
+            "cleaning": cleaning or {"kind": "other", "cleaned": False, "removed": [],
+                                     "reason": "browser"}}
+    entry = {
+        "id": file_id,
+        "token": b64(token),
+        "meta": b64(encrypt_record(thread, json.dumps(meta).encode(),
+                                   contexts.attachment_meta(case_id, file_id))),
+        "key": b64(encrypt_record(thread, file_key, contexts.attachment_key(case_id, file_id))),
+        "size": len(ciphertext),
+    }
+    return SealedUpload(file_id, token, ciphertext, entry)
 
 
 def keys_of(store: Any) -> dict[str, Any]:
