@@ -129,7 +129,9 @@ def _kind_of(kind: Kind) -> str:
 def outcome(report: dict[str, Any]) -> tuple[str, list[str]]:
     """What a file's stored report comes to, for the words each app shows: "kept" (the
     reporter kept the metadata), "removed" (with what), "none_found", "too_large",
-    "unreadable", "unsupported"; "" for files stored before files were reported on."""
+    "unreadable", "unsupported", "browser" (sealed in the reporter's browser, which cleans
+    only JPEG and PNG: intake/static/sealing/cleaning.mjs); "" for files stored before
+    files were reported on."""
     if not report:
         return "", []
     if report.get("kept"):
@@ -141,6 +143,6 @@ def outcome(report: dict[str, Any]) -> tuple[str, list[str]]:
             return "none_found", []
         photo = report.get("kind") in ("jpeg", "png")
         return "removed", ["photo"] if photo else removed
-    if reason == "too_large":
-        return "too_large", []
+    if reason in ("too_large", "browser"):
+        return reason, []
     return ("unreadable", []) if reason else ("unsupported", [])

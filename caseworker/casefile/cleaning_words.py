@@ -32,5 +32,9 @@ def cleaning_note(report: dict[str, Any]) -> str:
             "Not cleaned: this kind of file is stored as sent. It may hold the reporter's "
             "name, device or place."
         ),
+        "browser": _(
+            "Not cleaned: sealed in the reporter's browser, which cleans only JPEG and PNG "
+            "pictures. It may hold the reporter's name, device or place."
+        ),
     }
     return str(notes.get(what, ""))

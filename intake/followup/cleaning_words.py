@@ -32,5 +32,9 @@ def cleaning_note(report: dict[str, Any]) -> str:
             "Not cleaned: we cannot clean this kind of file. Such files can hold names, "
             "devices and places."
         ),
+        "browser": _(
+            "Sent as it was: it was sealed in your browser, which cleans only JPEG and PNG "
+            "pictures. It may still hold names and other hidden information."
+        ),
     }
     return str(notes.get(what, ""))

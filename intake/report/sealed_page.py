@@ -14,6 +14,7 @@ from intake.fields import SHORT_CHARS
 from intake.i18n import current_language
 from intake.report.checks import reasons
 from intake.report.forms import ReportForm
+from intake.uploads import megabytes
 from intake.work import settings
 
 
@@ -46,6 +47,26 @@ def _words() -> dict[str, str]:
         "sent_receipt": _(
             "Your report has been sent. Write down your receipt now: it cannot be shown "
             "again. Your receipt:"),
+        **_file_words(),
+    }
+
+
+def _file_words() -> dict[str, str]:
+    """The files' words, limits filled in; ``{name}`` is the script's to fill."""
+    instance = settings()
+    return {
+        "too_many_files": _(
+            "You chose more than %(count)d files. Send at most %(count)d now; you can add more "
+            "later with your receipt.", count=instance.max_files_per_submission),
+        "file_too_large": _(
+            "The file “%(name)s” is larger than %(mb)s MB, the limit for one file.",
+            name="{name}", mb=megabytes(instance.max_file_bytes)),
+        "file_cleaned": _("Its hidden information will be removed in this browser."),
+        "file_as_is": _(
+            "It will be sent as it is: this browser cannot remove its hidden information."),
+        "file_kept": _("Kept as you sent it: you chose to keep its hidden information."),
+        "sending_file": _("Sealing your files in this browser and sending them: file %(number)d "
+                          "of %(count)d…", number=999_999_001, count=999_999_002),
     }
 
 
@@ -73,6 +94,8 @@ def sealing_data(form: ReportForm, max_chars: int) -> dict[str, Any]:
         "max_chars": max_chars,
         "short_chars": SHORT_CHARS,
         "questions": questions,
+        "max_files": settings().max_files_per_submission,
+        "max_file_bytes": settings().max_file_bytes,
         "words": _words(),
         "identifying": _identifying(form),
     }

@@ -6,8 +6,10 @@ body's length and a newline, then the body."""
 
 from __future__ import annotations
 
+import base64
 import io
 import sys
+import urllib.parse
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -41,6 +43,28 @@ def read_record(record: Path) -> list[tuple[str, bytes]]:
         entries.append((path, data[head_end + 1:body_end]))
         at = body_end
     return entries
+
+
+def start_recording(sealbox: Any, record: Path) -> Path:
+    """Run the browser tests' intake (browserkit.Sealbox) as this recording server, sealing
+    in the browser; returns the record's path."""
+    sealbox.env["SEALBOX_SEAL_IN_BROWSER"] = "true"
+    sealbox.start("intake", [sys.executable, str(Path(__file__).resolve()), str(record)])
+    return record
+
+
+def _encodings(secret: str | bytes) -> list[bytes]:
+    raw = secret.encode() if isinstance(secret, str) else secret
+    text = raw.decode("utf-8", "replace")
+    return [raw, base64.b64encode(raw), urllib.parse.quote_plus(text).encode(),
+            urllib.parse.quote(text).encode(), raw.hex().encode()]
+
+
+def seen_in(record: Path, secret: str | bytes) -> list[str]:
+    """The paths of the requests whose body holds ``secret`` as it is, in base64, URL-encoded
+    or in hex."""
+    return [path for path, body in read_record(record)
+            if any(form in body for form in _encodings(secret))]
 
 
 def main(argv: list[str]) -> int:

@@ -8,15 +8,12 @@ Every new page state is audited with axe-core."""
 
 from __future__ import annotations
 
-import base64
-import sys
-import urllib.parse
 from pathlib import Path
 from typing import Any
 
 import pytest
 from browserkit import PASSPHRASE, Audit, Sealbox, read_receipt, require_browser_libraries
-from recording_intake import read_record
+from recording_intake import read_record, seen_in, start_recording
 
 from cases.accounts.enrolment import unlock
 from cases.casework.reading import read_case
@@ -25,7 +22,6 @@ from cases.store import Store
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[2]
 REPORT = ("Marker-4K: the port inspector signs the customs papers unseen, for cash. "
           "Write to sam.doe@example.org.")
 WHEN = "Marker-5L since the spring"
@@ -35,22 +31,7 @@ OFF = "Marker-0Z: typed with JavaScript off"
 
 @pytest.fixture(scope="module")
 def record(sealbox: Sealbox) -> Path:
-    path = sealbox.logs / "bodies.record"
-    sealbox.env["SEALBOX_SEAL_IN_BROWSER"] = "true"
-    sealbox.start("intake", [sys.executable, str(ROOT / "tests/browser/recording_intake.py"),
-                             str(path)])
-    return path
-
-
-def _encodings(secret: str) -> list[bytes]:
-    raw = secret.encode()
-    return [raw, base64.b64encode(raw), urllib.parse.quote_plus(secret).encode(),
-            urllib.parse.quote(secret).encode(), raw.hex().encode()]
-
-
-def _seen(record: Path, secret: str) -> list[str]:
-    return [path for path, body in read_record(record)
-            if any(form in body for form in _encodings(secret))]
+    return start_recording(sealbox, sealbox.logs / "bodies.record")
 
 
 def test_with_javascript_on_the_server_never_receives_the_report(
@@ -109,7 +90,7 @@ def test_with_javascript_on_the_server_never_receives_the_report(
 
     for secret in (REPORT, WHEN, NAME, receipt, receipt.replace(" ", ""), "Marker-",
                    "sam.doe@example.org"):
-        assert _seen(record, secret) == [], secret
+        assert seen_in(record, secret) == [], secret
     assert [p for p, body in read_record(record) if body and p.endswith("/send-sealed")]
 
     store = Store(sealbox.settings)
@@ -130,7 +111,7 @@ def test_with_javascript_on_the_server_never_receives_the_report(
     off.get_by_role("button", name="Continue: check your report").click()
     off.get_by_role("button", name="Send my report").click()
     assert read_receipt(off)
-    assert _seen(record, OFF)
+    assert seen_in(record, OFF)
 
 
 def test_without_webassembly_the_form_takes_the_servers_path(
@@ -145,4 +126,4 @@ def test_without_webassembly_the_form_takes_the_servers_path(
     page.get_by_role("button", name="Continue: check your report").click()
     assert page.url.endswith("/en/report/review")  # the server's review page
     assert "Marker-3J without WebAssembly" in page.locator("dl.summary").inner_text()
-    assert _seen(record, "Marker-3J without WebAssembly")  # sealed on the server, as ever
+    assert seen_in(record, "Marker-3J without WebAssembly")  # sealed on the server, as ever

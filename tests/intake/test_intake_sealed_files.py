@@ -104,6 +104,7 @@ def test_files_sealed_in_the_browser_open_for_the_reporter_and_the_back_office( 
     assert browser.login(receipt).status_code in (302, 303)
     page = browser.case_page().get_data(as_text=True)
     assert "ledger.bin" in page and "notes.txt" in page
+    assert "it was sealed in your browser, which cleans only JPEG and PNG" in page
 
 
 def test_a_piece_sent_again_is_stored_once_and_one_out_of_order_says_where_it_stands(  # type: ignore[no-untyped-def]

@@ -10,10 +10,16 @@ import io
 import os
 import random
 import struct
-import zlib
 
 import pytest
-from photokit import app_segment, jpeg_with_metadata, photo, pixels
+from photokit import (
+    jpeg_with_metadata,
+    jpeg_with_unusual_segments,
+    photo,
+    pixels,
+    png_chunk,
+    png_with_metadata,
+)
 from secutil import marker
 
 from cases.attachments.scrubbing import Kind, MetadataScrubber
@@ -40,24 +46,6 @@ def scrub(data: bytes, piece: int | None = None, seed: int = 0) -> tuple[bytes, 
     return bytes(out), s
 
 
-def png_with_metadata(secret: str) -> bytes:
-    info = PngImagePlugin.PngInfo()
-    info.add_text("Author", f"author {secret}")
-    info.add_text("Comment", f"compressed {secret}" * 20, zip=True)
-    info.add_itxt("XML:com.adobe.xmp", f"<x:xmpmeta>{secret}</x:xmpmeta>", lang="en")
-    buf = io.BytesIO()
-    exif = Image.Exif()
-    exif[0x013B] = f"Artist {secret}"
-    photo().save(buf, "PNG", pnginfo=info, exif=exif)
-    data = buf.getvalue()
-    # A tIME chunk before IEND, and data after IEND.
-    payload = struct.pack(">HBBBBB", 2026, 11, 23, 7, 15, 0)
-    chunk = struct.pack(">I", len(payload)) + b"tIME" + payload
-    chunk += struct.pack(">I", zlib.crc32(b"tIME" + payload))
-    iend = data.rindex(b"IEND") - 4
-    return data[:iend] + chunk + data[iend:] + b"after-iend " + secret.encode()
-
-
 @pytest.mark.parametrize("progressive", [False, True])
 def test_jpeg_loses_exif_gps_xmp_iptc_comment_and_trailer(progressive: bool) -> None:
     secret = marker("jpeg")
@@ -82,31 +70,6 @@ def test_png_loses_text_itxt_ztxt_exif_time_and_trailer() -> None:
     assert pixels(cleaned) == pixels(original)
 
 
-def jpeg_with_unusual_segments(secret: str) -> bytes:
-    """Metadata a deny-list missed: C2PA/JUMBF (APP11), APP12, APP3, APP15, an MPF preview
-    (APP2 that is no ICC profile), a JFIF thumbnail; and what must stay: ICC and Adobe."""
-    from PIL import ImageCms
-
-    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
-    buf = io.BytesIO()
-    photo().save(buf, "JPEG", quality=90, icc_profile=icc)
-    data = buf.getvalue()
-    assert data[2:4] == b"\xff\xe0" and data[6:11] == b"JFIF\0"
-    jfif_end = 4 + struct.unpack(">H", data[4:6])[0]
-    token = secret.encode()
-    thumb = app_segment(0xE0, b"JFIF\0\x01\x01\x00\x00\x01\x00\x01"
-                        + bytes([len(token), 1]) + token * 3)
-    extra = b"".join([
-        app_segment(0xEB, b"JP\0\0" + b"jumb" + b"c2pa " + token),  # C2PA content credentials
-        app_segment(0xEC, b"Ducky\0" + token),
-        app_segment(0xE3, b"META\0" + token),
-        app_segment(0xEF, b"vendor " + token),
-        app_segment(0xE2, b"MPF\0" + token),  # multi-picture: previews, depth maps
-        app_segment(0xEE, b"Adobe\0\x64\0\0\0\0\x01"),  # colour transform: kept
-    ])
-    return data[:2] + thumb + extra + data[jfif_end:]
-
-
 @pytest.mark.filterwarnings("ignore:Image appears to be a malformed MPO file")
 def test_jpeg_is_rebuilt_from_an_allow_list_of_segments() -> None:
     secret = marker("allow")
@@ -121,11 +84,6 @@ def test_jpeg_is_rebuilt_from_an_allow_list_of_segments() -> None:
         assert im.info.get("jfif") and "adobe" in im.info
     for piece in (1, 3, 7):
         assert scrub(original, piece=piece)[0] == cleaned
-
-
-def png_chunk(kind: bytes, payload: bytes) -> bytes:
-    return (struct.pack(">I", len(payload)) + kind + payload
-            + struct.pack(">I", zlib.crc32(kind + payload)))
 
 
 def test_png_is_rebuilt_from_an_allow_list_of_chunks() -> None:

@@ -7,6 +7,7 @@
 import { normalizeReceipt, digitValue, ready } from "./sealbox-crypto.mjs";
 import { findIdentifying, segments } from "./identifying.mjs";
 import { sendReport, KeysNotVerified, SendRefused } from "./sealed-report.mjs";
+import { cleanName, cleanedHere, FileNotSent } from "./sealed-files.mjs";
 
 const data = JSON.parse(document.getElementById("sealing-data")?.textContent || "null");
 const form = document.getElementById("report-form");
@@ -174,8 +175,67 @@ function showReview() {
     form.elements.description.focus();
   }));
   $("[data-action=send]", review).addEventListener("click", () => send(review));
+  watchFiles(review);
   window.scrollTo(0, 0);
   $("h1", review).focus();
+}
+
+// -- files -------------------------------------------------------------------------------------
+
+const chosenFiles = (review) => Array.from($("#sealed-files", review)?.files || []);
+const keepMetadata = (review) => Boolean($("#sealed-keep-metadata", review)?.checked);
+
+/** Under the file input: each file with what happens to its hidden information, and the
+ * offer of the server's path when some cannot be cleaned here. */
+async function describeFiles(review) {
+  const list = $(".sealed-file-list", review);
+  const warning = $(".sealed-as-they-are", review);
+  if (!list) { return; }
+  const keep = keepMetadata(review);
+  const items = [];
+  let asTheyAre = 0;
+  for (const file of chosenFiles(review)) {
+    const cleaned = keep || await cleanedHere(file);
+    if (!cleaned) { asTheyAre += 1; }
+    const item = element("li");
+    item.append(element("strong", cleanName(file.name), { dir: "auto" }), " ",
+                element("span", keep ? words.file_kept : cleaned ? words.file_cleaned : words.file_as_is));
+    items.push(item);
+  }
+  list.replaceChildren(...items);
+  warning.hidden = asTheyAre === 0;
+}
+
+function watchFiles(review) {
+  const input = $("#sealed-files", review);
+  if (!input) { return; }
+  input.addEventListener("change", () => describeFiles(review));
+  $("#sealed-keep-metadata", review).addEventListener("change", () => describeFiles(review));
+  $("[data-action=server]", review).addEventListener("click", () => {
+    review.remove();
+    hidden.forEach((child) => { child.hidden = false; });
+    form.submit(); // the server's review page, where the files are chosen and cleaned
+  });
+}
+
+/** What is wrong with the files chosen, as the server would say it, or "". */
+function fileProblem(files) {
+  if (files.length > data.max_files) { return words.too_many_files; }
+  const large = files.find((file) => file.size > data.max_file_bytes);
+  return large ? words.file_too_large.replace("{name}", cleanName(large.name)) : "";
+}
+
+function showProgress(review, total) {
+  const bar = $(".sealed-progress", review);
+  const sizes = chosenFiles(review).map((file) => file.size + 1);
+  const all = sizes.reduce((a, b) => a + b, 0) || 1;
+  bar.hidden = total === 0;
+  return (index, bytes) => {
+    say(review, words.sending_file.replace("999999001", (index + 1).toLocaleString(data.language))
+      .replace("999999002", total.toLocaleString(data.language)), "info");
+    const done = sizes.slice(0, index).reduce((a, b) => a + b, 0) + Math.min(bytes, sizes[index]);
+    bar.value = done / all;
+  };
 }
 
 // -- sending and the receipt -----------------------------------------------------------------
@@ -189,14 +249,19 @@ function say(review, text, kind) {
 }
 
 async function send(review) {
-  const buttons = $$("button", review);
+  const files = chosenFiles(review);
+  const problem = fileProblem(files);
+  if (problem) { say(review, problem, "error"); return; }
+  const buttons = $$("button, input", review);
   buttons.forEach((button) => { button.disabled = true; });
   say(review, words.sealing, "info");
+  const chosen = files.map((file) => ({ file, keepMetadata: keepMetadata(review) }));
   let sent;
   try {
-    sent = await sendReport(data.base, csrf(), report(), identity(), routing());
+    sent = await sendReport(data.base, csrf(), report(), identity(), routing(), chosen,
+                            showProgress(review, files.length));
   } catch (error) {
-    const reason = error instanceof SendRefused ? error.message
+    const reason = error instanceof SendRefused || error instanceof FileNotSent ? error.message
       : error instanceof KeysNotVerified ? words.not_verified : words.offline;
     say(review, `${words.failed} ${reason}`, "error");
     buttons.forEach((button) => { button.disabled = false; });

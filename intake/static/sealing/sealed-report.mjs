@@ -6,6 +6,7 @@
 // docs/INTAKE.md ("A report sealed in the browser") gives the request and its answers.
 
 import * as sb from "./sealbox-crypto.mjs";
+import { fileEntry, sendFile } from "./sealed-files.mjs";
 
 let sodium = null;
 
@@ -97,9 +98,9 @@ function sealedItem(key, plaintext, caseId, purpose, id) {
 }
 
 /** The request body for /report/send-sealed. `report` is the report's body (cases/bodies.py:
- * text, answers, language), `identity` the details or null; `routing` the form's values. */
-export function sealReport(keys, reporter, report, identity, routing) {
-  const caseId = newId();
+ * text, answers, language), `identity` the details or null; `routing` the form's values;
+ * `files` what sealed-files.mjs sent for the case `caseId`. */
+export function sealReport(keys, reporter, report, identity, routing, caseId = newId(), files = []) {
   const thread = sodium.crypto_aead_xchacha20poly1305_ietf_keygen();
   const internal = sodium.crypto_aead_xchacha20poly1305_ietf_keygen();
   try {
@@ -117,6 +118,7 @@ export function sealReport(keys, reporter, report, identity, routing) {
       acknowledgement: keys.acknowledgement
         ? sealedItem(thread, keys.acknowledgement, caseId, "message:reply", newId()) : null,
       identity: null,
+      files: files.map((sent) => fileEntry(thread, caseId, sent)),
     };
     if (identity) { sealed.identity = sealIdentity(keys, identity, caseId); }
     return sealed;
@@ -150,16 +152,25 @@ async function post(base, csrfToken, sealed) {
 }
 
 /** Seal and send one report: {receipt, acknowledge_by, feedback_by}, or SendRefused /
- * KeysNotVerified. When the holders changed since the keys were fetched, the report is
- * sealed once more for the new ones (same receipt: Argon2id runs once). A network failure
- * sends the same sealed report again once: the server stores it once. */
-export async function sendReport(base, csrfToken, report, identity = null, routing = {}) {
+ * KeysNotVerified / FileNotSent. `files` ({file, keepMetadata}) are sealed and sent first,
+ * `progress(fileIndex, bytesSent)` told as they go. When the holders changed since the keys
+ * were fetched, the report is sealed once more for the new ones (same receipt: Argon2id
+ * runs once; the files, under their own keys, are not sent again). A network failure sends
+ * the same sealed report again once: the server stores it once. */
+export async function sendReport(base, csrfToken, report, identity = null, routing = {},
+                                 files = [], progress = () => {}) {
   await lib();
   let keys = await verifiedKeys(await fetchKeys(base, routing.category, routing.exclude));
   const reporter = await newReporter(keys.kdf);
+  const caseId = newId();
+  const sent = [];
   try {
+    for (const [index, chosen] of files.entries()) {
+      sent.push(await sendFile(base, csrfToken, caseId, chosen.file, chosen.keepMetadata,
+                               (bytes) => progress(index, bytes)));
+    }
     for (let attempt = 0; ; attempt++) {
-      const sealed = sealReport(keys, reporter, report, identity, routing);
+      const sealed = sealReport(keys, reporter, report, identity, routing, caseId, sent);
       try {
         const due = await post(base, csrfToken, sealed).catch((error) => {
           if (error instanceof SendRefused) { throw error; }
@@ -173,5 +184,6 @@ export async function sendReport(base, csrfToken, report, identity = null, routi
     }
   } finally {
     sodium.memzero(reporter.privateKey);
+    sent.forEach((file) => sodium.memzero(file.key));
   }
 }
