@@ -6,10 +6,10 @@ It runs as its own process, on an internal address, and never imports the intake
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import IO, Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Request, g, request
+from flask import Flask, Request, current_app, g, request
 from flask_babel import Babel, format_date, format_datetime
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFProtect
@@ -29,7 +29,28 @@ MAX_FORM_BYTES = 2 * 1024 * 1024
 
 class _Request(Request):
     """A multipart part without a name reaches the form as the key None, on which
-    Flask-WTF's CSRF check crashes (a 500 any client could cause): refuse it with a 400."""
+    Flask-WTF's CSRF check crashes (a 500 any client could cause): refuse it with a 400.
+    A file part is encrypted as it arrives, or drained (caseworker.casefile.uploads): never
+    spooled to a temporary file. Only a reply's body may be as large as the intake's."""
+
+    @property
+    def max_content_length(self) -> int | None:
+        from caseworker.casefile.uploads import REPLY_ENDPOINT
+
+        if self.endpoint == REPLY_ENDPOINT and self.mimetype == "multipart/form-data":
+            return int(current_app.config["SEALBOX_MAX_REPLY_BYTES"])
+        return MAX_FORM_BYTES
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        raise AttributeError("set by the app")
+
+    def _get_file_stream(self, total_content_length: int | None, content_type: str | None,
+                         filename: str | None = None,
+                         content_length: int | None = None) -> IO[bytes]:
+        from caseworker.casefile.uploads import file_sink
+
+        return file_sink(filename or "", content_type or "")  # type: ignore[return-value]
 
     def _load_form_data(self) -> None:
         super()._load_form_data()
@@ -82,6 +103,7 @@ def _configure(app: Flask, settings: Settings) -> None:
         SESSION_COOKIE_SECURE=https,
         SESSION_COOKIE_PATH="/",
         MAX_CONTENT_LENGTH=MAX_FORM_BYTES,
+        SEALBOX_MAX_REPLY_BYTES=settings.max_request_bytes,
         MAX_FORM_MEMORY_SIZE=MAX_FORM_BYTES,
         WTF_CSRF_TIME_LIMIT=settings.caseworker_absolute_hours * 3600,
         # Referrer-Policy is no-referrer, so the Referer check Flask-WTF does on HTTPS would
@@ -111,6 +133,7 @@ def _install_request_hooks(app: Flask, settings: Settings) -> None:
     """One database session per request, committed after the view; the security headers;
     what every template knows."""
     from caseworker import web
+    from caseworker.casefile.uploads import discard as discard_files
 
     headers = security_headers(https=settings.require_https_cookies, webauthn=True)
 
@@ -131,6 +154,7 @@ def _install_request_hooks(app: Flask, settings: Settings) -> None:
         for name, value in headers.items():
             if name not in response.headers:
                 response.headers[name] = value
+        discard_files()  # files a reply did not take: never part of what is committed
         web.commit_request_session()
         if request.endpoint == "static":
             # Public, unchanging style sheet: caching it is harmless.
@@ -140,6 +164,8 @@ def _install_request_hooks(app: Flask, settings: Settings) -> None:
 
     @app.teardown_request
     def _close(exc: BaseException | None) -> None:
+        if web.request_failed(exc):
+            web.quietly(lambda: discard_files(taken_too=True))
         web.close_request_session(exc)
 
     @app.context_processor

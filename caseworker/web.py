@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from flask import abort, current_app, g, redirect, request, url_for
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
@@ -59,11 +60,26 @@ def abandon_request_session() -> None:
     g.db_rollback = True
 
 
+def request_failed(exc: BaseException | None) -> bool:
+    """Whether nothing this request did is to be kept (it raised, or an error page)."""
+    return exc is not None or bool(g.get("db_rollback"))
+
+
 def close_request_session(exc: BaseException | None) -> None:
     session = g.pop("db", None)
     g.pop("private_key", None)
     if session is not None:
-        release(session, rollback=exc is not None or bool(g.get("db_rollback")))
+        release(session, rollback=request_failed(exc))
+
+
+def quietly(cleanup: Callable[[], None]) -> None:
+    """A clean-up after a failed request must not hide the failure (the database may be
+    what failed): logged by class, never raised."""
+    try:
+        cleanup()
+    except SQLAlchemyError as exc:
+        current_app.logger.warning("cleanup after the request failed: %s",
+                                   exc.__class__.__name__)
 
 
 def cookie_name() -> str:
@@ -71,7 +87,9 @@ def cookie_name() -> str:
 
 
 def load_current_session() -> None:
-    g.cw = load_session(db(), settings(), request.cookies.get(cookie_name()))
+    """Once per request: the upload of a reply's files may need it before the hooks run."""
+    if "cw" not in g:
+        g.cw = load_session(db(), settings(), request.cookies.get(cookie_name()))
 
 
 def active() -> ActiveSession | None:

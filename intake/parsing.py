@@ -1,5 +1,5 @@
 """Request parsing for the intake: strict multipart and UTF-8, with each file part handed
-to its :class:`~intake.uploads.EncryptingSink` as it arrives.
+to its :class:`~cases.attachments.streaming.EncryptingSink` as it arrives.
 
 Limits that a file breaks (size per file, number of files) do not abort the parse: the
 sink stops storing, records the problem and lets the rest of the body through, so that the
@@ -23,11 +23,11 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser, MultiPartParser
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
+from cases.attachments.streaming import EncryptingSink
 from cases.reporting.staged_files import MAX_PIECE_BYTES
 from intake.uploads import (
     FORM_BODY_SLACK,
     UPLOAD_READ_BYTES,
-    EncryptingSink,
     InvalidEncoding,
     MalformedForm,
     UploadState,

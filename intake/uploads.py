@@ -27,7 +27,6 @@ The parser that feeds the sinks (strict multipart and UTF-8) is ``intake.parsing
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
@@ -35,6 +34,7 @@ from typing import Any, Protocol, TypeVar
 from flask_babel import gettext as _
 from werkzeug.exceptions import BadRequest
 
+from cases.attachments.streaming import EncryptingSink, clean_filename
 from cases.content import AttachmentUpload
 from intake.work import settings
 
@@ -107,66 +107,6 @@ class UploadTarget(Protocol):
     def discard(self, upload: AttachmentUpload) -> None: ...
 
 
-class EncryptingSink:
-    """The file object Werkzeug writes a file part into. Encrypts as it goes."""
-
-    def __init__(
-        self, upload: AttachmentUpload | None, filename: str, content_type: str, limit: int
-    ) -> None:
-        self.upload = upload
-        self.filename = filename
-        self.content_type = content_type
-        self.limit = limit
-        self.size = 0
-        self.too_large = False
-        self.used = False  # attached to a case by the view
-
-    @property
-    def stored(self) -> bool:
-        return self.upload is not None and not self.too_large
-
-    @property
-    def stored_upload(self) -> AttachmentUpload:
-        """The upload of a file stored in full (one of ``UploadState.files``)."""
-        if self.upload is None or self.too_large:
-            raise RuntimeError("this file was not stored")
-        return self.upload
-
-    def write(self, data: bytes) -> int:
-        self.size += len(data)
-        if self.upload is None or self.too_large:
-            return len(data)
-        if self.size > self.limit:
-            self.too_large = True
-            return len(data)
-        self.upload.write(bytes(data))
-        return len(data)
-
-    # Werkzeug seeks to 0 when a part ends and FileStorage may read or close it: the
-    # plaintext is gone by then, so these are no-ops.
-    def seek(self, *_args: Any) -> int:
-        return 0
-
-    def tell(self) -> int:
-        return self.size
-
-    def read(self, *_args: Any) -> bytes:
-        return b""
-
-    def readline(self, *_args: Any) -> bytes:
-        return b""
-
-    def flush(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-    @property
-    def closed(self) -> bool:
-        return False
-
-
 @dataclass
 class UploadState:
     """The file parts of one request, and what went wrong with them."""
@@ -229,15 +169,6 @@ def accepts_uploads(factory: Callable[[], UploadTarget | None]) -> Callable[[Vie
         return view
 
     return mark
-
-
-def clean_filename(name: str) -> str:
-    """A file name as the reporter's system had it, minus paths and control characters."""
-    base = name.replace("\\", "/").rsplit("/", 1)[-1]
-    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C").strip()
-    if not base.strip("."):  # "." and ".." name directories, not the reporter's file
-        base = ""
-    return base[:255] or "file"
 
 
 def file_choices_sent(form: Any) -> dict[str, bool]:

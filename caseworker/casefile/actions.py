@@ -30,6 +30,8 @@ from cases.models import Case, Caseworker
 from cases.reporting import minutes as mn
 from caseworker import web
 from caseworker.casefile import forms as f
+from caseworker.casefile.uploads import discard as discard_files
+from caseworker.casefile.uploads import reply_files
 from caseworker.casefile.views import _back, _case, _render, bp
 
 
@@ -77,6 +79,7 @@ def perform(case_id: str, action: Action, **args: Any) -> Response | tuple[str, 
         with web.db().begin_nested():
             action.apply(Acting(case, args), form)
     except CaseworkRefused as exc:
+        discard_files(taken_too=True)  # what the refused step took was rolled back with it
         message = _(str(exc))
         form.form_errors.append(message)
         flash(message, "error")
@@ -95,6 +98,20 @@ def register(blueprint: Blueprint, actions: dict[str, Action]) -> None:
         blueprint.add_url_rule(
             f"/<case_id>/{action.path}", endpoint, view, methods=["POST"]
         )
+
+
+def _reply(a: Acting, form: f.ReplyForm) -> str:
+    files = reply_files()
+    problems = files.problems()
+    if problems:  # nothing is kept: the page comes back with the text as typed
+        words = " ".join([*problems, _("Nothing was sent: choose the files again.")])
+        raise CaseworkRefused(words)
+    return writing.reply(
+        a.db, a.case, a.account, a.key, form.text.data or "",
+        gives_feedback=bool(form.feedback.data),
+        acknowledging=web.store().policy(a.db).deadlines if form.acknowledges.data else None,
+        files=files.named(),
+    )
 
 
 def _number(value: str | None) -> int:
@@ -215,12 +232,7 @@ WRITING = {
         _l("The note is saved. Only caseworkers with access can read it."), "internal",
     ),
     "reply": Action(
-        "reply", f.ReplyForm, "reply_form",
-        lambda a, form: writing.reply(
-            a.db, a.case, a.account, a.key, form.text.data or "",
-            gives_feedback=bool(form.feedback.data),
-            acknowledging=web.store().policy(a.db).deadlines if form.acknowledges.data else None,
-        ),
+        "reply", f.ReplyForm, "reply_form", lambda a, form: _reply(a, form),
         _l("Your message is in the reporter's mailbox."), "thread",
     ),
     "minutes": Action(

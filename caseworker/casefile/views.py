@@ -229,6 +229,8 @@ def _render(
             r.requester_id == account.id and r.state == "pending" for r in identity_requests
         ),
         reply_templates=offered,
+        reply_limits={"files": web.settings().max_files_per_submission,
+                      "file_bytes": web.settings().max_file_bytes},
         cleaning_note=cleaning_note,
         links=reading.links_of(db, case.id),
         history=reading.status_history(db, case.id),

@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import NotFound
 
 from cases import bodies
+from cases.attachments.streaming import clean_filename
 from cases.bodies import Answer
 from cases.keyring import Trust, reporter_thread_key
 from cases.localized import N_
@@ -34,7 +35,6 @@ from intake.limits import rate_limited
 from intake.uploads import (
     UploadState,
     accepts_uploads,
-    clean_filename,
     file_errors,
 )
 from intake.work import CaseWork, commit, db, settings, store

@@ -24,6 +24,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
+from cases.attachments.streaming import clean_filename
 from cases.models import Case
 from cases.reporting.followup import find_case
 from cases.reporting.resend import claim_submission, may_show_again
@@ -45,7 +46,6 @@ from intake.report.sealed_page import sealing_data
 from intake.sealing import seals_in_browser
 from intake.uploads import (
     accepts_uploads,
-    clean_filename,
     file_choices_sent,
     file_errors,
 )

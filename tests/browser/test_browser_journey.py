@@ -159,8 +159,12 @@ def test_report_follow_up_casework_and_reply(
 
     thread = staff.locator("#thread")
     thread.get_by_label("Message to the reporter", exact=True).fill(REPLY)
+    reply_file = evidence[0].with_name("attendance-sheet.txt")
+    reply_file.write_text("Please list who attended.\n")
+    thread.get_by_label("Attach files (optional)").set_input_files(str(reply_file))
     thread.get_by_role("button", name="Send to the reporter").click()
     assert REPLY in staff.locator("#thread").inner_text()
+    assert "attendance-sheet.txt" in staff.locator("ul.attachments").inner_text()
 
     tabs = staff.get_by_role("navigation", name="Sections of this case")
     tabs.get_by_role("link", name="Triage and risk").click()
@@ -201,7 +205,7 @@ def test_report_follow_up_casework_and_reply(
     audit.check(staff, "inbox after a bulk step")
 
     # -- the reporter comes back with the receipt -------------------------------------------
-    returning = new_context().new_page()
+    returning = new_context(accept_downloads=True).new_page()
     returning.goto(intake + "/en/followup/")
     returning.get_by_label("Your receipt").fill(receipt)
     returning.get_by_role("button", name="Open my report").click()
@@ -211,5 +215,10 @@ def test_report_follow_up_casework_and_reply(
     assert "Your report has been assessed and is being dealt with." in text
     assert "We confirmed receiving it on" in text
     assert NOTE not in returning.content() and SCOPE not in returning.content()
+    sent_back = returning.locator("ul.files li", has_text="attendance-sheet.txt")
+    assert "from us" in sent_back.inner_text()
+    with returning.expect_download() as download:
+        sent_back.get_by_role("link").click()
+    assert Path(download.value.path()).read_text() == "Please list who attended.\n"
     audit.check(returning, "follow-up case with a reply", lang="en")
     shots(returning, "reply-seen")

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from cases.attachments.streaming import EncryptingSink, clean_filename
 from cases.reporting.followup import find_case, reporter_view
 from cases.store import Store
 from crypto import normalize_receipt
-from intake.uploads import EncryptingSink, clean_filename
 
 MARKER = b"SEALBOX-PLAINTEXT-MARKER-7f3a9c"
 

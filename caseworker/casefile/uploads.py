@@ -1,0 +1,122 @@
+"""Files a caseworker attaches to a reply to the reporter: each file part is encrypted while
+it streams in, exactly as the intake's are (``cases.attachments.streaming.EncryptingSink``
+in front of ``cases.content.AttachmentUpload``: the case's thread key, the same limits, the
+same metadata removal), and never spooled to disk as Werkzeug would.
+
+The parser meets the files before any view runs (Flask-WTF's CSRF check reads the form in
+``before_request``), so the first file part finds the signed-in caseworker and unwraps the
+case's thread key here; a part sent anywhere but the reply, or by someone without the key,
+is drained and stored nowhere. Files the reply does not take (a refusal, a form error, a
+limit broken) are deleted before the request's transaction commits (:func:`discard_unused`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask import g, request
+from flask_babel import gettext as _
+
+from cases.attachments.streaming import EncryptingSink, clean_filename
+from cases.content import AttachmentUpload
+from cases.keyring import NoAccess, caseworker_key
+from cases.models import KeyPurpose
+from caseworker import web
+
+REPLY_ENDPOINT = "casefile.reply"  # the one view that takes files
+
+
+@dataclass
+class ReplyFiles:
+    """The file parts of this request."""
+
+    sinks: list[EncryptingSink] = field(default_factory=list)
+    too_many: bool = False
+    thread_key: bytes | None = None
+    looked_up: bool = False
+
+    @property
+    def stored(self) -> list[EncryptingSink]:
+        """Files stored in full, in the order they came."""
+        return [s for s in self.sinks if s.stored]
+
+    def problems(self) -> list[str]:
+        """What broke a limit, in the caseworker's language; nothing was kept then."""
+        instance = web.settings()
+        found = []
+        if self.too_many:
+            found.append(_("Attach at most %(count)d files to one message.",
+                           count=instance.max_files_per_submission))
+        for sink in self.sinks:
+            if sink.too_large:
+                found.append(_("The file “%(name)s” is larger than the limit for one file "
+                               "(%(mb)d MB).", name=clean_filename(sink.filename),
+                               mb=instance.max_file_bytes // (1024 * 1024)))
+        return found
+
+    def named(self) -> list[tuple[AttachmentUpload, str, str]]:
+        """The stored files as a reply attaches them (upload, name, declared type)."""
+        out = []
+        for sink in self.stored:
+            sink.used = True
+            out.append((sink.stored_upload, clean_filename(sink.filename),
+                        sink.content_type or "application/octet-stream"))
+        return out
+
+
+def reply_files() -> ReplyFiles:
+    if "reply_files" not in g:
+        g.reply_files = ReplyFiles()
+    files: ReplyFiles = g.reply_files
+    return files
+
+
+def _thread_key(files: ReplyFiles) -> bytes | None:
+    """The case's thread key for the signed-in caseworker, once per request; None for a
+    request that is not a reply, or a caseworker without access to the case."""
+    if files.looked_up:
+        return files.thread_key
+    files.looked_up = True
+    case_id = (request.view_args or {}).get("case_id", "")
+    if request.endpoint != REPLY_ENDPOINT or not isinstance(case_id, str):
+        return None
+    web.load_current_session()
+    if web.current_account() is None:
+        return None
+    try:
+        files.thread_key = caseworker_key(web.db(), case_id, KeyPurpose.THREAD,
+                                          web.account().id, web.private_key())
+    except NoAccess:
+        return None
+    return files.thread_key
+
+
+def file_sink(filename: str, content_type: str) -> EncryptingSink:
+    """Where the parser writes one file part (the app's request class asks for it)."""
+    instance = web.settings()
+    files = reply_files()
+    upload = None
+    key = _thread_key(files) if filename else None
+    if key is not None:
+        if len([s for s in files.sinks if s.filename]) >= instance.max_files_per_submission:
+            files.too_many = True
+        else:
+            case_id = str((request.view_args or {})["case_id"])
+            upload = AttachmentUpload(web.store().blobs, web.db(), case_id, key,
+                                      from_reporter=False)
+    sink = EncryptingSink(upload, filename, content_type, instance.max_file_bytes)
+    files.sinks.append(sink)
+    return sink
+
+
+def discard(*, taken_too: bool = False) -> None:
+    """Delete the ciphertext of every file no reply took: before the commit, and when the
+    request fails (a folder's files are not part of the transaction). ``taken_too``: also
+    those a reply took, when the step that took them was refused and rolled back."""
+    files: ReplyFiles | None = g.get("reply_files")
+    if files is None:
+        return
+    for sink in files.sinks:
+        if sink.upload is not None and (taken_too or not sink.used):
+            sink.upload.abort()
+            sink.upload = None
