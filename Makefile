@@ -7,7 +7,7 @@ RUN_STAMP  := $(VENV)/.run-deps
 TEST_STAMP := $(VENV)/.test-deps
 TRANSLATIONS := $(wildcard intake/translations caseworker/translations)
 
-.PHONY: run test test-sqlite test-postgres lint lock translations browser-deps office-deps browser-crypto bench clean
+.PHONY: run test test-sqlite test-postgres lint lock translations browser-deps office-deps pdf-deps browser-crypto bench clean
 
 # Every dependency, build tools included, comes from a lock with hashes (requirements/):
 # pip refuses any file whose hash differs. Sealbox itself is then installed without
@@ -43,16 +43,16 @@ translations: $(RUN_STAMP)
 	  $(BIN)/pybabel compile -d $$dir >/dev/null || exit 1; done
 
 ## Start intake (http://127.0.0.1:8080) and caseworker (http://127.0.0.1:8081) on SQLite.
-run: $(RUN_STAMP) translations browser-crypto
+run: $(RUN_STAMP) translations browser-crypto pdf-deps
 	$(BIN)/sealbox serve
 
 ## The whole suite: SQLite (store tests on PostgreSQL too), then again on PostgreSQL.
 test: test-sqlite test-postgres
 
-test-sqlite: $(TEST_STAMP) translations browser-deps office-deps browser-crypto
+test-sqlite: $(TEST_STAMP) translations browser-deps office-deps pdf-deps browser-crypto
 	$(BIN)/pytest
 
-test-postgres: $(TEST_STAMP) translations
+test-postgres: $(TEST_STAMP) translations pdf-deps
 	$(BIN)/pytest --db=postgres -m "not browser"
 
 lint: $(TEST_STAMP)
@@ -60,6 +60,15 @@ lint: $(TEST_STAMP)
 	$(BIN)/mypy
 	$(BIN)/bandit -q -c pyproject.toml -r . -lll
 	.ci/pip-audit
+
+# A case's PDF is set in Debian's Noto fonts, which cover the six UN languages' scripts
+# (cases/casework/case_pdf.py); without them the back office says PDFs cannot be made yet.
+PDF_FONTS = /usr/share/fonts/truetype/noto/NotoSans-Regular.ttf /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
+pdf-deps:
+	@ls $(PDF_FONTS) >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-core fonts-noto-cjk >/dev/null; \
+	  else echo "fonts-noto-core and fonts-noto-cjk not installed: PDF export is off and its tests skip"; fi; }
 
 # Browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
 browser-deps:

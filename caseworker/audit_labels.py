@@ -26,6 +26,7 @@ ACTION_LABELS: dict[str, LazyString] = {
     "case.closure_reviewed": _l("Reviewed a closure"),
     "case.conflict_declared": _l("Stepped away from a case (conflict of interest)"),
     "case.exported": _l("Exported a case"),
+    "case.exported_pdf": _l("Exported the case as a PDF"),
     "case.handed_over": _l("Handed a case over"),
     "case.label_added": _l("Added a label"),
     "case.label_removed": _l("Removed a label"),

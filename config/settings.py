@@ -98,6 +98,9 @@ class Settings:
     # Attachment ciphertext with no database row and untouched this long is removed by the
     # purge: every living request renews its files every minute (cases/attachments/blobs.py).
     orphan_grace_minutes: int = 15
+    # Where the Noto fonts of a case's PDF are (cases.casework.case_pdf; Debian's
+    # fonts-noto-core and fonts-noto-cjk put them here).
+    pdf_fonts_dir: str = "/usr/share/fonts"
     # Mail notices to staff (config/mail.py, cases/notifications): off while smtp_host is
     # empty. smtp_security: "starttls" (port 587), "tls" (465) or "none" (a local relay).
     smtp_host: str = ""

@@ -99,25 +99,33 @@ def _message_json(m: DecryptedMessage, names: dict[int, str]) -> dict[str, Any]:
     }
 
 
+def body_lines(body: dict[str, Any]) -> list[str]:
+    """A message body as lines of text: its text, then each other field as ``[key] value``
+    (a report's answers, a triage's scope...), as the ZIP's .txt files and the PDF show it."""
+    lines = []
+    for key, value in body.items():
+        if key == "text":
+            lines.append(str(value))
+        else:
+            rendered = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+            lines.append(f"[{key}] {rendered}")
+    return lines
+
+
 def _message_text(m: DecryptedMessage, names: dict[int, str]) -> str:
     author = (
         names.get(m.author_id, "caseworker")
         if m.author_id
         else ("reporter" if m.kind.value in ("report", "reporter_message") else "system")
     )
-    lines = [f"=== {m.created_on.isoformat()} · {m.kind.value} · {author} ==="]
-    for key, value in m.body.items():
-        if key == "text":
-            lines.append(str(value))
-        else:
-            rendered = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-            lines.append(f"[{key}] {rendered}")
+    lines = [f"=== {m.created_on.isoformat()} · {m.kind.value} · {author} ===", *body_lines(m.body)]
     return "\n".join(lines) + "\n\n"
 
 
 @dataclass
-class _Contents:
-    """Everything the archive holds but the files' bytes, read in one session."""
+class ExportContents:
+    """Everything the archive holds but the files' bytes, read in one session (the PDF,
+    ``cases.casework.case_pdf``, shows the same)."""
 
     metadata: dict[str, Any]
     names: dict[int, str]
@@ -138,10 +146,9 @@ def export_case(
     """Yield the ZIP archive piece by piece. Opens its own database sessions, since it
     runs after the request that authorised it has finished."""
     with store.sessions() as db:
-        case = db.get(Case, case_id)
-        if case is None:
-            return
-        contents = _read_contents(db, case, keys, exported_by=exported_by, on=on)
+        contents = read_export_contents(db, case_id, keys, exported_by=exported_by, on=on)
+    if contents is None:
+        return
     sink = _Buffer()
     names = contents.names
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -165,9 +172,13 @@ def export_case(
     yield sink.drain()
 
 
-def _read_contents(
-    db: Session, case: Case, keys: ExportKeys, *, exported_by: str, on: dt.date
-) -> _Contents:
+def read_export_contents(
+    db: Session, case_id: str, keys: ExportKeys, *, exported_by: str, on: dt.date
+) -> ExportContents | None:
+    """What an export shows of the case (None once it is gone)."""
+    case = db.get(Case, case_id)
+    if case is None:
+        return None
     names = {cw.id: cw.name for cw in db.scalars(select(Caseworker))}
     key_map = {KeyPurpose.THREAD: keys.thread}
     thread = read_messages(db, case.id, key_map, THREAD_KINDS)
@@ -182,7 +193,7 @@ def _read_contents(
     )
     metadata = _case_metadata(db, case, exported_by=exported_by, on=on)
     metadata["internal_records_included"] = keys.internal is not None
-    return _Contents(
+    return ExportContents(
         metadata=metadata,
         names=names,
         thread=thread,

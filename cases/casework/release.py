@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from cases.casework.case_pdf import PdfWords, Redactions, case_pdf
 from cases.casework.export import ExportKeys, export_case
 from cases.content import AttachmentMeta, attachment_meta, open_attachment
 from cases.keyring import caseworker_key
@@ -71,11 +72,39 @@ def release_export(
 ) -> Iterator[bytes]:
     """The case as a ZIP (``cases.casework.export``), audited as ``case.exported``; the internal
     record (notes, triage, risk, conclusion) only when asked for."""
-    keys = ExportKeys(
+    keys = _export_keys(session, case, actor, private_key, include_internal)
+    record(session, "case.exported", actor_id=actor.id, case_id=case.id, internal=include_internal)
+    return export_case(store, case.id, keys, exported_by=actor.username, on=on)
+
+
+def release_pdf(
+    session: Session,
+    store: Store,
+    case: Case,
+    actor: Caseworker,
+    private_key: bytes,
+    words: PdfWords,
+    *,
+    include_internal: bool,
+    redactions: Redactions,
+    on: dt.date,
+) -> bytes:
+    """The case as a PDF (``cases.casework.case_pdf``), audited as ``case.exported_pdf`` with
+    how many passages were blacked out (never which: they are what must not be read).
+    Raises PdfUnavailable, with nothing audited, where the fonts are missing."""
+    keys = _export_keys(session, case, actor, private_key, include_internal)
+    document = case_pdf(session, store.settings.pdf_fonts_dir, case.id, keys, words,
+                        exported_by=actor.username, on=on, redactions=redactions)
+    record(session, "case.exported_pdf", actor_id=actor.id, case_id=case.id,
+           internal=include_internal, redacted_passages=len(redactions.passages))
+    return document
+
+
+def _export_keys(session: Session, case: Case, actor: Caseworker, private_key: bytes,
+                 include_internal: bool) -> ExportKeys:
+    return ExportKeys(
         thread=caseworker_key(session, case.id, KeyPurpose.THREAD, actor.id, private_key),
         internal=caseworker_key(session, case.id, KeyPurpose.INTERNAL, actor.id, private_key)
         if include_internal
         else None,
     )
-    record(session, "case.exported", actor_id=actor.id, case_id=case.id, internal=include_internal)
-    return export_case(store, case.id, keys, exported_by=actor.username, on=on)

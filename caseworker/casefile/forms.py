@@ -203,6 +203,20 @@ class ExportForm(PrefixedForm):
     include_internal = BooleanField(_l("Include internal notes and assessments"), default=True)
 
 
+class PdfExportForm(PrefixedForm):
+    form_prefix = "pdf"
+
+    include_internal = BooleanField(_l("Include internal notes and assessments"), default=True)
+    redactions = TextAreaField(
+        _l("Passages to black out in this copy (optional)"),
+        description=_l("One per line: names of third parties, anything that could identify "
+                       "the reporter. Every occurrence is blacked out in the PDF, whatever "
+                       "its capitals; the case itself is not changed. What you type here is "
+                       "not stored."),
+        validators=[Optional(), LONG],
+    )
+
+
 class OralReportForm(FlaskForm):
     medium = SelectField(
         _l("How the report was made"), choices=options((m, MEDIUM_LABELS[m]) for m in MEDIUMS)

@@ -20,7 +20,7 @@ from cases.casework import identity as ia
 from cases.casework import oral, reading
 from cases.casework.access import CaseworkRefused, case_for
 from cases.casework.export import safe_filename
-from cases.casework.release import release_attachment, release_export
+from cases.casework.release import release_attachment
 from cases.casework.reply_templates import templates_for
 from cases.casework.workflow import is_overdue, no_human_acknowledgement, risk_review_due
 from cases.keyring import NoAccess
@@ -140,6 +140,7 @@ def _forms(
         "identity_form": f.IdentityRequestForm(formdata=None),
         "minutes_form": f.MinutesForm(formdata=None),
         "export_form": f.ExportForm(formdata=None),
+        "pdf_form": f.PdfExportForm(formdata=None),
         "plain_form": f.PlainForm(),
     }
 
@@ -288,31 +289,6 @@ def download(case_id: str, attachment_id: str) -> Response:
     return response
 
 
-@bp.route("/<case_id>/export", methods=["POST"])
-def export(case_id: str) -> Response | tuple[str, int]:
-    """The case as a ZIP, built while it streams: nothing is written to the server's disk."""
-    case = _case(case_id)
-    form = f.ExportForm()
-    if not form.validate_on_submit():
-        return _render(case, 400, "export", export_form=form)
-    on = today()
-    body = release_export(
-        web.db(),
-        web.store(),
-        case,
-        web.account(),
-        web.private_key(),
-        include_internal=bool(form.include_internal.data),
-        on=on,
-    )
-    response = Response(body, mimetype="application/zip")
-    response.headers["Content-Disposition"] = attachment_disposition(
-        f"sealbox-case-{case.id}-{on.isoformat()}.zip"
-    )
-    response.headers.update(DOWNLOAD_HEADERS)
-    return response
-
-
 @bp.route("/new-oral", methods=["GET", "POST"])
 def new_oral() -> str | tuple[str, int]:
     """Register a report received by phone or in a meeting; show its receipt once."""
@@ -364,4 +340,4 @@ def new_oral() -> str | tuple[str, int]:
 
 # The actions on a case (one table) and the conflict-of-interest step: routes of this
 # blueprint in their own modules.
-from caseworker.casefile import actions, conflict_views  # noqa: E402, F401
+from caseworker.casefile import actions, conflict_views, export_views  # noqa: E402, F401

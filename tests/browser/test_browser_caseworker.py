@@ -7,6 +7,7 @@ takes a pasted passphrase (password managers, WCAG 3.3.8)."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pyotp
@@ -33,7 +34,8 @@ def test_enrolment_recovery_codes_and_admin_pages(
     sealbox: Sealbox, new_context: Any, audit: Audit, shots: Shots
 ) -> None:
     erin = sealbox.add_caseworker("erin", enrolled=False, admin=True, custodian=True)
-    context = new_context(javascript=True, viewport={"width": 1280, "height": 900})
+    context = new_context(javascript=True, accept_downloads=True,
+                          viewport={"width": 1280, "height": 900})
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=sealbox.caseworker)
     page = context.new_page()
     page.goto(sealbox.caseworker + "/login")
@@ -141,6 +143,14 @@ def test_enrolment_recovery_codes_and_admin_pages(
         assert page.locator(section).is_visible() and page.locator("#thread").count() == 0
         audit.check(page, f"case tab: {tab}")
     shots(page, "case-people-tab")
+    # The case as one PDF, a passage blacked out in the copy.
+    tabs.get_by_role("link", name="History and export").click()
+    page.get_by_label("Passages to black out in this copy (optional)").fill("Thank you")
+    with page.expect_download() as pdf:
+        page.get_by_role("button", name="Download the case as PDF").click()
+    assert Path(pdf.value.path()).read_bytes().startswith(b"%PDF-")
+    assert pdf.value.suggested_filename.endswith(".pdf")
+    tabs.get_by_role("link", name="People and access").click()
     # Stepping away is explained before it is done, and can be left without doing it.
     page.get_by_role("link", name="Declare a conflict of interest and step away…").click()
     assert page.get_by_role("heading", level=1).inner_text().startswith(
