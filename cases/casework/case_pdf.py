@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +25,7 @@ from fpdf import FPDF
 from sqlalchemy.orm import Session
 
 from cases.casework.export import ExportContents, ExportKeys, body_lines, read_export_contents
+from cases.casework.redaction import Redactions
 from cases.content import DecryptedMessage
 
 FONT_FILES = {  # family: file, under the fonts folder (settings.pdf_fonts_dir)
@@ -35,8 +35,6 @@ FONT_FILES = {  # family: file, under the fonts folder (settings.pdf_fonts_dir)
     "cjk": "NotoSansCJK-Regular.ttc",
 }
 CJK_FACE = 2  # the collection's Simplified Chinese face (Noto Sans CJK SC)
-BLACKED_OUT = "\u2588"  # a full block per character of a marked passage
-MIN_PASSAGE = 2  # a single character marked would black out every occurrence of it
 
 
 class PdfUnavailable(Exception):
@@ -53,32 +51,6 @@ def find_fonts(root: str) -> dict[str, Path]:
             raise PdfUnavailable(f"{name} not found under {root}")
         found[family] = match
     return found
-
-
-@dataclass(frozen=True)
-class Redactions:
-    """Passages to black out, matched whatever their case; longer ones first, so a passage
-    inside a longer one leaves nothing of the longer one readable."""
-
-    passages: tuple[str, ...] = ()
-
-    @classmethod
-    def from_lines(cls, text: str) -> Redactions:
-        lines = {line.strip() for line in text.splitlines()}
-        return cls(tuple(sorted((p for p in lines if len(p) >= MIN_PASSAGE), key=len,
-                                reverse=True)))
-
-    @functools.cached_property
-    def _pattern(self) -> re.Pattern[str] | None:
-        if not self.passages:
-            return None
-        return re.compile("|".join(re.escape(p) for p in self.passages), re.IGNORECASE)
-
-    def apply(self, text: str) -> str:
-        pattern = self._pattern
-        if pattern is None:
-            return text
-        return pattern.sub(lambda m: BLACKED_OUT * len(m.group(0)), text)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from cases.casework.choices import THREAD_KINDS
 from cases.casework.reading import audit_trail, links_of
+from cases.casework.redaction import Redactions
 from cases.content import (
     INTERNAL_KINDS,
     AttachmentMeta,
@@ -47,6 +48,7 @@ from cases.models import (
 from cases.store import Store
 
 _UNSAFE = re.compile(r"[^\w.\- ]+")
+NO_REDACTIONS = Redactions()
 
 
 class _Buffer(io.RawIOBase):
@@ -142,28 +144,33 @@ def export_case(
     *,
     exported_by: str,
     on: dt.date,
+    redactions: Redactions = NO_REDACTIONS,
 ) -> Iterator[bytes]:
     """Yield the ZIP archive piece by piece. Opens its own database sessions, since it
-    runs after the request that authorised it has finished."""
+    runs after the request that authorised it has finished. ``redactions`` black out the
+    marked passages in every text of the archive and in the files' names (not inside the
+    files: they go as they are)."""
     with store.sessions() as db:
         contents = read_export_contents(db, case_id, keys, exported_by=exported_by, on=on)
     if contents is None:
         return
     sink = _Buffer()
     names = contents.names
+    black, black_json = redactions.apply, redactions.apply_to
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("README.txt", _readme(case_id, exported_by, on))
-        archive.writestr("case.json", json.dumps(contents.metadata, indent=2, ensure_ascii=False))
-        archive.writestr("thread.json", _dump([_message_json(m, names) for m in contents.thread]))
-        archive.writestr("thread.txt", "".join(_message_text(m, names) for m in contents.thread))
-        if keys.internal is not None:
-            internal = contents.internal
-            archive.writestr("internal.json", _dump([_message_json(m, names) for m in internal]))
-            archive.writestr("internal.txt", "".join(_message_text(m, names) for m in internal))
-        archive.writestr("audit.json", _dump(contents.trail))
+        archive.writestr("README.txt", _readme(case_id, exported_by, on, redactions))
+        archive.writestr("case.json", _dump(black_json(contents.metadata)))
+        for name, messages in [("thread", contents.thread), ("internal", contents.internal)]:
+            if name == "internal" and keys.internal is None:
+                continue
+            archive.writestr(f"{name}.json",
+                             _dump(black_json([_message_json(m, names) for m in messages])))
+            archive.writestr(f"{name}.txt", black("".join(_message_text(m, names)
+                                                          for m in messages)))
+        archive.writestr("audit.json", _dump(black_json(contents.trail)))
         yield sink.drain()
         for n, (attachment, meta) in enumerate(contents.attachments, start=1):
-            entry = f"attachments/{n:03d}-{attachment.id}-{safe_filename(meta.name)}"
+            entry = f"attachments/{n:03d}-{attachment.id}-{safe_filename(black(meta.name))}"
             with store.sessions() as blob_db, archive.open(entry, "w", force_zip64=True) as out:
                 for chunk in open_attachment(store.blobs, blob_db, attachment, keys.thread):
                     out.write(chunk)
@@ -255,8 +262,11 @@ def _dump(data: Any) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False)
 
 
-def _readme(case_id: str, exported_by: str, on: dt.date) -> str:
-    return (
+def _readme(case_id: str, exported_by: str, on: dt.date, redactions: Redactions) -> str:
+    marked = (f"Passages blacked out in this copy: {len(redactions.passages)} (in the texts and"
+              " the files' names, not inside the files). The case itself is unchanged.\n\n"
+              if redactions.passages else "")
+    return marked + (
         f"Sealbox case export\n\nCase: {case_id}\nExported on: {on.isoformat()}\n"
         f"Exported by: {exported_by}\n\n"
         "This archive holds the decrypted content of a whistleblowing case. It is\n"

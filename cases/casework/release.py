@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from cases.casework.case_pdf import PdfWords, Redactions, case_pdf
-from cases.casework.export import ExportKeys, export_case
+from cases.casework.case_pdf import PdfWords, case_pdf
+from cases.casework.export import NO_REDACTIONS, ExportKeys, export_case
+from cases.casework.redaction import Redactions
 from cases.content import AttachmentMeta, attachment_meta, open_attachment
 from cases.keyring import caseworker_key
 from cases.models import Attachment, Case, Caseworker, KeyPurpose
@@ -69,12 +70,16 @@ def release_export(
     *,
     include_internal: bool,
     on: dt.date,
+    redactions: Redactions = NO_REDACTIONS,
 ) -> Iterator[bytes]:
-    """The case as a ZIP (``cases.casework.export``), audited as ``case.exported``; the internal
-    record (notes, triage, risk, conclusion) only when asked for."""
+    """The case as a ZIP (``cases.casework.export``), audited as ``case.exported`` (with how
+    many passages were blacked out, never which); the internal record (notes, triage, risk,
+    conclusion) only when asked for."""
     keys = _export_keys(session, case, actor, private_key, include_internal)
-    record(session, "case.exported", actor_id=actor.id, case_id=case.id, internal=include_internal)
-    return export_case(store, case.id, keys, exported_by=actor.username, on=on)
+    record(session, "case.exported", actor_id=actor.id, case_id=case.id, internal=include_internal,
+           redacted_passages=len(redactions.passages))
+    return export_case(store, case.id, keys, exported_by=actor.username, on=on,
+                       redactions=redactions)
 
 
 def release_pdf(

@@ -8,7 +8,8 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from cases.casework.case_pdf import PdfUnavailable, PdfWords, Redactions
+from cases.casework.case_pdf import PdfUnavailable, PdfWords
+from cases.casework.redaction import Redactions
 from cases.casework.release import release_export, release_pdf
 from cases.models import today
 from caseworker import web
@@ -27,7 +28,8 @@ def export(case_id: str) -> Response | tuple[str, int]:
         return _render(case, 400, "export", export_form=form)
     on = today()
     body = release_export(web.db(), web.store(), case, web.account(), web.private_key(),
-                          include_internal=bool(form.include_internal.data), on=on)
+                          include_internal=bool(form.include_internal.data),
+                          redactions=Redactions.from_lines(form.redactions.data or ""), on=on)
     response = Response(body, mimetype="application/zip")
     response.headers["Content-Disposition"] = attachment_disposition(
         f"sealbox-case-{case.id}-{on.isoformat()}.zip"
@@ -40,9 +42,9 @@ def export(case_id: str) -> Response | tuple[str, int]:
 def export_pdf(case_id: str) -> Response | tuple[str, int]:
     """The case as one PDF, made in memory."""
     case = _case(case_id)
-    form = f.PdfExportForm()
+    form = f.ExportForm()
     if not form.validate_on_submit():
-        return _render(case, 400, "export", pdf_form=form)
+        return _render(case, 400, "export", export_form=form)
     on = today()
     try:
         document = release_pdf(web.db(), web.store(), case, web.account(), web.private_key(),
@@ -53,7 +55,7 @@ def export_pdf(case_id: str) -> Response | tuple[str, int]:
         form.form_errors.append(_(
             "This server cannot make PDFs yet: the fonts they need are not installed. Ask "
             "your administrator to install them (docs/OPERATIONS.md). The ZIP export works."))
-        return _render(case, 503, "export", pdf_form=form)
+        return _render(case, 503, "export", export_form=form)
     response = Response(document, mimetype="application/pdf")
     response.headers["Content-Disposition"] = attachment_disposition(
         f"sealbox-case-{case.id}-{on.isoformat()}.pdf"

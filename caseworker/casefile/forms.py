@@ -201,16 +201,10 @@ class ExportForm(PrefixedForm):
     form_prefix = "export"
 
     include_internal = BooleanField(_l("Include internal notes and assessments"), default=True)
-
-
-class PdfExportForm(PrefixedForm):
-    form_prefix = "pdf"
-
-    include_internal = BooleanField(_l("Include internal notes and assessments"), default=True)
     redactions = TextAreaField(
         _l("Passages to black out in this copy (optional)"),
         description=_l("One per line: names of third parties, anything that could identify "
-                       "the reporter. Every occurrence is blacked out in the PDF, whatever "
+                       "the reporter. Every occurrence is blacked out in the copy, whatever "
                        "its capitals; the case itself is not changed. What you type here is "
                        "not stored."),
         validators=[Optional(), LONG],

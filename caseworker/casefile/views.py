@@ -140,7 +140,6 @@ def _forms(
         "identity_form": f.IdentityRequestForm(formdata=None),
         "minutes_form": f.MinutesForm(formdata=None),
         "export_form": f.ExportForm(formdata=None),
-        "pdf_form": f.PdfExportForm(formdata=None),
         "plain_form": f.PlainForm(),
     }
 

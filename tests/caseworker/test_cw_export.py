@@ -65,7 +65,7 @@ def test_zip_holds_report_thread_internal_attachments_and_audit(
         detail = db.scalar(select(AuditEntry.detail).where(AuditEntry.action == "case.exported"))
     exported = json.loads(detail)
     assert exported.pop("content").startswith("5:")  # the case's content as exported
-    assert exported == {"internal": True}
+    assert exported == {"internal": True, "redacted_passages": 0}
 
 
 def test_export_without_internal_records(store, person, signed_in, h) -> None:
@@ -76,6 +76,34 @@ def test_export_without_internal_records(store, person, signed_in, h) -> None:
     archive = zipfile.ZipFile(io.BytesIO(export(b, case_id, internal=False).data))
     assert "internal.json" not in archive.namelist()
     assert b"an internal note" not in b"".join(archive.read(n) for n in archive.namelist())
+
+
+def test_marked_passages_are_blacked_out_in_every_text_of_the_archive(  # type: ignore[no-untyped-def]
+    store, person, signed_in, h
+) -> None:
+    alice = person("alice")
+    case_id, _ = h.submit(store, "Jo Bloggs signed the invoices.",
+                          files={"bloggs-invoices.pdf": b"%PDF-1.7 Jo Bloggs inside"})
+    b = signed_in(alice)
+    b.post(f"/cases/{case_id}/reply", {"text": "Did JO BLOGGS sign them all?"}, prefix="reply")
+    b.post(f"/cases/{case_id}/notes", {"text": "call jo bloggs's manager"}, prefix="note")
+    response = b.post(f"/cases/{case_id}/export",
+                      {"include_internal": "y", "redactions": "Jo Bloggs\nbloggs"},
+                      prefix="export")
+    archive = zipfile.ZipFile(io.BytesIO(response.data))
+    texts = {n: archive.read(n).decode() for n in archive.namelist()
+             if n.endswith((".json", ".txt"))}
+    assert all("bloggs" not in t.lower() for t in texts.values())
+    assert "\u2588" * 9 + " signed the invoices." in texts["thread.txt"]
+    assert "call " + "\u2588" * 9 + "'s manager" in texts["internal.txt"]
+    assert "Passages blacked out in this copy: 2" in texts["README.txt"]
+    (name,) = [n for n in archive.namelist() if n.startswith("attachments/")]
+    assert "bloggs" not in name.lower()
+    assert archive.read(name) == b"%PDF-1.7 Jo Bloggs inside"  # inside the files: as sent
+    with store.transaction() as db:
+        entry = db.scalars(select(AuditEntry).where(AuditEntry.action == "case.exported")).one()
+        assert json.loads(entry.detail)["redacted_passages"] == 2
+        assert "bloggs" not in entry.detail.lower()
 
 
 def test_export_writes_nothing_to_the_instance_folder(store, person, signed_in, h) -> None:

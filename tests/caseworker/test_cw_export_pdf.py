@@ -34,7 +34,7 @@ def _fonts_or_skip(store: Store) -> None:
 
 def pdf_export(b, case_id: str, redactions: str = "", internal: bool = True):  # type: ignore[no-untyped-def]
     data = {"redactions": redactions, **({"include_internal": "y"} if internal else {})}
-    return b.post(f"/cases/{case_id}/export.pdf", data, prefix="pdf")
+    return b.post(f"/cases/{case_id}/export.pdf", data, prefix="export")
 
 
 def text_of(document: bytes) -> str:
@@ -111,6 +111,6 @@ def test_the_pdf_needs_a_post_with_csrf_and_access(  # type: ignore[no-untyped-d
     case_id, _ = h.submit(store, "the report text", excluded_caseworker_ids=[mallory.id])
     b = signed_in(alice)
     assert b.get(f"/cases/{case_id}/export.pdf").status_code == 405
-    forged = b.client.post(f"/cases/{case_id}/export.pdf", data={"pdf-include_internal": "y"})
+    forged = b.client.post(f"/cases/{case_id}/export.pdf", data={"export-include_internal": "y"})
     assert forged.status_code == 400
     assert pdf_export(signed_in(mallory), case_id).status_code == 404
