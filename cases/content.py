@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, true, update
 from sqlalchemy.orm import Session
 
 from cases.attachments.blobs import BlobStore, BlobWriter
@@ -254,8 +254,10 @@ class AttachmentUpload:
         from_reporter: bool = True,
         keep_metadata: bool = False,
         clear_form_fields: bool = False,
+        internal: bool = False,
     ) -> None:
         self.id = new_id()
+        self._internal = internal  # a note's file: ``thread_key`` is then the internal key
         self.cleaner = (None if keep_metadata
                         else AttachmentCleaner(clear_form_fields=clear_form_fields))
         self.sniffer = TypeSniffer()
@@ -311,6 +313,7 @@ class AttachmentUpload:
             ciphertext_size=self.ciphertext_size,
             digest=self._digest.digest(),
             from_reporter=self._from_reporter,
+            internal=self._internal,
             created_on=on or today(),
         )
 
@@ -326,6 +329,7 @@ class AttachmentMeta:
     size: int
     from_reporter: bool
     created_on: dt.date
+    internal: bool = False  # a file of an internal note
     # The type by content (cases.attachments.filetype); "" for files stored before.
     detected: str = ""
     # AttachmentCleaner.report(), {"kept": True}, or {} for files stored before.
@@ -348,18 +352,24 @@ def attachment_meta(attachment: Attachment, thread_key: bytes) -> AttachmentMeta
         int(meta["size"]),
         attachment.from_reporter,
         attachment.created_on,
+        attachment.internal,
         str(meta.get("detected", "")),
         meta["cleaning"] if isinstance(meta.get("cleaning"), dict) else {},
     )
 
 
-def list_attachments(session: Session, case_id: str, thread_key: bytes) -> list[AttachmentMeta]:
+def list_attachments(session: Session, case_id: str, thread_key: bytes,
+                     internal_key: bytes | None = None) -> list[AttachmentMeta]:
+    """The case's files under the thread key (what the reporter sees), and with
+    ``internal_key`` the internal notes' files too."""
     rows = session.scalars(
         select(Attachment)
         .where(Attachment.case_id == case_id)
+        .where(Attachment.internal.is_(False) if internal_key is None else true())
         .order_by(Attachment.created_on, Attachment.id)
     )
-    return [attachment_meta(a, thread_key) for a in rows]
+    return [attachment_meta(a, internal_key if a.internal and internal_key else thread_key)
+            for a in rows]
 
 
 def open_attachment(

@@ -32,6 +32,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     select,
 )
 from sqlalchemy import Enum as SAEnum
@@ -631,6 +632,9 @@ class Attachment(Base):
     position: Mapped[int | None] = mapped_column(Integer, default=None)
     digest: Mapped[bytes | None] = mapped_column(LargeBinary(32), default=None)
     from_reporter: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A file of an internal note: its name and key under the internal key, which the
+    # reporter never holds; never listed, nor served, to the reporter.
+    internal: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_on: Mapped[dt.date] = mapped_column(Date, default=today)
 
 

@@ -31,13 +31,13 @@ class _Request(Request):
     """A multipart part without a name reaches the form as the key None, on which
     Flask-WTF's CSRF check crashes (a 500 any client could cause): refuse it with a 400.
     A file part is encrypted as it arrives, or drained (caseworker.casefile.uploads): never
-    spooled to a temporary file. Only a reply's body may be as large as the intake's."""
+    spooled to a temporary file. Only a reply's or a note's body may be as large as the intake's."""
 
     @property
     def max_content_length(self) -> int | None:
-        from caseworker.casefile.uploads import REPLY_ENDPOINT
+        from caseworker.casefile.uploads import FILE_ENDPOINTS
 
-        if self.endpoint == REPLY_ENDPOINT and self.mimetype == "multipart/form-data":
+        if self.endpoint in FILE_ENDPOINTS and self.mimetype == "multipart/form-data":
             return int(current_app.config["SEALBOX_MAX_REPLY_BYTES"])
         return MAX_FORM_BYTES
 

@@ -45,6 +45,7 @@ ACTION_LABELS: dict[str, LazyString] = {
     "case.removal_withdrawn": _l("Withdrew a removal request"),
     "case.replied": _l("Wrote to the reporter"),
     "case.reply_file_attached": _l("Attached a file to a message to the reporter"),
+    "case.note_file_attached": _l("Attached a file to an internal note"),
     "case.risk_assessed": _l("Assessed the risk of retaliation"),
     "case.status_changed": _l("Changed a case's status"),
     "case.triaged": _l("Recorded the triage"),

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
 from cases.casework.choices import THREAD_KINDS
@@ -89,6 +89,14 @@ def safe_filename(name: str, fallback: str = "file") -> str:
 class ExportKeys:
     thread: bytes
     internal: bytes | None
+
+    def key_of(self, attachment: Attachment) -> bytes:
+        """The key a file's name and key are sealed under (an internal note's: internal)."""
+        if attachment.internal:
+            if self.internal is None:
+                raise ValueError("an internal note's file without the internal key")
+            return self.internal
+        return self.thread
 
 
 def _message_json(m: DecryptedMessage, names: dict[int, str]) -> dict[str, Any]:
@@ -172,7 +180,8 @@ def export_case(
         for n, (attachment, meta) in enumerate(contents.attachments, start=1):
             entry = f"attachments/{n:03d}-{attachment.id}-{safe_filename(black(meta.name))}"
             with store.sessions() as blob_db, archive.open(entry, "w", force_zip64=True) as out:
-                for chunk in open_attachment(store.blobs, blob_db, attachment, keys.thread):
+                for chunk in open_attachment(store.blobs, blob_db, attachment,
+                                             keys.key_of(attachment)):
                     out.write(chunk)
                     yield sink.drain()
             yield sink.drain()
@@ -196,6 +205,7 @@ def read_export_contents(
     attachments = db.scalars(
         select(Attachment)
         .where(Attachment.case_id == case.id)
+        .where(Attachment.internal.is_(False) if keys.internal is None else true())
         .order_by(Attachment.created_on, Attachment.id)
     )
     metadata = _case_metadata(db, case, exported_by=exported_by, on=on)
@@ -206,7 +216,7 @@ def read_export_contents(
         thread=thread,
         internal=internal,
         trail=[_trail_entry(e, names) for e in audit_trail(db, case.id)],
-        attachments=[(a, attachment_meta(a, keys.thread)) for a in attachments],
+        attachments=[(a, attachment_meta(a, keys.key_of(a))) for a in attachments],
     )
 
 

@@ -48,7 +48,7 @@ def read_case(db: Session, case: Case, actor: Caseworker, private_key: bytes) ->
     keys = {KeyPurpose.THREAD: thread_key, KeyPurpose.INTERNAL: internal_key}
     thread = read_messages(db, case.id, keys, THREAD_KINDS)
     internal = read_messages(db, case.id, keys, sorted(INTERNAL_KINDS))
-    attachments = list_attachments(db, case.id, thread_key)
+    attachments = list_attachments(db, case.id, thread_key, internal_key)
     case.unread_by_caseworkers = False
     _audit_view(db, case, actor)
     return CaseFile(case, thread, internal, attachments, identity_info(db, case.id, actor.id))

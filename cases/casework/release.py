@@ -44,7 +44,8 @@ def release_attachment(
     """One file of the case, audited as ``attachment.downloaded``."""
     if attachment.case_id != case.id:
         raise ValueError("the file belongs to another case")
-    thread_key = caseworker_key(session, case.id, KeyPurpose.THREAD, actor.id, private_key)
+    purpose = KeyPurpose.INTERNAL if attachment.internal else KeyPurpose.THREAD
+    thread_key = caseworker_key(session, case.id, purpose, actor.id, private_key)
     meta = attachment_meta(attachment, thread_key)
     record(
         session,

@@ -31,11 +31,15 @@ def add_note(
     private_key: bytes,
     text: str,
     on: dt.date | None = None,
+    files: Sequence[tuple[AttachmentUpload, str, str]] = (),
 ) -> str:
-    """An internal note under the internal key: the reporter never holds that key."""
+    """An internal note under the internal key: the reporter never holds that key. Its
+    ``files`` were encrypted under the same key as they came in."""
+    on = on or today()
     body = bodies.note(clean_text(text))
     note = write_as(db, case, actor, private_key, MessageKind.NOTE, body, on)
     record(db, "case.note_added", actor_id=actor.id, case_id=case.id, message_id=note.id)
+    _attach(db, case, actor, note.id, files, on, "case.note_file_attached")
     return note.id
 
 
@@ -63,7 +67,7 @@ def reply(
         reply_id = acknowledge_case(db, acknowledging, case, actor, private_key, text, on)
         if reply_id is None:  # cannot happen: the text is required, so the reply is written
             raise RuntimeError("the acknowledgement wrote no reply")
-        _attach(db, case, actor, reply_id, files, on)
+        _attach(db, case, actor, reply_id, files, on, "case.reply_file_attached")
         return reply_id
     if gives_feedback and case.acknowledged_on is None:
         raise CaseworkRefused("Acknowledge the report before giving feedback.")
@@ -79,18 +83,19 @@ def reply(
         message_id=message.id,
         feedback=gives_feedback,
     )
-    _attach(db, case, actor, message.id, files, on)
+    _attach(db, case, actor, message.id, files, on, "case.reply_file_attached")
     return message.id
 
 
 def _attach(db: Session, case: Case, actor: Caseworker, message_id: str,
-            files: Sequence[tuple[AttachmentUpload, str, str]], on: dt.date) -> None:
-    """The reply's files, numbered after it, each named in the audit log by its id."""
+            files: Sequence[tuple[AttachmentUpload, str, str]], on: dt.date,
+            action: str) -> None:
+    """A message's files, numbered after it, each named in the audit log by its id."""
     for upload, name, content_type in files:
         attachment = upload.finish(name, content_type, on=on)
         attachment.message_id = message_id
         store_attachment(db, attachment)
-        record(db, "case.reply_file_attached", actor_id=actor.id, case_id=case.id,
+        record(db, action, actor_id=actor.id, case_id=case.id,
                message_id=message_id, attachment_id=attachment.id)
 
 

@@ -25,6 +25,7 @@ from cases.casework import holders as hd
 from cases.casework import identity as ia
 from cases.casework import organising, steps, writing
 from cases.casework.access import CaseworkRefused
+from cases.content import AttachmentUpload
 from cases.keyring import Trust
 from cases.models import Case, Caseworker
 from cases.reporting import minutes as mn
@@ -100,17 +101,23 @@ def register(blueprint: Blueprint, actions: dict[str, Action]) -> None:
         )
 
 
-def _reply(a: Acting, form: f.ReplyForm) -> str:
+def _files_taken() -> list[tuple[AttachmentUpload, str, str]]:
+    """This request's files, for the step to attach; a limit broken refuses the step (nothing
+    is kept: the page comes back with the text as typed)."""
     files = reply_files()
     problems = files.problems()
-    if problems:  # nothing is kept: the page comes back with the text as typed
+    if problems:
         words = " ".join([*problems, _("Nothing was sent: choose the files again.")])
         raise CaseworkRefused(words)
+    return files.named()
+
+
+def _reply(a: Acting, form: f.ReplyForm) -> str:
     return writing.reply(
         a.db, a.case, a.account, a.key, form.text.data or "",
         gives_feedback=bool(form.feedback.data),
         acknowledging=web.store().policy(a.db).deadlines if form.acknowledges.data else None,
-        files=files.named(),
+        files=_files_taken(),
     )
 
 
@@ -228,7 +235,8 @@ ORGANISATION = {
 WRITING = {
     "note": Action(
         "notes", f.NoteForm, "note_form",
-        lambda a, form: writing.add_note(a.db, a.case, a.account, a.key, form.text.data or ""),
+        lambda a, form: writing.add_note(a.db, a.case, a.account, a.key, form.text.data or "",
+                                         files=_files_taken()),
         _l("The note is saved. Only caseworkers with access can read it."), "internal",
     ),
     "reply": Action(

@@ -1,12 +1,14 @@
-"""Files a caseworker attaches to a reply to the reporter: each file part is encrypted while
-it streams in, exactly as the intake's are (``cases.attachments.streaming.EncryptingSink``
-in front of ``cases.content.AttachmentUpload``: the case's thread key, the same limits, the
-same metadata removal), and never spooled to disk as Werkzeug would.
+"""Files a caseworker attaches to a reply to the reporter or to an internal note: each file
+part is encrypted while it streams in, exactly as the intake's are
+(``cases.attachments.streaming.EncryptingSink`` in front of
+``cases.content.AttachmentUpload``: the case's thread key for a reply, its internal key for
+a note, the same limits, the same metadata removal), and never spooled to disk as Werkzeug
+would.
 
 The parser meets the files before any view runs (Flask-WTF's CSRF check reads the form in
 ``before_request``), so the first file part finds the signed-in caseworker and unwraps the
-case's thread key here; a part sent anywhere but the reply, or by someone without the key,
-is drained and stored nowhere. Files the reply does not take (a refusal, a form error, a
+case's key here; a part sent anywhere but a reply or a note, or by someone without the key,
+is drained and stored nowhere. Files the step does not take (a refusal, a form error, a
 limit broken) are deleted before the request's transaction commits (:func:`discard_unused`).
 """
 
@@ -23,7 +25,8 @@ from cases.keyring import NoAccess, caseworker_key
 from cases.models import KeyPurpose
 from caseworker import web
 
-REPLY_ENDPOINT = "casefile.reply"  # the one view that takes files
+# The views that take files, and the key each file is sealed under.
+FILE_ENDPOINTS = {"casefile.reply": KeyPurpose.THREAD, "casefile.note": KeyPurpose.INTERNAL}
 
 
 @dataclass
@@ -32,7 +35,7 @@ class ReplyFiles:
 
     sinks: list[EncryptingSink] = field(default_factory=list)
     too_many: bool = False
-    thread_key: bytes | None = None
+    thread_key: bytes | None = None  # or the internal key, for a note's files
     looked_up: bool = False
 
     @property
@@ -72,19 +75,21 @@ def reply_files() -> ReplyFiles:
 
 
 def _thread_key(files: ReplyFiles) -> bytes | None:
-    """The case's thread key for the signed-in caseworker, once per request; None for a
-    request that is not a reply, or a caseworker without access to the case."""
+    """The case's key for this step's files (thread or internal) for the signed-in
+    caseworker, once per request; None for a request that takes no files, or a caseworker
+    without access to the case."""
     if files.looked_up:
         return files.thread_key
     files.looked_up = True
     case_id = (request.view_args or {}).get("case_id", "")
-    if request.endpoint != REPLY_ENDPOINT or not isinstance(case_id, str):
+    purpose = FILE_ENDPOINTS.get(request.endpoint or "")
+    if purpose is None or not isinstance(case_id, str):
         return None
     web.load_current_session()
     if web.current_account() is None:
         return None
     try:
-        files.thread_key = caseworker_key(web.db(), case_id, KeyPurpose.THREAD,
+        files.thread_key = caseworker_key(web.db(), case_id, purpose,
                                           web.account().id, web.private_key())
     except NoAccess:
         return None
@@ -102,8 +107,9 @@ def file_sink(filename: str, content_type: str) -> EncryptingSink:
             files.too_many = True
         else:
             case_id = str((request.view_args or {})["case_id"])
+            internal = FILE_ENDPOINTS[request.endpoint or ""] is KeyPurpose.INTERNAL
             upload = AttachmentUpload(web.store().blobs, web.db(), case_id, key,
-                                      from_reporter=False)
+                                      from_reporter=False, internal=internal)
     sink = EncryptingSink(upload, filename, content_type, instance.max_file_bytes)
     files.sinks.append(sink)
     return sink

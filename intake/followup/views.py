@@ -341,8 +341,8 @@ def download(attachment_id: str) -> Response:
     if reporter is None:
         return redirect(url_for(".login", ended=1), code=303)  # type: ignore[return-value]
     attachment = db().get(Attachment, attachment_id)
-    if attachment is None or attachment.case_id not in _cases_of(reporter):
-        raise NotFound()
+    if attachment is None or attachment.internal or attachment.case_id not in _cases_of(reporter):
+        raise NotFound()  # an internal note's file is the caseworkers' alone
     thread_key = reporter_thread_key(db(), attachment.case_id, reporter.private_key)
     meta = attachment_meta(attachment, thread_key)
     commit()

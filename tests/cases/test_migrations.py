@@ -330,3 +330,25 @@ def test_0017_makes_the_staged_files_table_and_back(empty_db: tuple[str, Engine]
     _run(engine, url, "downgrade", "0016")
     with engine.connect() as conn:
         assert "staged_files" not in inspect(conn).get_table_names()
+
+
+def test_0018_marks_files_of_internal_notes_and_back(empty_db: tuple[str, Engine]) -> None:
+    url, engine = empty_db
+    _run(engine, url, "upgrade", "0018")
+    with engine.begin() as conn:
+        _case_row(conn, "c000000000000001", b"L" * 32)
+        for attachment_id, internal in (("a000000000000001", False), ("a000000000000002", True)):
+            conn.execute(text(
+                "INSERT INTO attachments (id, case_id, meta_ciphertext, file_key_ciphertext,"
+                " ciphertext_size, from_reporter, internal, created_on) VALUES (:id,"
+                " 'c000000000000001', :m, :k, 1, false, :internal, '2026-12-02')"),
+                {"id": attachment_id, "m": b"m", "k": b"k", "internal": internal})
+            conn.execute(text("INSERT INTO blob_chunks (blob_id, position, data)"
+                              " VALUES (:id, 0, :d)"), {"id": attachment_id, "d": b"x"})
+    _run(engine, url, "downgrade", "0017")
+    with engine.connect() as conn:
+        assert "internal" not in {c["name"] for c in inspect(conn).get_columns("attachments")}
+        assert conn.execute(text("SELECT id FROM attachments")).scalars().all() == [
+            "a000000000000001"]  # an internal note's file would be listed to the reporter
+        assert conn.execute(text("SELECT blob_id FROM blob_chunks")).scalars().all() == [
+            "a000000000000001"]

@@ -1,14 +1,18 @@
-"""Files attached to a reply to the reporter (caseworker.casefile.uploads): encrypted while
-they stream in under the case's thread key, with their hidden information removed as on
-intake, readable by the reporter with the receipt; a limit broken or a refused step keeps
-nothing (no row, no ciphertext) and the page comes back with the text as typed; a file
-sent anywhere else, or by someone without the case's key, is stored nowhere."""
+"""Files attached to a reply to the reporter or to an internal note
+(caseworker.casefile.uploads): encrypted while they stream in, a reply's under the case's
+thread key (the reporter downloads them with the receipt), a note's under its internal key
+(never listed nor served to the reporter); hidden information removed as on intake; a limit
+broken or a refused step keeps nothing (no row, no ciphertext) and the page comes back with
+the text as typed; a file sent anywhere else, or by someone without the case's key, is
+stored nowhere."""
 
 from __future__ import annotations
 
 import io
 import os
+import re
 import tempfile
+import zipfile
 from dataclasses import replace
 from typing import Any
 
@@ -22,6 +26,7 @@ from cases.keyring import reporter_thread_key
 from cases.models import Attachment, AuditEntry, BlobChunk
 from cases.reporting.followup import find_case
 from crypto import normalize_receipt
+from intake import create_app as intake_app
 
 SECRET = "Marker-3R"
 
@@ -33,15 +38,19 @@ def blobs(request, store, monkeypatch) -> str:  # type: ignore[no-untyped-def]
     return str(request.param)
 
 
+PATHS = {"reply": ("reply", "text"), "note": ("notes", "text"), "ack": ("acknowledge", "message")}
+
+
 def reply(b, case_id: str, text: str, files: list[tuple[str, bytes]],  # type: ignore[no-untyped-def]
           endpoint: str = "reply", **fields: str):
     if not b.token:
         b.get("/login")
-    data: dict[str, Any] = {f"{endpoint}-csrf_token": b.token, f"{endpoint}-text": text,
+    path, text_field = PATHS[endpoint]
+    data: dict[str, Any] = {f"{endpoint}-csrf_token": b.token, f"{endpoint}-{text_field}": text,
                             **{f"{endpoint}-{k}": v for k, v in fields.items()}}
     data["files"] = [(io.BytesIO(content), name) for name, content in files]
-    return b.client.post(f"/cases/{case_id}/{endpoint if endpoint == 'reply' else 'notes'}",
-                         data=data, content_type="multipart/form-data")
+    return b.client.post(f"/cases/{case_id}/{path}", data=data,
+                         content_type="multipart/form-data")
 
 
 def reporter_files(store, receipt: str) -> dict[str, tuple[bytes, bool]]:  # type: ignore[no-untyped-def]
@@ -139,9 +148,45 @@ def test_files_sent_elsewhere_or_without_the_key_are_stored_nowhere(  # type: ig
     alice, mallory = person("alice"), person("mallory")
     case_id, receipt = h.submit(store, excluded_caseworker_ids=[mallory.id])
     before = stored_ciphertexts(store)
-    note = reply(signed_in(alice), case_id, "internal", [("n.bin", b"note file")], endpoint="note")
-    assert note.status_code == 302  # the note is written; its file is not kept
+    ack = reply(signed_in(alice), case_id, "received", [("n.bin", b"ack file")], endpoint="ack")
+    assert ack.status_code == 302  # acknowledged; the step takes no file, so none is kept
     outsider = reply(signed_in(mallory), case_id, "hello", [("m.bin", b"from outside")])
     assert outsider.status_code == 404
     assert stored_ciphertexts(store) == before
     assert reporter_files(store, receipt) == {}
+
+
+def test_a_notes_files_are_the_caseworkers_alone(  # type: ignore[no-untyped-def]
+    store, person, signed_in, h, blobs: str
+) -> None:
+    alice = person("alice")
+    case_id, receipt = h.submit(store, files={"evidence.bin": b"from the reporter"})
+    b = signed_in(alice)
+    note_file = os.urandom(50_000)
+    response = reply(b, case_id, "see the auditor's memo", [("memo.bin", note_file)],
+                     endpoint="note")
+    assert response.status_code == 302, response.get_data(as_text=True)
+    with store.transaction() as db:
+        memo = db.scalars(select(Attachment).where(Attachment.internal.is_(True))).one()
+        reporters = db.scalars(select(Attachment).where(Attachment.internal.is_(False))).one()
+    download = b.get(f"/cases/{case_id}/attachments/{memo.id}")
+    assert download.data == note_file
+    download.close()  # its read of the database ends with it
+    assert "memo.bin" in b.get(f"/cases/{case_id}/workflow").get_data(as_text=True)
+    assert "memo.bin" not in b.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert set(reporter_files(store, receipt)) == {"evidence.bin"}  # the reporter's list
+    reporter = intake_app(store.settings, store).test_client()
+    login = reporter.get("/en/followup/").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', login)
+    assert token is not None
+    reporter.post("/en/followup/", data={"csrf_token": token.group(1), "receipt": receipt})
+    assert reporter.get(f"/en/followup/files/{memo.id}").status_code == 404
+    assert "memo.bin" not in reporter.get("/en/followup/case").get_data(as_text=True)
+    with_internal = b.post(f"/cases/{case_id}/export", {"include_internal": "y"}, prefix="export")
+    without = b.post(f"/cases/{case_id}/export", {}, prefix="export")
+    names = [zipfile.ZipFile(io.BytesIO(r.data)).namelist() for r in (with_internal, without)]
+    assert any(n.endswith("memo.bin") for n in names[0])
+    assert not any(n.endswith("memo.bin") for n in names[1])
+    # Last: on SQLite the test client leaves a streamed download's read open after it.
+    theirs = reporter.get(f"/en/followup/files/{reporters.id}")
+    assert theirs.status_code == 200 and theirs.data == b"from the reporter"
