@@ -19,7 +19,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_babel import gettext as _
@@ -346,10 +345,17 @@ def download(attachment_id: str) -> Response:
     thread_key = reporter_thread_key(db(), attachment.case_id, reporter.private_key)
     meta = attachment_meta(attachment, thread_key)
     commit()
-    chunks: Iterator[bytes] = open_attachment(store().blobs, db(), attachment, thread_key)
-    response = current_app.response_class(
-        stream_with_context(chunks), mimetype="application/octet-stream"
-    )
+    the_store = store()
+
+    def chunks() -> Iterator[bytes]:
+        # A session of its own, for as long as the client reads: the request's is closed
+        # when the view returns, and reading chunks through it would open a connection
+        # that nothing closes (a database blob store's, left idle in a transaction).
+        with the_store.sessions() as own:
+            row = own.get_one(Attachment, attachment_id)
+            yield from open_attachment(the_store.blobs, own, row, thread_key)
+
+    response = current_app.response_class(chunks(), mimetype="application/octet-stream")
     response.headers["Content-Disposition"] = attachment_disposition(meta.name)
     response.headers["Content-Length"] = str(meta.size)
     return response

@@ -187,6 +187,6 @@ def test_a_notes_files_are_the_caseworkers_alone(  # type: ignore[no-untyped-def
     names = [zipfile.ZipFile(io.BytesIO(r.data)).namelist() for r in (with_internal, without)]
     assert any(n.endswith("memo.bin") for n in names[0])
     assert not any(n.endswith("memo.bin") for n in names[1])
-    # Last: on SQLite the test client leaves a streamed download's read open after it.
     theirs = reporter.get(f"/en/followup/files/{reporters.id}")
     assert theirs.status_code == 200 and theirs.data == b"from the reporter"
+    theirs.close()
