@@ -32,7 +32,7 @@ from cases.reporting import minutes as mn
 from caseworker import web
 from caseworker.casefile import forms as f
 from caseworker.casefile.uploads import discard as discard_files
-from caseworker.casefile.uploads import reply_files
+from caseworker.casefile.uploads import message_files
 from caseworker.casefile.views import _back, _case, _render, bp
 
 
@@ -104,7 +104,7 @@ def register(blueprint: Blueprint, actions: dict[str, Action]) -> None:
 def _files_taken() -> list[tuple[AttachmentUpload, str, str]]:
     """This request's files, for the step to attach; a limit broken refuses the step (nothing
     is kept: the page comes back with the text as typed)."""
-    files = reply_files()
+    files = message_files()
     problems = files.problems()
     if problems:
         words = " ".join([*problems, _("Nothing was sent: choose the files again.")])

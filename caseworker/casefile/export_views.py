@@ -5,6 +5,8 @@ disk, and audited (cases.casework.release)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -30,12 +32,7 @@ def export(case_id: str) -> Response | tuple[str, int]:
     body = release_export(web.db(), web.store(), case, web.account(), web.private_key(),
                           include_internal=bool(form.include_internal.data),
                           redactions=Redactions.from_lines(form.redactions.data or ""), on=on)
-    response = Response(body, mimetype="application/zip")
-    response.headers["Content-Disposition"] = attachment_disposition(
-        f"sealbox-case-{case.id}-{on.isoformat()}.zip"
-    )
-    response.headers.update(DOWNLOAD_HEADERS)
-    return response
+    return _download(Response(body, mimetype="application/zip"), case.id, on, "zip")
 
 
 @bp.route("/<case_id>/export.pdf", methods=["POST"])
@@ -57,10 +54,15 @@ def export_pdf(case_id: str) -> Response | tuple[str, int]:
             "your administrator to install them (docs/OPERATIONS.md). The ZIP export works."))
         return _render(case, 503, "export", export_form=form)
     response = Response(document, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = attachment_disposition(
-        f"sealbox-case-{case.id}-{on.isoformat()}.pdf"
-    )
     response.headers["Content-Length"] = str(len(document))
+    return _download(response, case.id, on, "pdf")
+
+
+def _download(response: Response, case_id: str, on: dt.date, extension: str) -> Response:
+    """A case's copy as a file to save, never to keep in a cache."""
+    response.headers["Content-Disposition"] = attachment_disposition(
+        f"sealbox-case-{case_id}-{on.isoformat()}.{extension}"
+    )
     response.headers.update(DOWNLOAD_HEADERS)
     return response
 

@@ -9,7 +9,7 @@ The parser meets the files before any view runs (Flask-WTF's CSRF check reads th
 ``before_request``), so the first file part finds the signed-in caseworker and unwraps the
 case's key here; a part sent anywhere but a reply or a note, or by someone without the key,
 is drained and stored nowhere. Files the step does not take (a refusal, a form error, a
-limit broken) are deleted before the request's transaction commits (:func:`discard_unused`).
+limit broken) are deleted before the request's transaction commits (:func:`discard`).
 """
 
 from __future__ import annotations
@@ -30,12 +30,12 @@ FILE_ENDPOINTS = {"casefile.reply": KeyPurpose.THREAD, "casefile.note": KeyPurpo
 
 
 @dataclass
-class ReplyFiles:
+class MessageFiles:
     """The file parts of this request."""
 
     sinks: list[EncryptingSink] = field(default_factory=list)
     too_many: bool = False
-    thread_key: bytes | None = None  # or the internal key, for a note's files
+    key: bytes | None = None  # the thread key for a reply's files, internal for a note's
     looked_up: bool = False
 
     @property
@@ -58,7 +58,7 @@ class ReplyFiles:
         return found
 
     def named(self) -> list[tuple[AttachmentUpload, str, str]]:
-        """The stored files as a reply attaches them (upload, name, declared type)."""
+        """The stored files as the step attaches them (upload, name, declared type)."""
         out = []
         for sink in self.stored:
             sink.used = True
@@ -67,19 +67,19 @@ class ReplyFiles:
         return out
 
 
-def reply_files() -> ReplyFiles:
-    if "reply_files" not in g:
-        g.reply_files = ReplyFiles()
-    files: ReplyFiles = g.reply_files
+def message_files() -> MessageFiles:
+    if "message_files" not in g:
+        g.message_files = MessageFiles()
+    files: MessageFiles = g.message_files
     return files
 
 
-def _thread_key(files: ReplyFiles) -> bytes | None:
+def _case_key(files: MessageFiles) -> bytes | None:
     """The case's key for this step's files (thread or internal) for the signed-in
     caseworker, once per request; None for a request that takes no files, or a caseworker
     without access to the case."""
     if files.looked_up:
-        return files.thread_key
+        return files.key
     files.looked_up = True
     case_id = (request.view_args or {}).get("case_id", "")
     purpose = FILE_ENDPOINTS.get(request.endpoint or "")
@@ -89,19 +89,19 @@ def _thread_key(files: ReplyFiles) -> bytes | None:
     if web.current_account() is None:
         return None
     try:
-        files.thread_key = caseworker_key(web.db(), case_id, purpose,
+        files.key = caseworker_key(web.db(), case_id, purpose,
                                           web.account().id, web.private_key())
     except NoAccess:
         return None
-    return files.thread_key
+    return files.key
 
 
 def file_sink(filename: str, content_type: str) -> EncryptingSink:
     """Where the parser writes one file part (the app's request class asks for it)."""
     instance = web.settings()
-    files = reply_files()
+    files = message_files()
     upload = None
-    key = _thread_key(files) if filename else None
+    key = _case_key(files) if filename else None
     if key is not None:
         if len([s for s in files.sinks if s.filename]) >= instance.max_files_per_submission:
             files.too_many = True
@@ -116,10 +116,10 @@ def file_sink(filename: str, content_type: str) -> EncryptingSink:
 
 
 def discard(*, taken_too: bool = False) -> None:
-    """Delete the ciphertext of every file no reply took: before the commit, and when the
+    """Delete the ciphertext of every file no step took: before the commit, and when the
     request fails (a folder's files are not part of the transaction). ``taken_too``: also
-    those a reply took, when the step that took them was refused and rolled back."""
-    files: ReplyFiles | None = g.get("reply_files")
+    those a step took, when it was refused and rolled back."""
+    files: MessageFiles | None = g.get("message_files")
     if files is None:
         return
     for sink in files.sinks:

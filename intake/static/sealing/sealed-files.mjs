@@ -21,23 +21,25 @@ export class FileNotSent extends Error {
   }
 }
 
+async function isPicture(file) {
+  return pictureKind(new Uint8Array(await file.slice(0, 8).arrayBuffer())) !== "";
+}
+
 /** Whether this file is cleaned here (a JPEG or PNG small enough), from its first bytes. */
 export async function cleanedHere(file) {
-  if (file.size > MAX_CLEANED_BYTES) { return false; }
-  const first = new Uint8Array(await file.slice(0, 8).arrayBuffer());
-  return pictureKind(first) !== "";
+  return file.size <= MAX_CLEANED_BYTES && isPicture(file);
 }
 
 async function cleaningOf(file, keepMetadata) {
   if (keepMetadata) { return { source: null, report: { kept: true } }; }
-  if (await cleanedHere(file)) {
-    const { data, report } = cleanPicture(new Uint8Array(await file.arrayBuffer()));
-    return { source: data, report };
+  if (!await isPicture(file)) {
+    return { source: null, report: { kind: "other", cleaned: false, removed: [], reason: "browser" } };
   }
-  const large = file.size > MAX_CLEANED_BYTES
-    && pictureKind(new Uint8Array(await file.slice(0, 8).arrayBuffer())) !== "";
-  return { source: null,
-           report: { kind: "other", cleaned: false, removed: [], reason: large ? "too_large" : "browser" } };
+  if (file.size > MAX_CLEANED_BYTES) {
+    return { source: null, report: { kind: "other", cleaned: false, removed: [], reason: "too_large" } };
+  }
+  const { data, report } = cleanPicture(new Uint8Array(await file.arrayBuffer()));
+  return { source: data, report };
 }
 
 /** The plaintext in pieces: the cleaned picture, or the file read a slice at a time. */
