@@ -130,7 +130,7 @@ class Settings:
     login_attempts_before_lockout: int = 5
     lockout_minutes: int = 15
     languages: tuple[str, ...] = ("en", "ar", "es", "fr", "ru", "zh")
-    caseworker_languages: tuple[str, ...] = ("en", "fr")
+    caseworker_languages: tuple[str, ...] = ("en", "ar", "es", "fr", "ru", "zh")
     default_language: str = "en"
     auto_acknowledge: bool = False
     # With JavaScript (and WebAssembly) on, the report form seals the report in the

@@ -71,12 +71,16 @@ class PdfWords:
     kinds: dict[str, str] = field(default_factory=dict)  # message kinds
     actions: Callable[[str], str] = str  # an audit action's words
     people: dict[str, str] = field(default_factory=dict)  # "reporter", "caseworker", "system"
+    # A recorded code's words (field key, value): "received" is "Reçu" in French.
+    values: Callable[[str, object], str] = lambda _key, value: str(value)
+    right_to_left: bool = False  # lines start on the right (Arabic, Hebrew, ...)
 
 
 class _Document(FPDF):
-    def __init__(self, fonts: dict[str, Path], footer_text: str) -> None:
+    def __init__(self, fonts: dict[str, Path], footer_text: str, right_to_left: bool) -> None:
         super().__init__(format="A4")
         self._footer_text = footer_text
+        self.align = "R" if right_to_left else "L"
         self.set_auto_page_break(auto=True, margin=18)
         self.add_font("sans", fname=str(fonts["sans"]))
         self.add_font("sans", style="B", fname=str(fonts["sans-bold"]))
@@ -95,12 +99,16 @@ class _Document(FPDF):
     def heading(self, text: str) -> None:
         self.ln(3)
         self.set_font("sans", style="B", size=13)
-        self.multi_cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
+        self.line_of(7, text)
         self.set_font("sans", size=10)
 
     def paragraph(self, text: str, size: float = 10) -> None:
         self.set_font("sans", size=size)
-        self.multi_cell(0, size * 0.5, text or " ", new_x="LMARGIN", new_y="NEXT")
+        self.line_of(size * 0.5, text or " ")
+
+    def line_of(self, height: float, text: str) -> None:
+        """Text across the page, wrapped, starting on the side the language starts on."""
+        self.multi_cell(0, height, text, align=self.align, new_x="LMARGIN", new_y="NEXT")
 
 
 def case_pdf(session: Session, fonts_dir: str, case_id: str, keys: ExportKeys,
@@ -112,7 +120,7 @@ def case_pdf(session: Session, fonts_dir: str, case_id: str, keys: ExportKeys,
     if contents is None:
         raise LookupError(case_id)
     title = words.title % {"case": case_id}
-    pdf = _Document(fonts, title)
+    pdf = _Document(fonts, title, words.right_to_left)
     pdf.add_page()
     black = redactions.apply
     _front(pdf, words, title, contents, black, redactions)
@@ -128,7 +136,7 @@ def _front(pdf: _Document, words: PdfWords, title: str, contents: ExportContents
            black: Callable[[str], str], redactions: Redactions) -> None:
     meta = contents.metadata
     pdf.set_font("sans", style="B", size=18)
-    pdf.multi_cell(0, 9, title, new_x="LMARGIN", new_y="NEXT")
+    pdf.line_of(9, title)
     pdf.paragraph(words.exported % {"date": meta["exported_on"], "name": meta["exported_by"]})
     pdf.paragraph(words.confidential, size=9)
     if redactions.passages:
@@ -138,7 +146,8 @@ def _front(pdf: _Document, words: PdfWords, title: str, contents: ExportContents
         value = meta.get(key)
         if value in (None, "", []):
             continue
-        shown = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+        shown = (", ".join(map(str, value)) if isinstance(value, list)
+                 else words.values(key, value))
         pdf.paragraph(f"{label}: {black(shown)}")
 
 
@@ -154,8 +163,7 @@ def _messages(pdf: _Document, heading: str, messages: Iterable[DecryptedMessage]
                 "reporter" if kind in ("report", "reporter_message") else "system", "")
         when = m.created_on.isoformat()
         pdf.set_font("sans", style="B", size=10)
-        pdf.multi_cell(0, 5, black(f"{when} · {words.kinds.get(kind, kind)} · {author}"),
-                       new_x="LMARGIN", new_y="NEXT")
+        pdf.line_of(5, black(f"{when} · {words.kinds.get(kind, kind)} · {author}"))
         for line in body_lines(m.body):
             pdf.paragraph(black(line))
         pdf.ln(2)

@@ -6,7 +6,10 @@ disk, and audited (cases.casework.release)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from typing import Any
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -18,7 +21,9 @@ from caseworker import web
 from caseworker.audit_labels import action_label
 from caseworker.casefile import forms as f
 from caseworker.casefile.views import _case, _render, bp
+from caseworker.labels import OUTCOME_LABELS, PRIORITY_LABELS, STATUS_LABELS
 from config.http import DOWNLOAD_HEADERS, attachment_disposition
+from config.languages import text_direction
 
 
 @bp.route("/<case_id>/export", methods=["POST"])
@@ -97,4 +102,15 @@ def pdf_words() -> PdfWords:
                "risk": _("Risk assessment"), "conclusion": _("Conclusion")},
         actions=action_label,
         people={"reporter": _("Reporter"), "caseworker": _("caseworker"), "system": _("System")},
+        values=_value_words,
+        right_to_left=text_direction(str(get_locale() or "en")) == "rtl",
     )
+
+
+def _value_words(key: str, value: object) -> str:
+    """A recorded code as the case page words it."""
+    by_field: dict[str, Mapping[Any, Any]] = {
+        "status": STATUS_LABELS, "priority": PRIORITY_LABELS, "outcome": OUTCOME_LABELS,
+        "channel": {"oral": _("Oral report"), "web": _("Web report")},
+    }
+    return str(by_field.get(key, {}).get(value, value))

@@ -25,9 +25,11 @@ import urllib.error
 import urllib.request
 import weakref
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+from babel.messages.pofile import read_po
 from netkit import free_port
 
 from config import load_settings
@@ -431,3 +433,16 @@ def sample_files(tmp_path: Path) -> list[Path]:
         )
     )
     return [notes, png]
+
+
+@cache
+def _catalogue(app: str, lang: str) -> dict[str, Any]:
+    path = ROOT / app / "translations" / lang / "LC_MESSAGES" / "messages.po"
+    with path.open("rb") as fh:
+        return {m.id: m.string for m in read_po(fh) if m.id and isinstance(m.id, str)}
+
+
+def t(lang: str, msgid: str, app: str = "intake", **values: Any) -> str:
+    """The text a page in ``lang`` shows for ``msgid`` (as the catalogue has it)."""
+    text = _catalogue(app, lang).get(msgid) or msgid
+    return text % values if values else text

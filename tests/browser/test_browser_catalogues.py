@@ -24,7 +24,7 @@ from config import Settings
 ROOT = Path(__file__).resolve().parents[2]
 APPS = {
     "intake": Settings().languages,  # en ar es fr ru zh
-    "caseworker": Settings().caseworker_languages,  # en fr
+    "caseworker": Settings().caseworker_languages,  # the six UN languages
 }
 
 

@@ -6,13 +6,11 @@ the report. The caseworker app works in French."""
 
 from __future__ import annotations
 
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
-from babel.messages.pofile import read_po
-from browserkit import ROOT, UI_LANGUAGES, Audit, Sealbox, Shots, read_receipt, totp_code
+from browserkit import UI_LANGUAGES, Audit, Sealbox, Shots, read_receipt, t, totp_code
 
 pytestmark = pytest.mark.browser
 
@@ -27,17 +25,6 @@ RECEIVED = "Your report has arrived. Nobody has confirmed reading it yet."
 WRITE_IT_DOWN = "Write it down on paper now, and check each digit."
 
 
-@cache
-def _catalogue(app: str, lang: str) -> dict[str, Any]:
-    path = ROOT / app / "translations" / lang / "LC_MESSAGES" / "messages.po"
-    with path.open("rb") as fh:
-        return {m.id: m.string for m in read_po(fh) if m.id and isinstance(m.id, str)}
-
-
-def t(lang: str, msgid: str, app: str = "intake", **values: Any) -> str:
-    """The text a page in ``lang`` shows for ``msgid`` (as the catalogue has it)."""
-    text = _catalogue(app, lang).get(msgid) or msgid
-    return text % values if values else text
 
 
 def test_every_language_says_what_it_is(sealbox: Sealbox, new_context: Any, audit: Audit) -> None:

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 import pytest
+from babel.messages.pofile import read_po
 from sqlalchemy import select
 
 from cases.casework.case_pdf import PdfUnavailable, find_fonts
-from cases.models import AuditEntry
+from cases.models import AuditEntry, Caseworker
 from cases.store import Store
 
 REPORT = "Отчёт: the depot manager Jo Bloggs sells fuel. 部长收受贿赂。 أخذ الوزير رشوة"
@@ -114,3 +115,49 @@ def test_the_pdf_needs_a_post_with_csrf_and_access(  # type: ignore[no-untyped-d
     forged = b.client.post(f"/cases/{case_id}/export.pdf", data={"export-include_internal": "y"})
     assert forged.status_code == 400
     assert pdf_export(signed_in(mallory), case_id).status_code == 404
+
+
+def _catalogue_text(lang: str, msgid: str) -> str:
+    path = Path(__file__).resolve().parents[2] / "caseworker" / "translations" / lang
+    with (path / "LC_MESSAGES" / "messages.po").open("rb") as fh:
+        found = read_po(fh).get(msgid)
+    assert found is not None and found.string, f"{msgid!r} has no {lang} translation"
+    return str(found.string)
+
+
+@pytest.mark.parametrize("lang", ["ar", "es", "ru", "zh"])
+def test_the_pdf_speaks_the_caseworkers_language(  # type: ignore[no-untyped-def]
+    store, person, signed_in, h, lang: str
+) -> None:
+    _fonts_or_skip(store)
+    alice = person("alice")
+    with store.transaction() as db:
+        db.get(Caseworker, alice.id).language = lang  # type: ignore[union-attr]
+    case_id, _ = h.submit(store, "the report text")
+    document = pdf_export(signed_in(alice), case_id).data
+    text = _letters(text_of(document))
+    # Headings, then recorded codes (words whose Arabic has no marks: see _letters).
+    for msgid in ("Details and deadlines", "Files", "Audit trail", "Web report", "Not set"):
+        assert _letters(_catalogue_text(lang, msgid)) in text, msgid
+    assert "Details" not in text and "received" not in text and "thereporttext" in text
+    # Lines start on the language's side: Arabic headings sit on the right of the page.
+    left, right, width = _box_of(document, _catalogue_text(lang, "Files"))
+    assert (left > width / 2) if lang == "ar" else (right < width / 2)
+
+
+def _box_of(document: bytes, words: str) -> tuple[float, float, float]:
+    """The left and right of ``words`` on the first page, and the page's width."""
+    page = pdfium.PdfDocument(document)[0]
+    textpage = page.get_textpage()
+    found = textpage.search(words).get_next()
+    assert found is not None, words
+    first, count = found
+    boxes = [textpage.get_charbox(i) for i in range(first, first + count)]
+    return min(b[0] for b in boxes), max(b[2] for b in boxes), page.get_width()
+
+
+def _letters(text: str) -> str:
+    """Text without spaces, line breaks or combining marks. pdfium gives an Arabic mark
+    placed above its letter as a line of its own, and may move the letters after it, so
+    the words checked have none."""
+    return "".join(ch for ch in text if not ch.isspace() and not unicodedata.combining(ch))
