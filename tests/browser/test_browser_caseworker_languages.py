@@ -12,7 +12,9 @@ from typing import Any
 
 import pytest
 from babel.dates import format_date
+from babel.support import Translations
 from browserkit import (
+    ROOT,
     RTL,
     UI_LANGUAGES,
     Audit,
@@ -33,6 +35,12 @@ PAGES = ("/account", "/account/security-keys", "/account/hand-over", "/search",
 
 def cw(lang: str, msgid: str, **values: Any) -> str:
     return t(lang, msgid, app="caseworker", **values)
+
+
+def _ngettext(lang: str, singular: str, plural: str, num: int) -> str:
+    """A sentence with a number as the app's compiled catalogue words it."""
+    found = Translations.load(str(ROOT / "caseworker" / "translations"), [lang])
+    return found.ngettext(singular, plural, num).replace("%(num)d", str(num))
 
 
 def _sign_in(page: Any, base: str, lang: str, person: Any) -> None:
@@ -90,6 +98,17 @@ def test_the_back_office_in_each_language(
         audit.check(page, f"case, {title} ({lang})", lang=lang)
         _check_layout(page, lang, title)
     shots(page, f"case-history-{lang}")
+    case_url = page.url.removesuffix("/history")
+    page.goto(case_url + "/conflict")  # the confirmation page, nothing declared yet
+    audit.check(page, f"conflict of interest ({lang})", lang=lang)
+
+    page.goto(base + "/")
+    page.get_by_label(cw(lang, "Search the content of your cases")).fill(f"taken in {lang}")
+    page.get_by_role("button", name=cw(lang, "Search")).click()
+    one_match = _ngettext(lang, "%(num)d case of %(all)d matches.",
+                          "%(num)d cases of %(all)d match.", 1) % {"all": 1}
+    assert one_match in page.locator("main").inner_text()
+    audit.check(page, f"search results ({lang})", lang=lang)
 
     page.goto(base + "/")
     assert cw(lang, "Next deadline") in page.locator("main").inner_text()
