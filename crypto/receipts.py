@@ -146,10 +146,16 @@ def derive_reporter_keys(receipt: str, instance_salt: bytes, params: KdfParams) 
     seed = p.blake2b(master, person=b"sealbox-x25519")
     private_key, public_key = p.x25519_keypair_from_seed(seed)
     return ReporterKeys(
-        lookup_hash=p.blake2b(lookup_token, person=b"sealbox-lookuph"),
+        lookup_hash=lookup_hash_of_token(lookup_token),
         private_key=bytes(private_key),
         public_key=bytes(public_key),
     )
+
+
+def lookup_hash_of_token(lookup_token: bytes) -> bytes:
+    """The stored look-up hash of a look-up token: what the server computes when the
+    reporter's browser derived the keys and sent only the token."""
+    return p.blake2b(lookup_token, person=b"sealbox-lookuph")
 
 
 def new_instance_salt() -> bytes:

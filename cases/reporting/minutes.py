@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from cases import bodies
 from cases.bodies import Event
 from cases.casework.access import CaseworkRefused, write_as
-from cases.content import DecryptedMessage, add_message
+from cases.content import DecryptedMessage, add_message, store_message
 from cases.keyring import NoAccess, reporter_thread_key
 from cases.models import Case, Caseworker, Message, MessageKind, today
 from cases.records.audit import record
@@ -91,11 +91,31 @@ def agree_minutes(
         bodies.thread_event(Event.MINUTES_AGREED, minutes_id=minutes_id),
         on=on,
     )
+    _agreed_by_reporter(session, case, on)
+    return minutes_id
+
+
+def agree_minutes_sealed(
+    session: Session, case: Case, minutes_id: str, message_id: str, record: bytes,
+    on: dt.date | None = None,
+) -> None:
+    """The same agreement, its thread entry sealed in the reporter's browser (a session
+    without the reporter's key: cases.reporting.sealed_followup). The page names the minutes
+    it showed; raises ``NoMinutes`` when they are not the current ones."""
+    if case.channel != "oral" or latest_minutes_id(session, case.id) != minutes_id:
+        raise NoMinutes("these are not the current minutes")
+    if needs_claim(case):
+        raise NoAccess("the handed-over receipt has not been replaced by the reporter's own")
+    on = on or today()
+    store_message(session, case.id, message_id, MessageKind.REPORTER_MESSAGE, record, on=on)
+    _agreed_by_reporter(session, case, on)
+
+
+def _agreed_by_reporter(session: Session, case: Case, on: dt.date) -> None:
     case.minutes_agreed_on, case.minutes_agreed_how = on, BY_REPORTER
     case.minutes_in_person_by_id = None
     touch(case, on)
     session.flush()
-    return minutes_id
 
 
 def restart_agreement(case: Case) -> None:

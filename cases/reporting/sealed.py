@@ -222,14 +222,14 @@ def _check_form(sealed: SealedReport, keys: SealingKeys, limits: Limits) -> None
     thread_size = wrapped_size(key_context(sealed.case_id, KeyPurpose.THREAD))
     if len(sealed.reporter_thread_key) != thread_size:
         raise SealedRefused(SealedRefused.MALFORMED)
-    _check_record(sealed.report.record, record_size(0), record_size(limits.report_bytes))
+    check_record(sealed.report.record, record_size(0), record_size(limits.report_bytes))
     _check_acknowledgement(sealed.acknowledgement, keys.acknowledgement)
-    _check_files(sealed.files, limits)
+    check_file_records(sealed.files, limits)
     if sealed.identity is not None:
         custodians = {h.account_id for h in keys.custodians}
         _check_wrapped(sealed.case_id, KeyPurpose.IDENTITY, sealed.identity.keys, custodians,
                        sealed.identity.item.id)
-        _check_record(sealed.identity.item.record, record_size(1),
+        check_record(sealed.identity.item.record, record_size(1),
                       record_size(limits.identity_bytes))
 
 
@@ -243,7 +243,8 @@ def _check_wrapped(case_id: str, purpose: KeyPurpose, keys: Wrapped, holders: se
         raise SealedRefused(SealedRefused.MALFORMED)
 
 
-def _check_record(record: bytes, smallest: int, largest: int) -> None:
+def check_record(record: bytes, smallest: int, largest: int) -> None:
+    """A sealed record's length within what its plaintext may be, or SealedRefused."""
     if not smallest <= len(record) <= largest:
         raise SealedRefused(SealedRefused.MALFORMED)
 
@@ -254,11 +255,11 @@ def _check_acknowledgement(item: SealedItem | None, plaintext: bytes | None) -> 
         raise SealedRefused(SealedRefused.KEYS_CHANGED)
     if item is not None and plaintext is not None:
         size = record_size(len(plaintext))
-        _check_record(item.record, size, size)
+        check_record(item.record, size, size)
 
 
 
-def _check_files(files: tuple[SealedFile, ...], limits: Limits) -> None:
+def check_file_records(files: tuple[SealedFile, ...], limits: Limits) -> None:
     """No more than the form takes; each file's key record the size of a key, its
     metadata record no larger than a name and a type make (the ciphertext: attach_staged)."""
     if len(files) > limits.files:
@@ -267,4 +268,4 @@ def _check_files(files: tuple[SealedFile, ...], limits: Limits) -> None:
     for file in files:
         if len(file.file_key) != key_size:
             raise SealedRefused(SealedRefused.MALFORMED)
-        _check_record(file.meta, record_size(2), record_size(limits.file_meta_bytes))
+        check_record(file.meta, record_size(2), record_size(limits.file_meta_bytes))

@@ -8,7 +8,7 @@ from typing import Any
 from flask_babel import gettext as _
 
 from cases.attachments.cleaning import outcome
-from cases.attachments.cleaning_words import removed_words
+from cases.attachments.cleaning_words import REMOVED_WORDS, removed_words
 
 
 def cleaning_note(report: dict[str, Any]) -> str:
@@ -17,6 +17,20 @@ def cleaning_note(report: dict[str, Any]) -> str:
     if what == "removed":
         words = [_(word) for word in removed_words(removed)]
         return str(_("Hidden information removed: %(what)s.", what=", ".join(words)))
+    return _notes().get(what, "")
+
+
+def cleaning_words() -> dict[str, Any]:
+    """The same words for the page script of a sealed session, which opens each file's
+    metadata itself: a note per outcome ("removed" with ``%(what)s``), and each removed
+    thing's words in display order."""
+    return {
+        "notes": {**_notes(), "removed": str(_("Hidden information removed: %(what)s."))},
+        "removed": [[key, str(_(word))] for key, word in REMOVED_WORDS.items()],
+    }
+
+
+def _notes() -> dict[str, str]:
     notes = {  # built per call: the words follow the request's language
         "kept": _("Kept as you sent it: you chose to keep its hidden information."),
         "none_found": _("We found no hidden information in it."),
@@ -37,4 +51,4 @@ def cleaning_note(report: dict[str, Any]) -> str:
             "pictures. It may still hold names and other hidden information."
         ),
     }
-    return str(notes.get(what, ""))
+    return {what: str(note) for what, note in notes.items()}

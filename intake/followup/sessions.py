@@ -8,6 +8,11 @@ cookie nor the database alone yields the key, the receipt is in neither, and del
 row (logout, expiry) ends the session for good. The row names no case: the reporter's
 cases are found from the key itself (``cases.reporting.followup.reporter_cases``).
 
+With JavaScript on (``settings.seal_in_browser``) the browser derives the key itself and
+keeps it; the session then holds the case's public key instead, split the same way, and
+the server cannot open a word (cases.reporting.sealed_followup): ``Reporter.private_key``
+is None.
+
 Idle and absolute expiry are enforced from timestamps in the signed cookie, so the server
 stores no time of day about a reporter: the row carries only its creation date, and rows
 from before yesterday are swept at each new log-in and by the daily ``sealbox purge``.
@@ -41,15 +46,17 @@ ABSOLUTE_HOURS = 8
 @dataclass
 class Reporter:
     cases: list[Case]  # the report first, then the retaliation reports made from it
-    private_key: bytes
+    public_key: bytes
+    private_key: bytes | None = None  # None in a sealed session: only the browser has it
 
     @property
     def case(self) -> Case:
         return self.cases[0]
 
     @property
-    def public_key(self) -> bytes:
-        return public_key_of(self.private_key)
+    def sealed(self) -> bool:
+        """The browser holds the key: the server stores what the page sealed."""
+        return self.private_key is None
 
 
 def _id_hash(session_id: str) -> bytes:
@@ -59,13 +66,27 @@ def _id_hash(session_id: str) -> bytes:
 
 def start(db: Session, cases: list[Case], private_key: bytes) -> None:
     """Open a follow-up session for the reporter of ``cases``; the caller commits."""
+    _open(db, private_key, sealed=False)
+    g.reporter = Reporter(cases, public_key_of(private_key), private_key)
+
+
+def start_sealed(db: Session, cases: list[Case]) -> None:
+    """Open a session for a browser that holds the reporter's key; the caller commits."""
+    public_key = cases[0].reporter_public_key
+    if public_key is None:
+        raise ValueError("a case without a reporter key has no sealed session")
+    _open(db, public_key, sealed=True)
+    g.reporter = Reporter(cases, public_key)
+
+
+def _open(db: Session, secret: bytes, *, sealed: bool) -> None:
     sweep_reporter_sessions(db)
     session_id = secrets.token_urlsafe(32)
-    cookie_key, server_part = split_session_secret(private_key, session_id)
+    cookie_key, server_part = split_session_secret(secret, session_id)
     db.add(ReporterSession(id_hash=_id_hash(session_id), wrapped_key=server_part))
     now = int(time.time())
-    session[COOKIE_FIELD] = {"id": session_id, "key": cookie_key, "seen": now, "start": now}
-    g.reporter = Reporter(cases, private_key)
+    session[COOKIE_FIELD] = {"id": session_id, "key": cookie_key, "seen": now, "start": now,
+                             "sealed": sealed}
 
 
 class Expired(Exception):
@@ -101,17 +122,19 @@ def current(db: Session) -> Reporter | None:
         end(db)
         raise Expired()
     try:
-        private_key = join_session_secret(cookie_key, row.wrapped_key, session_id)
+        secret = join_session_secret(cookie_key, row.wrapped_key, session_id)
     except DecryptionError:
         end(db)
         raise Expired() from None
-    cases = reporter_cases(db, public_key_of(private_key))
+    private_key = None if data.get("sealed") else secret
+    public_key = secret if private_key is None else public_key_of(private_key)
+    cases = reporter_cases(db, public_key)
     if not cases:  # purged while signed in
         end(db)
         raise Expired()
     data["seen"] = now
     session[COOKIE_FIELD] = data
-    g.reporter = Reporter(cases, private_key)
+    g.reporter = Reporter(cases, public_key, private_key)
     return g.reporter  # type: ignore[no-any-return]
 
 

@@ -9,13 +9,15 @@ cookie and the session row (``sessions``).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from flask import (
     Blueprint,
     Response,
     current_app,
+    g,
     redirect,
     render_template,
     request,
@@ -32,8 +34,7 @@ from cases.content import (
     open_attachment,
 )
 from cases.keyring import reporter_thread_key
-from cases.localized import N_, in_language
-from cases.models import Attachment, Case, IdentityRecord, MessageKind, Question, Status
+from cases.models import Attachment, Case, IdentityRecord, MessageKind, Status
 from cases.reporting.claim import AlreadyClaimed, claim_receipt, needs_claim, new_reporter_receipt
 from cases.reporting.followup import (
     ReporterView,
@@ -41,6 +42,8 @@ from cases.reporting.followup import (
     reporter_cases,
     reporter_view,
 )
+from cases.reporting.minutes import latest_minutes_id
+from cases.reporting.sealed_followup import sealed_thread
 from config.http import attachment_disposition
 from crypto import (
     ReceiptMalformed,
@@ -53,10 +56,10 @@ from crypto import (
 from intake.followup import sessions
 from intake.followup.cleaning_words import cleaning_note
 from intake.followup.forms import MessageForm, ReceiptForm
+from intake.followup.questions import question_labels
+from intake.followup.sealed_pages import login_json, page_json, thread_json
 from intake.followup.sessions import Expired, Reporter
-from intake.i18n import current_language
 from intake.limits import rate_limited
-from intake.report.options import BUILTIN_QUESTIONS
 from intake.uploads import (
     file_choices_sent,
 )
@@ -101,7 +104,10 @@ def _target(reporter: Reporter, ref: str) -> Case:
 
 
 def _render_login(form: ReceiptForm, status: int = 200, notice: str | None = None) -> Response:
-    html = render_template("followup/login.html", form=form, notice=notice)
+    sealing = login_json() if settings().seal_in_browser else None
+    if sealing is not None:
+        g.seals_in_browser = True  # its script derives the keys with WebAssembly
+    html = render_template("followup/login.html", form=form, notice=notice, sealing=sealing)
     return current_app.make_response((html, status))
 
 
@@ -202,31 +208,7 @@ def status_words(case: Case) -> str:
     return words[case.status]
 
 
-_SOURCE_LABELS = frozenset(
-    [q.label for q in BUILTIN_QUESTIONS]
-    + [N_("When did it happen?"), N_("What would help protect you now?")]
-)
 
-
-def question_labels() -> Callable[[dict[str, str]], str]:
-    """How an answer's question reads on this page: a built-in question translated, the
-    organisation's in the reporter's language where an administrator gave it (the report
-    stores the default language's label, cases.localized)."""
-    language = current_language()
-    configured = {
-        key: in_language(translations, language, "label", label)
-        for key, label, translations in db().execute(
-            select(Question.key, Question.label, Question.translations)
-        )
-    }
-
-    def label(answer: dict[str, str]) -> str:
-        question = answer.get("question") or answer.get("key", "")
-        if question in _SOURCE_LABELS:
-            return str(_(question))
-        return str(configured.get(answer.get("key", ""), question))
-
-    return label
 
 
 @dataclass
@@ -242,6 +224,11 @@ class CaseView:
     file_choices: dict[str, bool] = field(default_factory=dict)
     minutes: DecryptedMessage | None = None  # an oral report's current minutes
     minutes_held_on: dt.date | None = None
+    # A sealed session: the thread as stored, for the page script to open, and the id of
+    # the current minutes (their words are in the thread).
+    sealed: dict[str, Any] | None = None
+    sealed_minutes_id: str | None = None
+    sealed_dates: dict[str, dt.date] = field(default_factory=dict)  # of messages and files
 
 
 def _case_view(
@@ -251,6 +238,15 @@ def _case_view(
     form: MessageForm | None = None,
     file_errors: list[str] | None = None,
 ) -> CaseView:
+    form = form or MessageForm(formdata=None, prefix=ref)
+    if reporter.private_key is None:
+        minutes_id = latest_minutes_id(db(), case.id) if case.channel == "oral" else None
+        thread = sealed_thread(db(), case)
+        dates = {m.id: m.created_on for m in thread.messages}
+        dates.update((a.id, a.created_on) for a in thread.attachments)
+        return CaseView(ref, case, [], [], ref != "main", form, file_errors or [],
+                        sealed=thread_json(ref, thread), sealed_minutes_id=minutes_id,
+                        sealed_dates=dates)
     view: ReporterView = reporter_view(db(), case, reporter.private_key)
     messages = [
         m
@@ -279,7 +275,7 @@ def _case_view(
         messages,
         view.attachments,
         ref != "main",
-        form or MessageForm(formdata=None, prefix=ref),
+        form,
         file_errors or [],
         file_choices_sent(request.form) if form is not None else {},
         minutes,
@@ -323,7 +319,10 @@ def _render_case(
         done=request.args.get("done"),
         sent_at=request.args.get("at", ""),
         limits=settings(),
+        sealed_page=page_json() if reporter.sealed else None,
     )
+    if reporter.sealed:
+        g.seals_in_browser = True  # its script opens the thread with WebAssembly
     return current_app.make_response((html, status))
 
 
@@ -342,6 +341,8 @@ def download(attachment_id: str) -> Response:
     attachment = db().get(Attachment, attachment_id)
     if attachment is None or attachment.internal or attachment.case_id not in _cases_of(reporter):
         raise NotFound()  # an internal note's file is the caseworkers' alone
+    if reporter.private_key is None:
+        raise NotFound()  # a sealed session: the page fetches it sealed (sealed_views)
     thread_key = reporter_thread_key(db(), attachment.case_id, reporter.private_key)
     meta = attachment_meta(attachment, thread_key)
     commit()
@@ -373,4 +374,4 @@ def logout() -> Response:
 
 # Writing to the case (messages, the minutes' agreement, identity, retaliation): routes of
 # this blueprint in a module of their own.
-from intake.followup import writing_views  # noqa: E402, F401
+from intake.followup import sealed_views, writing_views  # noqa: E402, F401

@@ -42,8 +42,8 @@ from intake.work import CaseWork, commit, db, settings, store
 
 def _message_target() -> CaseWork | None:
     reporter = _reporter()
-    if reporter is None:
-        return None
+    if reporter is None or reporter.private_key is None:
+        return None  # a sealed session takes files sealed in the browser only
     try:
         target = _target(reporter, (request.view_args or {}).get("ref", ""))
     except NotFound:
@@ -62,6 +62,8 @@ def message(ref: str) -> Response:
     if reporter is None:
         return _expired_response(form.text.data or "")
     target = _target(reporter, ref)
+    if reporter.private_key is None:
+        return _sealed_session_refusal(ref, form)
     if not form.validate():
         return _render_case(413 if form.too_long else 400, active=ref, form=form)
     if uploads.problem:
@@ -90,6 +92,17 @@ def message(ref: str) -> Response:
     return redirect(url_for(".case", done="message", at=ref) + f"#sent-{ref}", code=303)  # type: ignore[return-value]
 
 
+def _sealed_session_refusal(ref: str, form: MessageForm) -> Response:
+    """A form sent without the page's script in a session whose key only the browser
+    holds: the server cannot seal it. Nothing is lost: the text is shown again."""
+    form.text.errors = [_(
+        "This session was opened with JavaScript on, so only your browser holds the key to "
+        "your report and nothing can be sealed here. Turn JavaScript on and send again, or "
+        "log out and enter your receipt again."
+    )]
+    return _render_case(409, active=ref, form=form)
+
+
 @bp.post("/case/<ref>/minutes")
 @rate_limited("write")
 def agree(ref: str) -> Response:
@@ -102,6 +115,8 @@ def agree(ref: str) -> Response:
     if reporter is None:
         return _expired_response()
     target = _target(reporter, ref)
+    if reporter.private_key is None:
+        return _sealed_session_refusal(ref, MessageForm(formdata=None, prefix=ref))
     current = latest_minutes_id(db(), target.id)
     if target.channel != "oral" or current is None:
         raise NotFound()

@@ -41,7 +41,7 @@ def _malformed() -> SealedRefused:
     return SealedRefused(SealedRefused.MALFORMED)
 
 
-def _bytes(value: Any) -> bytes:
+def as_bytes(value: Any) -> bytes:
     if not isinstance(value, str):
         raise _malformed()
     try:
@@ -62,9 +62,9 @@ def _object(value: Any) -> dict[str, Any]:
     return value
 
 
-def _item(value: Any) -> SealedItem:
+def sealed_item(value: Any) -> SealedItem:
     data = _object(value)
-    return SealedItem(_text(data.get("id")), _bytes(data.get("record")))
+    return SealedItem(_text(data.get("id")), as_bytes(data.get("record")))
 
 
 def _wrapped(value: Any) -> Wrapped:
@@ -73,11 +73,11 @@ def _wrapped(value: Any) -> Wrapped:
     for account, wrapped in _object(data.get("caseworkers")).items():
         if not account.isascii() or not account.isdigit():
             raise _malformed()
-        caseworkers[int(account)] = _bytes(wrapped)
-    return Wrapped(caseworkers, _bytes(data.get("recovery")))
+        caseworkers[int(account)] = as_bytes(wrapped)
+    return Wrapped(caseworkers, as_bytes(data.get("recovery")))
 
 
-def _files(value: Any) -> tuple[SealedFile, ...]:
+def sealed_files(value: Any) -> tuple[SealedFile, ...]:
     if value is None:
         return ()
     if not isinstance(value, list):
@@ -85,14 +85,14 @@ def _files(value: Any) -> tuple[SealedFile, ...]:
     files = []
     for entry in value:
         data = _object(entry)
-        token = _bytes(data.get("token"))
+        token = as_bytes(data.get("token"))
         if len(token) != TOKEN_BYTES:
             raise _malformed()
         size = data.get("size")
         if not isinstance(size, int) or isinstance(size, bool) or size < 0:
             raise _malformed()
-        files.append(SealedFile(_text(data.get("id")), token, _bytes(data.get("meta")),
-                                _bytes(data.get("key")), size))
+        files.append(SealedFile(_text(data.get("id")), token, as_bytes(data.get("meta")),
+                                as_bytes(data.get("key")), size))
     return tuple(files)
 
 
@@ -115,20 +115,27 @@ def parse_sealed_report(body: Any, options: FormOptions) -> SealedReport:
     identity = data.get("identity")
     return SealedReport(
         case_id=_text(data.get("case_id")),
-        lookup_hash=_bytes(data.get("lookup_hash")),
-        reporter_public_key=_bytes(data.get("reporter_public_key")),
+        lookup_hash=as_bytes(data.get("lookup_hash")),
+        reporter_public_key=as_bytes(data.get("reporter_public_key")),
         category_id=category_id,
         excluded=excluded,
         thread_keys=_wrapped(thread),
-        reporter_thread_key=_bytes(thread.get("reporter")),
+        reporter_thread_key=as_bytes(thread.get("reporter")),
         internal_keys=_wrapped(data.get("internal_keys")),
-        report=_item(data.get("report")),
-        acknowledgement=None if acknowledgement is None else _item(acknowledgement),
+        report=sealed_item(data.get("report")),
+        acknowledgement=None if acknowledgement is None else sealed_item(acknowledgement),
         identity=None if identity is None else SealedIdentity(
-            _item(identity), _wrapped(_object(identity).get("keys"))
+            sealed_item(identity), _wrapped(_object(identity).get("keys"))
         ),
-        files=_files(data.get("files")),
+        files=sealed_files(data.get("files")),
     )
+
+
+def followup_limits(settings: Settings) -> Limits:
+    """The largest message a reporter may write in follow-up, as sealed JSON, and its files."""
+    return Limits((settings.max_report_chars + 64) * JSON_BYTES_PER_CHAR, 0,
+                  files=settings.max_files_per_submission, file_bytes=settings.max_file_bytes,
+                  file_meta_bytes=FILE_META_CHARS * JSON_BYTES_PER_CHAR)
 
 
 def report_limits(options: FormOptions, settings: Settings) -> Limits:

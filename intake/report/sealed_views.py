@@ -53,7 +53,7 @@ def _options() -> FormOptions:
     return load_options(db(), store().policy(db()).show_caseworker_names, current_language())
 
 
-def _refusal(reason: str, status: int, **extra: int) -> Response:
+def refusal(reason: str, status: int, **extra: int) -> Response:
     words = {
         SealedRefused.NOBODY: nobody_left(),
         SealedRefused.KEYS_CHANGED: _(
@@ -84,11 +84,11 @@ def keys() -> Response:
     slug = request.args.get("category", "")
     category = next((c.id for c in options.categories if c.slug == slug), None)
     if slug and category is None:
-        return _refusal(SealedRefused.MALFORMED, 400)
+        return refusal(SealedRefused.MALFORMED, 400)
     excluded = frozenset(options.excluded_ids(request.args.getlist("exclude")))
     found = sealing_keys(db(), store(), category, excluded)
     if not found.caseworkers:
-        return _refusal(SealedRefused.NOBODY, 409)
+        return refusal(SealedRefused.NOBODY, 409)
     return jsonify(sealing_keys_json(found, settings()))
 
 
@@ -106,7 +106,7 @@ def send() -> Response:
         case = store_sealed_report(db(), store(), sealed, limits, today())
     except SealedRefused as refused:
         status = 400 if refused.reason == SealedRefused.MALFORMED else 409
-        return _refusal(refused.reason, status)
+        return refusal(refused.reason, status)
     due = {"acknowledge_by": case.acknowledge_due_on.isoformat(),
            "feedback_by": case.feedback_due_on.isoformat()}
     commit()
@@ -140,14 +140,14 @@ def _piece(file_id: str, number: int) -> Response:
     """Store one piece: 200 with the pieces and bytes stored so far, or the refusal."""
     token = _upload_token()
     if not ID_PATTERN.match(file_id) or token is None or request.mimetype != OCTET_STREAM:
-        return _refusal(StagingRefused.MALFORMED, 400)
+        return refusal(StagingRefused.MALFORMED, 400)
     instance = settings()
     try:
         staged = add_piece(db(), store().blobs, file_id, token_digest(instance.server_key, token),
                            number, request.get_data(cache=False),
                            sealed_size(instance.max_file_bytes), today())
     except StagingRefused as refused:
-        return _refusal(refused.reason, PIECE_STATUS[refused.reason], pieces=refused.pieces,
+        return refusal(refused.reason, PIECE_STATUS[refused.reason], pieces=refused.pieces,
                         size=refused.size)
     answer = {"pieces": staged.pieces, "size": staged.size}
     commit()

@@ -141,7 +141,7 @@
   if (!window.FormData || !window.XMLHttpRequest || !body.hasAttribute("data-sending")) { return; }
   document.querySelectorAll("form[enctype='multipart/form-data']").forEach(function (form) {
     var input = form.querySelector("input[type=file]");
-    if (!input) { return; }
+    if (!input || form.hasAttribute("data-sealed-message")) { return; }  // sealed in the page
     form.addEventListener("submit", function (event) {
       var submitter = event.submitter;
       if (submitter && submitter.hasAttribute("formaction")) { return; }  // e.g. "Change my report"

@@ -154,3 +154,13 @@ def store_sealed(store: Any, sealed: dict[str, Any]) -> str:
     report = parse_sealed_report(sealed, FormOptions())
     with store.transaction() as session:
         return store_sealed_report(session, store, report, Limits(10**6, 10**5), today()).id
+
+
+def lookup_token(receipt: str, kdf: dict[str, Any]) -> bytes:
+    """The look-up token the follow-up page derives from a receipt and sends (docs/CRYPTO.md,
+    "Derivation"): the first half of ``derive_reporter_keys``, as the page computes it."""
+    from crypto import _primitives as p
+
+    master = p.argon2id_kdf(32, receipt.encode(), unb64(kdf["salt"]), kdf["opslimit"],
+                            kdf["memlimit"])
+    return p.blake2b(master, person=b"sealbox-lookup")

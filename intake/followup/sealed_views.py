@@ -1,0 +1,145 @@
+"""The calls of the follow-up page's script when the browser holds the reporter's key
+(cases.reporting.sealed_followup): sign in with the look-up token, send a message or agree
+the minutes sealed under the thread key, fetch a file's ciphertext. All answer 404 unless
+``settings.seal_in_browser`` is on, and none sees the receipt or a word of the case.
+Routes of the follow-up blueprint; JSON in and out, CSRF-checked and rate-limited as the
+forms they stand in for."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from flask import Response, abort, current_app, jsonify, request, url_for
+from flask_babel import gettext as _
+
+from cases.keyring import NoAccess
+from cases.models import Attachment, Case, today
+from cases.reporting.claim import needs_claim
+from cases.reporting.minutes import NoMinutes, agree_minutes_sealed
+from cases.reporting.sealed import SealedRefused
+from cases.reporting.sealed_followup import cases_of_token, store_sealed_message
+from intake.errors import answers_in_json
+from intake.followup import sessions
+from intake.followup.views import _reporter, _target, bp
+from intake.limits import rate_limited
+from intake.report.sealed_form import as_bytes, followup_limits, sealed_files, sealed_item
+from intake.report.sealed_views import refusal
+from intake.work import commit, db, settings, store
+
+answers_in_json("followup.sealed_login", "followup.sealed_message", "followup.sealed_minutes",
+                "followup.sealed_file")
+SEALED_ENDPOINTS = frozenset(
+    {"followup.sealed_login", "followup.sealed_message", "followup.sealed_minutes",
+     "followup.sealed_file"})
+
+
+@bp.before_request
+def _only_where_the_browser_seals() -> None:
+    if request.endpoint in SEALED_ENDPOINTS and not settings().seal_in_browser:
+        abort(404)
+
+
+def _json() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise SealedRefused(SealedRefused.MALFORMED)
+    return body
+
+
+def _session_ended() -> Response:
+    words = _("Your session has ended, so nothing was sent. Enter your receipt again to continue.")
+    answer = {"error": "ended", "message": words, "next": url_for(".login", ended=1)}
+    return current_app.make_response((jsonify(answer), 401))
+
+
+@bp.post("/sealed-login")
+@rate_limited("lookup")
+def sealed_login() -> Response:
+    """The token the page derived from the receipt: 200 with where to go, 409 when a
+    handed-over receipt must be replaced on the server's path, 400 when none matches."""
+    try:
+        token = as_bytes(_json().get("token"))
+    except SealedRefused:
+        return refusal(SealedRefused.MALFORMED, 400)
+    sessions.end(db())  # a new log-in replaces any earlier session of this browser
+    cases = cases_of_token(db(), token)
+    if cases and needs_claim(cases[0]):
+        commit()
+        return current_app.make_response((jsonify({"error": "claim"}), 409))
+    if not cases:
+        commit()
+        words = _("No report matches this receipt. Check the digits and try again. If you "
+                  "have lost your receipt, you can make a new report.")
+        return current_app.make_response((jsonify({"error": "no_match", "message": words}), 400))
+    sessions.start_sealed(db(), cases)
+    commit()
+    return jsonify({"next": url_for(".case")})
+
+
+@bp.post("/case/<ref>/sealed-message")
+@rate_limited("write")
+def sealed_message(ref: str) -> Response:
+    """A message (and its staged files) sealed in the browser: 201 with where to go."""
+    reporter = _reporter()
+    if reporter is None or not reporter.sealed:
+        return _session_ended()
+    target: Case = _target(reporter, ref)
+    try:
+        body = _json()
+        item, files = sealed_item(body.get("message")), sealed_files(body.get("files"))
+        store_sealed_message(db(), store(), target, item, files, followup_limits(settings()))
+    except SealedRefused as refused:
+        db().rollback()
+        status = 400 if refused.reason == SealedRefused.MALFORMED else 409
+        return refusal(refused.reason, status)
+    commit()
+    at = url_for(".case", done="message", at=ref) + f"#sent-{ref}"
+    return current_app.make_response((jsonify({"next": at}), 201))
+
+
+@bp.post("/case/<ref>/sealed-minutes")
+@rate_limited("write")
+def sealed_minutes(ref: str) -> Response:
+    """The reporter agrees the minutes the page showed, the thread entry sealed there."""
+    reporter = _reporter()
+    if reporter is None or not reporter.sealed:
+        return _session_ended()
+    target = _target(reporter, ref)
+    try:
+        body = _json()
+        item = sealed_item(body.get("message"))
+        agree_minutes_sealed(db(), target, str(body.get("minutes_id", "")), item.id,
+                             item.record, today())
+        done = "minutes"
+    except SealedRefused:
+        return refusal(SealedRefused.MALFORMED, 400)
+    except (NoMinutes, NoAccess):
+        db().rollback()
+        done = "minutes_changed"
+    commit()
+    return jsonify({"next": url_for(".case", done=done) + f"#case-{ref}"})
+
+
+@bp.get("/sealed-files/<attachment_id>")
+def sealed_file(attachment_id: str) -> Response:
+    """A file of the reporter's thread as stored, still sealed: the page opens it."""
+    reporter = _reporter()
+    if reporter is None:
+        return _session_ended()
+    attachment = db().get(Attachment, attachment_id)
+    mine = {case.id for case in reporter.cases}
+    if attachment is None or attachment.internal or attachment.case_id not in mine:
+        abort(404)  # an internal note's file is the caseworkers' alone
+    size = attachment.ciphertext_size
+    commit()
+    the_store = store()
+
+    def chunks() -> Iterator[bytes]:
+        with the_store.sessions() as own, the_store.blobs.open(own, attachment_id) as source:
+            while piece := source.read(1024 * 1024):
+                yield piece
+
+    response = current_app.response_class(chunks(), mimetype="application/octet-stream")
+    response.headers["Content-Length"] = str(size)
+    return response

@@ -1,0 +1,120 @@
+"""Follow-up with JavaScript on, in the real Chromium, against an intake that records every
+request body it receives (tests/browser/recording_intake.py): the reporter types the
+receipt, reads the report and a caseworker's reply opened in the page, writes a message
+with a file, downloads the file back and logs out, and no request body holds the receipt,
+a word of the report, the reply or the message, the file's name or a byte of its
+contents. The back office reads what the page sealed. With JavaScript off, the same
+receipt still opens the case through the server's path."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from browserkit import PASSPHRASE, Audit, Sealbox, require_browser_libraries
+from recording_intake import read_record, seen_in, start_recording
+from sealkit import keys_of, seal_report, store_sealed
+
+from cases.accounts.enrolment import unlock
+from cases.casework.reading import read_case
+from cases.casework.writing import reply
+from cases.models import Case, Caseworker
+from cases.store import Store
+
+pytestmark = pytest.mark.browser
+
+REPORT = "Marker-F1: the depot manager sells the fuel on the side."
+REPLY = "Marker-F2: which depot, and since when?"
+MESSAGE = "Marker-F3: the northern depot, since March."
+INSIDE = b"Marker-F4-inside"
+
+
+@pytest.fixture(scope="module")
+def record(sealbox: Sealbox) -> Path:
+    return start_recording(sealbox, sealbox.logs / "followup.record")
+
+
+def _a_sealed_case_with_a_reply(sealbox: Sealbox, username: str) -> tuple[str, str]:
+    """(case id, receipt): a report sealed as the report page seals it, and a reply."""
+    person = sealbox.add_caseworker(username)
+    store = Store(sealbox.settings)
+    try:
+        sealed, receipt = seal_report(keys_of(store), {"text": REPORT, "answers": [],
+                                                       "language": "en"})
+        case_id = store_sealed(store, sealed)
+        with store.transaction() as session:
+            account = session.get_one(Caseworker, person.id)
+            reply(session, session.get_one(Case, case_id), account,
+                  unlock(account, PASSPHRASE), REPLY)
+    finally:
+        store.dispose()
+    return case_id, receipt
+
+
+def _back_office_reads(sealbox: Sealbox, case_id: str, username: str) -> Any:
+    store = Store(sealbox.settings)
+    try:
+        with store.transaction() as session:
+            account = session.get_one(Caseworker, sealbox.accounts[username].id)
+            return read_case(session, session.get_one(Case, case_id), account,
+                             unlock(account, PASSPHRASE))
+    finally:
+        store.dispose()
+
+
+def test_with_javascript_on_follow_up_never_sends_the_receipt_nor_the_words(
+    sealbox: Sealbox, record: Path, new_context: Any, audit: Audit, tmp_path: Path
+) -> None:
+    require_browser_libraries()
+    case_id, receipt = _a_sealed_case_with_a_reply(sealbox, "followup-alice")
+    evidence = tmp_path / "Marker-F5 ledger.bin"
+    evidence.write_bytes(os.urandom(300_000) + INSIDE)
+    page = new_context(javascript=True, accept_downloads=True).new_page()
+    page.goto(sealbox.intake + "/en/followup/")
+    audit.check(page, "sealed sign-in", lang="en")
+    page.get_by_label("Your receipt").fill("1234")  # checked here, never sent
+    page.get_by_role("button", name="Open my report").click()
+    assert "A receipt has 28 digits" in page.get_by_role("alert").first.inner_text()
+    page.get_by_label("Your receipt").fill(receipt)
+    page.get_by_role("button", name="Open my report").click()
+    page.get_by_role("heading", name="Your report", level=1).wait_for()
+    thread = page.locator("ol.thread")
+    thread.get_by_text(REPLY).wait_for()
+    assert REPORT in thread.inner_text()
+    audit.check(page, "sealed follow-up", lang="en")
+
+    form = page.locator("#case-main form[data-sealed-message]")
+    form.get_by_label("Your message").fill(MESSAGE)
+    form.get_by_label("Choose files").set_input_files(str(evidence))
+    form.get_by_role("button", name="Send").click()
+    page.locator("#sent-main").wait_for(timeout=60_000)
+    page.locator("ol.thread").get_by_text(MESSAGE).wait_for()
+    link = page.get_by_role("link", name=evidence.name)
+    with page.expect_download() as download:
+        link.click()
+    assert Path(download.value.path()).read_bytes() == evidence.read_bytes()
+    assert download.value.suggested_filename == evidence.name
+    audit.check(page, "sealed follow-up after sending", lang="en")
+    page.get_by_role("button", name="Log out").click()
+    page.get_by_role("heading", level=1).wait_for()
+    assert page.evaluate("sessionStorage.length") == 0
+
+    for secret in (receipt, receipt.replace(" ", ""), REPORT, REPLY, MESSAGE, "Marker-F",
+                   INSIDE, evidence.read_bytes()[:64], evidence.read_bytes()[-4096:-16]):
+        assert seen_in(record, secret) == [], secret
+    paths = [p for p, body in read_record(record) if body]
+    assert any(p.endswith("/followup/sealed-login") for p in paths)
+    assert any(p.endswith("/followup/case/main/sealed-message") for p in paths)
+    seen = _back_office_reads(sealbox, case_id, "followup-alice")
+    assert seen.thread[-1].body["text"] == MESSAGE
+    assert [a.name for a in seen.attachments] == [evidence.name]
+
+    # JavaScript off: the server's path, whose receipt the record then shows.
+    off = new_context().new_page()
+    off.goto(sealbox.intake + "/en/followup/")
+    off.get_by_label("Your receipt").fill(receipt)
+    off.get_by_role("button", name="Open my report").click()
+    assert MESSAGE in off.locator("ol.thread").inner_text()
+    assert seen_in(record, receipt.replace(" ", "")) or seen_in(record, receipt)

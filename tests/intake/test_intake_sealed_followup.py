@@ -1,0 +1,225 @@
+"""Follow-up with JavaScript on (cases.reporting.sealed_followup): the page derives the keys
+and sends only the look-up token, sealkit plays the page here. The server opens a session
+that holds no private key, serves only ciphertexts, stores what the page sealed, and the
+back office reads it; the server's own paths refuse to act for such a session."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+from sealkit import b64, keys_of, lookup_token, seal_file, seal_report, store_sealed, unb64
+from sqlalchemy import func, select
+
+from cases.casework.reading import read_case
+from cases.models import Attachment, Case, Caseworker, Message, MessageKind
+from cases.store import Store
+from crypto import contexts, derive_reporter_keys, encrypt_record, lookup_hash_of_token, open_with
+
+TEXT = "The depot manager sells the fuel on the side."
+REPLY_TEXT = "Thank you. Which depot?"
+
+
+@pytest.fixture
+def app(make_app):  # type: ignore[no-untyped-def]
+    return make_app(seal_in_browser=True, max_files_per_submission=3,
+                    max_file_bytes=2 * 1024 * 1024)
+
+
+@pytest.fixture
+def sealed_case(store: Store, new_caseworker) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    alice, alice_key = new_caseworker(store, "alice")
+    sealed, receipt = seal_report(keys_of(store), {"text": TEXT, "answers": [], "language": "en"})
+    store_sealed(store, sealed)
+    kdf = keys_of(store)["receipt_kdf"]
+    return {"case_id": sealed["case_id"], "receipt": receipt, "alice": alice,
+            "alice_key": alice_key, "token": lookup_token(receipt, kdf), "kdf": kdf}
+
+
+def csrf(browser) -> str:  # type: ignore[no-untyped-def]
+    page = browser.client.get(browser.url("followup/"), follow_redirects=True)
+    return str(browser.csrf_of(page.get_data(as_text=True)))
+
+
+def post_json(browser, path: str, body: Any, token: str | None = None):  # type: ignore[no-untyped-def]
+    return browser.client.post(browser.url(path), data=json.dumps(body),
+                               content_type="application/json",
+                               headers={"X-CSRFToken": token or csrf(browser)})
+
+
+def sign_in(browser, token: bytes):  # type: ignore[no-untyped-def]
+    return post_json(browser, "followup/sealed-login", {"token": b64(token)})
+
+
+def page_thread(browser) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    page = browser.client.get(browser.url("followup/case")).get_data(as_text=True)
+    found = re.search(r'<script type="application/json" id="sealed-case-main"[^>]*>(.*?)</script>',
+                      page, re.S)
+    assert found, page[:3000]
+    return dict(json.loads(found.group(1)))
+
+
+def thread_key(data: dict[str, Any], case: dict[str, Any]) -> bytes:
+    private = derive_reporter_keys(case["receipt"], unb64(case["kdf"]["salt"]),
+                                   _params(case["kdf"])).private_key
+    return open_with(private, unb64(data["thread_key"]),
+                     contexts.wrapped_key(data["case_id"], "thread"))
+
+
+def _params(kdf: dict[str, Any]) -> Any:
+    from crypto import KdfParams
+
+    return KdfParams(kdf["opslimit"], kdf["memlimit"])
+
+
+def test_off_by_default_there_is_no_such_sign_in(make_app, store: Store) -> None:  # type: ignore[no-untyped-def]
+    client = make_app().test_client()
+    assert client.post("/en/followup/sealed-login", json={"token": "AA=="}).status_code == 404
+    assert client.get("/en/followup/sealed-files/0123456789abcdef").status_code == 404
+    assert b"followup-login-data" not in client.get("/en/followup/").data
+
+
+def test_the_token_opens_a_session_that_serves_only_ciphertexts(  # type: ignore[no-untyped-def]
+    browser, store: Store, sealed_case: dict[str, Any]
+) -> None:
+    token = sealed_case["token"]
+    kdf = browser.client.get(browser.url("followup/")).get_data(as_text=True)
+    assert b64(store.settings.instance_salt) in kdf  # what the page derives with
+    with store.transaction() as session:
+        case = session.get_one(Case, sealed_case["case_id"])
+        assert case.lookup_hash == lookup_hash_of_token(token)  # the page's derivation
+    response = sign_in(browser, token)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json()["next"].endswith("/followup/case")
+    page = browser.client.get(browser.url("followup/case"))
+    assert page.status_code == 200
+    assert TEXT not in page.get_data(as_text=True)  # the server has no key to open it
+    assert "wasm-unsafe-eval" in page.headers["Content-Security-Policy"]
+    data = page_thread(browser)
+    report = data["messages"][0]
+    assert report["kind"] == "report"
+    opened = json.loads(_open(thread_key(data, sealed_case), data["case_id"], report))
+    assert opened["text"] == TEXT
+
+
+def _open(key: bytes, case_id: str, message: dict[str, Any]) -> bytes:
+    from crypto import decrypt_record
+
+    return decrypt_record(key, unb64(message["record"]),
+                          contexts.message(case_id, message["kind"], message["id"]))
+
+
+@pytest.mark.parametrize("token", [b"\x00" * 32, b"short"])
+def test_a_token_that_opens_nothing_or_is_not_one_is_refused(  # type: ignore[no-untyped-def]
+    browser, sealed_case: dict[str, Any], token: bytes
+) -> None:
+    response = sign_in(browser, token)
+    assert response.status_code == 400
+    assert "No report matches this receipt" in response.get_json()["message"]
+    assert post_json(browser, "followup/sealed-login", {"token": 5}).status_code == 400
+    assert browser.client.get(browser.url("followup/case")).status_code in (302, 303)
+
+
+def test_the_sign_in_needs_the_pages_csrf_token(  # type: ignore[no-untyped-def]
+    browser, sealed_case: dict[str, Any]
+) -> None:
+    csrf(browser)
+    response = post_json(browser, "followup/sealed-login", {"token": b64(sealed_case["token"])},
+                         token="forged")
+    assert response.status_code == 400
+    assert browser.client.get(browser.url("followup/case")).status_code in (302, 303)
+
+
+def test_a_message_and_a_file_sealed_in_the_browser_read_in_the_back_office(  # type: ignore[no-untyped-def]
+    browser, store: Store, sealed_case: dict[str, Any]
+) -> None:
+    sign_in(browser, sealed_case["token"])
+    data = page_thread(browser)
+    key, case_id = thread_key(data, sealed_case), data["case_id"]
+    upload = seal_file(case_id, key, "ledger.xlsx", b"rows of fuel sales" * 100)
+    token = csrf(browser)
+    piece = browser.client.post(
+        browser.url(f"report/sealed-files/{upload.id}"), data=upload.ciphertext,
+        content_type="application/octet-stream",
+        headers={"X-CSRFToken": token, "X-Sealbox-Upload": b64(upload.token)})
+    assert piece.status_code == 200, piece.get_data(as_text=True)
+    message_id = "00000000000000ab"
+    record = encrypt_record(key, json.dumps({"text": REPLY_TEXT}).encode(),
+                            contexts.message(case_id, "reporter_message", message_id))
+    response = post_json(browser, "followup/case/main/sealed-message",
+                         {"message": {"id": message_id, "record": b64(record)},
+                          "files": [upload.entry]}, token)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert "done=message" in response.get_json()["next"]
+    with store.transaction() as session:
+        case = session.get_one(Case, case_id)
+        assert case.unread_by_caseworkers and case.reporter_activity_on is not None
+        account = session.get_one(Caseworker, sealed_case["alice"].id)
+        seen = read_case(session, case, account, sealed_case["alice_key"])
+        assert seen.thread[-1].body["text"] == REPLY_TEXT
+        assert seen.thread[-1].kind is MessageKind.REPORTER_MESSAGE
+        assert [a.name for a in seen.attachments] == ["ledger.xlsx"]
+    # The reporter's page lists the file, and hands it out exactly as stored.
+    listed = page_thread(browser)["files"]
+    assert [f["id"] for f in listed] == [upload.id]
+    fetched = browser.client.get(listed[0]["url"])
+    assert fetched.status_code == 200 and fetched.data == upload.ciphertext
+
+
+def test_a_message_our_page_would_not_make_stores_nothing(  # type: ignore[no-untyped-def]
+    browser, store: Store, sealed_case: dict[str, Any]
+) -> None:
+    sign_in(browser, sealed_case["token"])
+    token = csrf(browser)
+    bad = [
+        {"message": {"id": "not-an-id", "record": b64(b"x" * 64)}},
+        {"message": {"id": "00000000000000cd", "record": b64(b"x" * 10**6)}},  # too large
+        {"message": {"id": "00000000000000cd", "record": "%%%"}},
+        {"message": {"id": "00000000000000cd", "record": b64(b"x" * 64)},
+         "files": [{"id": "00000000000000ef", "token": b64(b"t" * 32), "meta": b64(b"m" * 64),
+                    "key": b64(b"k" * 72), "size": 10}]},  # a file never staged
+    ]
+    for body in bad:
+        response = post_json(browser, "followup/case/main/sealed-message", body, token)
+        assert response.status_code in (400, 409), response.get_data(as_text=True)
+        assert response.get_json()["message"]
+    with store.transaction() as session:
+        kinds = session.scalars(select(Message.kind)).all()
+        assert kinds == [MessageKind.REPORT]
+        assert session.scalar(select(func.count()).select_from(Attachment)) == 0
+
+
+def test_the_servers_own_paths_refuse_a_session_whose_key_the_browser_holds(  # type: ignore[no-untyped-def]
+    browser, store: Store, sealed_case: dict[str, Any]
+) -> None:
+    sign_in(browser, sealed_case["token"])
+    token = csrf(browser)
+    response = browser.client.post(browser.url("followup/case/main/message"),
+                                   data={"csrf_token": token, "main-text": "typed without script"})
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert "only your browser holds the key" in page and "typed without script" in page
+    with store.transaction() as session:
+        assert session.scalars(select(Message.kind)).all() == [MessageKind.REPORT]
+
+
+def test_a_sealed_session_serves_no_file_of_another_case_nor_an_internal_one(  # type: ignore[no-untyped-def]
+    browser, store: Store, sealed_case: dict[str, Any]
+) -> None:
+    other, _ = seal_report(keys_of(store), {"text": "another", "answers": []},
+                           files=[("other.txt", b"other case")])
+    # Not staged, so attach it by hand: a row of another case.
+    other_id = store_sealed(store, {k: v for k, v in other.items()
+                                    if k not in ("uploads", "files")})
+    with store.transaction() as session:
+        session.add(Attachment(id="00000000000000aa", case_id=other_id, meta_ciphertext=b"m",
+                               file_key_ciphertext=b"k", ciphertext_size=1))
+        session.add(Attachment(id="00000000000000bb", case_id=sealed_case["case_id"],
+                               meta_ciphertext=b"m", file_key_ciphertext=b"k",
+                               ciphertext_size=1, internal=True, from_reporter=False))
+    sign_in(browser, sealed_case["token"])
+    for attachment_id in ("00000000000000aa", "00000000000000bb", "ffffffffffffffff"):
+        assert browser.client.get(browser.url(f"followup/sealed-files/{attachment_id}")
+                                  ).status_code == 404
