@@ -5,6 +5,7 @@ back office reads it; the server's own paths refuse to act for such a session.""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from typing import Any
@@ -13,10 +14,20 @@ import pytest
 from sealkit import b64, keys_of, lookup_token, seal_file, seal_report, store_sealed, unb64
 from sqlalchemy import func, select
 
+from cases.bodies import Event
+from cases.casework.oral import record_oral_report
 from cases.casework.reading import read_case
-from cases.models import Attachment, Case, Caseworker, Message, MessageKind
+from cases.models import Attachment, Case, Caseworker, Message, MessageKind, today
+from cases.reporting.followup import find_case, reporter_view
 from cases.store import Store
-from crypto import contexts, derive_reporter_keys, encrypt_record, lookup_hash_of_token, open_with
+from crypto import (
+    contexts,
+    derive_reporter_keys,
+    encrypt_record,
+    lookup_hash_of_token,
+    normalize_receipt,
+    open_with,
+)
 
 TEXT = "The depot manager sells the fuel on the side."
 REPLY_TEXT = "Thank you. Which depot?"
@@ -223,3 +234,44 @@ def test_a_sealed_session_serves_no_file_of_another_case_nor_an_internal_one(  #
     for attachment_id in ("00000000000000aa", "00000000000000bb", "ffffffffffffffff"):
         assert browser.client.get(browser.url(f"followup/sealed-files/{attachment_id}")
                                   ).status_code == 404
+
+
+def test_a_handed_over_receipt_goes_the_servers_way_and_then_the_minutes_are_agreed_sealed(  # type: ignore[no-untyped-def]
+    browser, store: Store, new_caseworker
+) -> None:
+    alice, _ = new_caseworker(store, "alice")
+    with store.transaction() as session:
+        case_id, handed = record_oral_report(
+            session, store.settings, store.policy(session), alice, "The caller says...",
+            medium="phone", held_on=dt.date(2026, 3, 4))
+    kdf = keys_of(store)["receipt_kdf"]
+    refused = sign_in(browser, lookup_token(normalize_receipt(handed), kdf))
+    assert refused.status_code == 409 and refused.get_json()["error"] == "claim"
+    own = browser.receipt_of(browser.login(handed)).replace(" ", "")  # replaced there
+    assert sign_in(browser, lookup_token(own, kdf)).status_code == 200
+    data = page_thread(browser)
+    key = thread_key(data, {"receipt": own, "kdf": kdf})
+    [minutes] = [m for m in data["messages"] if m["kind"] == "minutes"]
+
+    def agree(minutes_id: str, message_id: str) -> str:
+        body = {"text": "", "event": "minutes_agreed", "minutes_id": minutes_id}
+        record = encrypt_record(key, json.dumps(body).encode(),
+                                contexts.message(case_id, "reporter_message", message_id))
+        response = post_json(browser, "followup/case/main/sealed-minutes",
+                             {"minutes_id": minutes_id,
+                              "message": {"id": message_id, "record": b64(record)}})
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return str(response.get_json()["next"])
+
+    assert "done=minutes_changed" in agree("0000000000000000", "00000000000000a1")
+    with store.transaction() as session:
+        assert session.get_one(Case, case_id).minutes_agreed_on is None
+    assert "done=minutes" in agree(minutes["id"], "00000000000000a2")
+    with store.transaction() as session:
+        case = session.get_one(Case, case_id)
+        assert (case.minutes_agreed_on, case.minutes_agreed_how) == (today(), "reporter")
+        found, keys = find_case(session, store.settings, own)
+        assert found is not None
+        [agreement] = [m for m in reporter_view(session, found, keys.private_key).messages
+                       if m.body.get("event") == Event.MINUTES_AGREED]
+        assert agreement.body["minutes_id"] == minutes["id"]
