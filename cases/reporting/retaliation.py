@@ -79,17 +79,24 @@ def report_retaliation(
         body=bodies.report(body["text"], body.get("answers", []), retaliation=True),
     )
     case, _ = open_case(
-        session, opening, _recipients(session, original, excluded), policy, trust, on
+        session, opening, retaliation_recipients(session, original, excluded), policy, trust,
+        on,
     )
-    session.add(CaseLabel(case_id=case.id, label=LABEL))
-    first, second = sorted((original.id, case.id))
-    session.add(CaseLink(case_id=first, other_case_id=second, created_on=on))
-    touch(original, on)
+    link_retaliation(session, original, case, on)
     session.flush()
     return case
 
 
-def _recipients(
+def link_retaliation(session: Session, original: Case, case: Case, on: dt.date) -> None:
+    """Label the new case and link it to the original both ways (a report sealed on the
+    server or in the browser: cases.reporting.sealed_followup)."""
+    session.add(CaseLabel(case_id=case.id, label=LABEL))
+    first, second = sorted((original.id, case.id))
+    session.add(CaseLink(case_id=first, other_case_id=second, created_on=on))
+    touch(original, on)
+
+
+def retaliation_recipients(
     session: Session, original: Case, excluded: frozenset[int]
 ) -> list[Caseworker]:
     """The original's active holders, or, when none is left, whoever a new report in its

@@ -57,7 +57,7 @@ class SealingKeys:
     acknowledgement: bytes | None  # the plaintext to seal as the automatic acknowledgement
 
 
-def _certified(trust: Trust, accounts: list[Caseworker]) -> tuple[Holder, ...]:
+def certified_holders(trust: Trust, accounts: list[Caseworker]) -> tuple[Holder, ...]:
     holders = []
     for cw in accounts:
         try:
@@ -75,8 +75,8 @@ def sealing_keys(
     trust = Trust.of(settings)
     ack = automatic_acknowledgement() if store.policy(session).auto_acknowledge else None
     return SealingKeys(
-        caseworkers=_certified(trust, routed_caseworkers(session, category_id, excluded)),
-        custodians=_certified(trust, custodians(session, excluded)),
+        caseworkers=certified_holders(trust, routed_caseworkers(session, category_id, excluded)),
+        custodians=certified_holders(trust, custodians(session, excluded)),
         recovery_public_key=trust.recovery_public_key,
         signing_public_key=trust.signing_public_key,
         acknowledgement=message_plaintext(ack) if ack else None,
@@ -160,16 +160,26 @@ def store_sealed_report(
     keys = sealing_keys(session, store, sealed.category_id, sealed.excluded)
     if not keys.caseworkers:
         raise SealedRefused(SealedRefused.NOBODY)
-    _check_form(sealed, keys, limits)
+    check_form(sealed, keys, limits)
     if session.scalar(select(Case.id).where(Case.lookup_hash == sealed.lookup_hash)):
         raise SealedRefused(SealedRefused.TAKEN)
     row = CaseRow(sealed.case_id, sealed.lookup_hash, sealed.reporter_public_key,
                   sealed.category_id, "web", sealed.excluded)
     case = create_case(session, row, store.policy(session), on)
-    _store_keys(session, case.id, KeyPurpose.THREAD, sealed.thread_keys)
+    store_sealed_rows(session, store, case, sealed, limits, on)
+    enqueue(session, [h.account_id for h in keys.caseworkers], NEW_REPORT, store.settings)
+    session.flush()
+    return case
+
+
+def store_sealed_rows(session: Session, store: Store, case: Case, sealed: SealedReport,
+                      limits: Limits, on: dt.date) -> None:
+    """Everything of a checked sealed report but its case row: the wrapped keys, the
+    report, its files, the acknowledgement and the identity record."""
+    store_keys(session, case.id, KeyPurpose.THREAD, sealed.thread_keys)
     store_wrapped(session, case.id, KeyPurpose.THREAD, sealed.reporter_thread_key,
                   HolderKind.REPORTER)
-    _store_keys(session, case.id, KeyPurpose.INTERNAL, sealed.internal_keys)
+    store_keys(session, case.id, KeyPurpose.INTERNAL, sealed.internal_keys)
     store_message(session, case.id, sealed.report.id, MessageKind.REPORT,
                   sealed.report.record, on=on)
     _attach_files(session, store, case.id, sealed, limits, on)
@@ -179,10 +189,7 @@ def store_sealed_report(
     if sealed.identity is not None:
         item = sealed.identity.item
         session.add(IdentityRecord(id=item.id, case_id=case.id, ciphertext=item.record))
-        _store_keys(session, case.id, KeyPurpose.IDENTITY, sealed.identity.keys, item.id)
-    enqueue(session, [h.account_id for h in keys.caseworkers], NEW_REPORT, store.settings)
-    session.flush()
-    return case
+        store_keys(session, case.id, KeyPurpose.IDENTITY, sealed.identity.keys, item.id)
 
 
 def _attach_files(session: Session, store: Store, case_id: str, sealed: SealedReport,
@@ -198,7 +205,7 @@ def _attach_files(session: Session, store: Store, case_id: str, sealed: SealedRe
                                 else SealedRefused.MALFORMED) from None
 
 
-def _store_keys(session: Session, case_id: str, purpose: KeyPurpose, keys: Wrapped,
+def store_keys(session: Session, case_id: str, purpose: KeyPurpose, keys: Wrapped,
                 record_id: str = "") -> None:
     for account_id, wrapped in sorted(keys.caseworkers.items()):
         store_wrapped(session, case_id, purpose, wrapped, HolderKind.CASEWORKER, account_id,
@@ -206,7 +213,7 @@ def _store_keys(session: Session, case_id: str, purpose: KeyPurpose, keys: Wrapp
     store_wrapped(session, case_id, purpose, keys.recovery, HolderKind.RECOVERY, None, record_id)
 
 
-def _check_form(sealed: SealedReport, keys: SealingKeys, limits: Limits) -> None:
+def check_form(sealed: SealedReport, keys: SealingKeys, limits: Limits) -> None:
     """Everything the server can know without the keys, or SealedRefused."""
     identity = sealed.identity.item if sealed.identity else None
     items = [sealed.report, sealed.acknowledgement, identity]
@@ -217,8 +224,8 @@ def _check_form(sealed: SealedReport, keys: SealingKeys, limits: Limits) -> None
     if len(sealed.lookup_hash) != HASH_BYTES or len(sealed.reporter_public_key) != HASH_BYTES:
         raise SealedRefused(SealedRefused.MALFORMED)
     caseworkers = {h.account_id for h in keys.caseworkers}
-    _check_wrapped(sealed.case_id, KeyPurpose.THREAD, sealed.thread_keys, caseworkers)
-    _check_wrapped(sealed.case_id, KeyPurpose.INTERNAL, sealed.internal_keys, caseworkers)
+    check_wrapped(sealed.case_id, KeyPurpose.THREAD, sealed.thread_keys, caseworkers)
+    check_wrapped(sealed.case_id, KeyPurpose.INTERNAL, sealed.internal_keys, caseworkers)
     thread_size = wrapped_size(key_context(sealed.case_id, KeyPurpose.THREAD))
     if len(sealed.reporter_thread_key) != thread_size:
         raise SealedRefused(SealedRefused.MALFORMED)
@@ -227,13 +234,13 @@ def _check_form(sealed: SealedReport, keys: SealingKeys, limits: Limits) -> None
     check_file_records(sealed.files, limits)
     if sealed.identity is not None:
         custodians = {h.account_id for h in keys.custodians}
-        _check_wrapped(sealed.case_id, KeyPurpose.IDENTITY, sealed.identity.keys, custodians,
+        check_wrapped(sealed.case_id, KeyPurpose.IDENTITY, sealed.identity.keys, custodians,
                        sealed.identity.item.id)
         check_record(sealed.identity.item.record, record_size(1),
                       record_size(limits.identity_bytes))
 
 
-def _check_wrapped(case_id: str, purpose: KeyPurpose, keys: Wrapped, holders: set[int],
+def check_wrapped(case_id: str, purpose: KeyPurpose, keys: Wrapped, holders: set[int],
                    record_id: str = "") -> None:
     """One key for each holder of this routing, of the one size its context gives."""
     if set(keys.caseworkers) != holders:

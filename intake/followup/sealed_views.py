@@ -10,28 +10,50 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Response, abort, current_app, jsonify, request, url_for
+from flask import Response, abort, current_app, g, jsonify, request, url_for
 from flask_babel import gettext as _
 
 from cases.keyring import NoAccess
+from cases.localized import N_
 from cases.models import Attachment, Case, today
 from cases.reporting.claim import needs_claim
 from cases.reporting.minutes import NoMinutes, agree_minutes_sealed
-from cases.reporting.sealed import SealedRefused
-from cases.reporting.sealed_followup import cases_of_token, store_sealed_message
+from cases.reporting.sealed import SealedRefused, SealingKeys
+from cases.reporting.sealed_followup import (
+    cases_of_token,
+    identity_keys,
+    retaliation_keys,
+    store_sealed_identity,
+    store_sealed_message,
+    store_sealed_retaliation,
+)
 from intake.errors import answers_in_json
 from intake.followup import sessions
+from intake.followup.sealed_pages import page_json
 from intake.followup.views import _reporter, _target, bp
+from intake.i18n import current_language
 from intake.limits import rate_limited
-from intake.report.sealed_form import as_bytes, followup_limits, sealed_files, sealed_item
+from intake.report.options import FormOptions
+from intake.report.sealed_form import (
+    as_bytes,
+    followup_limits,
+    identity_limits,
+    parse_sealed_report,
+    retaliation_limits,
+    sealed_files,
+    sealed_item,
+    sealing_keys_json,
+)
+from intake.report.sealed_form import (
+    sealed_identity as sealed_identity_of,
+)
 from intake.report.sealed_views import refusal
 from intake.work import commit, db, settings, store
 
-answers_in_json("followup.sealed_login", "followup.sealed_message", "followup.sealed_minutes",
-                "followup.sealed_file")
 SEALED_ENDPOINTS = frozenset(
     {"followup.sealed_login", "followup.sealed_message", "followup.sealed_minutes",
-     "followup.sealed_file"})
+     "followup.sealed_file", "followup.sealed_identity", "followup.sealed_retaliation"})
+answers_in_json(*SEALED_ENDPOINTS)
 
 
 @bp.before_request
@@ -143,3 +165,75 @@ def sealed_file(attachment_id: str) -> Response:
     response = current_app.response_class(chunks(), mimetype="application/octet-stream")
     response.headers["Content-Length"] = str(size)
     return response
+
+
+def forms_json(keys: SealingKeys, case: Case, send_to: str) -> dict[str, Any]:
+    """What the identity and retaliation pages of a sealed session seal with, and where the
+    sealed form goes (followup-forms.mjs)."""
+    return {"keys": sealing_keys_json(keys, settings()), "send": send_to, "case_id": case.id,
+            "language": current_language(),
+            "questions": {"when": N_("When did it happen?"),
+                          "needs": N_("What would help protect you now?")},
+            "words": {
+                "failed": _("Nothing was sent: the connection failed. Check it and send again."),
+                "no_key": page_json()["words"]["no_key"],
+                "no_details": _("Fill in at least one of these fields, or go back without "
+                                "sending."),
+                "not_understood": _("Tick this box to confirm that you understand."),
+                "no_what": _("Describe what has been done to you."),
+            }}
+
+
+def identity_sealing() -> dict[str, Any] | None:
+    reporter = _reporter()
+    if reporter is None or not reporter.sealed:
+        return None
+    g.seals_in_browser = True
+    keys = identity_keys(db(), store(), reporter.case)
+    return forms_json(keys, reporter.case, url_for(".sealed_identity"))
+
+
+def retaliation_sealing() -> dict[str, Any] | None:
+    reporter = _reporter()
+    if reporter is None or not reporter.sealed:
+        return None
+    g.seals_in_browser = True
+    keys = retaliation_keys(db(), store(), reporter.case)
+    return forms_json(keys, reporter.case, url_for(".sealed_retaliation"))
+
+
+@bp.post("/sealed-identity")
+@rate_limited("write")
+def sealed_identity() -> Response:
+    """Identity details sealed in the page for the custodians: 201 with where to go."""
+    reporter = _reporter()
+    if reporter is None or not reporter.sealed:
+        return _session_ended()
+    try:
+        sealed = sealed_identity_of(_json().get("identity"))
+        keys = identity_keys(db(), store(), reporter.case)
+        store_sealed_identity(db(), reporter.case, keys, sealed, identity_limits())
+    except SealedRefused as refused:
+        db().rollback()
+        return refusal(refused.reason, 400 if refused.reason == SealedRefused.MALFORMED else 409)
+    commit()
+    return current_app.make_response((jsonify({"next": url_for(".case", done="identity")}), 201))
+
+
+@bp.post("/sealed-retaliation")
+@rate_limited("write")
+def sealed_retaliation() -> Response:
+    """A retaliation report sealed in the page, as a report is: 201 with where to go."""
+    reporter = _reporter()
+    if reporter is None or not reporter.sealed:
+        return _session_ended()
+    try:
+        sealed = parse_sealed_report(_json(), FormOptions())
+        store_sealed_retaliation(db(), store(), reporter.case, sealed,
+                                 retaliation_limits(settings()), today())
+    except SealedRefused as refused:
+        db().rollback()
+        return refusal(refused.reason, 400 if refused.reason == SealedRefused.MALFORMED else 409)
+    commit()
+    return current_app.make_response(
+        (jsonify({"next": url_for(".case", done="retaliation")}), 201))

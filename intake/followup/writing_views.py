@@ -29,6 +29,7 @@ from cases.reporting.followup import (
 from cases.reporting.minutes import agree_minutes, awaiting_agreement, latest_minutes_id
 from cases.reporting.retaliation import report_retaliation
 from intake.followup.forms import IdentityForm, MessageForm, RetaliationForm
+from intake.followup.sealed_views import identity_sealing, retaliation_sealing
 from intake.followup.views import _expired_response, _render_case, _reporter, _target, bp
 from intake.i18n import current_language
 from intake.limits import rate_limited
@@ -147,10 +148,11 @@ def identity() -> Response:
             return redirect(url_for(".case", done="identity"), code=303)  # type: ignore[return-value]
         commit()
         return current_app.make_response(
-            (render_template("followup/identity.html", form=form), 400)
+            (render_template("followup/identity.html", form=form, sealing=identity_sealing()), 400)
         )
     commit()
-    return current_app.make_response(render_template("followup/identity.html", form=form))
+    return current_app.make_response(
+        render_template("followup/identity.html", form=form, sealing=identity_sealing()))
 
 
 @bp.route("/retaliation", methods=["GET", "POST"])
@@ -187,7 +189,9 @@ def retaliation() -> Response:
         commit()
         status = 413 if form.too_long else 400
         return current_app.make_response(
-            (render_template("followup/retaliation.html", form=form), status)
+            (render_template("followup/retaliation.html", form=form,
+                            sealing=retaliation_sealing()), status)
         )
     commit()
-    return current_app.make_response(render_template("followup/retaliation.html", form=form))
+    return current_app.make_response(render_template("followup/retaliation.html", form=form,
+                            sealing=retaliation_sealing()))

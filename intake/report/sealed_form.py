@@ -131,6 +131,21 @@ def parse_sealed_report(body: Any, options: FormOptions) -> SealedReport:
     )
 
 
+def sealed_identity(value: Any) -> SealedIdentity:
+    """Identity details sealed in the browser: the record and its key for each custodian."""
+    return SealedIdentity(sealed_item(value), _wrapped(_object(value).get("keys")))
+
+
+def identity_limits() -> Limits:
+    return Limits(0, IDENTITY_CHARS * JSON_BYTES_PER_CHAR)
+
+
+def retaliation_limits(settings: Settings) -> Limits:
+    """The largest retaliation report the follow-up form makes (what, when, needs), sealed."""
+    chars = settings.max_report_chars + SHORT_CHARS * 5 + 1024
+    return Limits(chars * JSON_BYTES_PER_CHAR, 0)
+
+
 def followup_limits(settings: Settings) -> Limits:
     """The largest message a reporter may write in follow-up, as sealed JSON, and its files."""
     return Limits((settings.max_report_chars + 64) * JSON_BYTES_PER_CHAR, 0,

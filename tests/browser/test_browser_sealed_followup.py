@@ -29,6 +29,8 @@ REPORT = "Marker-F1: the depot manager sells the fuel on the side."
 REPLY = "Marker-F2: which depot, and since when?"
 MESSAGE = "Marker-F3: the northern depot, since March."
 INSIDE = b"Marker-F4-inside"
+NAME = "Marker-F6 Sam Doe"
+RETALIATION = "Marker-F7: I was moved to the night shift."
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +40,7 @@ def record(sealbox: Sealbox) -> Path:
 
 def _a_sealed_case_with_a_reply(sealbox: Sealbox, username: str) -> tuple[str, str]:
     """(case id, receipt): a report sealed as the report page seals it, and a reply."""
-    person = sealbox.add_caseworker(username)
+    person = sealbox.add_caseworker(username, custodian=True)
     store = Store(sealbox.settings)
     try:
         sealed, receipt = seal_report(keys_of(store), {"text": REPORT, "answers": [],
@@ -97,16 +99,33 @@ def test_with_javascript_on_follow_up_never_sends_the_receipt_nor_the_words(
     assert Path(download.value.path()).read_bytes() == evidence.read_bytes()
     assert download.value.suggested_filename == evidence.name
     audit.check(page, "sealed follow-up after sending", lang="en")
+
+    # Identity details, then a retaliation report: both sealed in the page.
+    page.get_by_role("link", name="Tell us who you are").click()
+    audit.check(page, "sealed identity form", lang="en")
+    page.get_by_label("Your name").fill(NAME)
+    page.get_by_label("I understand that once I send this").check()
+    page.get_by_role("button", name="Send my identity details").click()
+    page.get_by_text("Your identity details have been sealed").wait_for()
+    page.get_by_role("link", name="Report retaliation").click()
+    audit.check(page, "sealed retaliation form", lang="en")
+    page.get_by_label("What has been done to you?").fill(RETALIATION)
+    page.get_by_role("button", name="Send retaliation report").click()
+    page.get_by_text("Your retaliation report has been opened").wait_for()
+    page.get_by_text(RETALIATION).wait_for()  # opened in the page, in its own section
     page.get_by_role("button", name="Log out").click()
     page.get_by_role("heading", level=1).wait_for()
     assert page.evaluate("sessionStorage.length") == 0
 
-    for secret in (receipt, receipt.replace(" ", ""), REPORT, REPLY, MESSAGE, "Marker-F",
+    for secret in (receipt, receipt.replace(" ", ""), REPORT, REPLY, MESSAGE, NAME, RETALIATION,
+                   "Marker-F",
                    INSIDE, evidence.read_bytes()[:64], evidence.read_bytes()[-4096:-16]):
         assert seen_in(record, secret) == [], secret
     paths = [p for p, body in read_record(record) if body]
     assert any(p.endswith("/followup/sealed-login") for p in paths)
     assert any(p.endswith("/followup/case/main/sealed-message") for p in paths)
+    assert any(p.endswith("/followup/sealed-identity") for p in paths)
+    assert any(p.endswith("/followup/sealed-retaliation") for p in paths)
     seen = _back_office_reads(sealbox, case_id, "followup-alice")
     assert seen.thread[-1].body["text"] == MESSAGE
     assert [a.name for a in seen.attachments] == [evidence.name]
@@ -116,5 +135,6 @@ def test_with_javascript_on_follow_up_never_sends_the_receipt_nor_the_words(
     off.goto(sealbox.intake + "/en/followup/")
     off.get_by_label("Your receipt").fill(receipt)
     off.get_by_role("button", name="Open my report").click()
-    assert MESSAGE in off.locator("ol.thread").inner_text()
+    assert MESSAGE in off.locator("#case-main ol.thread").inner_text()
+    assert RETALIATION in off.locator("main").inner_text()
     assert seen_in(record, receipt.replace(" ", "")) or seen_in(record, receipt)

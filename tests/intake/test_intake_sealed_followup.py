@@ -17,7 +17,19 @@ from sqlalchemy import func, select
 from cases.bodies import Event
 from cases.casework.oral import record_oral_report
 from cases.casework.reading import read_case
-from cases.models import Attachment, Case, Caseworker, Message, MessageKind, today
+from cases.content import read_identity_record
+from cases.keyring import caseworker_key
+from cases.models import (
+    Attachment,
+    Case,
+    CaseLabel,
+    Caseworker,
+    IdentityRecord,
+    KeyPurpose,
+    Message,
+    MessageKind,
+    today,
+)
 from cases.reporting.followup import find_case, reporter_view
 from cases.store import Store
 from crypto import (
@@ -275,3 +287,80 @@ def test_a_handed_over_receipt_goes_the_servers_way_and_then_the_minutes_are_agr
         [agreement] = [m for m in reporter_view(session, found, keys.private_key).messages
                        if m.body.get("event") == Event.MINUTES_AGREED]
         assert agreement.body["minutes_id"] == minutes["id"]
+
+
+def form_sealing(browser, path: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    page = browser.client.get(browser.url(path))
+    assert page.status_code == 200
+    assert "wasm-unsafe-eval" in page.headers["Content-Security-Policy"]
+    found = re.search(r'id="followup-form-sealing">(.*?)</script>', page.get_data(as_text=True),
+                      re.S)
+    assert found
+    return dict(json.loads(found.group(1)))
+
+
+def test_late_identity_details_sealed_in_the_browser_open_for_the_custodians_only(  # type: ignore[no-untyped-def]
+    browser, store: Store, new_caseworker, sealed_case: dict[str, Any]
+) -> None:
+    bob, bob_key = new_caseworker(store, "bob", custodian=True)
+    sign_in(browser, sealed_case["token"])
+    sealing = form_sealing(browser, "followup/identity")
+    assert [h["id"] for h in sealing["keys"]["custodians"]] == [bob.id]
+    case_id = sealing["case_id"]
+    identity = _identity_for(sealing["keys"], case_id, {"name": "Jo Bloggs"})
+    token = csrf(browser)
+    wrong = dict(identity, keys={"caseworkers": {}, "recovery": identity["keys"]["recovery"]})
+    refused = post_json(browser, "followup/sealed-identity", {"identity": wrong}, token)
+    assert refused.status_code == 409 and refused.get_json()["error"] == "keys_changed"
+    response = post_json(browser, "followup/sealed-identity", {"identity": identity}, token)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert "done=identity" in response.get_json()["next"]
+    with store.transaction() as session:
+        record = session.scalars(select(IdentityRecord)).one()
+        key = caseworker_key(session, case_id, KeyPurpose.IDENTITY, bob.id, bob_key, record.id)
+        assert read_identity_record(record, key) == {"name": "Jo Bloggs"}
+        assert session.get_one(Case, case_id).reporter_activity_on == today()
+
+
+def _identity_for(keys: dict[str, Any], case_id: str, details: dict[str, str]) -> dict[str, Any]:
+    from sealkit import new_hex_id
+
+    from crypto import new_key, seal_for
+
+    record_id, key = new_hex_id(), new_key()
+    holders = {str(h["id"]): b64(seal_for(unb64(h["public_key"]), key,
+                                          contexts.wrapped_key(case_id, "identity", record_id)))
+               for h in keys["custodians"]}
+    recovery = seal_for(unb64(keys["recovery_public_key"]), key,
+                        contexts.wrapped_key(case_id, "identity", record_id))
+    record = encrypt_record(key, json.dumps(details).encode(),
+                            contexts.identity_record(case_id, record_id))
+    return {"id": record_id, "record": b64(record),
+            "keys": {"caseworkers": holders, "recovery": b64(recovery)}}
+
+
+def test_a_retaliation_report_sealed_in_the_browser_opens_a_linked_case(  # type: ignore[no-untyped-def]
+    browser, store: Store, sealed_case: dict[str, Any]
+) -> None:
+    sign_in(browser, sealed_case["token"])
+    sealing = form_sealing(browser, "followup/retaliation")
+    assert [h["id"] for h in sealing["keys"]["caseworkers"]] == [sealed_case["alice"].id]
+    body = {"text": "I was moved to the night shift.", "retaliation": True, "language": "en",
+            "answers": [{"key": "when", "question": "When did it happen?", "answer": "May"}]}
+    stranger, _ = seal_report(sealing["keys"], body)  # another reporter's key
+    token = csrf(browser)
+    refused = post_json(browser, "followup/sealed-retaliation", stranger, token)
+    assert refused.status_code == 400
+    sealed, _ = seal_report(sealing["keys"], body, receipt=sealed_case["receipt"])
+    response = post_json(browser, "followup/sealed-retaliation", sealed, token)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    with store.transaction() as session:
+        case = session.get_one(Case, sealed["case_id"])
+        original = session.get_one(Case, sealed_case["case_id"])
+        assert case.linked_case_id == original.id and case.lookup_hash == original.lookup_hash
+        assert "retaliation" in {label.label for label in session.scalars(select(CaseLabel))}
+        account = session.get_one(Caseworker, sealed_case["alice"].id)
+        seen = read_case(session, case, account, sealed_case["alice_key"])
+        assert seen.thread[0].body["text"] == "I was moved to the night shift."
+    page = browser.client.get(browser.url("followup/case")).get_data(as_text=True)
+    assert f'id="sealed-case-{sealed["case_id"]}"' in page  # the reporter follows it too

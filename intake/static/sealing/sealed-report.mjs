@@ -128,7 +128,7 @@ export function sealReport(keys, reporter, report, identity, routing, caseId = n
   }
 }
 
-function sealIdentity(keys, identity, caseId) {
+export function sealIdentity(keys, identity, caseId) {
   const id = newId();
   const key = sodium.crypto_aead_xchacha20poly1305_ietf_keygen();
   try {
