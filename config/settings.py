@@ -133,10 +133,10 @@ class Settings:
     caseworker_languages: tuple[str, ...] = ("en", "ar", "es", "fr", "ru", "zh")
     default_language: str = "en"
     auto_acknowledge: bool = False
-    # With JavaScript (and WebAssembly) on, the report form seals the report in the
-    # reporter's browser, so the server never sees its words or the receipt (intake/static/
-    # sealing/report-page.mjs). Off by default until files and follow-up are sealed there too.
-    seal_in_browser: bool = False
+    # With JavaScript (and WebAssembly) on, the report, its files and all of follow-up are
+    # sealed and opened in the reporter's browser, so the server never sees a word, a file
+    # or the receipt (intake/static/sealing/). Without JavaScript the server seals, as ever.
+    seal_in_browser: bool = True
     # The report form's "who must not see this" question lists caseworkers by display
     # name; off, it lists teams instead (an administrator's choice: names can be sensitive).
     show_caseworker_names: bool = True

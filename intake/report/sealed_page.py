@@ -41,9 +41,6 @@ def _words() -> dict[str, str]:
         "offline": _(
             "The connection failed, so your report may not have been sent. Send it once "
             "more: it is stored only once."),
-        "switch_language": _(
-            "Switching the language now sends what you typed to our server to show it "
-            "again, without sealing it in this browser first. Switch anyway?"),
         "sent_receipt": _(
             "Your report has been sent. Write down your receipt now: it cannot be shown "
             "again. Your receipt:"),

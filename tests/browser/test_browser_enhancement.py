@@ -1,7 +1,10 @@
 """JavaScript on: the intake's own script (served by the app under its strict CSP) adds a
 character counter, upload progress and a copy-receipt button, and none of it is needed for
-any step (the other browser tests run with JavaScript off). No Content-Security-Policy
-violation and no script error may happen on any page."""
+any step (the other browser tests run with JavaScript off). This module's intake seals on
+the server (``SEALBOX_SEAL_IN_BROWSER=false``: an operator's choice, and the path of a
+browser without WebAssembly), whose pages these enhance; sealing in the browser has its
+own tests. No Content-Security-Policy violation and no script error may happen on any
+page."""
 
 from __future__ import annotations
 
@@ -12,6 +15,11 @@ import pytest
 from browserkit import Audit, Sealbox, Shots, read_receipt
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _sealed_on_the_server(sealbox: Sealbox) -> None:
+    sealbox.env["SEALBOX_SEAL_IN_BROWSER"] = "false"  # before the intake starts
 
 # Recorded from the first moment of every page (an init script is not subject to the CSP).
 WATCH = """

@@ -135,9 +135,12 @@ def test_back_from_review_asks_first_and_the_language_switch_keeps_everything(
     page.goto(sealbox.intake + "/en/report/")
     page.get_by_label("What happened?").fill("Contracts went to the director's cousin.")
     page.get_by_role("button", name="Español").click()  # a button of the form: nothing lost
+    # With the sealing script, the values wait in the tab and come back once it is ready.
+    page.wait_for_selector("#report-form[data-sealing=ready]", state="attached")
     assert page.get_by_label("¿Qué ocurrió?").input_value() == (
         "Contracts went to the director's cousin.")
     page.get_by_role("button", name="English").click()
+    page.wait_for_selector("#report-form[data-sealing=ready]", state="attached")
     page.get_by_role("button", name="Continue: check your report").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Check your report"
     asked: list[str] = []

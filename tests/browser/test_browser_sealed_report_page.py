@@ -127,3 +127,22 @@ def test_without_webassembly_the_form_takes_the_servers_path(
     assert page.url.endswith("/en/report/review")  # the server's review page
     assert "Marker-3J without WebAssembly" in page.locator("dl.summary").inner_text()
     assert seen_in(record, "Marker-3J without WebAssembly")  # sealed on the server, as ever
+
+
+def test_switching_language_keeps_what_was_typed_without_sending_it(
+    sealbox: Sealbox, record: Path, new_context: Any
+) -> None:
+    require_browser_libraries()
+    page = new_context(javascript=True).new_page()
+    page.goto(sealbox.intake + "/en/report/")
+    page.wait_for_selector("#report-form[data-sealing=ready]", state="attached")
+    page.get_by_label("What happened?").fill("Marker-4L typed before switching")
+    page.get_by_label("When did it happen?").fill("Marker-4M in May")
+    page.get_by_role("button", name="Français").click()
+    page.wait_for_selector("#report-form[data-sealing=ready]", state="attached")
+    assert page.url.endswith("/fr/report/")
+    assert page.get_by_label("Que s’est-il passé ?").input_value() == (
+        "Marker-4L typed before switching")
+    assert page.get_by_label("Quand cela s’est-il passé ?").input_value() == "Marker-4M in May"
+    assert page.evaluate("sessionStorage.length") == 0  # taken back, not kept
+    assert seen_in(record, "Marker-4") == []

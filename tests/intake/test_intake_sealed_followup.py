@@ -97,8 +97,8 @@ def _params(kdf: dict[str, Any]) -> Any:
     return KdfParams(kdf["opslimit"], kdf["memlimit"])
 
 
-def test_off_by_default_there_is_no_such_sign_in(make_app, store: Store) -> None:  # type: ignore[no-untyped-def]
-    client = make_app().test_client()
+def test_an_instance_that_seals_on_the_server_has_no_such_sign_in(make_app, store: Store) -> None:  # type: ignore[no-untyped-def]
+    client = make_app(seal_in_browser=False).test_client()
     assert client.post("/en/followup/sealed-login", json={"token": "AA=="}).status_code == 404
     assert client.get("/en/followup/sealed-files/0123456789abcdef").status_code == 404
     assert b"followup-login-data" not in client.get("/en/followup/").data

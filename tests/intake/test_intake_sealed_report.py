@@ -32,9 +32,9 @@ def app(make_app):  # type: ignore[no-untyped-def]
 def test_an_instance_that_seals_on_the_server_has_no_such_calls(  # type: ignore[no-untyped-def]
     make_app, store: Store, new_caseworker
 ) -> None:
-    """Off (the default), the keys are not handed out: the salt stays out of reach."""
+    """Turned off, the keys are not handed out: the salt stays out of reach."""
     new_caseworker(store, "alice")
-    client = make_app().test_client()
+    client = make_app(seal_in_browser=False).test_client()
     assert client.get("/en/report/sealing-keys").status_code == 404
     assert client.post("/en/report/send-sealed", json={}).status_code == 404
     assert client.post("/en/report/sealed-receipt").status_code == 404

@@ -161,6 +161,12 @@ function markIdentifying(box) {
 
 const page = () => $("main") || document.body;
 let hidden = [];
+// While the review is shown, Back or a closed tab would lose the report: the browser asks
+// first (the server's review page does the same, intake.js), except on the quick exit.
+let reviewing = false;
+window.addEventListener("beforeunload", (event) => {
+  if (reviewing && !document.body.hasAttribute("data-exiting")) { event.preventDefault(); }
+});
 
 function showReview() {
   const review = $("#sealed-review").content.firstElementChild.cloneNode(true);
@@ -169,7 +175,9 @@ function showReview() {
   hidden = Array.from(page().children).filter((child) => !child.hidden);
   hidden.forEach((child) => { child.hidden = true; });
   page().append(review);
+  reviewing = true;
   $$("[data-action=change]", review).forEach((button) => button.addEventListener("click", () => {
+    reviewing = false;
     review.remove();
     hidden.forEach((child) => { child.hidden = false; });
     form.elements.description.focus();
@@ -212,6 +220,7 @@ function watchFiles(review) {
   input.addEventListener("change", () => describeFiles(review));
   $("#sealed-keep-metadata", review).addEventListener("change", () => describeFiles(review));
   $("[data-action=server]", review).addEventListener("click", () => {
+    reviewing = false;
     review.remove();
     hidden.forEach((child) => { child.hidden = false; });
     form.submit(); // the server's review page, where the files are chosen and cleaned
@@ -281,6 +290,7 @@ async function showReceipt(sent) {
   if (!response.ok) { throw new Error(`the receipt page answered ${response.status}`); }
   const html = new DOMParser().parseFromString(await response.text(), "text/html");
   document.title = html.title;
+  reviewing = false; // the receipt page asks until the receipt is saved (fillReceipt)
   page().replaceWith($("main", html) || html.body);
   fillReceipt(sent.receipt);
 }
@@ -336,16 +346,43 @@ function differingGroups(receipt, typed) {
 
 // -- taking over the form ----------------------------------------------------------------------
 
-function typedAnything() {
-  return $$("textarea, input[type=text]", form).some((field) => field.value.trim());
+// Switching language keeps what was typed without sending it: the form's values wait in
+// this tab's sessionStorage for the same form in the other language, which takes them back
+// at once (the server's way, for a page without this script, posts them).
+const CARRIED = "sealbox-report-form";
+
+function carryTo(url) {
+  const values = [];
+  for (const [name, value] of new FormData(form)) {
+    if (typeof value === "string" && name !== "csrf_token") { values.push([name, value]); }
+  }
+  sessionStorage.setItem(CARRIED, JSON.stringify(values));
+  window.location.assign(url);
+}
+
+function takeCarried() {
+  const carried = sessionStorage.getItem(CARRIED);
+  sessionStorage.removeItem(CARRIED);
+  if (!carried) { return; }
+  for (const [name, value] of JSON.parse(carried)) {
+    for (const field of $$(`[name="${CSS.escape(name)}"]`, form)) {
+      if (field.type === "checkbox" || field.type === "radio") {
+        if (field.value === value) { field.checked = true; }
+      } else if (field.type !== "file" && field.type !== "hidden") {
+        field.value = value;
+      }
+    }
+  }
 }
 
 async function enhance() {
   if (!data || !form || typeof WebAssembly !== "object") { return; }
+  takeCarried(); // at once: it needs no WebAssembly, and a quick click must find the words
   try { await ready(); } catch (error) { return; } // no WebAssembly here: the server seals
   form.addEventListener("submit", (event) => {
     if (event.submitter && event.submitter.name === "switch_language") {
-      if (typedAnything() && !window.confirm(words.switch_language)) { event.preventDefault(); }
+      event.preventDefault();
+      carryTo(event.submitter.formAction);
       return;
     }
     event.preventDefault();
