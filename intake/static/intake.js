@@ -12,6 +12,8 @@
       event.preventDefault();
       document.body.setAttribute("data-exiting", "yes");  // no "leave this page?" question
       document.body.style.visibility = "hidden";
+      // Forget what this tab keeps for the site: a sealed session's key, a carried form.
+      try { window.sessionStorage.clear(); } catch (e) { /* storage turned off */ }
       window.location.replace(exit.href);
     };
     var lastEscape = 0;

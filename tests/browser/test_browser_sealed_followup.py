@@ -138,3 +138,26 @@ def test_with_javascript_on_follow_up_never_sends_the_receipt_nor_the_words(
     assert MESSAGE in off.locator("#case-main ol.thread").inner_text()
     assert RETALIATION in off.locator("main").inner_text()
     assert seen_in(record, receipt.replace(" ", "")) or seen_in(record, receipt)
+
+
+def test_the_quick_exit_forgets_the_key_the_tab_kept(
+    sealbox: Sealbox, record: Path, new_context: Any
+) -> None:
+    require_browser_libraries()
+    _case_id, receipt = _a_sealed_case_with_a_reply(sealbox, "followup-erin")
+    context = new_context(javascript=True)
+    exit_site = "https://www.wikipedia.org/"
+    context.route(exit_site + "**", lambda route: route.fulfill(
+        status=200, content_type="text/html", body="<title>Wikipedia</title><p>neutral</p>"))
+    page = context.new_page()
+    page.goto(sealbox.intake + "/en/followup/")
+    page.get_by_label("Your receipt").fill(receipt)
+    page.get_by_role("button", name="Open my report").click()
+    page.locator("ol.thread").get_by_text(REPLY).wait_for()
+    assert page.evaluate("sessionStorage.length") == 1  # the key, in this tab only
+    page.get_by_role("link", name="Quick exit").click()
+    page.wait_for_url(exit_site)
+    page.goto(sealbox.intake + "/en/followup/case")  # the same tab comes back
+    assert page.evaluate("sessionStorage.length") == 0
+    assert REPLY not in page.locator("main").inner_text()
+    assert "no longer has its key" in page.locator("main").inner_text()
