@@ -19,11 +19,11 @@ import datetime as dt
 from sqlalchemy import delete, exists, update
 from sqlalchemy.orm import Session
 
-from cases.keyring import reporter_thread_key, wrap_to
+from cases.keyring import key_context, reporter_thread_key, store_wrapped, wrap_to
 from cases.models import Case, HolderKind, KeyPurpose, WrappedKey, today
 from cases.reporting.followup import reporter_cases
 from config import Settings
-from crypto import ReporterKeys, derive_reporter_keys, new_receipt
+from crypto import ReporterKeys, derive_reporter_keys, new_receipt, wrapped_size
 
 
 class AlreadyClaimed(Exception):
@@ -57,22 +57,54 @@ def claim_receipt(
         row = wrap_to(
             session, case.id, KeyPurpose.THREAD, thread_key, own.public_key, HolderKind.REPORTER
         )
-        session.flush()
-        changed = session.execute(
-            update(Case)
-            .where(Case.id == case.id, Case.reporter_public_key == handed.public_key)
-            .values(
-                lookup_hash=own.lookup_hash,
-                reporter_public_key=own.public_key,
-                reporter_key_id=row.id,
-                receipt_claimed_on=on,
-            )
-            .execution_options(synchronize_session=False)
-        )
-        if getattr(changed, "rowcount", 0) != 1:
-            raise AlreadyClaimed(case.id)
+        _rekey(session, case.id, row.id, handed.public_key, own.lookup_hash, own.public_key, on)
     session.expire_all()
     return reporter_cases(session, own.public_key)
+
+
+def claim_sealed(
+    session: Session, handed_public_key: bytes, own_lookup_hash: bytes, own_public_key: bytes,
+    thread_keys: dict[str, bytes], on: dt.date | None = None,
+) -> list[Case]:
+    """The same, when the reporter's browser made the new receipt: it opened each case's
+    thread key with the handed-over receipt and wrapped it to its own public key
+    (``thread_keys`` by case id); the server checks only their form. Raises
+    ``AlreadyClaimed``, or ``ValueError`` for keys our page would not send."""
+    on = on or today()
+    cases = reporter_cases(session, handed_public_key)
+    if not cases:
+        raise AlreadyClaimed("the receipt opens nothing any more")
+    if set(thread_keys) != {case.id for case in cases} or len(own_public_key) != 32 \
+            or len(own_lookup_hash) != 32:
+        raise ValueError("one wrapped thread key per case, and a key pair's sizes")
+    for case in cases:
+        wrapped = thread_keys[case.id]
+        if len(wrapped) != wrapped_size(key_context(case.id, KeyPurpose.THREAD)):
+            raise ValueError("not a wrapped thread key")
+        row = store_wrapped(session, case.id, KeyPurpose.THREAD, wrapped, HolderKind.REPORTER)
+        _rekey(session, case.id, row.id, handed_public_key, own_lookup_hash, own_public_key, on)
+    session.expire_all()
+    return reporter_cases(session, own_public_key)
+
+
+def _rekey(session: Session, case_id: str, row_id: str, handed_public_key: bytes,
+           own_lookup_hash: bytes, own_public_key: bytes, on: dt.date) -> None:
+    """Compare-and-set: the case moves to the new receipt only if it is still the
+    handed-over one's, so of two first uses at once only one wins."""
+    session.flush()
+    changed = session.execute(
+        update(Case)
+        .where(Case.id == case_id, Case.reporter_public_key == handed_public_key)
+        .values(
+            lookup_hash=own_lookup_hash,
+            reporter_public_key=own_public_key,
+            reporter_key_id=row_id,
+            receipt_claimed_on=on,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(changed, "rowcount", 0) != 1:
+        raise AlreadyClaimed(case_id)
 
 
 def sweep_replaced_reporter_keys(session: Session) -> int:

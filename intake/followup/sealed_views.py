@@ -7,22 +7,24 @@ forms they stand in for."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Response, abort, current_app, g, jsonify, request, url_for
+from flask import Response, abort, current_app, g, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 
 from cases.keyring import NoAccess
 from cases.localized import N_
 from cases.models import Attachment, Case, today
-from cases.reporting.claim import needs_claim
+from cases.reporting.claim import AlreadyClaimed, claim_sealed, needs_claim
 from cases.reporting.minutes import NoMinutes, agree_minutes_sealed
 from cases.reporting.sealed import SealedRefused, SealingKeys
 from cases.reporting.sealed_followup import (
     cases_of_token,
     identity_keys,
     retaliation_keys,
+    sealed_thread,
     store_sealed_identity,
     store_sealed_message,
     store_sealed_retaliation,
@@ -50,16 +52,22 @@ from intake.report.sealed_form import (
 from intake.report.sealed_views import refusal
 from intake.work import commit, db, settings, store
 
-SEALED_ENDPOINTS = frozenset(
+SCRIPT_CALLS = frozenset(
     {"followup.sealed_login", "followup.sealed_message", "followup.sealed_minutes",
-     "followup.sealed_file", "followup.sealed_identity", "followup.sealed_retaliation"})
-answers_in_json(*SEALED_ENDPOINTS)
+     "followup.sealed_file", "followup.sealed_identity", "followup.sealed_retaliation",
+     "followup.sealed_claim"})
+answers_in_json(*SCRIPT_CALLS)
+SEALED_ENDPOINTS = SCRIPT_CALLS | {"followup.sealed_own_receipt"}  # and a page
 
 
 @bp.before_request
 def _only_where_the_browser_seals() -> None:
     if request.endpoint in SEALED_ENDPOINTS and not settings().seal_in_browser:
         abort(404)
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
 
 
 def _json() -> dict[str, Any]:
@@ -84,11 +92,16 @@ def sealed_login() -> Response:
         token = as_bytes(_json().get("token"))
     except SealedRefused:
         return refusal(SealedRefused.MALFORMED, 400)
-    sessions.end(db())  # a new log-in replaces any earlier session of this browser
     cases = cases_of_token(db(), token)
     if cases and needs_claim(cases[0]):
+        # A handed-over receipt: the page makes the reporter's own and re-keys to it
+        # (sealed_claim), from the thread keys wrapped to the handed-over one.
+        wrapped = {case.id: b64(sealed_thread(db(), case).reporter_thread_key)
+                   for case in cases}
         commit()
-        return current_app.make_response((jsonify({"error": "claim"}), 409))
+        answer = {"error": "claim", "thread_keys": wrapped, "claim": url_for(".sealed_claim")}
+        return current_app.make_response((jsonify(answer), 409))  # the page's token holds
+    sessions.end(db())  # a new log-in replaces any earlier session of this browser
     if not cases:
         commit()
         words = _("No report matches this receipt. Check the digits and try again. If you "
@@ -97,6 +110,47 @@ def sealed_login() -> Response:
     sessions.start_sealed(db(), cases)
     commit()
     return jsonify({"next": url_for(".case")})
+
+
+@bp.post("/sealed-claim")
+@rate_limited("lookup")
+def sealed_claim() -> Response:
+    """A handed-over receipt replaced in the page: the token of the handed-over receipt,
+    the new receipt's look-up hash and public key, each thread key wrapped to it. 200 with
+    the page that shows the new receipt (its digits filled in by the page), 409 when the
+    receipt was taken over meanwhile."""
+    try:
+        body = _json()
+        cases = cases_of_token(db(), as_bytes(body.get("token")))
+        keys = body.get("thread_keys")
+        if not cases or not needs_claim(cases[0]) or not isinstance(keys, dict):
+            raise SealedRefused(SealedRefused.MALFORMED)
+        handed = cases[0].reporter_public_key or b""
+        own = claim_sealed(db(), handed, as_bytes(body.get("lookup_hash")),
+                           as_bytes(body.get("public_key")),
+                           {str(k): as_bytes(v) for k, v in keys.items()})
+    except (SealedRefused, ValueError):
+        db().rollback()
+        return refusal(SealedRefused.MALFORMED, 400)
+    except AlreadyClaimed:
+        db().rollback()
+        return refusal(SealedRefused.TAKEN, 409)
+    sessions.end(db())
+    sessions.start_sealed(db(), own)
+    commit()
+    return jsonify({"next": url_for(".sealed_own_receipt")})
+
+
+@bp.get("/sealed-own-receipt")
+def sealed_own_receipt() -> Response:
+    """The own-receipt page without its digits: the page that made the receipt fills
+    them in (followup-login.mjs)."""
+    reporter = _reporter()
+    if reporter is None or not reporter.sealed:
+        abort(404)
+    commit()
+    html = render_template("followup/own_receipt.html", groups=["····"] * 7)
+    return current_app.make_response(html)
 
 
 @bp.post("/case/<ref>/sealed-message")

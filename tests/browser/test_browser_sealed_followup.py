@@ -8,7 +8,9 @@ receipt still opens the case through the server's path."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ from recording_intake import read_record, seen_in, start_recording
 from sealkit import keys_of, seal_report, store_sealed
 
 from cases.accounts.enrolment import unlock
+from cases.casework.oral import record_oral_report
 from cases.casework.reading import read_case
 from cases.casework.writing import reply
 from cases.models import Case, Caseworker
@@ -31,6 +34,7 @@ MESSAGE = "Marker-F3: the northern depot, since March."
 INSIDE = b"Marker-F4-inside"
 NAME = "Marker-F6 Sam Doe"
 RETALIATION = "Marker-F7: I was moved to the night shift."
+MINUTES = "Marker-F8: the caller says the tender was rigged."
 
 
 @pytest.fixture(scope="module")
@@ -161,3 +165,41 @@ def test_the_quick_exit_forgets_the_key_the_tab_kept(
     assert page.evaluate("sessionStorage.length") == 0
     assert REPLY not in page.locator("main").inner_text()
     assert "no longer has its key" in page.locator("main").inner_text()
+
+
+def test_a_handed_over_receipt_is_replaced_in_the_page(
+    sealbox: Sealbox, record: Path, new_context: Any
+) -> None:
+    """An oral report's receipt works once: the page makes the reporter's own, which the
+    server never sees, and the minutes open in the page with it."""
+    require_browser_libraries()
+    person = sealbox.add_caseworker("followup-oral")
+    store = Store(sealbox.settings)
+    try:
+        with store.transaction() as session:
+            account = session.get_one(Caseworker, person.id)
+            _case_id, handed = record_oral_report(
+                session, store.settings, store.policy(session), account, MINUTES,
+                medium="meeting", held_on=dt.date(2026, 11, 2))
+    finally:
+        store.dispose()
+    page = new_context(javascript=True).new_page()
+    page.goto(sealbox.intake + "/en/followup/")
+    page.get_by_label("Your receipt").fill(handed)
+    page.get_by_role("button", name="Open my report").click()
+    page.get_by_role("heading", name="Your own receipt").wait_for()
+    own = page.locator(".receipt-code").get_attribute("data-receipt") or ""
+    assert re.fullmatch(r"[0-9]{4}( [0-9]{4}){6}", own) and own != handed
+    page.get_by_role("link", name="I have written it down: continue to my report").click()
+    page.get_by_text(MINUTES).first.wait_for()
+    for secret in (handed, handed.replace(" ", ""), own, own.replace(" ", ""), MINUTES):
+        assert seen_in(record, secret) == [], secret
+    # The handed-over receipt opens nothing now; the reporter's own does, JavaScript off.
+    off = new_context().new_page()
+    off.goto(sealbox.intake + "/en/followup/")
+    off.get_by_label("Your receipt").fill(handed)
+    off.get_by_role("button", name="Open my report").click()
+    assert "No report matches this receipt" in off.locator("main").inner_text()
+    off.get_by_label("Your receipt").fill(own)
+    off.get_by_role("button", name="Open my report").click()
+    assert MINUTES in off.locator("main").inner_text()

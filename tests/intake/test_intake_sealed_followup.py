@@ -36,9 +36,12 @@ from crypto import (
     contexts,
     derive_reporter_keys,
     encrypt_record,
+    format_receipt,
     lookup_hash_of_token,
+    new_receipt,
     normalize_receipt,
     open_with,
+    seal_for,
 )
 
 TEXT = "The depot manager sells the fuel on the side."
@@ -257,9 +260,32 @@ def test_a_handed_over_receipt_goes_the_servers_way_and_then_the_minutes_are_agr
             session, store.settings, store.policy(session), alice, "The caller says...",
             medium="phone", held_on=dt.date(2026, 3, 4))
     kdf = keys_of(store)["receipt_kdf"]
-    refused = sign_in(browser, lookup_token(normalize_receipt(handed), kdf))
+    handed_token = lookup_token(normalize_receipt(handed), kdf)
+    refused = sign_in(browser, handed_token)
     assert refused.status_code == 409 and refused.get_json()["error"] == "claim"
-    own = browser.receipt_of(browser.login(handed)).replace(" ", "")  # replaced there
+    # The page makes the reporter's own receipt and re-wraps the thread key to it.
+    own = new_receipt()
+    handed_keys = derive_reporter_keys(normalize_receipt(handed), unb64(kdf["salt"]),
+                                       _params(kdf))
+    own_keys = derive_reporter_keys(own, unb64(kdf["salt"]), _params(kdf))
+    context = contexts.wrapped_key(case_id, "thread")
+    thread = open_with(handed_keys.private_key,
+                       unb64(refused.get_json()["thread_keys"][case_id]), context)
+    claim = {"token": b64(handed_token), "lookup_hash": b64(own_keys.lookup_hash),
+             "public_key": b64(own_keys.public_key),
+             "thread_keys": {case_id: b64(seal_for(own_keys.public_key, thread, context))}}
+    assert post_json(browser, "followup/sealed-claim",
+                     dict(claim, thread_keys={})).status_code == 400  # a key per case
+    claimed = post_json(browser, "followup/sealed-claim", claim)
+    assert claimed.status_code == 200, claimed.get_data(as_text=True)
+    shown = browser.client.get(claimed.get_json()["next"]).get_data(as_text=True)
+    assert "Your own receipt" in shown  # its digits are the page's to fill in
+    assert shown.count('<span class="receipt-digits">····</span>') == 7
+    assert own not in shown and format_receipt(own) not in shown
+    assert post_json(browser, "followup/sealed-claim", claim).status_code == 400  # used up
+    assert sign_in(browser, handed_token).status_code == 400  # the handed-over one is gone
+    with store.transaction() as session:
+        assert session.get_one(Case, case_id).receipt_claimed_on == today()
     assert sign_in(browser, lookup_token(own, kdf)).status_code == 200
     data = page_thread(browser)
     key = thread_key(data, {"receipt": own, "kdf": kdf})
