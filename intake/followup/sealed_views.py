@@ -86,8 +86,9 @@ def _session_ended() -> Response:
 @bp.post("/sealed-login")
 @rate_limited("lookup")
 def sealed_login() -> Response:
-    """The token the page derived from the receipt: 200 with where to go, 409 when a
-    handed-over receipt must be replaced on the server's path, 400 when none matches."""
+    """The token the page derived from the receipt: 200 with where to go, 409 with the
+    thread keys when it is a handed-over receipt the page must replace, 400 when none
+    matches."""
     try:
         token = as_bytes(_json().get("token"))
     except SealedRefused:
