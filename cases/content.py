@@ -29,6 +29,7 @@ from cases.models import (
     new_id,
     today,
 )
+from cases.readahead import WriteBehind
 from crypto import (
     ContentDigest,
     Context,
@@ -45,6 +46,7 @@ from crypto import (
 
 INTERNAL_KINDS = frozenset(MessageKind) - READABLE_BY_REPORTER
 CONTENT_GENESIS = bytes(32)  # the content chain's head before a case's first item
+WRITE_BEHIND_BATCH = 1024 * 1024  # plaintext handed to the sealing thread at a time
 
 
 def key_purpose_of(kind: MessageKind) -> KeyPurpose:
@@ -270,6 +272,12 @@ class AttachmentUpload:
         self._writer: BlobWriter = blobs.writer(session, self.id)
         self._digest = ContentDigest()
         self.ciphertext_size = 0
+        # A store whose writer needs no session seals and writes in a thread of its own,
+        # a mebibyte at a time, while the next pieces arrive (cases.readahead.WriteBehind).
+        self._behind = (WriteBehind(self._seal)
+                        if getattr(blobs, "writes_behind", False) else None)
+        self._held: list[bytes] = []
+        self._held_bytes = 0
 
     @property
     def size(self) -> int:
@@ -279,7 +287,21 @@ class AttachmentUpload:
         self.sniffer.feed(data)
         if self.cleaner is not None:
             data = self.cleaner.feed(data)
-        self._store(self._sealer.push(data))
+        if self._behind is None:
+            self._seal(data)
+            return
+        self._held.append(data)
+        self._held_bytes += len(data)
+        if self._held_bytes >= WRITE_BEHIND_BATCH:
+            self._hand_over()
+
+    def _hand_over(self) -> None:
+        if self._behind is not None and self._held:
+            self._behind.put(b"".join(self._held))
+            self._held, self._held_bytes = [], 0
+
+    def _seal(self, plaintext: bytes) -> None:
+        self._store(self._sealer.push(plaintext))
 
     def _store(self, ciphertext: bytes) -> None:
         self.ciphertext_size += len(ciphertext)
@@ -288,7 +310,10 @@ class AttachmentUpload:
 
     def finish(self, filename: str, content_type: str, *, on: dt.date | None = None) -> Attachment:
         if self.cleaner is not None:
-            self._store(self._sealer.push(self.cleaner.finish()))
+            self._take_tail(self.cleaner.finish())
+        self._hand_over()
+        if self._behind is not None:
+            self._behind.close()  # everything sealed and written, or its error raised
         self._store(self._sealer.finish())
         self._writer.commit()
         meta_ctx, key_ctx, _ = self._contexts
@@ -317,7 +342,17 @@ class AttachmentUpload:
             created_on=on or today(),
         )
 
+    def _take_tail(self, plaintext: bytes) -> None:
+        """What the cleaner held back until the end, sealed after the rest."""
+        if self._behind is None:
+            self._seal(plaintext)
+        elif plaintext:
+            self._held.append(plaintext)
+            self._held_bytes += len(plaintext)
+
     def abort(self) -> None:
+        if self._behind is not None:
+            self._behind.cancel()
         self._writer.abort()
 
 

@@ -1,5 +1,6 @@
-"""Reading a stream a few pieces ahead in a thread of its own (the caseworker's download
-decrypts the next chunks while the server sends the previous ones)."""
+"""Reading a stream a few pieces ahead, or writing one a few pieces behind, in a thread of
+its own (the caseworker's download decrypts the next chunks while the server sends the
+previous ones; an upload to the filesystem seals and writes while the next ones arrive)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,9 @@ class _Failed:
 _DONE = object()
 READ_AHEAD_PIECES = 4
 READ_AHEAD_BATCH = 1024 * 1024
+# Far beyond any request's read timeout (config.server): a write-behind thread whose upload
+# was neither finished nor aborted (a request that died oddly) ends by itself.
+WRITE_BEHIND_IDLE_SECONDS = 900.0
 
 
 def read_ahead(
@@ -75,3 +79,67 @@ def read_ahead(
             with contextlib.suppress(queue.Empty):
                 pieces.get(timeout=0.05)
         worker.join()
+
+
+class WriteBehind:
+    """Hand pieces to ``consume`` in a thread of its own, at most ``depth`` pieces behind.
+
+    For an upload: the request thread receives and parses the body while this thread seals
+    and writes what came before (libsodium and the file write release the GIL), instead of
+    one thread doing all of it in turn (bench/bench_upload.py). Memory stays flat: ``put``
+    waits while ``depth`` pieces are queued. An exception in ``consume`` is raised by the
+    next ``put`` or by ``close``; nothing more is consumed after it. Whatever ``consume``
+    uses must not be used by another thread meanwhile (a database session must not: the
+    filesystem blob store's writer is a file of its own).
+    """
+
+    def __init__(self, consume: Callable[[bytes], None], depth: int = READ_AHEAD_PIECES) -> None:
+        self._consume = consume
+        self._pieces: queue.Queue[object] = queue.Queue(maxsize=depth)
+        self._error: BaseException | None = None
+        self._worker = threading.Thread(target=self._run, name="sealbox-write-behind",
+                                        daemon=True)
+        self._worker.start()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                piece = self._pieces.get(timeout=WRITE_BEHIND_IDLE_SECONDS)
+            except queue.Empty:  # an upload nobody finished nor aborted: do not linger
+                self._error = self._error or TimeoutError("no piece for the idle limit")
+                return
+            if piece is _DONE:
+                return
+            if self._error is None:
+                try:
+                    self._consume(piece)  # type: ignore[arg-type]
+                except BaseException as exc:  # raised in the request thread
+                    self._error = exc
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def put(self, piece: bytes) -> None:
+        self._raise()
+        self._pieces.put(piece)
+
+    def close(self) -> None:
+        """Wait until every piece is consumed; raise what ``consume`` raised."""
+        self._raise()
+        self._pieces.put(_DONE)
+        self._worker.join()
+        self._raise()
+
+    def cancel(self) -> None:
+        """Consume nothing more and stop (an aborted upload)."""
+        if self._error is None:
+            self._error = _Cancelled()
+        if self._worker.is_alive():
+            with contextlib.suppress(queue.Full):
+                self._pieces.put(_DONE, timeout=WRITE_BEHIND_IDLE_SECONDS)
+            self._worker.join()
+
+
+class _Cancelled(Exception):
+    """The write-behind was cancelled."""

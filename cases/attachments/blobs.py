@@ -135,6 +135,10 @@ class _FileWriter:
 
 
 class FilesystemBlobStore:
+    # Its writer is a file of its own, used by no session: an upload may seal and write in
+    # a thread of its own (cases.content.AttachmentUpload). The database store's may not.
+    writes_behind = True
+
     def __init__(self, root: Path) -> None:
         self.root = root
         root.mkdir(parents=True, exist_ok=True, mode=0o700)
