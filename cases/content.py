@@ -274,10 +274,8 @@ class AttachmentUpload:
         self.ciphertext_size = 0
         # A store whose writer needs no session seals and writes in a thread of its own,
         # a mebibyte at a time, while the next pieces arrive (cases.readahead.WriteBehind).
-        self._behind = (WriteBehind(self._seal)
+        self._behind = (WriteBehind(self._seal, batch_bytes=WRITE_BEHIND_BATCH)
                         if getattr(blobs, "writes_behind", False) else None)
-        self._held: list[bytes] = []
-        self._held_bytes = 0
 
     @property
     def size(self) -> int:
@@ -287,18 +285,7 @@ class AttachmentUpload:
         self.sniffer.feed(data)
         if self.cleaner is not None:
             data = self.cleaner.feed(data)
-        if self._behind is None:
-            self._seal(data)
-            return
-        self._held.append(data)
-        self._held_bytes += len(data)
-        if self._held_bytes >= WRITE_BEHIND_BATCH:
-            self._hand_over()
-
-    def _hand_over(self) -> None:
-        if self._behind is not None and self._held:
-            self._behind.put(b"".join(self._held))
-            self._held, self._held_bytes = [], 0
+        (self._seal if self._behind is None else self._behind.put)(data)
 
     def _seal(self, plaintext: bytes) -> None:
         self._store(self._sealer.push(plaintext))
@@ -309,9 +296,8 @@ class AttachmentUpload:
         self._writer.write(ciphertext)
 
     def finish(self, filename: str, content_type: str, *, on: dt.date | None = None) -> Attachment:
-        if self.cleaner is not None:
-            self._take_tail(self.cleaner.finish())
-        self._hand_over()
+        if self.cleaner is not None:  # what it held back until the end
+            (self._seal if self._behind is None else self._behind.put)(self.cleaner.finish())
         if self._behind is not None:
             self._behind.close()  # everything sealed and written, or its error raised
         self._store(self._sealer.finish())
@@ -341,14 +327,6 @@ class AttachmentUpload:
             internal=self._internal,
             created_on=on or today(),
         )
-
-    def _take_tail(self, plaintext: bytes) -> None:
-        """What the cleaner held back until the end, sealed after the rest."""
-        if self._behind is None:
-            self._seal(plaintext)
-        elif plaintext:
-            self._held.append(plaintext)
-            self._held_bytes += len(plaintext)
 
     def abort(self) -> None:
         if self._behind is not None:

@@ -93,8 +93,12 @@ class WriteBehind:
     filesystem blob store's writer is a file of its own).
     """
 
-    def __init__(self, consume: Callable[[bytes], None], depth: int = READ_AHEAD_PIECES) -> None:
+    def __init__(self, consume: Callable[[bytes], None], depth: int = READ_AHEAD_PIECES,
+                 batch_bytes: int = 0) -> None:
         self._consume = consume
+        self._batch_bytes = batch_bytes  # small pieces are joined into pieces this large
+        self._held: list[bytes] = []
+        self._held_size = 0
         self._pieces: queue.Queue[object] = queue.Queue(maxsize=depth)
         self._error: BaseException | None = None
         self._worker = threading.Thread(target=self._run, name="sealbox-write-behind",
@@ -122,11 +126,20 @@ class WriteBehind:
 
     def put(self, piece: bytes) -> None:
         self._raise()
-        self._pieces.put(piece)
+        self._held.append(piece)
+        self._held_size += len(piece)
+        if self._held_size >= self._batch_bytes:
+            self._hand_over()
+
+    def _hand_over(self) -> None:
+        if self._held:
+            self._pieces.put(b"".join(self._held))
+            self._held, self._held_size = [], 0
 
     def close(self) -> None:
         """Wait until every piece is consumed; raise what ``consume`` raised."""
         self._raise()
+        self._hand_over()
         self._pieces.put(_DONE)
         self._worker.join()
         self._raise()
