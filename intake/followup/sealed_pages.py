@@ -5,7 +5,6 @@ server has none."""
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 from flask import url_for
@@ -14,11 +13,8 @@ from flask_babel import gettext as _
 from cases.reporting.sealed_followup import SealedThread
 from intake.followup.cleaning_words import cleaning_words
 from intake.followup.questions import question_words
+from intake.report.sealed_form import b64, receipt_kdf_json
 from intake.work import settings
-
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
 
 
 def thread_json(ref: str, thread: SealedThread) -> dict[str, Any]:
@@ -26,14 +22,14 @@ def thread_json(ref: str, thread: SealedThread) -> dict[str, Any]:
     return {
         "ref": ref,
         "case_id": thread.case_id,
-        "thread_key": _b64(thread.reporter_thread_key),
+        "thread_key": b64(thread.reporter_thread_key),
         "messages": [
-            {"id": m.id, "kind": m.kind.value, "record": _b64(m.record)}
+            {"id": m.id, "kind": m.kind.value, "record": b64(m.record)}
             for m in thread.messages
         ],
         "files": [
             {"id": a.id, "from_reporter": a.from_reporter, "on": a.created_on.isoformat(),
-             "meta": _b64(a.meta), "key": _b64(a.file_key),
+             "meta": b64(a.meta), "key": b64(a.file_key),
              "url": url_for("followup.sealed_file", attachment_id=a.id)}
             for a in thread.attachments
         ],
@@ -42,10 +38,8 @@ def thread_json(ref: str, thread: SealedThread) -> dict[str, Any]:
 
 def login_json() -> dict[str, Any]:
     """What the sign-in page's script derives the keys with, and where it sends the token."""
-    kdf = settings().receipt_kdf
     return {
-        "receipt_kdf": {"salt": _b64(settings().instance_salt), "opslimit": kdf.opslimit,
-                        "memlimit": kdf.memlimit},
+        "receipt_kdf": receipt_kdf_json(settings()),
         "login": url_for("followup.sealed_login"),
         "words": {
             "deriving": _("Opening your report in this browser…"),

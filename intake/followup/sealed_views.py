@@ -7,12 +7,12 @@ forms they stand in for."""
 
 from __future__ import annotations
 
-import base64
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from flask import Response, abort, current_app, g, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
+from sqlalchemy.orm import Session
 
 from cases.keyring import NoAccess
 from cases.localized import N_
@@ -29,15 +29,18 @@ from cases.reporting.sealed_followup import (
     store_sealed_message,
     store_sealed_retaliation,
 )
+from cases.store import Store
 from intake.errors import answers_in_json
 from intake.followup import sessions
 from intake.followup.sealed_pages import page_json
+from intake.followup.sessions import Reporter
 from intake.followup.views import _reporter, _target, bp
 from intake.i18n import current_language
 from intake.limits import rate_limited
 from intake.report.options import FormOptions
 from intake.report.sealed_form import (
     as_bytes,
+    b64,
     followup_limits,
     identity_limits,
     parse_sealed_report,
@@ -66,15 +69,23 @@ def _only_where_the_browser_seals() -> None:
         abort(404)
 
 
-def b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
 def _json() -> dict[str, Any]:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise SealedRefused(SealedRefused.MALFORMED)
     return body
+
+
+def _sealed_reporter() -> Reporter | None:
+    """The reporter of a session whose key only the browser holds, or None."""
+    reporter = _reporter()
+    return reporter if reporter is not None and reporter.sealed else None
+
+
+def _refused(refused: SealedRefused) -> Response:
+    """Nothing of what came is kept; the refusal's words for the page."""
+    db().rollback()
+    return refusal(refused.reason, 400 if refused.reason == SealedRefused.MALFORMED else 409)
 
 
 def _session_ended() -> Response:
@@ -146,8 +157,7 @@ def sealed_claim() -> Response:
 def sealed_own_receipt() -> Response:
     """The own-receipt page without its digits: the page that made the receipt fills
     them in (followup-login.mjs)."""
-    reporter = _reporter()
-    if reporter is None or not reporter.sealed:
+    if _sealed_reporter() is None:
         abort(404)
     commit()
     html = render_template("followup/own_receipt.html", groups=["····"] * 7)
@@ -158,8 +168,8 @@ def sealed_own_receipt() -> Response:
 @rate_limited("write")
 def sealed_message(ref: str) -> Response:
     """A message (and its staged files) sealed in the browser: 201 with where to go."""
-    reporter = _reporter()
-    if reporter is None or not reporter.sealed:
+    reporter = _sealed_reporter()
+    if reporter is None:
         return _session_ended()
     target: Case = _target(reporter, ref)
     try:
@@ -167,9 +177,7 @@ def sealed_message(ref: str) -> Response:
         item, files = sealed_item(body.get("message")), sealed_files(body.get("files"))
         store_sealed_message(db(), store(), target, item, files, followup_limits(settings()))
     except SealedRefused as refused:
-        db().rollback()
-        status = 400 if refused.reason == SealedRefused.MALFORMED else 409
-        return refusal(refused.reason, status)
+        return _refused(refused)
     commit()
     at = url_for(".case", done="message", at=ref) + f"#sent-{ref}"
     return current_app.make_response((jsonify({"next": at}), 201))
@@ -179,8 +187,8 @@ def sealed_message(ref: str) -> Response:
 @rate_limited("write")
 def sealed_minutes(ref: str) -> Response:
     """The reporter agrees the minutes the page showed, the thread entry sealed there."""
-    reporter = _reporter()
-    if reporter is None or not reporter.sealed:
+    reporter = _sealed_reporter()
+    if reporter is None:
         return _session_ended()
     target = _target(reporter, ref)
     try:
@@ -240,37 +248,37 @@ def forms_json(keys: SealingKeys, case: Case, send_to: str) -> dict[str, Any]:
 
 
 def identity_sealing() -> dict[str, Any] | None:
-    reporter = _reporter()
-    if reporter is None or not reporter.sealed:
-        return None
-    g.seals_in_browser = True
-    keys = identity_keys(db(), store(), reporter.case)
-    return forms_json(keys, reporter.case, url_for(".sealed_identity"))
+    return _form_sealing(identity_keys, ".sealed_identity")
 
 
 def retaliation_sealing() -> dict[str, Any] | None:
-    reporter = _reporter()
-    if reporter is None or not reporter.sealed:
+    return _form_sealing(retaliation_keys, ".sealed_retaliation")
+
+
+def _form_sealing(keys_for: Callable[[Session, Store, Case], SealingKeys],
+                  endpoint: str) -> dict[str, Any] | None:
+    """A sealed session's data for its identity or retaliation page; None otherwise."""
+    reporter = _sealed_reporter()
+    if reporter is None:
         return None
     g.seals_in_browser = True
-    keys = retaliation_keys(db(), store(), reporter.case)
-    return forms_json(keys, reporter.case, url_for(".sealed_retaliation"))
+    keys = keys_for(db(), store(), reporter.case)
+    return forms_json(keys, reporter.case, url_for(endpoint))
 
 
 @bp.post("/sealed-identity")
 @rate_limited("write")
 def sealed_identity() -> Response:
     """Identity details sealed in the page for the custodians: 201 with where to go."""
-    reporter = _reporter()
-    if reporter is None or not reporter.sealed:
+    reporter = _sealed_reporter()
+    if reporter is None:
         return _session_ended()
     try:
         sealed = sealed_identity_of(_json().get("identity"))
         keys = identity_keys(db(), store(), reporter.case)
         store_sealed_identity(db(), reporter.case, keys, sealed, identity_limits())
     except SealedRefused as refused:
-        db().rollback()
-        return refusal(refused.reason, 400 if refused.reason == SealedRefused.MALFORMED else 409)
+        return _refused(refused)
     commit()
     return current_app.make_response((jsonify({"next": url_for(".case", done="identity")}), 201))
 
@@ -279,16 +287,15 @@ def sealed_identity() -> Response:
 @rate_limited("write")
 def sealed_retaliation() -> Response:
     """A retaliation report sealed in the page, as a report is: 201 with where to go."""
-    reporter = _reporter()
-    if reporter is None or not reporter.sealed:
+    reporter = _sealed_reporter()
+    if reporter is None:
         return _session_ended()
     try:
         sealed = parse_sealed_report(_json(), FormOptions())
         store_sealed_retaliation(db(), store(), reporter.case, sealed,
                                  retaliation_limits(settings()), today())
     except SealedRefused as refused:
-        db().rollback()
-        return refusal(refused.reason, 400 if refused.reason == SealedRefused.MALFORMED else 409)
+        return _refused(refused)
     commit()
     return current_app.make_response(
         (jsonify({"next": url_for(".case", done="retaliation")}), 201))

@@ -166,13 +166,13 @@ def report_limits(options: FormOptions, settings: Settings) -> Limits:
                   file_meta_bytes=FILE_META_CHARS * JSON_BYTES_PER_CHAR)
 
 
-def _b64(data: bytes) -> str:
+def b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
 def _holders(holders: tuple[Holder, ...]) -> list[dict[str, Any]]:
     return [
-        {"id": h.account_id, "public_key": _b64(h.public_key), "certificate": _b64(h.certificate)}
+        {"id": h.account_id, "public_key": b64(h.public_key), "certificate": b64(h.certificate)}
         for h in holders
     ]
 
@@ -180,16 +180,18 @@ def _holders(holders: tuple[Holder, ...]) -> list[dict[str, Any]]:
 def sealing_keys_json(keys: SealingKeys, settings: Settings) -> dict[str, Any]:
     """What the page seals with: the holders' certified keys, the recovery key, the
     acknowledgement's words, and the receipt derivation's parameters and salt."""
-    kdf = settings.receipt_kdf
     return {
         "caseworkers": _holders(keys.caseworkers),
         "custodians": _holders(keys.custodians),
-        "recovery_public_key": _b64(keys.recovery_public_key),
-        "signing_public_key": _b64(keys.signing_public_key),
-        "acknowledgement": _b64(keys.acknowledgement) if keys.acknowledgement else None,
-        "receipt_kdf": {
-            "salt": _b64(settings.instance_salt),
-            "opslimit": kdf.opslimit,
-            "memlimit": kdf.memlimit,
-        },
+        "recovery_public_key": b64(keys.recovery_public_key),
+        "signing_public_key": b64(keys.signing_public_key),
+        "acknowledgement": b64(keys.acknowledgement) if keys.acknowledgement else None,
+        "receipt_kdf": receipt_kdf_json(settings),
     }
+
+
+def receipt_kdf_json(settings: Settings) -> dict[str, Any]:
+    """The receipt derivation's salt and cost, for a page that derives the keys itself."""
+    kdf = settings.receipt_kdf
+    return {"salt": b64(settings.instance_salt), "opslimit": kdf.opslimit,
+            "memlimit": kdf.memlimit}
