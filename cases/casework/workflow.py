@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import ColumnElement, and_
+from sqlalchemy import ColumnElement, and_, or_
 
 from cases.models import Case, Status
 
@@ -175,3 +175,15 @@ def retention_expires_on(case: Case, retention_days: int) -> dt.date | None:
     if case.closure_reviewed_by_id is None:
         return None
     return case.closed_on + dt.timedelta(days=retention_days)
+
+
+def retention_expired(on: dt.date, retention_days: int) -> ColumnElement[bool]:
+    """``retention_expires_on(case) <= on`` as SQL, so the purge finds its cases through
+    ``ix_cases_status_closed`` instead of reading every closed case (the same rule: a
+    reviewed closure, no legal hold, closed at least ``retention_days`` before ``on``)."""
+    return and_(
+        Case.status == Status.CLOSED,
+        Case.closed_on <= on - dt.timedelta(days=retention_days),
+        or_(Case.legal_hold_reason.is_(None), Case.legal_hold_reason == ""),
+        Case.closure_reviewed_by_id.is_not(None),
+    )

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,16 +61,53 @@ def record(
     **detail: Any,
 ) -> AuditEntry:
     """Append one entry inside the caller's transaction (so it commits with the action)."""
+    head = _locked_head(session)
+    if case_id is not None:
+        detail.update(_content_commitments(session, [case_id]).get(case_id, {}))
+    entry = _append(session, head, action, actor_id, case_id, detail)
+    session.flush()
+    return entry
+
+
+def record_each(
+    session: Session,
+    action: str,
+    case_ids: Sequence[str],
+    *,
+    actor_id: int | None = None,
+    **detail: Any,
+) -> None:
+    """One entry per case, as :func:`record` writes them, under one lock of the head and
+    one query of the cases' content (the purge records a batch of cases at a time)."""
+    head = _locked_head(session)
+    commitments = _content_commitments(session, case_ids)
+    for case_id in case_ids:
+        _append(session, head, action, actor_id, case_id,
+                {**detail, **commitments.get(case_id, {})})
+    session.flush()
+
+
+def _locked_head(session: Session) -> AuditHead:
+    """The head row, locked until the caller's transaction ends: writers append in turn."""
     head = session.scalars(
         select(AuditHead).where(AuditHead.id == _HEAD_ID).with_for_update()
     ).one_or_none()
     if head is None:
         ensure_head(session)
         head = session.get_one(AuditHead, _HEAD_ID)
+    return head
+
+
+def _append(
+    session: Session,
+    head: AuditHead,
+    action: str,
+    actor_id: int | None,
+    case_id: str | None,
+    detail: dict[str, Any],
+) -> AuditEntry:
     entry_id = head.last_id + 1
     at = utcnow().replace(microsecond=0)
-    if case_id is not None:
-        detail.update(_content_commitment(session, case_id))
     detail_json = json.dumps(detail, sort_keys=True, separators=(",", ":"), default=str)
     entry_hash = chain_digest(
         head.last_hash, _canonical(entry_id, at, actor_id, action, case_id, detail_json)
@@ -88,17 +125,19 @@ def record(
     session.add(entry)
     head.last_id = entry_id
     head.last_hash = entry_hash
-    session.flush()
     return entry
 
 
-def _content_commitment(session: Session, case_id: str) -> dict[str, str]:
-    row = session.execute(
-        select(Case.last_position, Case.content_head).where(Case.id == case_id)
-    ).first()
-    if row is None or row.content_head is None:
-        return {}  # a case purged by this very action, or with nothing stored yet
-    return {"content": f"{row.last_position}:{row.content_head.hex()}"}
+def _content_commitments(session: Session, case_ids: Sequence[str]) -> dict[str, dict[str, str]]:
+    """What an entry about each case commits to; nothing for a case purged by this very
+    action, or with nothing stored yet."""
+    rows = session.execute(
+        select(Case.id, Case.last_position, Case.content_head).where(
+            Case.id.in_(case_ids), Case.content_head.is_not(None)
+        )
+    )
+    return {row.id: {"content": f"{row.last_position}:{row.content_head.hex()}"}
+            for row in rows}
 
 
 def content_commitment(entry: AuditEntry) -> tuple[int, bytes] | None:

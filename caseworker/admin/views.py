@@ -25,7 +25,7 @@ from cases.records.retention import (
     due_for_purge,
     kept_for_review,
     purge_abandoned,
-    purge_expired,
+    purge_expired_in_batches,
 )
 from cases.store import POLICY_KEYS
 from caseworker import templating, web
@@ -213,13 +213,14 @@ def retention() -> str | Response | tuple[str, int]:
     if form.validate_on_submit():
         actor_id = web.account().id
         db.commit()  # the purge is a transaction of its own, so its deletions can be scrubbed
+        purged = purge_expired_in_batches(store.transaction, store.blobs, on, days,
+                                          actor_id=actor_id)
         with store.transaction() as purge:
-            purged = purge_expired(purge, store.blobs, on, days, actor_id=actor_id)
-            purged += purge_abandoned(
+            purged += len(purge_abandoned(
                 purge, store.blobs, on, policy.abandoned_case_retention_days, actor_id=actor_id
-            )
+            ))
         store.scrub_freed_data()
-        flash(templating.gettext("%(num)d cases were purged.", num=len(purged)), "success")
+        flash(templating.gettext("%(num)d cases were purged.", num=purged), "success")
         return redirect(url_for("admin.retention"))
     due = due_for_purge(db, on, days)
     abandoned = abandoned_for_purge(db, on, policy.abandoned_case_retention_days)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -126,8 +127,8 @@ def purge(dry_run: bool, instance: Path) -> None:
     if dry_run:
         _dry_run(store, on, grace)
         return
+    purged = _purge_cases(store, on)
     with store.transaction() as session:
-        purged = _purge_cases(session, store, on)
         unreviewed = len(kept_for_review(session))
         sealed = seal_recent_content(session, on)
         sessions = sweep_expired(session, store.settings)
@@ -146,7 +147,7 @@ def purge(dry_run: bool, instance: Path) -> None:
             scrubbed = False
     refresh_statistics(store)
     store.dispose()
-    click.echo(f"{len(purged)} case(s) purged; {sessions} expired session(s) removed.")
+    click.echo(f"{purged} case(s) purged; {sessions} expired session(s) removed.")
     if unreviewed:
         click.echo(f"{unreviewed} closed case(s) kept: their closure waits for a second "
                    "caseworker's review.")
@@ -161,19 +162,27 @@ def purge(dry_run: bool, instance: Path) -> None:
             "log, and its tables in the order of writing, until the next purge.",
             err=True,
         )
-    for case_id in purged:
-        click.echo(f"  {case_id}")
 
 
-def _purge_cases(session: Any, store: Any, on: dt.date) -> list[str]:
-    """Closed cases past retention and, under that policy, abandoned open ones."""
-    from cases.records.retention import purge_abandoned, purge_expired
+def _purge_cases(store: Any, on: dt.date) -> int:
+    """Closed cases past retention (a batch per transaction: cases.records.retention) and,
+    under that policy, abandoned open ones."""
+    from cases.records.retention import purge_abandoned, purge_expired_in_batches
 
-    policy = store.policy(session)
-    days = policy.retention_days_after_close
-    purged: list[str] = purge_expired(session, store.blobs, on, days, actor_id=None)
-    return purged + purge_abandoned(session, store.blobs, on,
+    with store.transaction() as session:
+        policy = store.policy(session)
+    purged = purge_expired_in_batches(store.transaction, store.blobs, on,
+                                      policy.retention_days_after_close, each=_list_purged)
+    with store.transaction() as session:
+        abandoned = purge_abandoned(session, store.blobs, on,
                                     policy.abandoned_case_retention_days)
+    _list_purged(abandoned)
+    return purged + len(abandoned)
+
+
+def _list_purged(case_ids: Sequence[str]) -> None:
+    for case_id in case_ids:
+        click.echo(f"  {case_id} purged")
 
 
 def _dry_run(store: Any, on: dt.date, grace: int) -> None:

@@ -46,7 +46,7 @@ def collect(settings: Any, disk_warn: int = 90) -> Report:
     from cases.casework.workflow import DUE_SOON_DAYS
     from cases.health import database_problems, redis_problems
     from cases.models import Case, Status
-    from cases.records.retention import due_for_purge
+    from cases.records.retention import count_due_for_purge
     from cases.store import Store
 
     report = Report()
@@ -81,7 +81,7 @@ def collect(settings: Any, disk_warn: int = 90) -> Report:
             )
             retention = store.policy(session).retention_days_after_close
             # A day of slack: the timer runs daily.
-            waiting = len(due_for_purge(session, today - dt.timedelta(days=1), retention))
+            waiting = count_due_for_purge(session, today - dt.timedelta(days=1), retention)
             orphans = len(store.blobs.orphans(session, settings.orphan_grace_minutes * 60))
     finally:
         store.dispose()

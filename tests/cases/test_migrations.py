@@ -352,3 +352,33 @@ def test_0018_marks_files_of_internal_notes_and_back(empty_db: tuple[str, Engine
             "a000000000000001"]  # an internal note's file would be listed to the reporter
         assert conn.execute(text("SELECT blob_id FROM blob_chunks")).scalars().all() == [
             "a000000000000001"]
+
+
+def _case_indexes(engine: Engine) -> dict[str, list[str | None]]:
+    return {i["name"]: i["column_names"] for i in inspect(engine).get_indexes("cases")
+            if i["name"] is not None}
+
+
+def test_0019_adds_the_purge_indexes_and_back(empty_db: tuple[str, Engine]) -> None:
+    url, engine = empty_db
+    _run(engine, url, "upgrade", "0018")
+    with engine.begin() as conn:
+        _case_row(conn, "c000000000000001", b"L" * 32)
+    _run(engine, url, "upgrade", "0019")
+    indexes = _case_indexes(engine)
+    assert indexes["ix_cases_status_closed"] == ["status", "closed_on", "id"]
+    assert indexes["ix_cases_linked_case_id"] == ["linked_case_id"]
+    linked = "SELECT id FROM cases WHERE linked_case_id = 'c000000000000001'"
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":  # the partial index serves the ON DELETE probe
+            plan = " ".join(str(r[-1]) for r in conn.execute(text("EXPLAIN QUERY PLAN " + linked)))
+            assert "ix_cases_linked_case_id" in plan
+        else:
+            definition = conn.execute(text(
+                "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_cases_linked_case_id'"
+            )).scalar_one()
+            assert "WHERE (linked_case_id IS NOT NULL)" in definition
+    _run(engine, url, "downgrade", "0018")
+    assert not {"ix_cases_status_closed", "ix_cases_linked_case_id"} & set(_case_indexes(engine))
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT id FROM cases")).scalars().all() == ["c000000000000001"]
