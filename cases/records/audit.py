@@ -20,7 +20,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from cases.models import AuditEntry, AuditHead, Case, utcnow
@@ -140,9 +140,12 @@ def _content_commitments(session: Session, case_ids: Sequence[str]) -> dict[str,
             for row in rows}
 
 
-def content_commitment(entry: AuditEntry) -> tuple[int, bytes] | None:
-    """(item count, content head) an entry committed to, if any."""
-    value = json.loads(entry.detail).get("content")
+COMMITS = '"content"'  # in the detail of every entry that commits to a case's content
+
+
+def commitment_in(detail: str) -> tuple[int, bytes] | None:
+    """(item count, content head) an entry's detail committed to, if any."""
+    value = json.loads(detail).get("content")
     if not isinstance(value, str) or ":" not in value:
         return None
     count, head = value.split(":", 1)
@@ -165,11 +168,17 @@ class ChainReport:
         return not self.problems
 
 
-def _entries(session: Session, batch: int = 1000) -> Iterator[AuditEntry]:
+def _entries(
+    session: Session, batch: int = 1000
+) -> Iterator[Row[int, dt.datetime, int | None, str, str | None, str, bytes, bytes]]:
+    """Every entry in order, ``batch`` rows at a time, as plain rows (no objects kept)."""
     last = 0
     while True:
-        rows = session.scalars(
-            select(AuditEntry).where(AuditEntry.id > last).order_by(AuditEntry.id).limit(batch)
+        rows = session.execute(
+            select(AuditEntry.id, AuditEntry.at, AuditEntry.actor_id, AuditEntry.action,
+                   AuditEntry.case_id, AuditEntry.detail, AuditEntry.prev_hash,
+                   AuditEntry.entry_hash)
+            .where(AuditEntry.id > last).order_by(AuditEntry.id).limit(batch)
         ).all()
         if not rows:
             return

@@ -15,19 +15,21 @@ and not yet sealed, cannot be checked: that is a day at most.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session, aliased
 
 from cases.attachments.blobs import BlobStore
 from cases.content import CONTENT_GENESIS
 from cases.models import Attachment, AuditEntry, Case, Message
-from cases.records.audit import content_commitment, record
+from cases.records.audit import COMMITS, commitment_in, record, record_each
 from crypto import ContentDigest, content_digest, content_link
 
 READ_PIECE = 1024 * 1024
+VERIFY_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -63,18 +65,34 @@ def attachment_digest(blobs: BlobStore, session: Session, attachment: Attachment
 
 def _items(session: Session, blobs: BlobStore, case_id: str, report: ContentReport) -> list[Item]:
     """The case's items in order, each digest recomputed from the stored bytes."""
-    items = []
-    for message in session.scalars(select(Message).where(Message.case_id == case_id)):
+    return _items_of(session, blobs, [case_id], report).get(case_id, [])
+
+
+def _items_of(
+    session: Session, blobs: BlobStore, case_ids: Sequence[str], report: ContentReport
+) -> dict[str, list[Item]]:
+    """:func:`_items` of several cases, in two queries."""
+    items: dict[str, list[Item]] = defaultdict(list)
+    for message in session.execute(
+        select(Message.case_id, Message.id, Message.position, Message.ciphertext,
+               Message.digest).where(Message.case_id.in_(case_ids))
+    ):
         actual = content_digest(message.ciphertext)
         if message.digest is not None and message.digest != actual:
-            report.problems.append(f"case {case_id}: message {message.id} was altered")
-        items.append(Item(message.position, message.id, actual, "message"))
-    for attachment in session.scalars(select(Attachment).where(Attachment.case_id == case_id)):
+            report.problems.append(f"case {message.case_id}: message {message.id} was altered")
+        items[message.case_id].append(Item(message.position, message.id, actual, "message"))
+    for attachment in session.scalars(
+        select(Attachment).where(Attachment.case_id.in_(case_ids))
+    ).all():
         actual = attachment_digest(blobs, session, attachment)
         if attachment.digest is not None and attachment.digest != actual:
-            report.problems.append(f"case {case_id}: attachment {attachment.id} was altered")
-        items.append(Item(attachment.position or 0, attachment.id, actual, "attachment"))
-    return sorted(items, key=lambda i: i.position)
+            report.problems.append(
+                f"case {attachment.case_id}: attachment {attachment.id} was altered")
+        items[attachment.case_id].append(
+            Item(attachment.position or 0, attachment.id, actual, "attachment"))
+    for found in items.values():
+        found.sort(key=lambda i: i.position)
+    return items
 
 
 def _heads(items: list[Item]) -> dict[int, bytes]:
@@ -86,53 +104,86 @@ def _heads(items: list[Item]) -> dict[int, bytes]:
     return heads
 
 
-def _commitments(session: Session, case_id: str) -> Iterator[tuple[int, int, bytes]]:
-    for entry in session.scalars(
-        select(AuditEntry).where(AuditEntry.case_id == case_id).order_by(AuditEntry.id)
+def _commitments_of(
+    session: Session, case_ids: Sequence[str]
+) -> dict[str, list[tuple[int, int, bytes]]]:
+    """Each case's commitments (entry id, item count, content head), oldest first."""
+    found: dict[str, list[tuple[int, int, bytes]]] = defaultdict(list)
+    for entry_id, case_id, detail in session.execute(
+        select(AuditEntry.id, AuditEntry.case_id, AuditEntry.detail)
+        .where(AuditEntry.case_id.in_(case_ids), AuditEntry.detail.contains(COMMITS))
+        .order_by(AuditEntry.id)
     ):
-        committed = content_commitment(entry)
-        if committed is not None:
-            yield entry.id, *committed
+        committed = commitment_in(detail)
+        if committed is not None and case_id is not None:
+            found[case_id].append((entry_id, *committed))
+    return found
 
 
-def verify_case(session: Session, blobs: BlobStore, case: Case, report: ContentReport) -> None:
-    items = _items(session, blobs, case.id, report)
+def verify_case(
+    case_id: str,
+    last_position: int,
+    items: list[Item],
+    commitments: list[tuple[int, int, bytes]],
+    report: ContentReport,
+) -> None:
     positions = [i.position for i in items]
-    if positions != list(range(1, len(items) + 1)) or len(items) != case.last_position:
+    if positions != list(range(1, len(items) + 1)) or len(items) != last_position:
         report.problems.append(
-            f"case {case.id}: items are numbered {positions[:20]} of {case.last_position}: "
+            f"case {case_id}: items are numbered {positions[:20]} of {last_position}: "
             "some were removed or reordered"
         )
     heads = _heads(items)
-    for entry_id, count, committed in _commitments(session, case.id):
+    for entry_id, count, committed in commitments:
         report.commitments += 1
         if heads.get(count) != committed:
             report.problems.append(
-                f"case {case.id}: its first {count} items no longer match audit entry "
+                f"case {case_id}: its first {count} items no longer match audit entry "
                 f"{entry_id}: a message or attachment was rewritten or removed"
             )
     report.cases += 1
     report.items += len(items)
 
 
-def verify_content(session: Session, blobs: BlobStore) -> ContentReport:
+def verify_content(session: Session, blobs: BlobStore, batch: int = VERIFY_BATCH) -> ContentReport:
+    """Every case, ``batch`` at a time (three queries per batch): memory stays that of one
+    batch however many cases the instance holds (bench/bench_scale.py)."""
     report = ContentReport()
-    for case in session.scalars(select(Case).order_by(Case.id)):
-        verify_case(session, blobs, case, report)
-    purged: set[str | None] = set(
-        session.scalars(select(AuditEntry.case_id).where(AuditEntry.action == "case.purged"))
-    )
-    existing: set[str | None] = set(session.scalars(select(Case.id)))
-    committed: set[str | None] = set(
-        session.scalars(
-            select(AuditEntry.case_id).where(
-                AuditEntry.case_id.is_not(None), AuditEntry.detail.contains('"content"')
-            )
-        )
-    )
-    for case_id in sorted(c for c in committed - existing - purged if c is not None):
+    after = ""
+    while cases := session.execute(
+        select(Case.id, Case.last_position).where(Case.id > after).order_by(Case.id)
+        .limit(batch)
+    ).all():
+        ids = [case.id for case in cases]
+        items = _items_of(session, blobs, ids, report)
+        commitments = _commitments_of(session, ids)
+        for case in cases:
+            verify_case(case.id, case.last_position, items.get(case.id, []),
+                        commitments.get(case.id, []), report)
+        session.expunge_all()  # the attachments read: the next batch needs none of them
+        after = ids[-1]
+    for case_id in _gone_without_purge(session):
         report.problems.append(f"case {case_id} is gone, and no purge was recorded")
     return report
+
+
+def _gone_without_purge(session: Session) -> Iterator[str]:
+    """Cases the log committed to that are no longer stored, with no purge recorded."""
+    purge = aliased(AuditEntry)
+    missing = (
+        select(AuditEntry.case_id).distinct()
+        .where(
+            AuditEntry.case_id.is_not(None),
+            AuditEntry.detail.contains(COMMITS),
+            ~exists().where(Case.id == AuditEntry.case_id),
+            ~exists().where(purge.case_id == AuditEntry.case_id,
+                            purge.action == "case.purged"),
+        )
+        .order_by(AuditEntry.case_id)
+    )
+    for case_id in session.scalars(missing):
+        if case_id is not None:
+            yield case_id
 
 
 def seal_recent_content(session: Session, on: dt.date) -> int:
@@ -140,11 +191,14 @@ def seal_recent_content(session: Session, on: dt.date) -> int:
     ``sealbox purge``: the entry's time is the night's, not the reporter's)."""
     since = on - dt.timedelta(days=1)
     count = 0
-    for case_id in session.scalars(
-        select(Case.id).where(Case.reporter_activity_on >= since).order_by(Case.id)
-    ):
-        record(session, "content.sealed", case_id=case_id)
-        count += 1
+    after = ""
+    while ids := session.scalars(
+        select(Case.id).where(Case.reporter_activity_on >= since, Case.id > after)
+        .order_by(Case.id).limit(VERIFY_BATCH)
+    ).all():
+        record_each(session, "content.sealed", ids)
+        count += len(ids)
+        after = ids[-1]
     return count
 
 
