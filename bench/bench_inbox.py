@@ -38,7 +38,7 @@ import random
 import re
 import statistics
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -94,16 +94,30 @@ def _status(rng: random.Random, age: int) -> str:
     raise AssertionError
 
 
+Row = tuple[Any, ...]
+
+
 def generate(
     n: int, today: dt.date, caseworker_ids: list[int], routes: dict[int, list[int]], seed: int
-) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+) -> tuple[list[Row], list[Row], list[Row]]:
     """Cases, wrapped keys and labels, oldest report first (the order they were written)."""
+    cases, keys, labels = [], [], []
+    for case, its_keys, its_labels in each_case(n, today, caseworker_ids, routes, seed):
+        cases.append(case)
+        keys += its_keys
+        labels += its_labels
+    return cases, keys, labels
+
+
+def each_case(
+    n: int, today: dt.date, caseworker_ids: list[int], routes: dict[int, list[int]], seed: int
+) -> Iterator[tuple[Row, list[Row], list[Row]]]:
+    """One case at a time: its row (CASE_COLUMNS), wrapped keys and labels, oldest first."""
     from cases.casework.workflow import add_months
 
     rng = random.Random(seed)
     blob = os.urandom(1 << 20)
     ages = sorted((rng.randrange(YEARS * 365) for _ in range(n)), reverse=True)
-    cases, keys, labels = [], [], []
     category_ids = list(routes)
     for age in ages:
         case_id = rng.randbytes(8).hex()
@@ -144,13 +158,15 @@ def generate(
         unread = status == "RECEIVED" or rng.random() < (0.15 if is_open else 0.02)
         activity = received + dt.timedelta(days=rng.randint(0, age)) if age else received
         start = rng.randrange(len(blob) - 64)
-        cases.append((
+        case = ((
             case_id, None if oral else rng.randbytes(32), None if oral else blob[start:start + 32],
             category, "oral" if oral else "web", status,
             0 if status == "RECEIVED" else rng.randint(1, 3), assignee, received, acked, ack_due,
             feedback_due, feedback_given, next_due, triaged, risk, None, concluded, closed,
             outcome, hold, None, activity, unread, None,
         ))
+        keys: list[Row] = []
+        labels: list[Row] = []
         holders = list(holders)
         if rng.random() < 0.02:  # access granted later to one more colleague
             extra = rng.choice(caseworker_ids)
@@ -168,7 +184,7 @@ def generate(
         if rng.random() < 0.3:
             for label in rng.sample(LABELS, rng.choice((1, 1, 2))):
                 labels.append((case_id, label))
-    return cases, keys, labels
+        yield case, keys, labels
 
 
 CASE_COLUMNS = (
@@ -182,7 +198,7 @@ KEY_COLUMNS = ("id", "case_id", "purpose", "record_id", "holder_kind", "casework
 
 
 def bulk_insert(
-    store: Any, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+    store: Any, table: str, columns: tuple[str, ...], rows: Iterable[Row]
 ) -> None:
     """COPY on PostgreSQL; on SQLite one executemany on a connection of its own with a
     large page cache (1.25 million wrapped keys into five indexes thrash SQLite's default
@@ -218,6 +234,20 @@ def bulk_insert(
 
 def populate(store: Any, n: int, today: dt.date) -> tuple[int, dict[str, int]]:
     """The team, the categories and ``n`` cases; returns the reader's id and row counts."""
+    reader, ids, routes = make_team(store)
+    cases, keys, labels = generate(n, today, ids, routes, seed=7)
+    bulk_insert(store, "cases", CASE_COLUMNS, cases)
+    key_ids = random.Random(11)
+    keys = [(key_ids.randbytes(8).hex(), *row) for row in keys]  # random ids (cases.models)
+    bulk_insert(store, "wrapped_keys", KEY_COLUMNS, keys)
+    bulk_insert(store, "case_labels", ("case_id", "label"), labels)
+    settle(store)
+    return reader, {"cases": len(cases), "wrapped_keys": len(keys), "case_labels": len(labels)}
+
+
+def make_team(store: Any) -> tuple[int, list[int], dict[int, list[int]]]:
+    """The reader (timed), eleven colleagues and the categories routed to four of them;
+    returns the reader's id, everyone's ids and each category's members."""
     from cases.accounts.enrolment import create_caseworker
     from cases.models import Category, CategoryMember
 
@@ -239,12 +269,11 @@ def populate(store: Any, n: int, today: dt.date) -> tuple[int, dict[str, int]]:
             routes[category.id] = members
             for member in members:
                 session.add(CategoryMember(category_id=category.id, caseworker_id=member))
-    cases, keys, labels = generate(n, today, ids, routes, seed=7)
-    bulk_insert(store, "cases", CASE_COLUMNS, cases)
-    key_ids = random.Random(11)
-    keys = [(key_ids.randbytes(8).hex(), *row) for row in keys]  # random ids (cases.models)
-    bulk_insert(store, "wrapped_keys", KEY_COLUMNS, keys)
-    bulk_insert(store, "case_labels", ("case_id", "label"), labels)
+    return reader, ids, routes
+
+
+def settle(store: Any) -> None:
+    """Statistics, a checkpoint and on PostgreSQL a VACUUM, after a bulk load."""
     from caseworker.cli.instance import refresh_statistics
 
     refresh_statistics(store)  # what `db upgrade` and the daily purge run
@@ -261,7 +290,6 @@ def populate(store: Any, n: int, today: dt.date) -> tuple[int, dict[str, int]]:
             raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         finally:
             raw.close()
-    return reader, {"cases": len(cases), "wrapped_keys": len(keys), "case_labels": len(labels)}
 
 
 # --- timing --------------------------------------------------------------------------------

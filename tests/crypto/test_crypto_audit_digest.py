@@ -72,3 +72,30 @@ def test_keyed_digest_is_keyed_personalised_blake2b_256() -> None:
 @given(st.binary(min_size=16, max_size=64), st.binary(min_size=16, max_size=64), st.binary())
 def test_keyed_digest_key_separation(k1: bytes, k2: bytes, data: bytes) -> None:
     assert (crypto.keyed_digest(k1, data) == crypto.keyed_digest(k2, data)) == (k1 == k2)
+
+
+@given(
+    data=st.binary(max_size=3000),
+    person=st.binary(max_size=16),
+    key=st.binary(max_size=64),
+    size=st.integers(min_value=1, max_value=64),
+    cut=st.integers(min_value=0, max_value=3000),
+)
+def test_the_blake2b_primitive_is_libsodiums_generic_hash(
+    data: bytes, person: bytes, key: bytes, size: int, cut: int
+) -> None:
+    """``crypto._primitives`` hashes with hashlib for speed: it must be, byte for byte,
+    libsodium's ``crypto_generichash_blake2b_salt_personal`` (what docs/CRYPTO.md names and
+    the browser calls), in one piece and fed in two."""
+    import nacl.bindings
+
+    from crypto import _primitives as p
+
+    sodium = bytes(nacl.bindings.crypto_generichash_blake2b_salt_personal(
+        data, digest_size=size, key=key, person=person.ljust(16, b"\0")))
+    assert p.blake2b(data, person=person, key=key, size=size) == sodium
+    if not key:
+        stream = p.Blake2bStream(person=person, size=size)
+        stream.update(data[:cut])
+        stream.update(data[cut:])
+        assert stream.digest() == sodium
