@@ -39,6 +39,7 @@ BENCHES = (
     Bench("bench_submissions", "submissions", "submissions_quick"),
     Bench("bench_upload", "upload", "upload_quick"),
     Bench("bench_inbox", "inbox", "inbox_quick"),
+    Bench("bench_scale", "scale", "scale_quick"),
     Bench("bench_case_open", "case_open", "case_open_quick"),
     Bench("bench_search", "search"),
     Bench("bench_followup", "followup", "followup_quick"),
