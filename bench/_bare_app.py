@@ -10,6 +10,13 @@
 
 * ``POST /store`` reads the body the same way into a file, fsyncs and deletes it (the
   cost of durable storage alone, for the analysis of the upload).
+* ``POST /store-derive`` does what ``/store`` does, then one Argon2id derivation at the
+  receipt's cost (``$SEALBOX_BENCH_KDF_OPSLIMIT``, ``$SEALBOX_BENCH_KDF_MEMLIMIT``): the
+  unavoidable work of a submission with a file, issue 19's upload baseline.
+* ``GET /sealed/<name>`` reads a sealed file of ``$SEALBOX_BENCH_BLOBS`` and decrypts it
+  with raw libsodium secretstream as it streams, a 64 KiB chunk at a time, the key and the
+  associated data in the ``X-Key`` and ``X-AAD`` headers (hex): the crypto floor, issue
+  19's download baseline.
 
 ``GET /`` answers 200 (the readiness probe).
 """
@@ -21,10 +28,14 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import nacl.bindings as sodium
+import nacl.pwhash.argon2id as argon2id
 from flask import Flask, Response, abort, request
 
 PIECE = 64 * 1024
 READ_PIECE = 1024 * 1024
+SEALED_HEAD = 8 + sodium.crypto_secretstream_xchacha20poly1305_HEADERBYTES  # preamble, header
+SEALED_CHUNK = PIECE + sodium.crypto_secretstream_xchacha20poly1305_ABYTES
 
 app = Flask(__name__)
 
@@ -47,6 +58,19 @@ def discard() -> str:
 def store() -> str:
     """Like /discard, but the body goes to a file that is fsynced (as the app's blob store
     does) and then deleted: what durable storage alone costs, without parsing or crypto."""
+    return str(_stored())
+
+
+@app.post("/store-derive")
+def store_derive() -> str:
+    total = _stored()
+    argon2id.kdf(32, os.urandom(32), os.urandom(argon2id.SALTBYTES),
+                 opslimit=int(os.environ["SEALBOX_BENCH_KDF_OPSLIMIT"]),
+                 memlimit=int(os.environ["SEALBOX_BENCH_KDF_MEMLIMIT"]))
+    return str(total)
+
+
+def _stored() -> int:
     stream = request.stream
     total = 0
     folder = Path(os.environ["SEALBOX_BENCH_FILES"])
@@ -56,7 +80,31 @@ def store() -> str:
             total += len(piece)
         out.flush()
         os.fsync(out.fileno())
-    return str(total)
+    return total
+
+
+@app.get("/sealed/<name>")
+def sealed(name: str) -> Response:
+    path = Path(os.environ["SEALBOX_BENCH_BLOBS"]) / name
+    if "/" in name or name.startswith(".") or not path.is_file():
+        abort(404)
+    key, aad = bytes.fromhex(request.headers["X-Key"]), bytes.fromhex(request.headers["X-AAD"])
+    chunks = -(-(path.stat().st_size - SEALED_HEAD) // SEALED_CHUNK)
+    size = path.stat().st_size - SEALED_HEAD - chunks * (SEALED_CHUNK - PIECE)
+
+    def stream() -> Iterator[bytes]:
+        state = sodium.crypto_secretstream_xchacha20poly1305_state()
+        with path.open("rb") as source:
+            sodium.crypto_secretstream_xchacha20poly1305_init_pull(
+                state, source.read(SEALED_HEAD)[8:], key)
+            while piece := source.read(SEALED_CHUNK):
+                plaintext, _tag = sodium.crypto_secretstream_xchacha20poly1305_pull(
+                    state, piece, aad)
+                yield plaintext
+
+    response = Response(stream(), mimetype="application/octet-stream")
+    response.headers["Content-Length"] = str(size)
+    return response
 
 
 @app.get("/file/<name>")

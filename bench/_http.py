@@ -167,10 +167,11 @@ class Browser:
                 sock.sendall(piece)
         return self._finish(self.conn.getresponse())
 
-    def download(self, path: str) -> tuple[int, int, float]:
+    def download(self, path: str, headers: dict[str, str] | None = None
+                 ) -> tuple[int, int, float]:
         """GET and discard the body: (status, bytes received, seconds to the last byte)."""
         start = time.perf_counter()
-        self.conn.request("GET", path, headers=self._cookie_header())
+        self.conn.request("GET", path, headers={**self._cookie_header(), **(headers or {})})
         response = self.conn.getresponse()
         buffer = bytearray(BUFFER)
         view = memoryview(buffer)
@@ -180,11 +181,12 @@ class Browser:
         self._keep_cookies(response)
         return response.status, total, time.perf_counter() - start
 
-    def download_digest(self, path: str) -> tuple[int, int, bytes]:
+    def download_digest(self, path: str, headers: dict[str, str] | None = None
+                        ) -> tuple[int, int, bytes]:
         """GET the body and return its BLAKE2b digest (to check a download once, untimed)."""
         import hashlib
 
-        self.conn.request("GET", path, headers=self._cookie_header())
+        self.conn.request("GET", path, headers={**self._cookie_header(), **(headers or {})})
         response = self.conn.getresponse()
         digest = hashlib.blake2b()
         total = 0

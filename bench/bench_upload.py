@@ -8,15 +8,20 @@ Upload: a file of 10 MiB, 100 MiB and 1 GiB sent to the intake's real submit rou
 token and the hidden fields from the page, then POST multipart/form-data with the file
 streamed from disk (``bench._http``). Baselines, in the same run on the same machine:
 
-* the same multipart body POSTed to a bare Flask endpoint that reads and discards it
-  (``bench._bare_app``), on the same gunicorn config: target app >= 0.75x its speed;
+* the same multipart body POSTed to a bare Flask endpoint (``bench._bare_app``, on the
+  same gunicorn config) that writes it to a file with fsync and runs one Argon2id
+  derivation at the receipt's cost, the unavoidable work of a submission with a file:
+  target (issue 19) app >= 0.8x its speed; for the analysis, the same endpoint without the
+  derivation and one that discards the body;
 * ``gpg --encrypt`` of the same file to a file (SecureDrop's path): target >= 10x faster.
 
 Download: the attachment just uploaded, fetched through the caseworker app's real
 download route (``/cases/<id>/attachments/<id>``, signed in over HTTP with passphrase and
 TOTP like a person) on ``deploy/gunicorn.caseworker.conf.py`` (1 worker), against a bare
-Flask endpoint streaming the same number of bytes from disk in the same 64 KiB pieces
-(target >= 0.75x), and against ``gpg --decrypt`` of gpg's file (target >= 10x).
+Flask endpoint that reads the same sealed file and decrypts it with raw libsodium
+secretstream as it streams (the crypto floor: target, issue 19, >= 0.8x), one that
+streams the plaintext from disk (analysis), and ``gpg --decrypt`` of gpg's file
+(target >= 10x).
 
 Memory: every size gets fresh servers; the worker's peak resident set (VmHWM in
 /proc/<pid>/status) must stay flat: the 1 GiB transfer peaks within 64 MiB of the
@@ -48,6 +53,7 @@ from bench._server import BARE_APP, CASEWORKER_CONF, INTAKE_CONF, Instance, Serv
 
 LIMIT = 2 * 1024 * MIB - 1
 FLAT_MIB = 64
+FLOOR_TARGET = 0.8  # issue 19: against a baseline doing the same unavoidable work
 REPORT = "The director of procurement approves inflated invoices from one supplier. " * 27
 
 
@@ -138,10 +144,38 @@ def attachment_of_size(inst: Instance, size: int) -> tuple[str, str]:
     return row[0], row[1]
 
 
-def fetch(port: int, path: str, size: int, cookies: dict[str, str]) -> float:
+def file_secrets(inst: Instance, case_id: str, attachment_id: str) -> dict[str, str]:
+    """The headers the bare decrypting endpoint needs: the attachment's file key (opened
+    with the reader's keys, as the app does) and its chunks' associated data."""
+    from sqlalchemy import select
+
+    from cases.accounts.enrolment import unlock
+    from cases.keyring import caseworker_key
+    from cases.models import Attachment, Caseworker, KeyPurpose
+    from cases.store import Store
+    from crypto import contexts, decrypt_record
+    from crypto.files import FILE_VERSION
+
+    store = Store(inst.settings())
+    with store.transaction() as session:
+        reader = session.scalars(select(Caseworker).where(
+            Caseworker.username == _caseworker.USERNAME)).one()
+        thread = caseworker_key(session, case_id, KeyPurpose.THREAD, reader.id,
+                                unlock(reader, _caseworker.PASSPHRASE))
+        wrapped = session.get_one(Attachment, attachment_id).file_key_ciphertext
+    store.dispose()
+    key = decrypt_record(thread, wrapped, contexts.attachment_key(case_id, attachment_id))
+    with (inst.settings().blob_path / attachment_id).open("rb") as sealed:
+        preamble = sealed.read(8)
+    aad = contexts.attachment_contents(case_id, attachment_id).binding(FILE_VERSION) + preamble
+    return {"X-Key": key.hex(), "X-AAD": aad.hex()}
+
+
+def fetch(port: int, path: str, size: int, cookies: dict[str, str],
+          headers: dict[str, str] | None = None) -> float:
     browser = Browser(port)
     browser.cookies = dict(cookies)
-    status, received, seconds = browser.download(path)
+    status, received, seconds = browser.download(path, headers)
     browser.close()
     if status != 200 or received != size:
         raise RuntimeError(f"{path} answered {status} with {received} of {size} bytes")
@@ -229,6 +263,9 @@ def upload_size(
             "bare, stored": (
                 made["bare"], functools.partial(post_bare, bare, "/store", file, fields)
             ),
+            "bare, stored, Argon2id": (
+                made["bare"], functools.partial(post_bare, bare, "/store-derive", file, fields)
+            ),
         }
         if "other" in made:
             other = made["other"]
@@ -238,6 +275,7 @@ def upload_size(
     return summary(size, best, cpu, start_rss, peak) | {
         "app_file_part_over_bare": best["bare"] / max(best["app"] - best["app, no file"], 1e-9),
         "app_over_bare_stored": best["bare, stored"] / best["app"],
+        "app_over_floor": best["bare, stored, Argon2id"] / best["app"],
     }
 
 
@@ -264,7 +302,7 @@ def caseworker_server(env: dict[str, str]) -> Server:
 
 def download_size(
     env: dict[str, str], file: Path, case_attachment: tuple[str, str], repeats: int,
-    cookies: dict[str, str], other_tree: Path | None,
+    cookies: dict[str, str], other_tree: Path | None, secrets: dict[str, str],
 ) -> dict[str, Any]:
     size = file.stat().st_size
     case_id, attachment_id = case_attachment
@@ -280,9 +318,16 @@ def download_size(
         if status != 200 or received != size or digest != file_digest(file):
             raise RuntimeError(f"download differs from the upload (status {status})")
         app, bare = made["app"], made["bare"]
+        browser = Browser(bare.port)  # the floor opens the same file to the same bytes
+        status, received, digest = browser.download_digest(f"/sealed/{attachment_id}", secrets)
+        browser.close()
+        if status != 200 or received != size or digest != file_digest(file):
+            raise RuntimeError(f"the decrypting baseline differs (status {status})")
         candidates = {
             "app": (app, functools.partial(fetch, app.port, path, size, cookies)),
             "bare": (bare, functools.partial(fetch, bare.port, f"/file/{file.name}", size, {})),
+            "bare, decrypting": (bare, functools.partial(
+                fetch, bare.port, f"/sealed/{attachment_id}", size, {}, secrets)),
         }
         if "other" in made:
             other = made["other"]
@@ -291,7 +336,8 @@ def download_size(
             )
         best, cpu = best_of(candidates, repeats)
         peak = rss(made, "VmHWM")
-    return summary(size, best, cpu, start_rss, peak)
+    return summary(size, best, cpu, start_rss, peak) | {
+        "app_over_floor": best["bare, decrypting"] / best["app"]}
 
 
 def gpg_size(gpg: Gpg, file: Path, repeats: int) -> dict[str, float]:
@@ -329,7 +375,11 @@ def main() -> None:
                  submissions_per_minute_global=1_000_000) as inst,
     ):
         folder = Path(tmp)
-        env = {**inst.env, "SEALBOX_BENCH_FILES": str(folder)}
+        settings = inst.settings()
+        env = {**inst.env, "SEALBOX_BENCH_FILES": str(folder),
+               "SEALBOX_BENCH_BLOBS": str(settings.blob_path),
+               "SEALBOX_BENCH_KDF_OPSLIMIT": str(settings.receipt_kdf_opslimit),
+               "SEALBOX_BENCH_KDF_MEMLIMIT": str(settings.receipt_kdf_memlimit_mib * MIB)}
         create_reader(inst)
         gpg = Gpg(folder)
         cookies: dict[str, str] | None = None
@@ -346,7 +396,8 @@ def main() -> None:
                         cookies = _caseworker.sign_in_http(cw.port)
                 attachment = attachment_of_size(inst, size)
                 row["download"] = download_size(
-                    env, file, attachment, repeats, cookies, args.other_tree
+                    env, file, attachment, repeats, cookies, args.other_tree,
+                    file_secrets(inst, *attachment),
                 )
                 if gpg.gpg is not None:
                     row["gpg_seconds"] = gpg_size(gpg, file, gpg_repeats)
@@ -374,7 +425,8 @@ def report_size(size_mib: int, row: dict[str, Any]) -> None:
     for way in ("upload", "download"):
         r = row[way]
         rates = ", ".join(f"{name} {rate:.0f}" for name, rate in r["mb_per_s"].items())
-        line = f"  {size_mib:>5} MiB {way:<8} MB/s: {rates}; app/bare {r['app_over_bare']:.2f}x"
+        line = (f"  {size_mib:>5} MiB {way:<8} MB/s: {rates}; app/floor "
+                f"{r['app_over_floor']:.2f}x, app/bare {r['app_over_bare']:.2f}x")
         gpg_key = "app_over_gpg_encrypt" if way == "upload" else "app_over_gpg_decrypt"
         if gpg_key in r:
             line += f", app/gpg {r[gpg_key]:.1f}x"
@@ -394,9 +446,12 @@ def report_size(size_mib: int, row: dict[str, Any]) -> None:
 
 def targets(sizes: list[int], per_size: dict[str, Any], with_gpg: bool) -> dict[str, bool]:
     met: dict[str, bool] = {}
+    floors = {"upload": "the bare endpoint that stores with fsync and runs one Argon2id",
+              "download": "the bare endpoint that decrypts with raw secretstream"}
     for way in ("upload", "download"):
         rows = [per_size[str(s)][way] for s in sizes]
-        met[f"{way} >= 0.75x bare (every size)"] = all(r["app_over_bare"] >= 0.75 for r in rows)
+        met[f"{way} >= {FLOOR_TARGET}x {floors[way]} (every size)"] = all(
+            r["app_over_floor"] >= FLOOR_TARGET for r in rows)
         if with_gpg:
             key = "app_over_gpg_encrypt" if way == "upload" else "app_over_gpg_decrypt"
             met[f"{way} >= 10x gpg (every size)"] = all(r[key] >= 10 for r in rows)
