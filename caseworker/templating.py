@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Flask
+from flask import Flask, g
 from flask_babel import get_locale, get_translations
 from jinja2 import pass_context
 from jinja2.runtime import Context
@@ -38,7 +38,8 @@ def extra_fields(body: Any) -> list[tuple[str, str]]:
     return [(str(k), display_value(v)) for k, v in body.items() if k not in SHOWN_ELSEWHERE]
 
 
-SENTENCES = sentences.Sentences(get_translations, get_locale)  # numbers in the reader's way
+SENTENCES = sentences.Sentences(get_translations, get_locale, g)  # numbers in the
+# reader's way
 gettext, ngettext = SENTENCES.gettext, SENTENCES.ngettext
 
 

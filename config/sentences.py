@@ -12,24 +12,39 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any, Protocol
 
 from babel.numbers import format_decimal
 from markupsafe import Markup
 
 _WHOLE_NUMBER_FIELD = re.compile(r"%\((\w+)\)d")
+_CACHED = "_sealbox_sentences"  # the request's (catalogue, locale), on its scope
 
 
 def fill(text: str, variables: dict[str, Any], locale: str, *, autoescape: bool) -> str:
     """``text % variables`` as Jinja's i18n does it (escaping the values into HTML when
     ``autoescape``), whole numbers written for ``locale``."""
-    values = {name: format_decimal(value, locale=locale)
+    values = {name: _number(value, locale)
               if isinstance(value, int) and not isinstance(value, bool) else value
               for name, value in variables.items()}
-    pattern = _WHOLE_NUMBER_FIELD.sub(r"%(\1)s", text)
+    pattern = _pattern(text)
     # The pattern is our own catalogue's text, as in Jinja's own i18n; Markup's % escapes
     # every value put into it.
     return (Markup(pattern) if autoescape else pattern) % values  # noqa: S704
+
+
+# A page puts a hundred sentences through ``fill``: each catalogue text's pattern, and
+# each small number in each locale, is worked out once per process (both are bounded:
+# the catalogues' texts, and counts and limits the pages state).
+@lru_cache(maxsize=4096)
+def _pattern(text: str) -> str:
+    return _WHOLE_NUMBER_FIELD.sub(r"%(\1)s", text)
+
+
+@lru_cache(maxsize=4096)
+def _number(value: int, locale: str) -> str:
+    return format_decimal(value, locale=locale)
 
 
 class Catalogue(Protocol):
@@ -39,18 +54,36 @@ class Catalogue(Protocol):
 
 class Sentences:
     """gettext and ngettext over an app's catalogue and locale (Flask-Babel's
-    ``get_translations`` and ``get_locale``, handed in so that this layer knows no Flask)."""
+    ``get_translations`` and ``get_locale``, handed in so that this layer knows no Flask).
 
-    def __init__(self, catalogue: Callable[[], Catalogue], locale: Callable[[], object]) -> None:
+    ``scope`` is an object that lives as long as one request (Flask's ``g``), which raises
+    RuntimeError outside one: the catalogue and locale are looked up once per request
+    there, not once per sentence (each look-up walks several context-local proxies)."""
+
+    def __init__(self, catalogue: Callable[[], Catalogue], locale: Callable[[], object],
+                 scope: object = None) -> None:
         self._catalogue = catalogue
         self._locale = locale
+        self._scope = scope
+
+    def _current(self) -> tuple[Catalogue, str]:
+        try:
+            current: tuple[Catalogue, str] | None = getattr(self._scope, _CACHED, None)
+        except RuntimeError:  # no request: nothing to keep it in
+            return self._catalogue(), str(self._locale() or "en")
+        if current is None:
+            current = (self._catalogue(), str(self._locale() or "en"))
+            if self._scope is not None:
+                setattr(self._scope, _CACHED, current)
+        return current
 
     def gettext(self, string: str, *, autoescape: bool = False, **variables: Any) -> str:
-        text = self._catalogue().ugettext(string)
-        return fill(text, variables, str(self._locale() or "en"), autoescape=autoescape)
+        catalogue, locale = self._current()
+        return fill(catalogue.ugettext(string), variables, locale, autoescape=autoescape)
 
     def ngettext(self, singular: str, plural: str, num: int, *, autoescape: bool = False,
                  **variables: Any) -> str:
         variables.setdefault("num", num)
-        text = self._catalogue().ungettext(singular, plural, num)
-        return fill(text, variables, str(self._locale() or "en"), autoescape=autoescape)
+        catalogue, locale = self._current()
+        text = catalogue.ungettext(singular, plural, num)
+        return fill(text, variables, locale, autoescape=autoescape)

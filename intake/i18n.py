@@ -78,7 +78,8 @@ def language_url(code: str) -> str:
     return url_for("main.index", lang=code)
 
 
-SENTENCES = sentences.Sentences(get_translations, get_locale)  # numbers in the reader's way
+SENTENCES = sentences.Sentences(get_translations, get_locale, g)  # numbers in the
+# reader's way
 gettext, ngettext = SENTENCES.gettext, SENTENCES.ngettext
 
 
