@@ -20,6 +20,7 @@ sealed, numbered and chained messages, an audit log that commits to them). Then,
   no other; the big purge in under ``PURGE_TARGET_S``; constant memory, the big purge's
   peak within ``PURGE_SLACK_MIB`` of the small one's. Then ``audit verify`` again, which
   must still find the instance intact.
+- With ``--maintain``, ``sealbox db maintain`` (the nightly rewrite in key order) last.
 - **Size**: the database's size and each table's, per case.
 """
 
@@ -191,7 +192,7 @@ def set_retention(store: Any, days: int) -> None:
 
 
 def operator_commands(store: Any, made: Any, loaded: Any, expired: int,
-                      today: dt.date) -> dict[str, Any]:
+                      today: dt.date, maintain: bool) -> dict[str, Any]:
     """audit verify, a purge of a tenth of ``expired``, a purge of ``expired``, audit verify,
     with ``audit head`` (the same command line, one query) as the memory floor."""
     where = ("--instance", str(made.path))
@@ -207,14 +208,17 @@ def operator_commands(store: Any, made: Any, loaded: Any, expired: int,
         left = conn.execute(text("SELECT count(*) FROM cases")).scalar_one()
     store.dispose()
     after = sealbox(made.env, "audit", "verify", *where)
-    return {"floor": floor, "verify": verify, "small_purge": small, "purge": purge,
+    # The nightly rewrite of the tables in key order (each is locked while rewritten).
+    maintained = sealbox(made.env, "db", "maintain", *where) if maintain else None
+    return {"maintain": maintained, "floor": floor, "verify": verify, "small_purge": small,
+            "purge": purge,
             "verify_after_purge": after, "retention_days": [small_days, days],
             "due": [small_due, due - small_due], "purged": [purged_count(small),
                                                            purged_count(purge)],
             "cases_left": left}
 
 
-def run(n: int, mean_messages: int, expired: int) -> dict[str, Any]:
+def run(n: int, mean_messages: int, expired: int, maintain: bool) -> dict[str, Any]:
     from cases.models import today as utc_today
     from cases.store import Store
 
@@ -231,7 +235,7 @@ def run(n: int, mean_messages: int, expired: int) -> dict[str, Any]:
         print(f"  database {size['database_bytes'] / 2**30:.2f} GiB, "
               f"{size['bytes_per_case'] / 1024:.1f} KiB per case")
         pages = inbox(store, reader, today)
-        commands = operator_commands(store, made, loaded, expired, today)
+        commands = operator_commands(store, made, loaded, expired, today, maintain)
         store.dispose()
     return {"rows": dict(loaded.rows), "fill_seconds": fill, "size": size, "inbox": pages,
             **commands, "load_average": os.getloadavg()}
@@ -263,10 +267,12 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--messages", type=int, default=10, help="per case, on average")
     parser.add_argument("--expired", type=int, default=100_000)
+    parser.add_argument("--maintain", action="store_true",
+                        help="then `sealbox db maintain` too (on PostgreSQL: CLUSTER)")
     args = parser.parse_args()
     n, expired = (20_000, 2_000) if args.quick else (args.cases, args.expired)
     print_machine(machine())
-    result = run(n, args.messages, expired)
+    result = run(n, args.messages, expired, args.maintain)
     met = targets(n, result)
     print()
     for name, ok in met.items():
