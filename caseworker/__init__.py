@@ -6,11 +6,13 @@ It runs as its own process, on an internal address, and never imports the intake
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 from typing import IO, Any
 from urllib.parse import urlsplit
 
+from babel import dates as babel_dates
 from flask import Flask, Request, current_app, g, request
-from flask_babel import Babel, format_date, format_datetime
+from flask_babel import Babel, format_date, format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import BadRequest
@@ -170,8 +172,6 @@ def _install_request_hooks(app: Flask, settings: Settings) -> None:
 
     @app.context_processor
     def _template_globals() -> dict[str, Any]:
-        from flask_babel import get_locale
-
         locale = str(get_locale() or "en")
         return {
             "current_account": web.current_account(),
@@ -185,7 +185,18 @@ def _install_request_hooks(app: Flask, settings: Settings) -> None:
 
 
 def _fmt_date(value: dt.date | None) -> str:
-    return format_date(value, "medium") if value else "—"
+    if not value:
+        return "—"
+    if type(value) is dt.date:  # what Flask-Babel's format_date gives for a date
+        return _date_in(value, str(get_locale() or "en"))
+    return str(format_date(value, "medium"))
+
+
+@lru_cache(maxsize=4096)
+def _date_in(value: dt.date, locale: str) -> str:
+    """A date as the locale writes it: the case page and the inbox show a hundred dates a
+    view, and Babel took about 80 µs for each (bench/bench_case_open.py)."""
+    return str(babel_dates.format_date(value, "medium", locale=locale))
 
 
 def _fmt_datetime(value: dt.datetime | None) -> str:

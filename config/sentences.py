@@ -58,7 +58,9 @@ class Sentences:
 
     ``scope`` is an object that lives as long as one request (Flask's ``g``), which raises
     RuntimeError outside one: the catalogue and locale are looked up once per request
-    there, not once per sentence (each look-up walks several context-local proxies)."""
+    there, not once per sentence (each look-up walks several context-local proxies). So a
+    request speaks one language throughout (the apps never switch it mid-request, e.g.
+    with Flask-Babel's ``force_locale``)."""
 
     def __init__(self, catalogue: Callable[[], Catalogue], locale: Callable[[], object],
                  scope: object = None) -> None:

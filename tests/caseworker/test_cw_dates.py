@@ -30,3 +30,24 @@ def test_numbers_in_sentences_are_written_as_the_caseworkers_language_writes_the
     french = admin.get("/admin/retention").get_data(as_text=True)
     assert "supprimés 1\u202f500 jours après leur clôture" in french
     assert "1500" not in french.replace("1\u202f500", "")
+
+
+def test_dates_kept_per_language_are_the_ones_babel_writes(store) -> None:  # type: ignore[no-untyped-def]
+    """The back office keeps each date's words per language (caseworker._date_in): they
+    must be Flask-Babel's, in whichever language is asked, one after another."""
+    import datetime as dt
+
+    from flask_babel import force_locale, format_date
+
+    from caseworker import _fmt_date, create_app
+
+    app = create_app(store.settings, store)
+    days = [dt.date(2026, 1, 31), dt.date(2026, 12, 4), dt.date(2031, 2, 28)]
+    with app.test_request_context("/"):
+        for lang in ("fr", "ar", "zh", "en", "fr"):
+            with force_locale(lang):
+                for day in days:
+                    assert _fmt_date(day) == format_date(day, "medium")
+        assert _fmt_date(None) == "—"
+        moment = dt.datetime(2026, 12, 4, 10, 30)
+        assert _fmt_date(moment) == format_date(moment, "medium")  # not kept: as before
