@@ -359,7 +359,7 @@ def _case_indexes(engine: Engine) -> dict[str, list[str | None]]:
             if i["name"] is not None}
 
 
-def test_0019_adds_the_purge_indexes_and_back(empty_db: tuple[str, Engine]) -> None:
+def test_0019_adds_the_scale_indexes_and_back(empty_db: tuple[str, Engine]) -> None:
     url, engine = empty_db
     _run(engine, url, "upgrade", "0018")
     with engine.begin() as conn:
@@ -368,6 +368,8 @@ def test_0019_adds_the_purge_indexes_and_back(empty_db: tuple[str, Engine]) -> N
     indexes = _case_indexes(engine)
     assert indexes["ix_cases_status_closed"] == ["status", "closed_on", "id"]
     assert indexes["ix_cases_linked_case_id"] == ["linked_case_id"]
+    keys = {i["name"]: i["column_names"] for i in inspect(engine).get_indexes("wrapped_keys")}
+    assert keys["ix_wrapped_keys_thread_holders"] == ["case_id", "caseworker_id"]
     linked = "SELECT id FROM cases WHERE linked_case_id = 'c000000000000001'"
     with engine.connect() as conn:
         if engine.dialect.name == "sqlite":  # the partial index serves the ON DELETE probe
@@ -380,5 +382,7 @@ def test_0019_adds_the_purge_indexes_and_back(empty_db: tuple[str, Engine]) -> N
             assert "WHERE (linked_case_id IS NOT NULL)" in definition
     _run(engine, url, "downgrade", "0018")
     assert not {"ix_cases_status_closed", "ix_cases_linked_case_id"} & set(_case_indexes(engine))
+    assert "ix_wrapped_keys_thread_holders" not in {
+        i["name"] for i in inspect(engine).get_indexes("wrapped_keys")}
     with engine.connect() as conn:
         assert conn.execute(text("SELECT id FROM cases")).scalars().all() == ["c000000000000001"]
