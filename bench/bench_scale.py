@@ -33,6 +33,7 @@ import random
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -132,19 +133,23 @@ def _rss(pid: int) -> tuple[int, int]:
 
 def sealbox(env: dict[str, str], *args: str) -> dict[str, Any]:
     """Run ``sealbox ARGS`` with its memory sampled every 50 ms."""
-    start = time.perf_counter()
-    command = subprocess.Popen([SEALBOX, *args], env={**os.environ, **env},
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    samples: list[tuple[float, int]] = []
-    peak = 0
-    while command.poll() is None:
-        rss, hwm = _rss(command.pid)
-        if rss:
-            samples.append((time.perf_counter() - start, rss))
-            peak = max(peak, hwm)
-        time.sleep(0.05)
-    output = command.stdout.read() if command.stdout else ""
-    seconds = time.perf_counter() - start
+    # Into a file, not a pipe: the purge writes a line per case, more than a pipe holds
+    # while nobody reads it.
+    with tempfile.TemporaryFile("w+") as out:
+        start = time.perf_counter()
+        command = subprocess.Popen([SEALBOX, *args], env={**os.environ, **env},
+                                   stdout=out, stderr=subprocess.STDOUT, text=True)
+        samples: list[tuple[float, int]] = []
+        peak = 0
+        while command.poll() is None:
+            rss, hwm = _rss(command.pid)
+            if rss:
+                samples.append((time.perf_counter() - start, rss))
+                peak = max(peak, hwm)
+            time.sleep(0.05)
+        seconds = time.perf_counter() - start
+        out.seek(0)
+        output = out.read()
     # The summary, without the purge's line per purged case.
     summary = [line for line in output.splitlines() if line and not line.startswith("  ")]
     result = {"command": " ".join(["sealbox", *args[:-2]]), "exit": command.returncode,
