@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from cases.attachments.blobs import DatabaseBlobStore, FilesystemBlobStore
-from cases.models import Attachment, AuditEntry, Case, Message, Status, WrappedKey
+from cases.models import Attachment, AuditEntry, Case, Message, WrappedKey
 from cases.records.audit import record, verify_chain
 from cases.records.retention import purge_expired
 from cases.reporting.followup import find_case
@@ -72,30 +72,16 @@ def test_rewriting_a_whole_entry_consistently_still_breaks_the_next(any_store: S
     assert any("entry 2" in p for p in problems) and any("entry 3" in p for p in problems)
 
 
-def _submit_closed(
-    store: Store, closed_on: dt.date, reviewer: int | None, hold: str | None = None
-) -> str:
-    with new_submission(store) as draft:
-        upload = draft.new_attachment()
-        upload.write(b"evidence " * 1000)
-        draft.attach(upload, "e.txt", "text/plain")
-        receipt = draft.finalize(Submission(report={"text": "x"}))
-    with store.transaction() as session:
-        case, _ = find_case(session, store.settings, receipt)
-        assert case is not None
-        case.status, case.closed_on, case.legal_hold_reason = Status.CLOSED, closed_on, hold
-        case.closure_reviewed_by_id = reviewer
-        return case.id
-
-
-def test_purge_crypto_shreds_expired_cases_only(any_store: Store, closure_reviewer) -> None:  # type: ignore[no-untyped-def]
+def test_purge_crypto_shreds_expired_cases_only(  # type: ignore[no-untyped-def]
+    any_store: Store, closure_reviewer, closed_case
+) -> None:
     today = dt.date(2026, 6, 1)
     reviewer = closure_reviewer(any_store)
-    old = _submit_closed(any_store, today - dt.timedelta(days=61), reviewer)
-    held = _submit_closed(any_store, today - dt.timedelta(days=400), reviewer, hold="litigation")
-    recent = _submit_closed(any_store, today - dt.timedelta(days=10), reviewer)
+    old = closed_case(any_store, today - dt.timedelta(days=61), reviewer)
+    held = closed_case(any_store, today - dt.timedelta(days=400), reviewer, hold="litigation")
+    recent = closed_case(any_store, today - dt.timedelta(days=10), reviewer)
     # Closed by one person and never reviewed: kept however old (cases.casework.holders).
-    unreviewed = _submit_closed(any_store, today - dt.timedelta(days=400), None)
+    unreviewed = closed_case(any_store, today - dt.timedelta(days=400), None)
     with any_store.transaction() as session:
         old_blobs = list(session.scalars(select(Attachment.id).where(Attachment.case_id == old)))
         purged = purge_expired(session, any_store.blobs, today, 60)

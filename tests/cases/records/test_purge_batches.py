@@ -16,8 +16,6 @@ from cases.models import Attachment, AuditEntry, Case, Message, Status, WrappedK
 from cases.records.audit import verify_chain
 from cases.records.integrity import verify_content
 from cases.records.retention import count_due_for_purge, due_for_purge, purge_expired_in_batches
-from cases.reporting.followup import find_case
-from cases.reporting.submission import Submission, new_submission
 from cases.store import Store
 
 TODAY = dt.date(2026, 6, 1)
@@ -25,21 +23,6 @@ TODAY = dt.date(2026, 6, 1)
 
 def _days_ago(n: int) -> dt.date:
     return TODAY - dt.timedelta(days=n)
-
-
-def _closed_case(store: Store, closed_on: dt.date, reviewer: int | None,
-                 hold: str | None = None) -> str:
-    with new_submission(store) as draft:
-        upload = draft.new_attachment()
-        upload.write(b"evidence " * 100)
-        draft.attach(upload, "e.txt", "text/plain")
-        receipt = draft.finalize(Submission(report={"text": "what happened"}))
-    with store.transaction() as session:
-        case, _ = find_case(session, store.settings, receipt)
-        assert case is not None
-        case.status, case.closed_on, case.legal_hold_reason = Status.CLOSED, closed_on, hold
-        case.closure_reviewed_by_id = reviewer
-        return case.id
 
 
 def _rows_of(store: Store, case_id: str) -> dict[str, int]:
@@ -74,15 +57,15 @@ def test_the_sql_rule_is_the_python_rule(store: Store, closure_reviewer: Any) ->
         assert count_due_for_purge(session, TODAY, 60) == 6
 
 
-def test_every_expired_case_goes_a_batch_at_a_time(any_store: Store,
-                                                   closure_reviewer: Any) -> None:
+def test_every_expired_case_goes_a_batch_at_a_time(any_store: Store, closure_reviewer: Any,
+                                                   closed_case: Any) -> None:
     reviewer = closure_reviewer(any_store)
-    expired = [_closed_case(any_store, _days_ago(days), reviewer) for days in (61, 61, 90, 400)]
-    expired.append(_closed_case(any_store, _days_ago(70), reviewer, hold=""))
+    expired = [closed_case(any_store, _days_ago(days), reviewer) for days in (61, 61, 90, 400)]
+    expired.append(closed_case(any_store, _days_ago(70), reviewer, hold=""))
     # Kept, and before the expired ones in the walk's order (oldest closure first).
-    kept = [_closed_case(any_store, _days_ago(900), None),
-            _closed_case(any_store, _days_ago(800), reviewer, hold="litigation"),
-            _closed_case(any_store, _days_ago(10), reviewer)]
+    kept = [closed_case(any_store, _days_ago(900), None),
+            closed_case(any_store, _days_ago(800), reviewer, hold="litigation"),
+            closed_case(any_store, _days_ago(10), reviewer)]
     batches: list[list[str]] = []
     purged = purge_expired_in_batches(any_store.transaction, any_store.blobs, TODAY, 60,
                                       limit=2, each=lambda ids: batches.append(list(ids)))
@@ -116,9 +99,10 @@ class FailingBlobs:
         self.blobs.delete(session, blob_id)
 
 
-def test_a_batch_that_fails_leaves_whole_cases(any_store: Store, closure_reviewer: Any) -> None:
+def test_a_batch_that_fails_leaves_whole_cases(any_store: Store, closure_reviewer: Any,
+                                               closed_case: Any) -> None:
     reviewer = closure_reviewer(any_store)
-    expired = [_closed_case(any_store, _days_ago(61 + n), reviewer) for n in range(4)]
+    expired = [closed_case(any_store, _days_ago(61 + n), reviewer) for n in range(4)]
     oldest_first = list(reversed(expired))
     failing = FailingBlobs(any_store.blobs, fail_at=3)  # the second batch's first file
     with pytest.raises(OSError, match="disk error"):
