@@ -38,8 +38,8 @@ def extra_fields(body: Any) -> list[tuple[str, str]]:
     return [(str(k), display_value(v)) for k, v in body.items() if k not in SHOWN_ELSEWHERE]
 
 
-SENTENCES = sentences.Sentences(get_translations, get_locale, g)  # numbers in the
-# reader's way
+# Numbers in the reader's way; the look-ups kept on g for the request.
+SENTENCES = sentences.Sentences(get_translations, get_locale, g)
 gettext, ngettext = SENTENCES.gettext, SENTENCES.ngettext
 
 

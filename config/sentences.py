@@ -72,12 +72,15 @@ class Sentences:
         try:
             current: tuple[Catalogue, str] | None = getattr(self._scope, _CACHED, None)
         except RuntimeError:  # no request: nothing to keep it in
-            return self._catalogue(), str(self._locale() or "en")
+            return self._look_up()
         if current is None:
-            current = (self._catalogue(), str(self._locale() or "en"))
+            current = self._look_up()
             if self._scope is not None:
                 setattr(self._scope, _CACHED, current)
         return current
+
+    def _look_up(self) -> tuple[Catalogue, str]:
+        return self._catalogue(), str(self._locale() or "en")
 
     def gettext(self, string: str, *, autoescape: bool = False, **variables: Any) -> str:
         catalogue, locale = self._current()

@@ -100,7 +100,8 @@ def blake2b(data: bytes, *, person: bytes, key: bytes = b"", size: int = 32) -> 
     exactly libsodium's ``crypto_generichash_blake2b_salt_personal`` (tests/crypto compares
     the two): called through PyNaCl, each small hash spent about 8 µs checking its
     arguments in Python against hashlib's 1.4 µs, and the audit chain and the content
-    digests make millions of them (docs/PERFORMANCE.md, "Scale")."""
+    digests make millions of them (docs/PERFORMANCE.md, "PostgreSQL at a million
+    cases")."""
     return hashlib.blake2b(data, digest_size=size, key=key, person=person).digest()
 
 

@@ -78,8 +78,8 @@ def language_url(code: str) -> str:
     return url_for("main.index", lang=code)
 
 
-SENTENCES = sentences.Sentences(get_translations, get_locale, g)  # numbers in the
-# reader's way
+# Numbers in the reader's way; the look-ups kept on g for the request.
+SENTENCES = sentences.Sentences(get_translations, get_locale, g)
 gettext, ngettext = SENTENCES.gettext, SENTENCES.ngettext
 
 

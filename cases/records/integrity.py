@@ -160,7 +160,6 @@ def verify_content(session: Session, blobs: BlobStore, batch: int = VERIFY_BATCH
         for case in cases:
             verify_case(case.id, case.last_position, items.get(case.id, []),
                         commitments.get(case.id, []), report)
-        session.expunge_all()  # the attachments read: the next batch needs none of them
         after = ids[-1]
     for case_id in _gone_without_purge(session):
         report.problems.append(f"case {case_id} is gone, and no purge was recorded")

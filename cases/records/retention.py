@@ -8,8 +8,8 @@ log's head, wait for one batch at most."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 
 from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.orm import Session
@@ -35,15 +35,6 @@ def expired_batch(
         query = query.where(tuple_(Case.closed_on, Case.id) > tuple_(*after))
     rows = session.execute(query.order_by(Case.closed_on, Case.id).limit(limit))
     return [(row.id, row.closed_on) for row in rows]
-
-
-def _expired_batches(
-    session: Session, on: dt.date, retention_days: int, limit: int = PURGE_BATCH
-) -> Iterator[list[tuple[str, dt.date]]]:
-    after: Cursor | None = None
-    while batch := expired_batch(session, on, retention_days, after=after, limit=limit):
-        yield batch
-        after = (batch[-1][1], batch[-1][0])
 
 
 def due_for_purge(session: Session, on: dt.date, retention_days: int) -> list[Case]:
@@ -114,10 +105,8 @@ def purge_expired(
 ) -> list[str]:
     """Every case past retention, in the caller's transaction; their ids."""
     purged: list[str] = []
-    for batch in _expired_batches(session, on, retention_days):
-        ids = [case_id for case_id, _closed in batch]
-        purge_cases(session, blobs, ids, actor_id=actor_id)
-        purged += ids
+    purge_expired_in_batches(lambda: nullcontext(session), blobs, on, retention_days,
+                             actor_id=actor_id, each=purged.extend)
     return purged
 
 
@@ -141,12 +130,13 @@ def purge_expired_in_batches(
     while True:
         with transaction() as session:
             batch = expired_batch(session, on, retention_days, after=after, limit=limit)
-            purge_cases(session, blobs, [case_id for case_id, _ in batch], actor_id=actor_id)
+            ids = [case_id for case_id, _closed in batch]
+            purge_cases(session, blobs, ids, actor_id=actor_id)
         if not batch:
             return purged
         if each is not None:
-            each([case_id for case_id, _ in batch])
-        purged += len(batch)
+            each(ids)
+        purged += len(ids)
         after = (batch[-1][1], batch[-1][0])
 
 
