@@ -22,20 +22,25 @@
   associated data in the ``X-Key`` and ``X-AAD`` headers (hex): the crypto floor, issue
   19's download baseline.
 
-``GET /`` answers 200 (the readiness probe).
+``GET /`` answers 200 (the readiness probe). ``bench._bare_pages`` adds a reporter's pages
+with nothing behind them but the HTTP exchange and the receipt's one derivation (the floor
+of the submission and follow-up journeys).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import secrets
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import nacl.bindings as sodium
-import nacl.pwhash.argon2id as argon2id
 from flask import Flask, Response, abort, request
+
+from bench._bare_pages import bp as bare_pages
+from bench._bare_pages import derive
 
 PIECE = 64 * 1024
 READ_PIECE = 1024 * 1024
@@ -43,6 +48,10 @@ SEALED_HEAD = 8 + sodium.crypto_secretstream_xchacha20poly1305_HEADERBYTES  # pr
 SEALED_CHUNK = PIECE + sodium.crypto_secretstream_xchacha20poly1305_ABYTES
 
 app = Flask(__name__)
+# One key for every worker (a session cookie signed by one is read by the next), given by
+# the benchmark that drives the pages; the others use no session.
+app.secret_key = os.environ.get("SEALBOX_BENCH_SECRET_KEY") or secrets.token_hex(32)
+app.register_blueprint(bare_pages)
 
 
 @app.get("/")
@@ -69,21 +78,15 @@ def store() -> str:
 @app.post("/store-derive")
 def store_derive() -> str:
     total = _stored()
-    _derive()
+    derive(os.urandom(32))
     return str(total)
 
 
 @app.post("/store-seal")
 def store_seal() -> str:
     total = _stored(seal=True)
-    _derive()
+    derive(os.urandom(32))
     return str(total)
-
-
-def _derive() -> None:
-    argon2id.kdf(32, os.urandom(32), os.urandom(argon2id.SALTBYTES),
-                 opslimit=int(os.environ["SEALBOX_BENCH_KDF_OPSLIMIT"]),
-                 memlimit=int(os.environ["SEALBOX_BENCH_KDF_MEMLIMIT"]))
 
 
 def _stored(*, seal: bool = False) -> int:

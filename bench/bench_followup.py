@@ -29,7 +29,16 @@ from typing import Any
 from bench._common import machine, print_machine, save
 from bench._http import Browser, csrf_of, form_to
 from bench._server import INTAKE_CONF, Server, instance
-from bench.bench_submissions import MEMLIMIT, OPSLIMIT, THREADS, WORKERS, Bare, Load, Reporter
+from bench.bench_submissions import (
+    MEMLIMIT,
+    OPSLIMIT,
+    THREADS,
+    WORKERS,
+    Bare,
+    Load,
+    Reporter,
+    bare_pages,
+)
 
 TARGET = 0.9
 MESSAGE = ("I found the second invoice; the amounts match the tender file, the dates do not. "
@@ -83,15 +92,20 @@ def measure(database: str, clients: int, rounds: int, seconds: float) -> dict[st
         server = stack.enter_context(
             Server("intake:create_app()", INTAKE_CONF, inst.env, ready_path="/en/"))
         load = Load(server, clients, client=ReturningReporter)
+        floor = Load(stack.enter_context(bare_pages(inst.env)), clients, ReturningReporter)
         bare = Bare(WORKERS, THREADS)
-        stack.callback(load.close)
-        stack.callback(bare.close)
+        for closing in (load, floor, bare):
+            stack.callback(closing.close)
         load.window(6, counted=False)  # each client's first report, then warm journeys
+        floor.window(3, counted=False)
         bare.window(1, counted=False)
         for _ in range(rounds):
             load.window(seconds)
             bare.window(seconds)
-        return {"server": load.result(), "bare_same_parallelism": bare.result()}
+            floor.window(seconds)
+            bare.window(seconds)
+        return {"server": load.result(), "bare_pages": floor.result(),
+                "bare_same_parallelism": bare.result()}
 
 
 def main() -> None:
@@ -116,6 +130,13 @@ def main() -> None:
           f"errors {s['errors']}")
     for sample in s["error_samples"]:
         print(f"      error: {sample}")
+    floor = result["bare_pages"]
+    print(f"  bare pages (HTTP and the derivation only): {floor['per_second']:.1f} journeys/s, "
+          f"{floor['per_second'] / bare['per_second']:.2f}x bare Argon2id; server / bare pages "
+          f"{s['per_second'] / floor['per_second']:.2f}x; client CPU per journey, server "
+          f"{s['client_cpu_ms_per_submission']:.0f} ms, bare pages "
+          f"{floor['client_cpu_ms_per_submission']:.0f} ms; server CPU per journey, bare pages "
+          f"{floor['server_cpu_ms_per_submission']:.0f} ms; errors {floor['errors']}")
     targets = {f"{args.database} follow-up >= {TARGET}x bare Argon2id": ratio >= TARGET}
     for name, met in targets.items():
         print(f"  target {name}: {'met' if met else 'MISSED'}")
