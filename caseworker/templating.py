@@ -7,10 +7,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Flask, g
+from flask import Flask, g, request
 from flask_babel import get_locale, get_translations
 from jinja2 import pass_context
 from jinja2.runtime import Context
+from wtforms.i18n import messages_path
 
 from cases.bodies import LAID_OUT
 from config import sentences
@@ -54,7 +55,13 @@ def _template_ngettext(context: Context, singular: str, plural: str, num: int,
     return ngettext(singular, plural, num, autoescape=context.eval_ctx.autoescape, **variables)
 
 
+def _wtforms_catalogue() -> None:
+    request.wtforms_translations = sentences.catalogue(  # type: ignore[attr-defined]
+        messages_path(), "wtforms", str(get_locale()))
+
+
 def register(app: Flask) -> None:
+    app.before_request(_wtforms_catalogue)
     # After Flask-Babel installed its own (Jinja's ``_`` looks "gettext" up when called).
     app.jinja_env.globals.update(gettext=_template_gettext, ngettext=_template_ngettext)
     app.jinja_env.filters["display_value"] = display_value

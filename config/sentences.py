@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 from babel.numbers import format_decimal
+from babel.support import NullTranslations, Translations
 from markupsafe import Markup
 
 _WHOLE_NUMBER_FIELD = re.compile(r"%\((\w+)\)d")
@@ -92,3 +93,12 @@ class Sentences:
         catalogue, locale = self._current()
         text = catalogue.ungettext(singular, plural, num)
         return fill(text, variables, locale, autoescape=autoescape)
+
+
+@lru_cache(maxsize=64)
+def catalogue(directory: str, domain: str, locale: str) -> NullTranslations:
+    """A gettext catalogue read from disk once per process. For WTForms' own messages
+    ("This field is required."): Flask-WTF reads and parses its catalogue again in every
+    request that builds a form, unless the request already carries it
+    (``request.wtforms_translations``, which each app sets from here before its views)."""
+    return Translations.load(directory, [locale], domain=domain)

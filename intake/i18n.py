@@ -14,6 +14,7 @@ from flask import Flask, abort, current_app, g, request, url_for
 from flask_babel import Babel, get_locale, get_translations
 from jinja2 import pass_context
 from jinja2.runtime import Context
+from wtforms.i18n import messages_path
 
 from config import sentences
 from config.languages import NATIVE_NAMES, text_direction
@@ -94,6 +95,11 @@ def _template_ngettext(context: Context, singular: str, plural: str, num: int,
     return ngettext(singular, plural, num, autoescape=context.eval_ctx.autoescape, **variables)
 
 
+def _wtforms_catalogue() -> None:
+    request.wtforms_translations = sentences.catalogue(  # type: ignore[attr-defined]
+        messages_path(), "wtforms", str(get_locale()))
+
+
 def init_app(app: Flask) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
     app.config["BABEL_DEFAULT_LOCALE"] = app.config["SEALBOX_SETTINGS"].default_language
@@ -102,6 +108,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(gettext=_template_gettext, ngettext=_template_ngettext)
     app.url_value_preprocessor(_pull_lang)
     app.url_defaults(_add_lang)
+    app.before_request(_wtforms_catalogue)
 
     @app.context_processor
     def _language_context() -> dict[str, Any]:

@@ -84,3 +84,48 @@ def test_pages_in_two_languages_one_after_the_other(lang: str, store: object) ->
 def _sign_in_label(html: str) -> str:
     start = html.index("<h1")
     return html[start:html.index("</h1>", start)]
+
+
+def test_wtforms_messages_are_read_once_per_process_and_per_language() -> None:
+    from wtforms.i18n import messages_path
+
+    from config.sentences import catalogue
+
+    french = catalogue(messages_path(), "wtforms", "fr")
+    assert french is catalogue(messages_path(), "wtforms", "fr")
+    assert french.ugettext("This field is required.") == "Ce champ est requis."
+    assert catalogue(messages_path(), "wtforms", "en").ugettext("This field is required.") == (
+        "This field is required.")
+
+
+@pytest.mark.parametrize("app_name", ["intake", "caseworker"])
+def test_a_form_in_a_request_speaks_the_pages_language(app_name: str, store: object) -> None:
+    from flask import Flask
+    from flask_wtf import FlaskForm
+    from wtforms import StringField
+    from wtforms.i18n import messages_path
+    from wtforms.validators import DataRequired
+
+    from config.sentences import catalogue
+
+    if app_name == "intake":
+        from intake import create_app
+    else:
+        from caseworker import create_app
+
+    class Named(FlaskForm):
+        name = StringField(validators=[DataRequired()])
+
+    app: Flask = create_app(store.settings, store)  # type: ignore[attr-defined]
+    app.config["WTF_CSRF_ENABLED"] = False
+    path = "/fr/followup/" if app_name == "intake" else "/login?lang=fr"
+    with app.test_request_context(path, method="POST", data={"name": ""},
+                                  headers={"Accept-Language": "fr"}):
+        app.preprocess_request()
+        from flask import request
+
+        french = catalogue(messages_path(), "wtforms", "fr")
+        assert request.wtforms_translations is french  # type: ignore[attr-defined]
+        form = Named()
+        assert not form.validate()
+        assert form.name.errors == ["Ce champ est requis."]
