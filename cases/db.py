@@ -16,8 +16,11 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.util import immutabledict
 
 log = logging.getLogger("sealbox.db")
+# The execution option that marks a transaction that only reads (begin_reading).
+READS_ONLY = "sealbox_reads_only"
 _FAULTS = (OperationalError, InterfaceError, PendingRollbackError, PoolTimeout, DisconnectionError)
 
 
@@ -61,9 +64,42 @@ def _harden_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        # Take the write lock up front: two writers never read the same audit head and
-        # then collide when upgrading a read lock.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A writer takes the write lock up front: two writers never read the same audit
+        # head and then collide when upgrading a read lock (SQLite does not wait for an
+        # upgrade: it fails). A reader (begin_reading) takes none and cannot write.
+        reading = bool(conn.get_execution_options().get(READS_ONLY))
+        if conn.info.get(READS_ONLY, False) != reading:  # the DBAPI connection's, pooled
+            conn.exec_driver_sql(f"PRAGMA query_only={int(reading)}")
+            conn.info[READS_ONLY] = reading
+        conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
+
+
+def begin_reading(session: Session) -> None:
+    """Make ``session``'s transactions readers', from its next one on.
+
+    On SQLite every other transaction takes the write lock at its first statement, so a
+    page that only reads (or a download streaming for minutes) would wait for every
+    writer of the instance and make them all wait for it. A reader's transaction is a
+    deferred one instead: it takes no lock, waits for none and sees the last commit
+    (WAL), and its connection refuses any write until it ends (``PRAGMA query_only``), so
+    code wrong about only reading fails at once, in every test, not now and then under
+    load. PostgreSQL's readers never wait for writers: nothing changes there. A
+    transaction already under way stays what it is."""
+    session.execution_options = session.execution_options.union({READS_ONLY: True})
+
+
+def stop_reading(session: Session) -> None:
+    """Let ``session`` write again: a reader's transaction under way ends (it wrote
+    nothing), and the next one is an ordinary one."""
+    if not session.execution_options.get(READS_ONLY):
+        return
+    if session.in_transaction() and session.connection().get_execution_options().get(
+        READS_ONLY
+    ):
+        session.rollback()
+    session.execution_options = immutabledict(
+        {k: v for k, v in session.execution_options.items() if k != READS_ONLY}
+    )
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

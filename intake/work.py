@@ -6,26 +6,32 @@ deleted, so a failed request leaves no case, no message and no orphaned cipherte
 
 SQLite transactions here take the write lock up front (``BEGIN IMMEDIATE``), so a request
 must never hold two sessions at once: the report submission does all its reads through
-the submission draft's own session.
+the submission draft's own session. A GET (and a view marked :func:`reads_only`) begins
+as a reader instead (``cases.db.begin_reading``): no lock, and no write until its first
+transaction ends.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
-from typing import cast
+from typing import ParamSpec, TypeVar, cast
 
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from cases.content import AttachmentUpload
-from cases.db import release
+from cases.db import begin_reading, release
 from cases.reporting.submission import SubmissionDraft, new_submission
 from cases.store import Store
 from config import Settings
 
 log = logging.getLogger("intake")
+P = ParamSpec("P")
+R = TypeVar("R")
+READING_METHODS = frozenset({"GET", "HEAD"})
 
 
 class Abandoned(Exception):
@@ -108,7 +114,21 @@ def db() -> Session:
     session = g.get("_db")
     if session is None:
         session = g._db = store().sessions()
+        if has_request_context() and (request.method in READING_METHODS or g.get("_reads")):
+            begin_reading(session)
     return session  # type: ignore[no-any-return]
+
+
+def reads_only(view: Callable[P, R]) -> Callable[P, R]:
+    """A POST view that only reads (the report's review step): its first transaction is
+    a reader's, as a GET's is (``cases.db.begin_reading``)."""
+
+    @functools.wraps(view)
+    def reading(*args: P.args, **kwargs: P.kwargs) -> R:
+        g._reads = True
+        return view(*args, **kwargs)
+
+    return reading
 
 
 def _discard_unused_uploads() -> None:

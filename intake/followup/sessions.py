@@ -98,7 +98,8 @@ class Expired(Exception):
 
 
 def current(db: Session) -> Reporter | None:
-    """The reporter of this request, or None if no follow-up session. Raises Expired."""
+    """The reporter of this request, or None if no follow-up session. Raises Expired
+    (and writes nothing: a GET only reads; the caller ends the session, ``end``)."""
     if "reporter" in g:
         return g.reporter  # type: ignore[no-any-return]
     if g.get("reporter_expired"):
@@ -112,25 +113,20 @@ def current(db: Session) -> Reporter | None:
         session_id, cookie_key = str(data["id"]), bytes(data["key"])
         seen, started = int(data["seen"]), int(data["start"])
     except (KeyError, TypeError, ValueError):
-        end(db)
         raise Expired() from None
     if now - seen > instance.reporter_idle_minutes * 60 or now - started > ABSOLUTE_HOURS * 3600:
-        end(db)
         raise Expired()
     row = db.get(ReporterSession, _id_hash(session_id))
     if row is None:
-        end(db)
         raise Expired()
     try:
         secret = join_session_secret(cookie_key, row.wrapped_key, session_id)
     except DecryptionError:
-        end(db)
         raise Expired() from None
     private_key = None if data.get("sealed") else secret
     public_key = secret if private_key is None else public_key_of(private_key)
     cases = reporter_cases(db, public_key)
     if not cases:  # purged while signed in
-        end(db)
         raise Expired()
     data["seen"] = now
     session[COOKIE_FIELD] = data

@@ -33,6 +33,7 @@ from cases.content import (
     attachment_meta,
     open_attachment,
 )
+from cases.db import begin_reading, stop_reading
 from cases.keyring import reporter_thread_key
 from cases.models import Attachment, Case, IdentityRecord, MessageKind, Status
 from cases.reporting.claim import AlreadyClaimed, claim_receipt, needs_claim, new_reporter_receipt
@@ -72,11 +73,14 @@ bp = Blueprint("followup", __name__)
 
 
 def _reporter() -> Reporter | None:
-    """The session's reporter; None if there is none or it just expired (then committed)."""
+    """The session's reporter; None if there is none or it just expired (its row is then
+    deleted and committed, in a transaction of its own if the request's only read)."""
     try:
         return sessions.current(db())
     except Expired:
-        commit()  # the expired session row is deleted
+        stop_reading(db())
+        sessions.end(db())
+        commit()
         return None
 
 
@@ -353,6 +357,7 @@ def download(attachment_id: str) -> Response:
         # when the view returns, and reading chunks through it would open a connection
         # that nothing closes (a database blob store's, left idle in a transaction).
         with the_store.sessions() as own:
+            begin_reading(own)  # no write lock for as long as the reporter downloads
             row = own.get_one(Attachment, attachment_id)
             yield from open_attachment(the_store.blobs, own, row, thread_key)
 

@@ -49,7 +49,7 @@ from intake.uploads import (
     file_choices_sent,
     file_errors,
 )
-from intake.work import db, report_work, settings, store
+from intake.work import db, reads_only, report_work, settings, store
 
 bp = Blueprint("report", __name__)
 
@@ -130,6 +130,7 @@ def _honeypot(form: ReportForm) -> Response:
 
 
 @bp.route("/", methods=["GET", "POST"])
+@reads_only
 @seals_in_browser
 def form() -> Response:
     """The form. A POST comes from "Change" on the review page: show those values again."""
@@ -138,6 +139,7 @@ def form() -> Response:
 
 
 @bp.post("/review")
+@reads_only
 def review() -> Response:
     the_form = build_form(_options(db()), request.form)
     if the_form.honeypot_filled:
