@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.bench_followup [--quick] [--database sqlite|postgres]
                                              [--rounds 3] [--seconds 10] [--clients 16]
+                                             [--other-tree DIR]
 
 The intake as ``bench.bench_submissions`` runs it (gunicorn with the shipped configuration,
 the receipt KDF at its defaults, rate limits out of the way). Each client first sends one
@@ -24,6 +25,7 @@ import argparse
 import contextlib
 import re
 import time
+from pathlib import Path
 from typing import Any
 
 from bench._common import machine, print_machine, save
@@ -82,7 +84,10 @@ class ReturningReporter(Reporter):
         return found.group(1).replace(" ", "")
 
 
-def measure(database: str, clients: int, rounds: int, seconds: float) -> dict[str, Any]:
+def measure(database: str, clients: int, rounds: int, seconds: float,
+            other_tree: Path | None = None) -> dict[str, Any]:
+    """Server, bare and floor windows in turn (S B F B ...); with ``other_tree``, the
+    intake of that checkout takes a turn after the server's."""
     with contextlib.ExitStack() as stack:
         inst = stack.enter_context(instance(
             database=database, redis=database == "postgres",
@@ -93,19 +98,30 @@ def measure(database: str, clients: int, rounds: int, seconds: float) -> dict[st
             Server("intake:create_app()", INTAKE_CONF, inst.env, ready_path="/en/"))
         load = Load(server, clients, client=ReturningReporter)
         floor = Load(stack.enter_context(bare_pages(inst.env)), clients, ReturningReporter)
+        other = None if other_tree is None else Load(stack.enter_context(Server(
+            "intake:create_app()", INTAKE_CONF, inst.env, ready_path="/en/", root=other_tree)),
+            clients, ReturningReporter)
         bare = Bare(WORKERS, THREADS)
-        for closing in (load, floor, bare):
-            stack.callback(closing.close)
+        for closing in (load, floor, bare, other):
+            if closing is not None:
+                stack.callback(closing.close)
         load.window(6, counted=False)  # each client's first report, then warm journeys
+        if other is not None:
+            other.window(6, counted=False)
         floor.window(3, counted=False)
         bare.window(1, counted=False)
         for _ in range(rounds):
             load.window(seconds)
+            if other is not None:
+                other.window(seconds)
             bare.window(seconds)
             floor.window(seconds)
             bare.window(seconds)
-        return {"server": load.result(), "bare_pages": floor.result(),
-                "bare_same_parallelism": bare.result()}
+        result = {"server": load.result(), "bare_pages": floor.result(),
+                  "bare_same_parallelism": bare.result()}
+        if other is not None:
+            result["other_tree"] = other.result()
+        return result
 
 
 def main() -> None:
@@ -115,12 +131,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--other-tree", type=Path, default=None,
+                        help="also run the intake from this checkout, in the same rotation")
     args = parser.parse_args()
     rounds, seconds = (2, 5.0) if args.quick else (args.rounds, args.seconds)
     print_machine(machine())
     print(f"receipt KDF opslimit {OPSLIMIT}, {MEMLIMIT >> 20} MiB; {args.clients} clients; "
           f"{rounds} rounds of {seconds:.0f} s server / bare windows in turn")
-    result = measure(args.database, args.clients, rounds, seconds)
+    result = measure(args.database, args.clients, rounds, seconds, args.other_tree)
     s, bare = result["server"], result["bare_same_parallelism"]
     ratio = s["per_second"] / bare["per_second"]
     print(f"  {args.database}: {s['per_second']:.1f} journeys/s; bare Argon2id "
@@ -137,6 +155,13 @@ def main() -> None:
           f"{s['client_cpu_ms_per_submission']:.0f} ms, bare pages "
           f"{floor['client_cpu_ms_per_submission']:.0f} ms; server CPU per journey, bare pages "
           f"{floor['server_cpu_ms_per_submission']:.0f} ms; errors {floor['errors']}")
+    if "other_tree" in result:
+        o = result["other_tree"]
+        print(f"  other tree: {o['per_second']:.1f} journeys/s; this tree / other "
+              f"{s['per_second'] / o['per_second']:.2f}x; journey p50 "
+              f"{o['journey_latency_ms']['p50']:.0f} ms, p95 "
+              f"{o['journey_latency_ms']['p95']:.0f} ms; server CPU "
+              f"{o['server_cpu_ms_per_submission']:.0f} ms/journey")
     targets = {f"{args.database} follow-up >= {TARGET}x bare Argon2id": ratio >= TARGET}
     for name, met in targets.items():
         print(f"  target {name}: {'met' if met else 'MISSED'}")
