@@ -55,10 +55,12 @@ def children(pid: int) -> list[int]:
     return [int(p) for p in text.split()]
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of one process (from /proc/<pid>/stat)."""
+def cpu_seconds(pid: int, *, reaped: bool = False) -> float:
+    """User + system CPU time of one process (from /proc/<pid>/stat); with ``reaped``,
+    that of its children that have ended and been waited for instead."""
     fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    first = 13 if reaped else 11  # cutime, cstime; else utime, stime
+    return (int(fields[first]) + int(fields[first + 1])) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -178,7 +180,13 @@ class Server:
         return [proc_status(pid) for pid in self.workers()]
 
     def worker_cpu_seconds(self) -> float:
-        return sum(cpu_seconds(pid) for pid in self.workers())
+        """The CPU the workers used so far, those gunicorn replaced (``max_requests``)
+        included: the master waits for each, which adds its time to the master's."""
+        live = 0.0
+        for pid in self.workers():
+            with contextlib.suppress(OSError):  # ended meanwhile: counted as reaped
+                live += cpu_seconds(pid)
+        return live + cpu_seconds(self.process.pid, reaped=True)
 
     def stop(self) -> None:
         if self.process.poll() is None:
