@@ -56,3 +56,24 @@ def test_segments_cut_the_text_at_the_findings_and_lose_nothing() -> None:
     parts = segments(text, find_identifying(text))
     assert "".join(p for p, _ in parts) == text
     assert [k for _, k in parts] == [None, EMAIL, None, PHONE, None]
+
+
+def test_an_address_is_only_tried_where_a_run_of_its_characters_starts() -> None:
+    """What keeps a long run of letters from costing the square of its length: no match is
+    attempted from inside the run (the look-behind), so each position is scanned once."""
+    from cases.reporting.identifying import _EMAIL
+
+    assert _EMAIL.match("jane.doe@example.org") is not None
+    assert _EMAIL.match("jane.doe@example.org", 1) is None  # inside the run "jane.doe"
+    assert _EMAIL.match("(jane.doe@example.org)", 1) is not None  # a run starts after "("
+    # The same addresses as before, wherever they stand.
+    assert _kinds("mail a.b+c@d-e.org, (x@y.zz) or --q@r.st") == [
+        (EMAIL, "a.b+c@d-e.org"), (EMAIL, "x@y.zz"), (EMAIL, "--q@r.st")]
+
+
+@pytest.mark.parametrize("run", ["x" * 50_000, "1" * 50_000, "a." * 25_000, "A@" * 25_000])
+def test_the_longest_report_the_form_takes_is_checked_whole(run: str) -> None:
+    """max_report_chars (50,000) of one unbroken run, then an address: both checked (a run
+    of digits is a long number), nothing after the run missed."""
+    expected = ([(NUMBER, run)] if run.isdigit() else []) + [(EMAIL, "jane@example.org")]
+    assert _kinds(run + " write to me at jane@example.org") == expected
