@@ -1,12 +1,14 @@
-"""On SQLite a caseworker's download under way takes no write lock (cases.db.begin_reading):
-a report is stored meanwhile, and the file still arrives whole. Real SQLite, real
-streaming through the app, a real second writer."""
+"""On SQLite a caseworker's download or export under way takes no write lock
+(cases.db.begin_reading): a report is stored meanwhile, and the file still arrives whole.
+Real SQLite, real streaming through the app, a real second writer."""
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import threading
+import zipfile
 from dataclasses import replace
 
 import pytest
@@ -43,3 +45,29 @@ def test_a_download_under_way_leaves_the_lock_to_writers(  # type: ignore[no-unt
     assert stored, "a new report waited for the download to finish"
     assert first + b"".join(pieces) == content
     download.close()
+
+
+def test_an_export_under_way_leaves_the_lock_to_writers(  # type: ignore[no-untyped-def]
+    store, person, signed_in, h, db_backend
+) -> None:
+    if db_backend != "sqlite":
+        pytest.skip("SQLite's write lock; PostgreSQL's readers never wait for writers")
+    content = os.urandom(4 * 1024 * 1024)
+    alice = person("alice")
+    case_id, _ = h.submit(store, files={"ledger.bin": content})
+    export = signed_in(alice).post(f"/cases/{case_id}/export", {"include_internal": "y"},
+                                   prefix="export", buffered=False)
+    assert export.status_code == 200
+    pieces = iter(export.response)
+    received = bytearray()
+    while len(received) < 1024 * 1024:  # well into the attachment's own stream
+        received += next(pieces)
+    stored: list[str] = []
+    writer = threading.Thread(target=lambda: stored.append(h.submit(store)[0]), daemon=True)
+    writer.start()
+    writer.join(timeout=10)
+    assert stored, "a new report waited for the export to finish"
+    archive = zipfile.ZipFile(io.BytesIO(bytes(received) + b"".join(pieces)))
+    [name] = [n for n in archive.namelist() if n.startswith("attachments/")]
+    assert archive.read(name) == content
+    export.close()
