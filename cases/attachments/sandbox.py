@@ -10,7 +10,11 @@ which is unsafe in a threaded server):
   plaintext reaches the disk, not even a temporary file of a library's;
 * no core dumps, few open files, an empty environment and Python's isolated mode;
 * where the process may make one (as root, not under the shipped systemd units), a
-  network namespace of its own with no interface (docs/THREAT_MODEL.md: the residual).
+  network namespace of its own with no interface (docs/THREAT_MODEL.md: the residual);
+* at most ``CLEANERS_AT_ONCE`` workers per app process: a hostile file may cost its worker
+  the whole of its limits, and a flood of them (ten to a submission) queues instead of
+  starting hundreds of workers. A file that finds no free worker within the wall-clock
+  timeout is answered as a timeout.
 
 Whatever goes wrong (exit status, signal, timeout, an answer that does not parse), the
 caller gets ``None`` and keeps the file as it was sent.
@@ -22,6 +26,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
 
 from cases.attachments.cleaner_worker import NOT_THIS_KIND
@@ -29,6 +34,8 @@ from cases.attachments.cleaner_worker import NOT_THIS_KIND
 MEMORY_LIMIT = 768 * 1024 * 1024
 CPU_SECONDS = 20
 WALL_SECONDS = 30.0
+CLEANERS_AT_ONCE = 2  # per app process: at most 2 x 768 MiB and 2 CPUs' worth of cleaning
+_CLEANERS = threading.BoundedSemaphore(CLEANERS_AT_ONCE)
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,15 @@ class NotCleaned:
 def clean_in_sandbox(kind: str, data: bytes, limits: Limits | None = None) -> Cleaned | NotCleaned:
     """The file cleaned by the worker, or why it was not."""
     limits = limits or Limits()
+    if not _CLEANERS.acquire(timeout=limits.wall_seconds):
+        return NotCleaned("timeout")  # every worker busy for as long as one may take
+    try:
+        return _cleaned(kind, data, limits)
+    finally:
+        _CLEANERS.release()
+
+
+def _cleaned(kind: str, data: bytes, limits: Limits) -> Cleaned | NotCleaned:
     command = [sys.executable, "-I", "-B", "-m", "cases.attachments.cleaner_worker", kind,
                str(limits.memory_bytes), str(limits.cpu_seconds)]
     try:
