@@ -97,8 +97,28 @@ class Sentences:
 
 @lru_cache(maxsize=64)
 def catalogue(directory: str, domain: str, locale: str) -> NullTranslations:
-    """A gettext catalogue read from disk once per process. For WTForms' own messages
-    ("This field is required."): Flask-WTF reads and parses its catalogue again in every
-    request that builds a form, unless the request already carries it
-    (``request.wtforms_translations``, which each app sets from here before its views)."""
+    """A gettext catalogue read from disk once per process."""
     return Translations.load(directory, [locale], domain=domain)
+
+
+class LazyCatalogue:
+    """A catalogue in the request's locale, found when a text is first asked for.
+
+    For WTForms' own messages ("This field is required."): Flask-WTF reads and parses its
+    catalogue again in every request that builds a form, unless the request already
+    carries one (``request.wtforms_translations``, which each app sets to this before its
+    views). The locale is looked up at the first message, not when the request starts:
+    whatever decides it (in the back office, the signed-in caseworker's language) has run
+    by then, whatever the order of the hooks, and a request with no form never asks."""
+
+    def __init__(self, directory: str, domain: str, locale: Callable[[], str]) -> None:
+        self._directory, self._domain, self._locale = directory, domain, locale
+
+    def _now(self) -> NullTranslations:
+        return catalogue(self._directory, self._domain, self._locale())
+
+    def ugettext(self, string: str) -> str:
+        return self._now().ugettext(string)
+
+    def ungettext(self, singular: str, plural: str, num: int) -> str:
+        return self._now().ungettext(singular, plural, num)

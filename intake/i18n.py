@@ -95,9 +95,11 @@ def _template_ngettext(context: Context, singular: str, plural: str, num: int,
     return ngettext(singular, plural, num, autoescape=context.eval_ctx.autoescape, **variables)
 
 
+WTFORMS_MESSAGES = sentences.LazyCatalogue(messages_path(), "wtforms", lambda: str(get_locale()))
+
+
 def _wtforms_catalogue() -> None:
-    request.wtforms_translations = sentences.catalogue(  # type: ignore[attr-defined]
-        messages_path(), "wtforms", str(get_locale()))
+    request.wtforms_translations = WTFORMS_MESSAGES  # type: ignore[attr-defined]
 
 
 def init_app(app: Flask) -> None:

@@ -6,9 +6,9 @@ deleted, so a failed request leaves no case, no message and no orphaned cipherte
 
 SQLite transactions here take the write lock up front (``BEGIN IMMEDIATE``), so a request
 must never hold two sessions at once: the report submission does all its reads through
-the submission draft's own session. A GET (and a view marked :func:`reads_only`) begins
-as a reader instead (``cases.db.begin_reading``): no lock, and no write until its first
-transaction ends.
+the submission draft's own session. A GET (and a view marked :func:`reads_only`) reads
+as a reader instead (``cases.db.begin_reading``): no lock, and no write unless it stops
+reading first (``cases.db.stop_reading``, as an expired follow-up session is deleted).
 """
 
 from __future__ import annotations
@@ -120,8 +120,8 @@ def db() -> Session:
 
 
 def reads_only(view: Callable[P, R]) -> Callable[P, R]:
-    """A POST view that only reads (the report's review step): its first transaction is
-    a reader's, as a GET's is (``cases.db.begin_reading``)."""
+    """A POST view that only reads (the report's review step): its transactions are
+    readers', as a GET's are (``cases.db.begin_reading``)."""
 
     @functools.wraps(view)
     def reading(*args: P.args, **kwargs: P.kwargs) -> R:

@@ -1,5 +1,6 @@
 """Dates and times in the back office follow the caseworker's language (issue 14): the
-audit log and the account page in French read as French dates, not ISO strings."""
+audit log and the account page in French read as French dates, not ISO strings; and so do
+numbers in sentences and the forms' own messages."""
 
 from __future__ import annotations
 
@@ -51,3 +52,17 @@ def test_dates_kept_per_language_are_the_ones_babel_writes(store) -> None:  # ty
         assert _fmt_date(None) == "—"
         moment = dt.datetime(2026, 12, 4, 10, 30)
         assert _fmt_date(moment) == format_date(moment, "medium")  # not kept: as before
+
+
+def test_a_caseworkers_form_speaks_the_accounts_language_not_the_browsers(  # type: ignore[no-untyped-def]
+    person, signed_in
+) -> None:
+    """WTForms' own messages ("This field is required.") come from the catalogue each
+    request carries (config.sentences.LazyCatalogue), in the account's language."""
+    admin = signed_in(person("admin", admin=True))
+    assert admin.post("/account/language", {"language": "fr"}).status_code == 302
+    empty = {"current": "", "new": "", "confirm": ""}
+    page = admin.post("/account/passphrase", empty, headers={"Accept-Language": "en"})
+    assert page.status_code == 400
+    text = page.get_data(as_text=True)
+    assert "Ce champ est requis." in text and "This field is required." not in text
