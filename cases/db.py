@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -100,6 +102,21 @@ def stop_reading(session: Session) -> None:
     session.execution_options = immutabledict(
         {k: v for k, v in session.execution_options.items() if k != READS_ONLY}
     )
+
+
+@contextmanager
+def reading_apart(session: Session) -> Iterator[None]:
+    """The block reads in a reader's transaction of its own (``begin_reading``): what the
+    session did before is committed first, and what it does after is an ordinary
+    transaction again. For long reading in a request that then writes a line of audit
+    (a content search, a PDF of a whole case): on SQLite, reports are stored meanwhile
+    instead of waiting for the lock. Objects loaded before are expired by the end."""
+    session.commit()
+    begin_reading(session)
+    try:
+        yield
+    finally:
+        stop_reading(session)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -19,7 +19,7 @@ from cases.casework.case_pdf import PdfWords, case_pdf
 from cases.casework.export import NO_REDACTIONS, ExportKeys, export_case
 from cases.casework.redaction import Redactions
 from cases.content import AttachmentMeta, attachment_meta, open_attachment
-from cases.db import begin_reading
+from cases.db import begin_reading, reading_apart
 from cases.keyring import caseworker_key
 from cases.models import Attachment, Case, Caseworker, KeyPurpose
 from cases.records.audit import record
@@ -100,10 +100,12 @@ def release_pdf(
     """The case as a PDF (``cases.casework.case_pdf``), audited as ``case.exported_pdf`` with
     how many passages were blacked out (never which: they are what must not be read).
     Raises PdfUnavailable, with nothing audited, where the fonts are missing."""
-    keys = _export_keys(session, case, actor, private_key, include_internal)
-    document = case_pdf(session, store.settings.pdf_fonts_dir, case.id, keys, words,
-                        exported_by=actor.username, on=on, redactions=redactions)
-    record(session, "case.exported_pdf", actor_id=actor.id, case_id=case.id,
+    case_id, actor_id, username = case.id, actor.id, actor.username
+    with reading_apart(session):  # seconds of work for a long case: no lock held meanwhile
+        keys = _export_keys(session, case, actor, private_key, include_internal)
+        document = case_pdf(session, store.settings.pdf_fonts_dir, case_id, keys, words,
+                            exported_by=username, on=on, redactions=redactions)
+    record(session, "case.exported_pdf", actor_id=actor_id, case_id=case_id,
            internal=include_internal, redacted_passages=len(redactions.passages))
     return document
 

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 
 from cases.casework.access import CaseworkRefused
 from cases.casework.search import search_cases
+from cases.db import reading_apart
 from cases.records.audit import record
 from caseworker import web
 from caseworker.inbox.forms import SearchForm
@@ -24,15 +25,16 @@ def search() -> str | tuple[str, int]:
         return render_template("inbox/search.html", form=form, found=None)
     if not form.validate():
         return render_template("inbox/search.html", form=form, found=None), 400
-    account = web.account()
+    account_id = web.account().id
     db = web.db()
     try:
-        found = search_cases(db, account.id, web.private_key(), form.q.data or "")
+        with reading_apart(db):  # every held case decrypted: no lock held meanwhile
+            found = search_cases(db, account_id, web.private_key(), form.q.data or "")
     except CaseworkRefused as exc:
         form.q.errors = [_(str(exc))]
         return render_template("inbox/search.html", form=form, found=None), 400
     record(
-        db, "inbox.searched", actor_id=account.id,
+        db, "inbox.searched", actor_id=account_id,
         searched=found.searched, matched=found.matched, cases=[h.case_id for h in found.hits],
     )
     return render_template("inbox/search.html", form=form, found=found, kind_labels=KIND_LABELS)
