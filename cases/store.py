@@ -19,7 +19,7 @@ from cases.accounts.enrolment import certify_existing_keys
 from cases.attachments.blobs import BlobStore, make_blob_store
 from cases.casework.identity import reseal_server_key_reasons
 from cases.casework.workflow import Deadlines
-from cases.db import is_sqlite, make_engine, make_session_factory
+from cases.db import begin_reading, is_sqlite, make_engine, make_session_factory
 from cases.keyring import Trust
 from cases.models import InstancePolicy
 from cases.records.audit import ensure_head
@@ -76,6 +76,13 @@ class Store:
         self.sessions: sessionmaker[Session] = make_session_factory(self.engine)
         self.blobs: BlobStore = make_blob_store(settings.attachment_storage, settings.blob_path)
         set_argon2_memory_budget(settings.argon2_memory_budget_mib)
+
+    def reader(self) -> Session:
+        """A session whose transactions only read (``cases.db.begin_reading``): on SQLite
+        no write lock, for as long as a download or an export streams."""
+        session = self.sessions()
+        begin_reading(session)
+        return session
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

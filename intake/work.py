@@ -23,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from cases.content import AttachmentUpload
-from cases.db import begin_reading, release
+from cases.db import release
 from cases.reporting.submission import SubmissionDraft, new_submission
 from cases.store import Store
 from config import Settings
@@ -113,9 +113,9 @@ def db() -> Session:
         return g._report_work.session  # type: ignore[no-any-return]
     session = g.get("_db")
     if session is None:
-        session = g._db = store().sessions()
-        if has_request_context() and (request.method in READING_METHODS or g.get("_reads")):
-            begin_reading(session)
+        reading = has_request_context() and (
+            request.method in READING_METHODS or bool(g.get("_reads")))
+        session = g._db = store().reader() if reading else store().sessions()
     return session  # type: ignore[no-any-return]
 
 

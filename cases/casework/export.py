@@ -36,7 +36,6 @@ from cases.content import (
     open_attachment,
     read_messages,
 )
-from cases.db import begin_reading
 from cases.models import (
     Attachment,
     AuditEntry,
@@ -159,8 +158,7 @@ def export_case(
     runs after the request that authorised it has finished. ``redactions`` black out the
     marked passages in every text of the archive and in the files' names (not inside the
     files: they go as they are)."""
-    with store.sessions() as db:
-        begin_reading(db)  # the archive streams for minutes: no write lock meanwhile
+    with store.reader() as db:  # the archive streams for minutes: no write lock meanwhile
         contents = read_export_contents(db, case_id, keys, exported_by=exported_by, on=on)
     if contents is None:
         return
@@ -181,8 +179,7 @@ def export_case(
         yield sink.drain()
         for n, (attachment, meta) in enumerate(contents.attachments, start=1):
             entry = f"attachments/{n:03d}-{attachment.id}-{safe_filename(black(meta.name))}"
-            with store.sessions() as blob_db, archive.open(entry, "w", force_zip64=True) as out:
-                begin_reading(blob_db)
+            with store.reader() as blob_db, archive.open(entry, "w", force_zip64=True) as out:
                 for chunk in open_attachment(store.blobs, blob_db, attachment,
                                              keys.key_of(attachment)):
                     out.write(chunk)

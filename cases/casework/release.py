@@ -19,7 +19,7 @@ from cases.casework.case_pdf import PdfWords, case_pdf
 from cases.casework.export import NO_REDACTIONS, ExportKeys, export_case
 from cases.casework.redaction import Redactions
 from cases.content import AttachmentMeta, attachment_meta, open_attachment
-from cases.db import begin_reading, reading_apart
+from cases.db import reading_apart
 from cases.keyring import caseworker_key
 from cases.models import Attachment, Case, Caseworker, KeyPurpose
 from cases.records.audit import record
@@ -57,8 +57,7 @@ def release_attachment(
     )
 
     def chunks() -> Generator[bytes, None, None]:
-        with store.sessions() as own:
-            begin_reading(own)  # no write lock for as long as the download runs
+        with store.reader() as own:  # no write lock for as long as the download runs
             yield from open_attachment(store.blobs, own, attachment, thread_key)
 
     return Release(meta, chunks)

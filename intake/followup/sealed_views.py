@@ -14,7 +14,6 @@ from flask import Response, abort, current_app, g, jsonify, render_template, req
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from cases.db import begin_reading
 from cases.keyring import NoAccess
 from cases.localized import N_
 from cases.models import Attachment, Case, today
@@ -222,11 +221,10 @@ def sealed_file(attachment_id: str) -> Response:
     the_store = store()
 
     def chunks() -> Iterator[bytes]:
-        with the_store.sessions() as own:
-            begin_reading(own)  # no write lock for as long as the reporter downloads
-            with the_store.blobs.open(own, attachment_id) as source:
-                while piece := source.read(1024 * 1024):
-                    yield piece
+        # A reader: no write lock for as long as the reporter downloads.
+        with the_store.reader() as own, the_store.blobs.open(own, attachment_id) as source:
+            while piece := source.read(1024 * 1024):
+                yield piece
 
     response = current_app.response_class(chunks(), mimetype="application/octet-stream")
     response.headers["Content-Length"] = str(size)

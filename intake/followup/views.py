@@ -33,7 +33,7 @@ from cases.content import (
     attachment_meta,
     open_attachment,
 )
-from cases.db import begin_reading, stop_reading
+from cases.db import stop_reading
 from cases.keyring import reporter_thread_key
 from cases.models import Attachment, Case, IdentityRecord, MessageKind, Status
 from cases.reporting.claim import AlreadyClaimed, claim_receipt, needs_claim, new_reporter_receipt
@@ -356,8 +356,7 @@ def download(attachment_id: str) -> Response:
         # A session of its own, for as long as the client reads: the request's is closed
         # when the view returns, and reading chunks through it would open a connection
         # that nothing closes (a database blob store's, left idle in a transaction).
-        with the_store.sessions() as own:
-            begin_reading(own)  # no write lock for as long as the reporter downloads
+        with the_store.reader() as own:  # no write lock for as long as the reporter downloads
             row = own.get_one(Attachment, attachment_id)
             yield from open_attachment(the_store.blobs, own, row, thread_key)
 
